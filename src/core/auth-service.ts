@@ -1,0 +1,153 @@
+import type { Store } from '../store/types.js';
+import { normalizeEmail } from './email.js';
+import { AuthError } from './errors.js';
+import type { ResolvedAuthOptions } from './options.js';
+import { checkPasswordPolicy, normalizePassword } from './password-policy.js';
+import { PasswordContext } from './password.js';
+import { digestToken, generateToken, looksLikeToken } from './token.js';
+import type { User } from './user.js';
+
+/** Where a session was opened from, for the sessions list. */
+export interface ClientInfo {
+  userAgent?: string | null;
+  ip?: string | null;
+}
+
+/** A freshly issued access token: the only moment the token itself exists in our process. */
+export interface IssuedToken {
+  token: string;
+  digest: string;
+  expiresIn: number;
+}
+
+/** An authenticated request's principal. */
+export interface Session {
+  user: User;
+  /** Digest of the presented token: identifies the session without holding the secret. */
+  digest: string;
+}
+
+/** How often `last_used_at` is written; per-request writes would cost the hot path a write. */
+const TOUCH_INTERVAL_MS = 60_000;
+const MAX_USER_AGENT = 512;
+
+/**
+ * The domain: register, authenticate, issue/resolve/revoke tokens. It knows the store only by
+ * its interface and answers "not valid" with `null`; conflicts are registered {@link AuthError}s.
+ */
+export class AuthService {
+  readonly store: Store;
+  readonly options: ResolvedAuthOptions;
+  readonly passwords: PasswordContext;
+  /** Counts verifications spent on unknown emails (the timing equaliser), for tests and metrics. */
+  dummyVerifications = 0;
+
+  constructor(store: Store, options: ResolvedAuthOptions) {
+    this.store = store;
+    this.options = options;
+    this.passwords = new PasswordContext({ argon2: options.argon2, concurrency: options.hashConcurrency });
+  }
+
+  /** Applies the password policy; returns the normalised password or the reason it is refused. */
+  checkPassword(password: string, email?: string): { password: string } | { reason: string } {
+    const normalized = normalizePassword(password);
+    const reason = checkPasswordPolicy(
+      normalized,
+      { minLength: this.options.passwordMinLength, maxLength: this.options.passwordMaxLength },
+      email,
+    );
+    return reason === null ? { password: normalized } : { reason };
+  }
+
+  /** Creates an account; any privileges beyond a plain user come only from trusted callers. */
+  async register(email: string, password: string, extra: { isSuperuser?: boolean; isVerified?: boolean } = {}): Promise<User> {
+    const normalizedEmail = normalizeEmail(email);
+    const checked = this.checkPassword(password, normalizedEmail);
+    if ('reason' in checked) throw new AuthError('REGISTER_INVALID_PASSWORD', checked.reason);
+    const hashedPassword = await this.passwords.hashPassword(checked.password);
+    const user = await this.store.createUser({ email: normalizedEmail, hashedPassword, ...extra }, this.options.now());
+    if (!user) throw new AuthError('REGISTER_USER_ALREADY_EXISTS');
+    return user;
+  }
+
+  /**
+   * Checks credentials. Unknown email, wrong password and inactive user all return `null` after
+   * the same hashing work (OWASP Authentication CS: generic errors, equal response time).
+   * A valid password on a deprecated hash is re-hashed with the current scheme.
+   */
+  async authenticate(email: string, password: string): Promise<User | null> {
+    const user = await this.store.findUserByEmail(normalizeEmail(email));
+    if (!user) {
+      this.dummyVerifications += 1;
+      await this.passwords.verifyDummy(normalizePassword(password));
+      return null;
+    }
+    const valid = await this.verifyUserPassword(user, password);
+    return valid && user.isActive ? valid : null;
+  }
+
+  /** Verifies a user's password (upgrading a deprecated hash); the fresh user, or `null`. */
+  async verifyUserPassword(user: User, password: string): Promise<User | null> {
+    const normalized = normalizePassword(password);
+    let result = await this.passwords.verifyPassword(normalized, user.hashedPassword);
+    // Hashes imported from passlib/Django were made from the raw string; NFKC may differ from it.
+    if (!result.valid && normalized !== password && this.passwords.needsRehash(user.hashedPassword)) {
+      result = await this.passwords.verifyPassword(password, user.hashedPassword);
+    }
+    if (!result.valid) return null;
+    if (result.needsRehash) {
+      const upgraded = await this.passwords.hashPassword(normalized);
+      // Conditional on the old hash: of two concurrent logins, one upgrades and the other's write is a no-op.
+      if (await this.store.replacePasswordHash(user.id, user.hashedPassword, upgraded, this.options.now())) {
+        return { ...user, hashedPassword: upgraded };
+      }
+    }
+    return user;
+  }
+
+  /** Issues a new token (every login gets its own) with an absolute expiry. */
+  async issueToken(user: User, client: ClientInfo = {}): Promise<IssuedToken> {
+    const token = generateToken();
+    const digest = digestToken(token);
+    const now = this.options.now();
+    await this.store.createToken({
+      digest,
+      userId: user.id,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: new Date(now.getTime() + this.options.accessTokenLifetime * 1000),
+      userAgent: client.userAgent ? client.userAgent.slice(0, MAX_USER_AGENT) : null,
+      ip: client.ip ?? null,
+    });
+    return { token, digest, expiresIn: this.options.accessTokenLifetime };
+  }
+
+  /** The session a token belongs to, if it is well-formed, unexpired and its user active; else `null`. */
+  async resolveToken(token: string): Promise<Session | null> {
+    if (!looksLikeToken(token)) return null;
+    const digest = digestToken(token);
+    const now = this.options.now();
+    const found = await this.store.findSession(digest, now);
+    if (!found || !found.user.isActive) return null;
+    if (now.getTime() - found.token.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+      // Not awaited: bookkeeping must not slow or fail the request it describes.
+      this.store.touchToken(digest, now).catch(() => {});
+    }
+    return { user: found.user, digest };
+  }
+
+  /** Revokes one session (logout). */
+  async revokeToken(digest: string): Promise<boolean> {
+    return this.store.deleteToken(digest);
+  }
+
+  /** Revokes every session of a user but `keepDigest` (password change, deactivation). */
+  async revokeUserTokens(userId: number, keepDigest?: string): Promise<number> {
+    return this.store.deleteUserTokens(userId, keepDigest);
+  }
+
+  /** Deletes expired tokens; run periodically. */
+  async purgeExpiredTokens(): Promise<number> {
+    return this.store.deleteExpiredTokens(this.options.now());
+  }
+}

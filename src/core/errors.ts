@@ -1,0 +1,74 @@
+/**
+ * The one registry of error codes. Every error the product answers with is listed here with its
+ * HTTP status and default human sentence; `http/` is the only layer that turns them into replies.
+ * A test checks that each code is unique and documented in the README.
+ */
+export const ERRORS = {
+  // Schema and transport problems (FastAPI's 422 list, plus the body-parser failures).
+  VALIDATION_ERROR: { status: 422, message: 'Request validation failed' },
+  MALFORMED_BODY: { status: 400, message: 'The request body could not be parsed' },
+  FORBIDDEN_KEY: { status: 400, message: 'The request body contains a forbidden key' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+  NOT_FOUND: { status: 404, message: 'Not Found' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method Not Allowed' },
+  INTERNAL_SERVER_ERROR: { status: 500, message: 'Internal Server Error' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable' },
+  TOO_MANY_REQUESTS: { status: 429, message: 'Too many attempts, try again later' },
+
+  // Authentication.
+  NOT_AUTHENTICATED: { status: 401, message: 'Not authenticated' },
+  LOGIN_BAD_CREDENTIALS: { status: 401, message: 'Incorrect email or password' },
+  INVALID_CURRENT_PASSWORD: { status: 401, message: 'The current password is incorrect' },
+  FORBIDDEN: { status: 403, message: 'Not enough privileges' },
+  CSRF_TOKEN_INVALID: { status: 403, message: 'CSRF token verification failed' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'Cross-origin request refused' },
+
+  // Registration and profile.
+  REGISTER_USER_ALREADY_EXISTS: { status: 400, message: 'Email already exists' },
+  REGISTER_INVALID_PASSWORD: { status: 400, message: 'The password does not meet the policy' },
+  UPDATE_USER_EMAIL_ALREADY_EXISTS: { status: 400, message: 'Email already exists' },
+  UPDATE_USER_INVALID_PASSWORD: { status: 400, message: 'The password does not meet the policy' },
+  USER_NOT_FOUND: { status: 404, message: 'User not found' },
+  SESSION_NOT_FOUND: { status: 404, message: 'Session not found' },
+
+  // Account lifecycle.
+  RESET_PASSWORD_BAD_TOKEN: { status: 400, message: 'The reset token is invalid or has expired' },
+  RESET_PASSWORD_INVALID_PASSWORD: { status: 400, message: 'The password does not meet the policy' },
+  VERIFY_USER_BAD_TOKEN: { status: 400, message: 'The verification token is invalid or has expired' },
+  VERIFY_USER_ALREADY_VERIFIED: { status: 400, message: 'The user is already verified' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * A registered, expected failure: carries its code, status and the sentence (or FastAPI-style
+ * list) that goes into `detail`. Thrown by the domain for conflicts; "not valid" is a `null`.
+ */
+export class AuthError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly detail: unknown;
+  /** Seconds the client should wait (429, 503), sent as `Retry-After`. */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, detail?: unknown, options?: { retryAfter?: number }) {
+    const entry = ERRORS[code];
+    super(typeof detail === 'string' ? detail : entry.message);
+    this.name = 'AuthError';
+    this.code = code;
+    this.statusCode = entry.status;
+    this.detail = detail ?? entry.message;
+    this.retryAfter = options?.retryAfter;
+  }
+}
+
+/** Thrown when options or environment are invalid; `key` names the option at fault. */
+export class ConfigError extends Error {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`${key}: ${message}`);
+    this.name = 'ConfigError';
+    this.key = key;
+  }
+}

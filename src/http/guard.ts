@@ -1,0 +1,34 @@
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { AuthService } from '../core/auth-service.js';
+import { AuthError } from '../core/errors.js';
+import { toPublicUser } from '../core/user.js';
+import { sendError } from './reply-error.js';
+import { readToken } from './transport.js';
+
+export interface GuardOptions {
+  /** Also require `is_superuser` (403 otherwise); default false. */
+  superuser?: boolean;
+}
+
+/**
+ * A preHandler that admits only authenticated requests and sets `request.user` (public fields)
+ * and `request.session` (the domain user and token digest). It answers 401/403 itself, so it
+ * works whatever error handler the host app has.
+ */
+export function createGuard(service: AuthService, options: GuardOptions = {}): preHandlerAsyncHookHandler {
+  const cookieName = service.options.authCookieName;
+  return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const credential = readToken(request, cookieName);
+    const session = credential ? await service.resolveToken(credential.token) : null;
+    if (!session) {
+      await sendError(reply, new AuthError('NOT_AUTHENTICATED'));
+      return;
+    }
+    if (options.superuser && !session.user.isSuperuser) {
+      await sendError(reply, new AuthError('FORBIDDEN'));
+      return;
+    }
+    request.session = session;
+    request.user = toPublicUser(session.user);
+  };
+}

@@ -1,0 +1,103 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { randomBytes } from 'node:crypto';
+import { AuthService, type Session } from '../core/auth-service.js';
+import { resolveAuthOptions, type AuthOptions } from '../core/options.js';
+import type { PublicUser } from '../core/user.js';
+import { SQLStore } from '../store/sql/sql-store.js';
+import type { Store } from '../store/types.js';
+import { createGuard, type GuardOptions } from './guard.js';
+import { handleError } from './reply-error.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { userRoutes } from './routes/users.js';
+import { validatorCompiler } from './validation.js';
+
+/** SPEC §5: bodies over 64 KiB are refused with 413. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+/** How often expired tokens are purged. */
+export const DEFAULT_PURGE_INTERVAL_SECONDS = 600;
+
+export interface FastifyUsersOptions extends AuthOptions {
+  /** A store to use (the caller closes it); or give `databaseUrl` and the plugin opens and closes one. */
+  store?: Store;
+  /** `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; used when `store` is not given. */
+  databaseUrl?: string;
+  /** Prefix of the plugin's routes (e.g. `/auth`); default none. */
+  routePrefix?: string;
+  /** Seconds between purges of expired tokens; 0 disables; default 600. */
+  purgeIntervalSeconds?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The domain service behind the routes. */
+    auth: AuthService;
+    /** One-line guard: `{ preHandler: app.authenticate }` admits only authenticated requests. */
+    authenticate: preHandlerAsyncHookHandler;
+    /** A guard with options, e.g. `app.guard({ superuser: true })`. */
+    guard(options?: GuardOptions): preHandlerAsyncHookHandler;
+  }
+  interface FastifyRequest {
+    /** The authenticated user (public fields); set by `app.authenticate`. */
+    user: PublicUser;
+    /** The authenticated session (domain user and token digest); set by `app.authenticate`. */
+    session: Session;
+    /** Set by login (new digest) and logout (null) so the CSRF token can rotate with the session. */
+    issuedSessionDigest?: string | null;
+  }
+}
+
+const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => {
+  const resolved = resolveAuthOptions(options, () => randomBytes(32).toString('base64url'));
+  if (resolved.secretKeyGenerated) {
+    app.log.warn('SECRET_KEY is not set: using a random key for this process (CSRF tokens will not survive a restart)');
+  }
+  const store = options.store ?? (await SQLStore.open(options.databaseUrl ?? 'sqlite::memory:'));
+  if (!options.store) app.addHook('onClose', async () => store.close());
+
+  const service = new AuthService(store, resolved);
+  const authenticate = createGuard(service);
+  app.decorate('auth', service);
+  app.decorate('authenticate', authenticate);
+  app.decorate('guard', (guardOptions?: GuardOptions) => createGuard(service, guardOptions));
+  app.decorateRequest('user', null as never);
+  app.decorateRequest('session', null as never);
+  app.decorateRequest('issuedSessionDigest', undefined);
+
+  if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
+  if (!app.hasPlugin('@fastify/formbody')) await app.register(fastifyFormbody, { bodyLimit: DEFAULT_BODY_LIMIT });
+
+  const purgeEvery = options.purgeIntervalSeconds ?? DEFAULT_PURGE_INTERVAL_SECONDS;
+  if (purgeEvery > 0) {
+    const timer = setInterval(() => {
+      service.purgeExpiredTokens().catch((err: unknown) => app.log.warn({ err }, 'purging expired tokens failed'));
+    }, purgeEvery * 1000);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
+
+  // The routes live in their own encapsulated context: their validator, error format and
+  // `Cache-Control: no-store` apply to them without touching the host application's routes.
+  await app.register(async (routes) => {
+    routes.setValidatorCompiler(validatorCompiler);
+    routes.setErrorHandler(handleError);
+    routes.addHook('onRoute', (route) => {
+      route.bodyLimit ??= DEFAULT_BODY_LIMIT;
+    });
+    routes.addHook('onSend', async (_request, reply) => {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    });
+    await routes.register(authRoutes, { service, authenticate });
+    await routes.register(userRoutes, { authenticate });
+    await routes.register(healthRoutes, { store });
+  }, { prefix: options.routePrefix ?? '' });
+};
+
+/**
+ * The fastify-users plugin: the routes of SPEC §4, bearer and cookie transports, and
+ * `app.authenticate` for the host's own routes.
+ */
+export const fastifyUsers = fp(plugin, { fastify: '5.x', name: 'fastify-users' });

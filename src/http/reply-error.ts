@@ -1,0 +1,58 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AuthError, type ErrorCode } from '../core/errors.js';
+import { toValidationProblems } from './validation.js';
+
+/**
+ * Sends a registered error as `{"detail", "code"}`. The one place a failure becomes a status code;
+ * 401s carry `WWW-Authenticate: Bearer` (RFC 6750 §3) and 429/503 carry `Retry-After`.
+ */
+export function sendError(reply: FastifyReply, error: AuthError): FastifyReply {
+  if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer');
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))));
+  reply.header('cache-control', 'no-store');
+  return reply.code(error.statusCode).type('application/json; charset=utf-8').send({ detail: error.detail, code: error.code });
+}
+
+/** Fastify's own error codes that are the client's fault, mapped to our registry. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_BODY',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_BAD_URL: 'NOT_FOUND',
+  FST_ERR_ASYNC_CONSTRAINT: 'NOT_FOUND',
+};
+
+/**
+ * Classifies any thrown value as a registered error. Unknown errors become a generic 500 (their
+ * message could hold SQL or a path); what the client did wrong keeps its 4xx.
+ */
+export function toAuthError(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  const fastifyError = error as Partial<FastifyError> & { validationContext?: string };
+  if (fastifyError.validation) {
+    return new AuthError('VALIDATION_ERROR', toValidationProblems(fastifyError.validation as never, fastifyError.validationContext ?? 'body'));
+  }
+  const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (mapped) return new AuthError(mapped);
+  // JSON.parse errors from secure-json-parse: prototype poisoning keys are refused outright.
+  if (error instanceof SyntaxError && /__proto__|constructor/.test(error.message)) return new AuthError('FORBIDDEN_KEY');
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AuthError(status === 413 ? 'BODY_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'MALFORMED_BODY');
+  }
+  return new AuthError('INTERNAL_SERVER_ERROR');
+}
+
+/** Fastify error handler: registered errors as they are, the unexpected logged and made generic. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const authError = toAuthError(error);
+  if (authError.statusCode >= 500) {
+    // The error object goes to the log (redacted paths apply); the client sees only the code.
+    request.log.error({ err: error }, 'request failed');
+  }
+  return sendError(reply, authError);
+}

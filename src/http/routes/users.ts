@@ -1,0 +1,11 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { preHandlerAsyncHookHandler } from 'fastify';
+import { ErrorBody, PublicUser } from '../schemas.js';
+
+const SECURED = { security: [{ OAuth2PasswordBearer: [] }], response: { 200: PublicUser, 401: ErrorBody } };
+
+/** `GET /users/me` and the note's `GET /protected-route`. */
+export const userRoutes: FastifyPluginAsyncTypebox<{ authenticate: preHandlerAsyncHookHandler }> = async (app, { authenticate }) => {
+  app.get('/users/me', { preHandler: authenticate, schema: { tags: ['users'], summary: 'The current user', ...SECURED } }, async (request) => request.user);
+  app.get('/protected-route', { preHandler: authenticate, schema: { tags: ['users'], summary: 'Any authenticated route', ...SECURED } }, async (request) => request.user);
+};

@@ -1,0 +1,44 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ResolvedAuthOptions } from '../core/options.js';
+
+/**
+ * Reads the credential of a request: the `Authorization: Bearer` header when present, else the
+ * auth cookie (SPEC §4). Never the query string or body (RFC 6750 §2.3 discourages it: URLs end
+ * up in logs and Referer headers).
+ */
+export function readToken(request: FastifyRequest, cookieName: string): { token: string; via: 'bearer' | 'cookie' } | null {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    // RFC 6750 §2.1: the scheme is case-insensitive, one or more spaces, then the token.
+    const match = /^Bearer +([^\s]+) *$/i.exec(header);
+    return match ? { token: match[1]!, via: 'bearer' } : null;
+  }
+  const cookie = request.cookies?.[cookieName];
+  return cookie ? { token: cookie, via: 'cookie' } : null;
+}
+
+/** True when the request carries the auth cookie (what makes CSRF checks apply). */
+export function hasAuthCookie(request: FastifyRequest, cookieName: string): boolean {
+  return Boolean(request.cookies?.[cookieName]);
+}
+
+/** Sets the auth cookie: `HttpOnly; Secure; SameSite=Lax; Path=/` with `Max-Age`, no `Domain`. */
+export function setAuthCookie(reply: FastifyReply, options: ResolvedAuthOptions, token: string): void {
+  reply.setCookie(options.authCookieName, token, {
+    maxAge: options.accessTokenLifetime,
+    path: '/',
+    httpOnly: true,
+    secure: options.cookieSecure,
+    sameSite: 'lax',
+  });
+}
+
+/** Clears the auth cookie with the same attributes it was set with. */
+export function clearAuthCookie(reply: FastifyReply, options: ResolvedAuthOptions): void {
+  reply.clearCookie(options.authCookieName, {
+    path: '/',
+    httpOnly: true,
+    secure: options.cookieSecure,
+    sameSite: 'lax',
+  });
+}

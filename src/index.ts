@@ -1,0 +1,15 @@
+/** fastify-users: the public API of the library. */
+export { fastifyUsers, DEFAULT_BODY_LIMIT, type FastifyUsersOptions } from './http/plugin.js';
+export { registerOpenAPI } from './http/openapi.js';
+export type { GuardOptions } from './http/guard.js';
+export { AuthService, type Session, type IssuedToken, type ClientInfo } from './core/auth-service.js';
+export { AuthError, ConfigError, ERRORS, type ErrorCode } from './core/errors.js';
+export { type AuthOptions, DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_AUTH_COOKIE_NAME } from './core/options.js';
+export { PasswordContext, DEFAULT_ARGON2, type Argon2Parameters, type VerifyResult } from './core/password.js';
+export { checkPasswordPolicy, normalizePassword, DEFAULT_PASSWORD_MIN_LENGTH } from './core/password-policy.js';
+export { generateToken, digestToken } from './core/token.js';
+export { toPublicUser, type User, type PublicUser } from './core/user.js';
+export { SQLStore } from './store/sql/sql-store.js';
+export { migrateToLatest } from './store/sql/migrations.js';
+export type { Store, UserStore, TokenStore, CounterStore, AccessTokenRecord, NewUser, UserPatch } from './store/types.js';
+export { buildServer, readConfig, type ServerConfig } from './server.js';

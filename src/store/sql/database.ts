@@ -1,0 +1,45 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pg from 'pg';
+import { ConfigError } from '../../core/errors.js';
+import type { Database, Dialect } from './schema.js';
+
+/** Connections in the PostgreSQL pool per process; bounded so N instances stay under max_connections. */
+export const DEFAULT_PG_POOL_SIZE = 10;
+
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  dialect: Dialect;
+}
+
+/**
+ * Opens `sqlite:<path>`, `sqlite::memory:` or `postgres(ql)://…` as a Kysely instance.
+ * SQLite runs in WAL mode with foreign keys on (for the cascade from users to tokens).
+ */
+export function openDatabase(url: string, options: { poolSize?: number } = {}): OpenDatabase {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path === '') throw new ConfigError('databaseUrl', 'sqlite: needs a path or :memory:');
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const sqlite = new BetterSqlite3(path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL'); // durable with WAL except on power loss mid-checkpoint
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? DEFAULT_PG_POOL_SIZE,
+      connectionTimeoutMillis: 5000,
+    });
+    // An idle client that loses its server emits 'error' on the pool; without a listener that
+    // would crash the process. The next query fails and the route answers 503 instead.
+    pool.on('error', () => {});
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  }
+  throw new ConfigError('databaseUrl', 'must start with sqlite:, postgres:// or postgresql://');
+}

@@ -1,0 +1,61 @@
+import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import type { Dialect } from './schema.js';
+
+/**
+ * Migrations shipped as code (Kysely's provider), written once for both dialects: the few column
+ * types that differ are chosen by `types(dialect)`. Append new migrations; never edit old ones.
+ */
+function types(dialect: Dialect) {
+  return dialect === 'postgres'
+    ? { time: 'timestamptz', bool: 'boolean', true: sql`true`, false: sql`false` } as const
+    : { time: 'text', bool: 'integer', true: sql`1`, false: sql`0` } as const;
+}
+
+export function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  const t = types(dialect);
+  return {
+    '0001_users_and_access_tokens': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'integer', (col) =>
+            dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('email', 'varchar(320)', (col) => col.notNull())
+          .addColumn('hashed_password', 'varchar(1024)', (col) => col.notNull())
+          .addColumn('is_active', t.bool, (col) => col.notNull().defaultTo(t.true))
+          .addColumn('is_superuser', t.bool, (col) => col.notNull().defaultTo(t.false))
+          .addColumn('is_verified', t.bool, (col) => col.notNull().defaultTo(t.false))
+          .addColumn('created_at', t.time, (col) => col.notNull())
+          .addColumn('updated_at', t.time, (col) => col.notNull())
+          .execute();
+        // Emails are stored normalised, so a plain unique index is the case-insensitive guarantee.
+        await db.schema.createIndex('users_email_key').unique().on('users').column('email').execute();
+
+        await db.schema
+          .createTable('access_tokens')
+          .addColumn('token', 'varchar(64)', (col) => col.primaryKey())
+          .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('expiration_date', t.time, (col) => col.notNull())
+          .addColumn('created_at', t.time, (col) => col.notNull())
+          .addColumn('last_used_at', t.time, (col) => col.notNull())
+          .addColumn('user_agent', 'varchar(512)')
+          .addColumn('ip', 'varchar(64)')
+          .execute();
+        await db.schema.createIndex('access_tokens_user_id_idx').on('access_tokens').column('user_id').execute();
+        await db.schema.createIndex('access_tokens_expiration_idx').on('access_tokens').column('expiration_date').execute();
+      },
+    },
+  };
+}
+
+/**
+ * Brings the schema to the latest migration. Kysely's migrator takes a lock first (an advisory
+ * lock on PostgreSQL), so instances starting together migrate once. Returns the names applied.
+ */
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,218 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { User } from '../../core/user.js';
+import type { AccessTokenRecord, NewUser, Store, UserPatch } from '../types.js';
+import { migrateToLatest } from './migrations.js';
+import { openDatabase } from './database.js';
+import type { AccessTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
+
+/**
+ * The one SQL implementation of {@link Store}, for SQLite and PostgreSQL alike. Queries are
+ * dialect-neutral Kysely; only values cross a converter (`time`, `bool`) at the edge.
+ */
+export class SQLStore implements Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+
+  constructor(db: Kysely<Database>, dialect: Dialect) {
+    this.db = db;
+    this.dialect = dialect;
+  }
+
+  /** Opens a database URL and migrates it to the latest schema. */
+  static async open(url: string, options: { poolSize?: number; migrate?: boolean } = {}): Promise<SQLStore> {
+    const { db, dialect } = openDatabase(url, options);
+    if (options.migrate !== false) {
+      try {
+        await migrateToLatest(db, dialect);
+      } catch (error) {
+        await db.destroy();
+        throw error;
+      }
+    }
+    return new SQLStore(db, dialect);
+  }
+
+  private time(date: Date): DbTime {
+    return this.dialect === 'sqlite' ? date.toISOString() : date;
+  }
+
+  private bool(value: boolean): DbBool {
+    return this.dialect === 'sqlite' ? (value ? 1 : 0) : value;
+  }
+
+  async createUser(user: NewUser, now: Date): Promise<User | null> {
+    const row = await this.db
+      .insertInto('users')
+      .values({
+        email: user.email,
+        hashed_password: user.hashedPassword,
+        is_active: this.bool(user.isActive ?? true),
+        is_superuser: this.bool(user.isSuperuser ?? false),
+        is_verified: this.bool(user.isVerified ?? false),
+        created_at: this.time(now),
+        updated_at: this.time(now),
+      })
+      // The unique index decides races between concurrent registrations; the loser gets null.
+      .onConflict((oc) => oc.column('email').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toUser(row) : null;
+  }
+
+  async findUserById(id: number): Promise<User | null> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toUser(row) : null;
+  }
+
+  async findUserByEmail(email: string): Promise<User | null> {
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    return row ? toUser(row) : null;
+  }
+
+  async updateUser(id: number, patch: UserPatch, now: Date): Promise<User | null | 'email-taken'> {
+    const values: Partial<Record<keyof UsersTable, unknown>> = { updated_at: this.time(now) };
+    if (patch.email !== undefined) values.email = patch.email;
+    if (patch.hashedPassword !== undefined) values.hashed_password = patch.hashedPassword;
+    if (patch.isActive !== undefined) values.is_active = this.bool(patch.isActive);
+    if (patch.isSuperuser !== undefined) values.is_superuser = this.bool(patch.isSuperuser);
+    if (patch.isVerified !== undefined) values.is_verified = this.bool(patch.isVerified);
+    try {
+      const row = await this.db
+        .updateTable('users')
+        .set(values as never)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toUser(row) : null;
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'email-taken';
+      throw error;
+    }
+  }
+
+  async replacePasswordHash(id: number, expected: string, replacement: string, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set({ hashed_password: replacement, updated_at: this.time(now) })
+      .where('id', '=', id)
+      .where('hashed_password', '=', expected)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async deleteUser(id: number): Promise<boolean> {
+    const result = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async listUsers(offset: number, limit: number): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('id').offset(offset).limit(limit).execute();
+    return rows.map(toUser);
+  }
+
+  async createToken(record: AccessTokenRecord): Promise<void> {
+    await this.db
+      .insertInto('access_tokens')
+      .values({
+        token: record.digest,
+        user_id: record.userId,
+        expiration_date: this.time(record.expiresAt),
+        created_at: this.time(record.createdAt),
+        last_used_at: this.time(record.lastUsedAt),
+        user_agent: record.userAgent,
+        ip: record.ip,
+      })
+      .execute();
+  }
+
+  async findSession(digest: string, now: Date): Promise<{ token: AccessTokenRecord; user: User } | null> {
+    const row = await this.db
+      .selectFrom('access_tokens as t')
+      .innerJoin('users as u', 'u.id', 't.user_id')
+      .select([
+        't.token', 't.user_id', 't.expiration_date', 't.created_at as token_created_at', 't.last_used_at',
+        't.user_agent', 't.ip',
+        'u.id', 'u.email', 'u.hashed_password', 'u.is_active', 'u.is_superuser', 'u.is_verified', 'u.created_at',
+        'u.updated_at',
+      ])
+      .where('t.token', '=', digest)
+      .where('t.expiration_date', '>', this.time(now))
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      token: toToken({ ...row, created_at: row.token_created_at }),
+      user: toUser(row),
+    };
+  }
+
+  async touchToken(digest: string, now: Date): Promise<void> {
+    await this.db.updateTable('access_tokens').set({ last_used_at: this.time(now) }).where('token', '=', digest).execute();
+  }
+
+  async deleteToken(digest: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('access_tokens').where('token', '=', digest).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async deleteUserTokens(userId: number, keepDigest?: string): Promise<number> {
+    let query = this.db.deleteFrom('access_tokens').where('user_id', '=', userId);
+    if (keepDigest !== undefined) query = query.where('token', '!=', keepDigest);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async listUserTokens(userId: number, now: Date): Promise<AccessTokenRecord[]> {
+    const rows = await this.db
+      .selectFrom('access_tokens')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('expiration_date', '>', this.time(now))
+      .orderBy('created_at', 'desc')
+      .execute();
+    return rows.map(toToken);
+  }
+
+  async deleteExpiredTokens(now: Date): Promise<number> {
+    const result = await this.db.deleteFrom('access_tokens').where('expiration_date', '<=', this.time(now)).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+function toUser(row: Selectable<UsersTable>): User {
+  return {
+    id: Number(row.id),
+    email: row.email,
+    hashedPassword: row.hashed_password,
+    isActive: Boolean(row.is_active),
+    isSuperuser: Boolean(row.is_superuser),
+    isVerified: Boolean(row.is_verified),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function toToken(row: Selectable<AccessTokensTable>): AccessTokenRecord {
+  return {
+    digest: row.token,
+    userId: Number(row.user_id),
+    expiresAt: new Date(row.expiration_date),
+    createdAt: new Date(row.created_at),
+    lastUsedAt: new Date(row.last_used_at),
+    userAgent: row.user_agent,
+    ip: row.ip,
+  };
+}
+
+/** SQLite's and PostgreSQL's ways of saying "unique constraint violated". */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
