@@ -4,13 +4,23 @@ import type { AuthOptions } from './core/options.js';
 import { registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
 import { handleError, sendError } from './http/reply-error.js';
+import type { Argon2Parameters } from './core/password.js';
+import { MemoryCounterStore } from './store/memory-counters.js';
+import { DEFAULT_REDIS_KEY_PREFIX, RedisCounterStore } from './store/redis/redis-counters.js';
+import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
+import { SQLStore } from './store/sql/sql-store.js';
+import type { CounterStore } from './store/types.js';
 
 /** Everything the server reads from the environment, typed and validated. */
 export interface ServerConfig {
   port: number;
   host: string;
   databaseUrl: string;
+  /** PostgreSQL connections per process (`DATABASE_POOL_SIZE`); default 10. */
+  databasePoolSize: number;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key (`REDIS_KEY_PREFIX`); default `fastify-users:`. */
+  redisKeyPrefix: string;
   logLevel: string;
   production: boolean;
   smtpUrl: string | undefined;
@@ -33,6 +43,14 @@ const ENV_OF: Record<string, string> = {
   trustedProxies: 'TRUSTED_PROXIES',
   databaseUrl: 'DATABASE_URL',
 };
+
+/**
+ * OWASP Password Storage CS's argon2id rows (m=47104/t=1 … m=7168/t=5) all cost at least about
+ * 7 MiB × 5 passes; tuning below that is refused outside NODE_ENV=test (where tests and the
+ * multi-process suite use cheap hashes to stay fast).
+ */
+const ARGON2_MIN_MEMORY = 7168;
+const ARGON2_MIN_WORK = 7168 * 5;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -70,13 +88,35 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const redisUrl = text('REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  const redisKeyPrefix = env.REDIS_KEY_PREFIX ?? DEFAULT_REDIS_KEY_PREFIX;
+  const databasePoolSize = integer('DATABASE_POOL_SIZE') ?? DEFAULT_PG_POOL_SIZE;
+  if (databasePoolSize < 1) throw new ConfigError('DATABASE_POOL_SIZE', 'must be at least 1');
+
+  const argon2: Partial<Argon2Parameters> = {};
+  const memoryCost = integer('ARGON2_MEMORY_COST');
+  const timeCost = integer('ARGON2_TIME_COST');
+  const parallelism = integer('ARGON2_PARALLELISM');
+  if (memoryCost !== undefined) argon2.memoryCost = memoryCost;
+  if (timeCost !== undefined) argon2.timeCost = timeCost;
+  if (parallelism !== undefined) argon2.parallelism = parallelism;
+  if (env.NODE_ENV !== 'test' && (memoryCost !== undefined || timeCost !== undefined)) {
+    const m = memoryCost ?? 19456;
+    const t = timeCost ?? 2;
+    if (m < ARGON2_MIN_MEMORY) throw new ConfigError('ARGON2_MEMORY_COST', `must be at least ${ARGON2_MIN_MEMORY} KiB (OWASP)`);
+    if (m * t < ARGON2_MIN_WORK) {
+      throw new ConfigError(timeCost !== undefined ? 'ARGON2_TIME_COST' : 'ARGON2_MEMORY_COST', 'memory × time is below OWASP\'s minimum argon2id cost');
+    }
+  }
+
   const publicUrl = text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
     port,
     host,
     databaseUrl: text('DATABASE_URL') ?? 'sqlite:data/auth.db',
+    databasePoolSize,
     redisUrl,
+    redisKeyPrefix,
     logLevel,
     production,
     smtpUrl: text('SMTP_URL'),
@@ -93,6 +133,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       passwordMinLength: integer('PASSWORD_MIN_LENGTH'),
       passwordMaxLength: integer('PASSWORD_MAX_LENGTH'),
       trustedProxies: list('TRUSTED_PROXIES'),
+      argon2: Object.keys(argon2).length > 0 ? argon2 : undefined,
     },
   };
 }
@@ -127,7 +168,12 @@ export async function buildServer(config: ServerConfig, overrides: { logger?: bo
   app.setNotFoundHandler((_request, reply) => sendError(reply, new AuthError('NOT_FOUND')));
   await registerOpenAPI(app);
   try {
-    await app.register(fastifyUsers, { ...config.auth, databaseUrl: config.databaseUrl });
+    // Closed in reverse order of opening once in-flight requests have drained (app.close()).
+    const store = await SQLStore.open(config.databaseUrl, { poolSize: config.databasePoolSize });
+    app.addHook('onClose', async () => store.close());
+    const counters = config.redisUrl ? await openRedisCounters(app, config) : new MemoryCounterStore();
+    app.addHook('onClose', async () => counters.close());
+    await app.register(fastifyUsers, { ...config.auth, store, counters });
     await app.ready();
   } catch (error) {
     await app.close().catch(() => {});
@@ -135,4 +181,27 @@ export async function buildServer(config: ServerConfig, overrides: { logger?: bo
     throw error;
   }
   return app;
+}
+
+/**
+ * Connects the shared counters. A Redis that is down at start does not stop the service: the
+ * client keeps reconnecting and, meanwhile, counter calls fail closed (503) — see README
+ * "Running in production".
+ */
+async function openRedisCounters(app: FastifyInstance, config: ServerConfig): Promise<CounterStore> {
+  let reported = false;
+  const counters = new RedisCounterStore(config.redisUrl!, {
+    keyPrefix: config.redisKeyPrefix,
+    onError: (err) => {
+      // One warning per outage, not one per reconnection attempt.
+      if (!reported) app.log.warn({ err: { message: err.message } }, 'redis unavailable; throttled routes answer 503 until it returns');
+      reported = true;
+    },
+  });
+  counters.client.on('ready', () => {
+    if (reported) app.log.info('redis connection restored');
+    reported = false;
+  });
+  await counters.waitUntilReady();
+  return counters;
 }

@@ -7,7 +7,7 @@ import { AuthService, type Session } from '../core/auth-service.js';
 import { resolveAuthOptions, type AuthOptions } from '../core/options.js';
 import type { PublicUser } from '../core/user.js';
 import { SQLStore } from '../store/sql/sql-store.js';
-import type { Store } from '../store/types.js';
+import type { CounterStore, Store } from '../store/types.js';
 import { createGuard, type GuardOptions } from './guard.js';
 import { handleError } from './reply-error.js';
 import { authRoutes } from './routes/auth.js';
@@ -25,6 +25,11 @@ export interface FastifyUsersOptions extends AuthOptions {
   store?: Store;
   /** `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; used when `store` is not given. */
   databaseUrl?: string;
+  /**
+   * Atomic counters for throttles; pass a `RedisCounterStore` to share them between instances
+   * (the caller closes it). Default: a new in-memory store for this process.
+   */
+  counters?: CounterStore;
   /** Prefix of the plugin's routes (e.g. `/auth`); default none. */
   routePrefix?: string;
   /** Seconds between purges of expired tokens; 0 disables; default 600. */

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, type ErrorCode } from '../core/errors.js';
+import { isUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../store/unavailable.js';
 import { toValidationProblems } from './validation.js';
 
 /**
@@ -40,6 +41,11 @@ export function toAuthError(error: unknown): AuthError {
   if (mapped) return new AuthError(mapped);
   // JSON.parse errors from secure-json-parse: prototype poisoning keys are refused outright.
   if (error instanceof SyntaxError && /__proto__|constructor/.test(error.message)) return new AuthError('FORBIDDEN_KEY');
+  // A lost database or Redis is neither the client's fault nor a bug: 503 + Retry-After with the
+  // generic sentence (SPEC §6); the driver's message stays in the log.
+  if (isUnavailableError(error)) {
+    return new AuthError('SERVICE_UNAVAILABLE', undefined, { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS });
+  }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new AuthError(status === 413 ? 'BODY_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'MALFORMED_BODY');
@@ -50,7 +56,10 @@ export function toAuthError(error: unknown): AuthError {
 /** Fastify error handler: registered errors as they are, the unexpected logged and made generic. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const authError = toAuthError(error);
-  if (authError.statusCode >= 500) {
+  if (authError.code === 'SERVICE_UNAVAILABLE') {
+    // Expected while a backing service is away: a warning, not a bug report.
+    request.log.warn({ err: error }, 'backing service unavailable');
+  } else if (authError.statusCode >= 500) {
     // The error object goes to the log (redacted paths apply); the client sees only the code.
     request.log.error({ err: error }, 'request failed');
   }

@@ -1,0 +1,111 @@
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import type { CounterStore } from '../types.js';
+import { StoreUnavailableError } from '../unavailable.js';
+
+/** Default prefix of every key this store writes, so it can share a Redis with other apps. */
+export const DEFAULT_REDIS_KEY_PREFIX = 'fastify-users:';
+
+export interface RedisCounterStoreOptions {
+  /** Prepended to every key; default `fastify-users:`. */
+  keyPrefix?: string;
+  /** Called on connection errors (the client keeps reconnecting); default: ignored. */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * INCR, and set the window's expiry when the key is new (or somehow lost its TTL), then read the
+ * TTL: one script, so concurrent increments from many instances neither lose counts nor leave a
+ * counter without expiry (a crash between INCR and EXPIRE would, outside a script).
+ */
+const INCREMENT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return {count, redis.call('PTTL', KEYS[1])}
+`;
+
+/**
+ * {@link CounterStore} on Redis, shared by every instance of the service. Calls fail fast while
+ * Redis is away (no offline queue, one retry) with a {@link StoreUnavailableError}, which the
+ * HTTP layer answers with 503: throttles fail closed rather than stop counting (OWASP
+ * Authentication CS, "fail securely"). The client reconnects by itself when Redis returns.
+ */
+export class RedisCounterStore implements CounterStore {
+  readonly client: Redis;
+  private readonly prefix: string;
+  private readonly ownsClient: boolean;
+
+  /** Uses an existing client (the caller closes it) or connects to `url` (closed by {@link close}). */
+  constructor(client: Redis | string, options: RedisCounterStoreOptions = {}) {
+    this.prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+    this.ownsClient = typeof client === 'string';
+    this.client = typeof client === 'string' ? new Redis(client, redisOptions()) : client;
+    // Without a listener, ioredis prints every failed reconnection; the owner decides what to log.
+    this.client.on('error', (error: Error) => options.onError?.(error));
+  }
+
+  /** Resolves when the connection is ready, or after `timeoutMs` (the client keeps trying). */
+  async waitUntilReady(timeoutMs = 3000): Promise<boolean> {
+    if (this.client.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        resolve(ready);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.client.once('ready', onReady);
+    });
+  }
+
+  async increment(key: string, windowSeconds: number): Promise<{ count: number; ttlSeconds: number }> {
+    const windowMs = Math.max(1, Math.round(windowSeconds * 1000));
+    const [count, ttlMs] = (await this.call(() => this.client.eval(INCREMENT_SCRIPT, 1, this.prefix + key, windowMs))) as [number, number];
+    return { count, ttlSeconds: Math.max(0, Math.ceil(ttlMs / 1000)) };
+  }
+
+  async get(key: string): Promise<{ count: number; ttlSeconds: number }> {
+    const fullKey = this.prefix + key;
+    const results = await this.call(() => this.client.multi().get(fullKey).pttl(fullKey).exec());
+    const value = results?.[0]?.[1] as string | null | undefined;
+    const ttlMs = Number(results?.[1]?.[1] ?? -2);
+    if (value === null || value === undefined) return { count: 0, ttlSeconds: 0 };
+    return { count: Number(value), ttlSeconds: Math.max(0, Math.ceil(ttlMs / 1000)) };
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.call(() => this.client.del(this.prefix + key));
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsClient) return;
+    // quit() waits for Redis to answer; while it is away that would never come, so disconnect.
+    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
+  }
+
+  /** Runs a command; anything but a Redis reply error (a bug) means Redis is unreachable. */
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      if (error instanceof ReplyError) throw error;
+      throw new StoreUnavailableError('counters', error);
+    }
+  }
+}
+
+/**
+ * Fail fast instead of queueing while disconnected, so a request waits milliseconds, not until
+ * Redis returns; reconnect forever with a capped backoff.
+ */
+function redisOptions(): RedisOptions {
+  return {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  };
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { openDatabase } from '../../src/store/sql/database.js';
+import { migrateToLatest } from '../../src/store/sql/migrations.js';
+import { SQLStore } from '../../src/store/sql/sql-store.js';
+import { postgres } from '../services.js';
+import { storeConformance } from './conformance.js';
+import { freshDatabase, type FreshDatabase } from './pg-database.js';
+
+const pg = postgres();
+
+storeConformance('PostgreSQL', async () => {
+  const database = await freshDatabase(pg.value!);
+  const store = await SQLStore.open(database.url);
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await database.drop();
+    },
+  };
+}, { skip: pg.skip });
+
+describe('PostgreSQL migrations', { skip: pg.skip }, () => {
+  let database: FreshDatabase;
+  before(async () => {
+    database = await freshDatabase(pg.value!, 'migrate');
+  });
+  after(async () => database?.drop());
+
+  test('two instances migrating a fresh database at once apply each migration exactly once', async () => {
+    // Two separate pools, as two processes would have; Kysely's migrator serialises them with
+    // pg_advisory_xact_lock, so the loser sees the migrations done and applies nothing.
+    const a = openDatabase(database.url, { poolSize: 2 });
+    const b = openDatabase(database.url, { poolSize: 2 });
+    try {
+      const [appliedA, appliedB] = await Promise.all([migrateToLatest(a.db, 'postgres'), migrateToLatest(b.db, 'postgres')]);
+      const applied = [...appliedA, ...appliedB].sort();
+      assert.deepEqual(applied, [...new Set(applied)], 'no migration applied twice');
+      assert.ok(applied.includes('0001_users_and_access_tokens'));
+      assert.ok(appliedA.length === 0 || appliedB.length === 0, 'one instance did all the work');
+      const { rows } = await database.admin.query('SELECT 1'); // admin still usable
+      assert.equal(rows.length, 1);
+      const store = new SQLStore(a.db, 'postgres');
+      assert.ok(await store.createUser({ email: 'after-migrate@example.com', hashedPassword: 'h' }, new Date()));
+      assert.equal(await store.createUser({ email: 'after-migrate@example.com', hashedPassword: 'h' }, new Date()), null);
+    } finally {
+      await a.db.destroy();
+      await b.db.destroy();
+    }
+  });
+
+  test('migrating again is a no-op', async () => {
+    const c = openDatabase(database.url, { poolSize: 1 });
+    try {
+      assert.deepEqual(await migrateToLatest(c.db, 'postgres'), []);
+    } finally {
+      await c.db.destroy();
+    }
+  });
+
+  test('the pool is bounded by poolSize', async () => {
+    const d = openDatabase(database.url, { poolSize: 3 });
+    try {
+      const store = new SQLStore(d.db, 'postgres');
+      await Promise.all(Array.from({ length: 30 }, () => store.ping()));
+      const { rows } = await database.admin.query(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+        [database.name],
+      );
+      assert.ok(rows[0].n <= 3, `at most 3 connections, saw ${rows[0].n}`);
+    } finally {
+      await d.db.destroy();
+    }
+  });
+});
