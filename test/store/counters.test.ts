@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { MemoryCounterStore } from '../../src/store/memory-counters.js';
+import { RedisCounterStore } from '../../src/store/redis/redis-counters.js';
+import { isUnavailableError, StoreUnavailableError } from '../../src/store/unavailable.js';
+import { redis } from '../services.js';
+import { counterConformance } from './counter-conformance.js';
+
+const redisService = redis();
+
+/** Deletes every key under `prefix` (the run's own keys only: other engineers share the server). */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = new Redis(url);
+  try {
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+  } finally {
+    client.disconnect();
+  }
+}
+
+counterConformance('memory', async () => {
+  const counters = new MemoryCounterStore();
+  return { counters, cleanup: () => counters.close() };
+});
+
+counterConformance('Redis', async () => {
+  const prefix = `fu-test-${randomBytes(6).toString('hex')}:`;
+  const counters = new RedisCounterStore(redisService.value!, { keyPrefix: prefix });
+  assert.equal(await counters.waitUntilReady(), true);
+  return {
+    counters,
+    cleanup: async () => {
+      await counters.close();
+      await deleteKeys(redisService.value!, prefix);
+    },
+  };
+}, { skip: redisService.skip });
+
+describe('MemoryCounterStore specifics', () => {
+  test('expiry follows the injected clock', async () => {
+    let now = 1_000_000;
+    const counters = new MemoryCounterStore({ now: () => now });
+    assert.deepEqual(await counters.increment('k', 60), { count: 1, ttlSeconds: 60 });
+    now += 59_001;
+    assert.deepEqual(await counters.get('k'), { count: 1, ttlSeconds: 1 });
+    now += 999;
+    assert.deepEqual(await counters.get('k'), { count: 0, ttlSeconds: 0 });
+  });
+
+  test('size is bounded: expired keys are swept first, then the oldest evicted', async () => {
+    let now = 0;
+    const counters = new MemoryCounterStore({ maxKeys: 3, now: () => now });
+    await counters.increment('short', 1);
+    await counters.increment('old', 100);
+    await counters.increment('mid', 100);
+    now = 2000; // 'short' has expired
+    await counters.increment('new', 100);
+    assert.equal(counters.size, 3);
+    assert.equal((await counters.get('old')).count, 1, 'the expired key went, not the oldest live one');
+    await counters.increment('newer', 100);
+    assert.equal(counters.size, 3);
+    assert.equal((await counters.get('old')).count, 0, 'then the oldest live key is evicted');
+    assert.equal((await counters.get('newer')).count, 1);
+  });
+});
+
+describe('RedisCounterStore while Redis is unreachable', () => {
+  test('every call fails fast with StoreUnavailableError (fail closed), and close() returns', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+
+    const counters = new RedisCounterStore(`redis://127.0.0.1:${port}`, { keyPrefix: 'unreachable:' });
+    try {
+      assert.equal(await counters.waitUntilReady(300), false);
+      for (const call of [() => counters.increment('k', 60), () => counters.get('k'), () => counters.reset('k')]) {
+        await assert.rejects(call(), (error: unknown) => {
+          assert.ok(error instanceof StoreUnavailableError);
+          assert.equal(error.service, 'counters');
+          assert.equal(isUnavailableError(error), true);
+          return true;
+        });
+      }
+    } finally {
+      await counters.close();
+    }
+  });
+});
