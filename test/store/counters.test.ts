@@ -2,25 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { MemoryCounterStore } from '../../src/store/memory-counters.js';
 import { RedisCounterStore } from '../../src/store/redis/redis-counters.js';
 import { isUnavailableError, StoreUnavailableError } from '../../src/store/unavailable.js';
 import { redis } from '../services.js';
 import { counterConformance } from './counter-conformance.js';
+import { deleteKeys } from './redis-keys.js';
 
 const redisService = redis();
-
-/** Deletes every key under `prefix` (the run's own keys only: other engineers share the server). */
-export async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const client = new Redis(url);
-  try {
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
-  } finally {
-    client.disconnect();
-  }
-}
 
 counterConformance('memory', async () => {
   const counters = new MemoryCounterStore();

@@ -34,7 +34,13 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? DEFAULT_PG_POOL_SIZE,
+      // A request waits at most this long for a connection before answering 503 (pool exhausted
+      // or database unreachable), rather than queueing without bound.
       connectionTimeoutMillis: 5000,
+      // TCP keep-alive notices a silently dead server (failover, network partition), and the
+      // client-side query timeout stops a request hanging on a connection that never answers.
+      keepAlive: true,
+      query_timeout: 30_000,
     });
     // An idle client that loses its server emits 'error' on the pool; without a listener that
     // would crash the process. The next query fails and the route answers 503 instead.

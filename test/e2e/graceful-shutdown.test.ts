@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { PASSWORD, tempDir } from '../helpers.js';
+import { startServer, type ServerProcess } from './server-process.js';
+
+describe('SIGTERM drains in-flight requests, then exits 0', () => {
+  const dir = tempDir();
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}` });
+  });
+  after(async () => {
+    await server?.stop();
+    dir.cleanup();
+  });
+
+  test('a request whose body is still arriving at SIGTERM is answered; new connections are refused', async () => {
+    const { port } = new URL(server.url);
+    const body = JSON.stringify({ email: 'drain@example.com', password: PASSWORD });
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let response = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (response += chunk));
+    // Headers and half the body: the request is in flight when the signal comes.
+    socket.write(
+      `POST /register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`,
+    );
+    socket.write(body.slice(0, 10));
+    await sleep(100);
+
+    const exited = once(server.child, 'exit');
+    server.child.kill('SIGTERM');
+    for (let i = 0; i < 100 && !/shutting down/.test(server.output()); i++) await sleep(20);
+    assert.match(server.output(), /shutting down/);
+    // Still draining: the process waits for our request.
+    assert.equal(server.child.exitCode, null);
+    await assert.rejects(fetch(`${server.url}/health`), 'the listener is closed to new connections');
+
+    // write, not end: a half-closed socket makes Node abort the request (httpAllowHalfOpen=false).
+    socket.write(body.slice(10));
+    await once(socket, 'close');
+    assert.match(response, /^HTTP\/1\.1 201 /, `${response}\n${server.output()}`);
+    assert.match(response, /"email":"drain@example.com"/);
+    const [code] = await exited;
+    assert.equal(code, 0);
+  });
+});
