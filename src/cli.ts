@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { ConfigError } from './core/errors.js';
 import { buildServer, readConfig } from './server.js';
-import { SQLStore } from './store/sql/sql-store.js';
+import { openDatabase } from './store/sql/database.js';
+import { migrateToLatest } from './store/sql/migrations.js';
 
 const USAGE = `usage: fastify-users <command>
 
@@ -24,9 +25,15 @@ async function serve(): Promise<void> {
 
 async function migrate(): Promise<void> {
   const config = readConfig();
-  const store = await SQLStore.open(config.databaseUrl);
-  await store.close();
-  console.log(`migrated ${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`);
+  const { db, dialect } = openDatabase(config.databaseUrl, { poolSize: 1 });
+  try {
+    // Safe to run while instances start: the migrator's lock makes concurrent runs wait, not collide.
+    const applied = await migrateToLatest(db, dialect);
+    const where = config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@');
+    console.log(applied.length > 0 ? `applied ${applied.join(', ')} to ${where}` : `${where} is up to date`);
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function main(argv: string[]): Promise<void> {

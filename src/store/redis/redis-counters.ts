@@ -41,6 +41,8 @@ export class RedisCounterStore implements CounterStore {
     this.prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
     this.ownsClient = typeof client === 'string';
     this.client = typeof client === 'string' ? new Redis(client, redisOptions()) : client;
+    // EVALSHA with the cached script (ioredis falls back to EVAL once if Redis lost its cache).
+    this.client.defineCommand('fastifyUsersIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
     // Without a listener, ioredis prints every failed reconnection; the owner decides what to log.
     this.client.on('error', (error: Error) => options.onError?.(error));
   }
@@ -62,7 +64,8 @@ export class RedisCounterStore implements CounterStore {
 
   async increment(key: string, windowSeconds: number): Promise<{ count: number; ttlSeconds: number }> {
     const windowMs = Math.max(1, Math.round(windowSeconds * 1000));
-    const [count, ttlMs] = (await this.call(() => this.client.eval(INCREMENT_SCRIPT, 1, this.prefix + key, windowMs))) as [number, number];
+    const client = this.client as Redis & { fastifyUsersIncrement(key: string, windowMs: number): Promise<[number, number]> };
+    const [count, ttlMs] = await this.call(() => client.fastifyUsersIncrement(this.prefix + key, windowMs));
     return { count, ttlSeconds: Math.max(0, Math.ceil(ttlMs / 1000)) };
   }
 
