@@ -42,6 +42,9 @@ const ENV_OF: Record<string, string> = {
   passwordMaxLength: 'PASSWORD_MAX_LENGTH',
   trustedProxies: 'TRUSTED_PROXIES',
   databaseUrl: 'DATABASE_URL',
+  'argon2.memoryCost': 'ARGON2_MEMORY_COST',
+  'argon2.timeCost': 'ARGON2_TIME_COST',
+  'argon2.parallelism': 'ARGON2_PARALLELISM',
 };
 
 /**

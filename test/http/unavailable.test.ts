@@ -128,4 +128,9 @@ describe('server wiring of REDIS_URL and the database', () => {
     assert.throws(() => readConfig({ NODE_ENV: 'production', SECRET_KEY: TEST_SECRET, ARGON2_MEMORY_COST: '1024' }), /ARGON2_MEMORY_COST/);
     assert.deepEqual(readConfig({ NODE_ENV: 'test', ARGON2_MEMORY_COST: '256', ARGON2_TIME_COST: '1' }).auth.argon2, { memoryCost: 256, timeCost: 1 });
   });
+
+  test('an invalid ARGON2_PARALLELISM stops the server with an error naming the variable', async () => {
+    const config = readConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', ARGON2_PARALLELISM: '0', SECRET_KEY: TEST_SECRET });
+    await assert.rejects(buildServer(config, { logger: false }), /^ConfigError: ARGON2_PARALLELISM: /);
+  });
 });
