@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import type { AuthService } from '../core/auth-service.js';
 import { AuthError } from '../core/errors.js';
 import { toPublicUser } from '../core/user.js';
-import { sendError } from './reply-error.js';
+import { sendError, toAuthError } from './reply-error.js';
 import { readToken } from './transport.js';
 
 export interface GuardOptions {
@@ -19,7 +19,16 @@ export function createGuard(service: AuthService, options: GuardOptions = {}): p
   const cookieName = service.options.authCookieName;
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const credential = readToken(request, cookieName);
-    const session = credential ? await service.resolveToken(credential.token) : null;
+    let session;
+    try {
+      session = credential ? await service.resolveToken(credential.token) : null;
+    } catch (error) {
+      // A lost database is a 503 here too, whatever error handler the host app has (SPEC §6).
+      const authError = toAuthError(error);
+      if (authError.statusCode >= 500) request.log.warn({ err: error }, 'authentication failed: backing service');
+      await sendError(reply, authError);
+      return;
+    }
     if (!session) {
       await sendError(reply, new AuthError('NOT_AUTHENTICATED'));
       return;
