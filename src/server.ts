@@ -34,6 +34,15 @@ const ENV_OF: Record<string, string> = {
   databaseUrl: 'DATABASE_URL',
 };
 
+/**
+ * Renames an option's {@link ConfigError} after the environment variable it comes from
+ * (`databaseUrl` → `DATABASE_URL`), so the operator reads the name they set (SPEC §2).
+ */
+export function namedForEnvironment(error: ConfigError): ConfigError {
+  const variable = ENV_OF[error.key];
+  return variable === undefined ? error : new ConfigError(variable, error.message.replace(`${error.key}: `, ''));
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -131,8 +140,7 @@ export async function buildServer(config: ServerConfig, overrides: { logger?: bo
     await app.ready();
   } catch (error) {
     await app.close().catch(() => {});
-    if (error instanceof ConfigError) throw new ConfigError(ENV_OF[error.key] ?? error.key, error.message.replace(`${error.key}: `, ''));
-    throw error;
+    throw error instanceof ConfigError ? namedForEnvironment(error) : error;
   }
   return app;
 }

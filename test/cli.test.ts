@@ -48,6 +48,8 @@ describe('CLI', () => {
     ['NODE_ENV=production without SECRET_KEY', { NODE_ENV: 'production' }, ['serve'], /SECRET_KEY/],
     ['COOKIE_SECURE=maybe', { COOKIE_SECURE: 'maybe', SECRET_KEY: TEST_SECRET }, ['serve'], /COOKIE_SECURE/],
     ['an unknown DATABASE_URL scheme', { DATABASE_URL: 'mysql://localhost/db', SECRET_KEY: TEST_SECRET }, ['serve'], /DATABASE_URL/],
+    ['migrate with an unknown DATABASE_URL scheme', { DATABASE_URL: 'mysql://localhost/db' }, ['migrate'], /^configuration error: DATABASE_URL: /],
+    ['migrate with an empty sqlite: path', { DATABASE_URL: 'sqlite:' }, ['migrate'], /^configuration error: DATABASE_URL: /],
   ];
   for (const [label, env, args, variable] of badConfigurations) {
     test(`${label}: one line naming the variable on stderr and a non-zero exit`, () => {

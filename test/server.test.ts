@@ -51,6 +51,18 @@ describe('buildServer: OpenAPI, docs and the JSON 404', () => {
     assert.equal(bundle.statusCode, 200);
   });
 
+  test('the request Swagger UI\'s "Authorize" makes (password flow, form body, scope=) gets a token', async () => {
+    await app.inject({ method: 'POST', url: '/register', payload: { email: 'docs@example.com', password: 'correct horse battery staple' } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json, text/plain, */*', 'x-requested-with': 'XMLHttpRequest' },
+      payload: 'grant_type=password&username=docs%40example.com&password=correct%20horse%20battery%20staple&scope=',
+    });
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.json().token_type, 'bearer');
+  });
+
   test('an unknown route is a JSON 404 {detail, code}', async () => {
     const response = await app.inject({ method: 'GET', url: '/no/such/route' });
     assert.equal(response.statusCode, 404);

@@ -42,6 +42,16 @@ describe('POST /token (OAuth2 password grant)', () => {
     assert.equal(response.statusCode, 200);
   });
 
+  test('a charset parameter on the form content type is accepted', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+      payload: new URLSearchParams({ username: 'alice@example.com', password: PASSWORD }).toString(),
+    });
+    assert.equal(response.statusCode, 200);
+  });
+
   test('unknown email, wrong password and inactive user: 401 with WWW-Authenticate: Bearer and a byte-identical response', async () => {
     const unknown = await token({ username: 'nobody@example.com', password: PASSWORD });
     const wrong = await token({ username: 'alice@example.com', password: `${PASSWORD}!` });
