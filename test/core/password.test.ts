@@ -116,6 +116,26 @@ describe('PasswordContext: bcrypt (passlib / Django / PHP)', () => {
   });
 });
 
+describe('PasswordContext: off the event loop', () => {
+  test('hashing and verifying yield to the event loop (the work runs on the thread pool)', async () => {
+    const real = new PasswordContext();
+    let ticked = false;
+    const hashing = real.hashPassword(PASSWORD);
+    setImmediate(() => {
+      ticked = true;
+    });
+    const hashed = await hashing;
+    assert.equal(ticked, true, 'a synchronous hash would have resolved before the event loop turned');
+    ticked = false;
+    const verifying = real.verifyPassword(PASSWORD, hashed);
+    setImmediate(() => {
+      ticked = true;
+    });
+    assert.equal((await verifying).valid, true);
+    assert.equal(ticked, true);
+  });
+});
+
 describe('PasswordContext: dummy verification', () => {
   test('verifyDummy completes for any input and never throws', async () => {
     await context.verifyDummy(PASSWORD);
