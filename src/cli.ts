@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from './core/errors.js';
-import { buildServer, readConfig } from './server.js';
+import { buildServer, namedForEnvironment, readConfig } from './server.js';
 import { openDatabase } from './store/sql/database.js';
 import { migrateToLatest } from './store/sql/migrations.js';
 
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   // A configuration problem is one line naming the variable (SPEC §2); anything else, the message only.
-  if (error instanceof ConfigError) console.error(`configuration error: ${error.message}`);
+  if (error instanceof ConfigError) console.error(`configuration error: ${namedForEnvironment(error).message}`);
   else console.error(`fatal: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

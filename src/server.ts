@@ -48,6 +48,15 @@ const ENV_OF: Record<string, string> = {
 };
 
 /**
+ * Renames an option's {@link ConfigError} after the environment variable it comes from
+ * (`databaseUrl` → `DATABASE_URL`), so the operator reads the name they set (SPEC §2).
+ */
+export function namedForEnvironment(error: ConfigError): ConfigError {
+  const variable = ENV_OF[error.key];
+  return variable === undefined ? error : new ConfigError(variable, error.message.replace(`${error.key}: `, ''));
+}
+
+/**
  * OWASP Password Storage CS's argon2id rows (m=47104/t=1 … m=7168/t=5) all cost at least about
  * 7 MiB × 5 passes; tuning below that is refused outside NODE_ENV=test (where tests and the
  * multi-process suite use cheap hashes to stay fast).
@@ -180,8 +189,7 @@ export async function buildServer(config: ServerConfig, overrides: { logger?: bo
     await app.ready();
   } catch (error) {
     await app.close().catch(() => {});
-    if (error instanceof ConfigError) throw new ConfigError(ENV_OF[error.key] ?? error.key, error.message.replace(`${error.key}: `, ''));
-    throw error;
+    throw error instanceof ConfigError ? namedForEnvironment(error) : error;
   }
   return app;
 }

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { FAST_ARGON2, TEST_SECRET } from '../helpers.js';
+
+/** The project root, so tests can run the CLI the way `npm start` does. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A real `fastify-users serve` process and its base URL. */
 export interface ServerProcess {
@@ -19,6 +23,7 @@ export interface ServerProcess {
  */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    cwd: ROOT,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',

@@ -3,6 +3,7 @@ import type { AuthService } from '../../core/auth-service.js';
 import { AuthError } from '../../core/errors.js';
 import { toPublicUser } from '../../core/user.js';
 import { ErrorBody, LoginForm, NoContent, PublicUser, RegisterBody, TokenForm, TokenResponse } from '../schemas.js';
+import { requireMediaType } from '../media-type.js';
 import { clearAuthCookie, setAuthCookie } from '../transport.js';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 
@@ -18,11 +19,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   const options = service.options;
 
   app.post('/register', {
+    preValidation: requireMediaType('application/json'),
     schema: {
       tags: TAG,
       summary: 'Create an account',
       body: RegisterBody,
-      response: { 201: PublicUser, 400: ErrorBody, 422: ErrorBody },
+      response: { 201: PublicUser, 400: ErrorBody, 415: ErrorBody, 422: ErrorBody },
     },
   }, async (request, reply) => {
     // Only email and password are read: `is_superuser`, `id`, … in the body are ignored.
@@ -31,12 +33,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   });
 
   app.post('/token', {
+    preValidation: requireMediaType('application/x-www-form-urlencoded'),
     schema: {
       tags: TAG,
       summary: 'OAuth2 password grant: trade email and password for a bearer token',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
-      response: { 200: TokenResponse, 401: ErrorBody, 422: ErrorBody },
+      response: { 200: TokenResponse, 401: ErrorBody, 415: ErrorBody, 422: ErrorBody },
     },
   }, async (request, reply) => {
     const user = await service.authenticate(request.body.username, request.body.password);
@@ -48,12 +51,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   });
 
   app.post('/login', {
+    preValidation: requireMediaType('application/x-www-form-urlencoded'),
     schema: {
       tags: TAG,
       summary: 'Log in with a cookie (browsers)',
       consumes: ['application/x-www-form-urlencoded'],
       body: LoginForm,
-      response: { 204: NoContent, 401: ErrorBody, 422: ErrorBody },
+      response: { 204: NoContent, 401: ErrorBody, 415: ErrorBody, 422: ErrorBody },
     },
   }, async (request, reply) => {
     const user = await service.authenticate(request.body.email, request.body.password);
