@@ -38,8 +38,6 @@ export function toAuthError(error: unknown): AuthError {
   }
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped) return new AuthError(mapped);
-  // JSON.parse errors from secure-json-parse: prototype poisoning keys are refused outright.
-  if (error instanceof SyntaxError && /__proto__|constructor/.test(error.message)) return new AuthError('FORBIDDEN_KEY');
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new AuthError(status === 413 ? 'BODY_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'MALFORMED_BODY');
