@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { AuthError, ConfigError } from './core/errors.js';
 import type { AuthOptions } from './core/options.js';
 import { registerOpenAPI } from './http/openapi.js';
@@ -32,6 +33,13 @@ const ENV_OF: Record<string, string> = {
   passwordMaxLength: 'PASSWORD_MAX_LENGTH',
   trustedProxies: 'TRUSTED_PROXIES',
   databaseUrl: 'DATABASE_URL',
+  'throttle.enabled': 'THROTTLE_ENABLED',
+  'throttle.loginWindowSeconds': 'THROTTLE_LOGIN_WINDOW',
+  'throttle.identifierAddressLimit': 'THROTTLE_IDENTIFIER_ADDRESS_LIMIT',
+  'throttle.identifierLimit': 'THROTTLE_IDENTIFIER_LIMIT',
+  'throttle.addressLimit': 'THROTTLE_ADDRESS_LIMIT',
+  'throttle.registerLimit': 'THROTTLE_REGISTER_LIMIT',
+  'throttle.registerWindowSeconds': 'THROTTLE_REGISTER_WINDOW',
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -93,6 +101,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       passwordMinLength: integer('PASSWORD_MIN_LENGTH'),
       passwordMaxLength: integer('PASSWORD_MAX_LENGTH'),
       trustedProxies: list('TRUSTED_PROXIES'),
+      throttle: {
+        enabled: boolean('THROTTLE_ENABLED'),
+        loginWindowSeconds: integer('THROTTLE_LOGIN_WINDOW'),
+        identifierAddressLimit: integer('THROTTLE_IDENTIFIER_ADDRESS_LIMIT'),
+        identifierLimit: integer('THROTTLE_IDENTIFIER_LIMIT'),
+        addressLimit: integer('THROTTLE_ADDRESS_LIMIT'),
+        registerLimit: integer('THROTTLE_REGISTER_LIMIT'),
+        registerWindowSeconds: integer('THROTTLE_REGISTER_WINDOW'),
+      },
     },
   };
 }
@@ -111,10 +128,39 @@ export const REDACTED_PATHS = [
   '*.hashedPassword',
 ];
 
+/**
+ * The request as logged: Fastify's default fields, with the query string's values hidden — a
+ * client may put a token or password there (RFC 6750 §2.3 warns URLs end up in logs), and
+ * pino's path redaction cannot reach inside a string.
+ */
+export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
+  const query = request.url.indexOf('?');
+  return {
+    method: request.method,
+    url: query === -1 ? request.url : `${request.url.slice(0, query)}?[redacted]`,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
+/** Test and embedding hooks for {@link buildServer}. */
+export interface BuildServerOverrides {
+  /** Replaces the logger configuration entirely (e.g. `false`). */
+  logger?: boolean | object;
+  /** Keeps the configured logger (level, redaction) but writes to this stream, e.g. to capture logs in a test. */
+  logStream?: DestinationStream;
+}
+
 /** Builds the whole service (routes, docs, error format) from a config; does not listen. */
-export async function buildServer(config: ServerConfig, overrides: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
+export async function buildServer(config: ServerConfig, overrides: BuildServerOverrides = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: overrides.logger ?? { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    logger: overrides.logger ?? {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { req: serializeRequest },
+      ...(overrides.logStream ? { stream: overrides.logStream } : {}),
+    },
     bodyLimit: DEFAULT_BODY_LIMIT,
     // X-Forwarded-For is believed only from the listed proxies (SPEC §5); otherwise the socket address.
     trustProxy: config.auth.trustedProxies && config.auth.trustedProxies.length > 0 ? config.auth.trustedProxies : false,
