@@ -134,10 +134,11 @@ export const REDACTED_PATHS = [
  * pino's path redaction cannot reach inside a string.
  */
 export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
-  const query = request.url.indexOf('?');
+  const url = typeof request.url === 'string' ? request.url : '';
+  const query = url.indexOf('?');
   return {
     method: request.method,
-    url: query === -1 ? request.url : `${request.url.slice(0, query)}?[redacted]`,
+    url: query === -1 ? url : `${url.slice(0, query)}?[redacted]`,
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort,
