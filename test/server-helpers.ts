@@ -14,9 +14,15 @@ export interface TestServer {
  */
 export async function buildTestServer(env: Record<string, string> = {}, overrides: BuildServerOverrides = { logger: false }): Promise<TestServer> {
   const dir = tempDir();
-  const config = readConfig({ SECRET_KEY: TEST_SECRET, DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, ...env });
-  config.auth.argon2 = FAST_ARGON2;
-  const app = await buildServer(config, overrides);
+  let app: FastifyInstance;
+  try {
+    const config = readConfig({ SECRET_KEY: TEST_SECRET, DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, ...env });
+    config.auth.argon2 = FAST_ARGON2;
+    app = await buildServer(config, overrides);
+  } catch (error) {
+    dir.cleanup();
+    throw error;
+  }
   return {
     app,
     close: async () => {
