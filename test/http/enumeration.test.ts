@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { DEFAULT_CSRF_COOKIE_NAME } from '../../src/core/options.js';
 import { buildTestApp, form, PASSWORD, register, type TestApp } from '../helpers.js';
 
-/** Everything a client can observe of a response except `Date`. */
+/**
+ * Everything a client can observe of a response except `Date`. A fresh CSRF cookie, where one is
+ * set, is random by design on every response (not a signal); its value is masked, its presence
+ * and attributes still compared.
+ */
 function observable(response: LightMyRequestResponse) {
-  const { date: _date, ...headers } = response.headers;
-  return { status: response.statusCode, headers, body: response.rawPayload.toString('base64') };
+  const { date: _date, 'set-cookie': setCookie, ...headers } = response.headers;
+  const cookies = [setCookie ?? []].flat().map((c) =>
+    c.startsWith(`${DEFAULT_CSRF_COOKIE_NAME}=`) ? c.replace(/^([^=]+)=[^;]*/, '$1=<random>') : c);
+  return { status: response.statusCode, headers, cookies, body: response.rawPayload.toString('base64') };
 }
 
 describe('login answers do not reveal whether an account exists (OWASP Authentication CS)', () => {
