@@ -2,23 +2,29 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { form, PASSWORD } from '../helpers.js';
-import { buildTestServer, type TestServer } from '../server-helpers.js';
+import { buildTestServer, testDatabases, type TestServer } from '../server-helpers.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' };
 
-describe('bad input on every route is a 4xx JSON error, nothing stored, nothing granted (SPEC §5)', () => {
+for (const database of testDatabases()) describe(`bad input on every route is a 4xx JSON error, nothing stored, nothing granted (SPEC §5; ${database.name})`, { skip: database.skip }, () => {
   let s: TestServer;
+  let drop: () => Promise<void>;
   const userCount = async () => (await s.app.auth.store.listUsers(0, 10_000)).length;
   let users = 0;
 
   before(async () => {
-    s = await buildTestServer({ THROTTLE_REGISTER_LIMIT: '1000', THROTTLE_IDENTIFIER_ADDRESS_LIMIT: '1000', THROTTLE_IDENTIFIER_LIMIT: '1000', THROTTLE_ADDRESS_LIMIT: '1000' });
+    const created = await database.create();
+    drop = created.drop;
+    s = await buildTestServer({ ...created.env, THROTTLE_REGISTER_LIMIT: '1000', THROTTLE_IDENTIFIER_ADDRESS_LIMIT: '1000', THROTTLE_IDENTIFIER_LIMIT: '1000', THROTTLE_ADDRESS_LIMIT: '1000' });
     const seeded = await s.app.inject({ method: 'POST', url: '/register', payload: { email: 'alice@example.com', password: PASSWORD } });
     assert.equal(seeded.statusCode, 201);
     users = await userCount();
   });
-  after(async () => s.close());
+  after(async () => {
+    await s?.close();
+    await drop?.();
+  });
 
   async function expectError(request: InjectOptions, status: number, code?: string) {
     const response = await s.app.inject({ method: 'POST', ...request });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { PASSWORD } from '../helpers.js';
-import { buildTestServer, type TestServer } from '../server-helpers.js';
+import { buildTestServer, testDatabases, type TestServer } from '../server-helpers.js';
 
 /**
  * Property-based fuzzing of every route (SPEC §5 "Bad input"): generated bodies, headers,
@@ -113,18 +113,24 @@ function caseArbitrary(validToken: () => string): fc.Arbitrary<Case> {
     });
 }
 
-describe('fuzzing every route', () => {
+for (const database of testDatabases()) describe(`fuzzing every route (${database.name})`, { skip: database.skip }, () => {
   let s: TestServer;
+  let drop: () => Promise<void>;
   let token = '';
   const userCount = async () => (await s.app.auth.store.listUsers(0, 1_000_000)).length;
 
   before(async () => {
-    s = await buildTestServer({ TRUSTED_PROXIES: '127.0.0.1' });
+    const created = await database.create();
+    drop = created.drop;
+    s = await buildTestServer({ ...created.env, TRUSTED_PROXIES: '127.0.0.1' });
     assert.equal((await s.app.inject({ method: 'POST', url: '/register', payload: { email: KNOWN_EMAIL, password: PASSWORD } })).statusCode, 201);
     const issued = await s.app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `username=${KNOWN_EMAIL}&password=${encodeURIComponent(PASSWORD)}` });
     token = issued.json().access_token;
   });
-  after(async () => s.close());
+  after(async () => {
+    await s?.close();
+    await drop?.();
+  });
 
   test('the route list covers the app', () => {
     for (const [method, url] of ROUTES) assert.ok(s.app.hasRoute({ method: method as 'GET', url }), `${method} ${url} exists`);
