@@ -82,6 +82,22 @@ const contentType = fc.option(
 );
 const headerValue = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 60 }), hostile.map((h) => h.replace(/[^\x20-\x7e]/g, '')));
 
+/** `METHOD /path` of every route in Fastify's `printRoutes({ commonPrefix: false })` tree. */
+function routesOf(tree: string): string[] {
+  const parents: string[] = [];
+  const routes: string[] = [];
+  for (const line of tree.split('\n')) {
+    const match = /^(.*?)[├└]── (.+?)(?: \(([^)]*)\))?$/.exec(line);
+    if (!match) continue;
+    const depth = [...match[1]!].length / 4;
+    const path = `${depth > 0 ? parents[depth - 1] : ''}${match[2]}`;
+    parents.length = depth;
+    parents[depth] = path;
+    for (const method of match[3]?.split(', ') ?? []) routes.push(`${method} ${path}`);
+  }
+  return routes;
+}
+
 interface Case {
   method: string;
   url: string;
@@ -132,8 +148,11 @@ for (const database of testDatabases()) describe(`fuzzing every route (${databas
     await drop?.();
   });
 
-  test('the route list covers the app', () => {
+  test('the route list covers the app (a new route must be added to ROUTES to be fuzzed)', () => {
     for (const [method, url] of ROUTES) assert.ok(s.app.hasRoute({ method: method as 'GET', url }), `${method} ${url} exists`);
+    const listed = new Set(ROUTES.map(([method, url]) => `${method} ${url}`));
+    const served = routesOf(s.app.printRoutes({ commonPrefix: false })).filter((r) => !r.startsWith('HEAD ') && !/^GET \/docs/.test(r));
+    assert.deepEqual(served.filter((r) => !listed.has(r)), [], 'routes the fuzzer does not know');
   });
 
   test(`generated requests never cause a 5xx, errors are JSON {detail, code}, refusals store nothing (${RUNS} runs)`, async () => {
