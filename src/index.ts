@@ -8,8 +8,11 @@ export { type AuthOptions, DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_AUTH_COOKIE_NA
 export { PasswordContext, DEFAULT_ARGON2, type Argon2Parameters, type VerifyResult } from './core/password.js';
 export { checkPasswordPolicy, normalizePassword, DEFAULT_PASSWORD_MIN_LENGTH } from './core/password-policy.js';
 export { generateToken, digestToken } from './core/token.js';
+export { Throttle, DEFAULT_THROTTLE, resolveThrottleOptions, type ThrottleOptions, type ThrottleSettings, type ThrottleKey } from './core/throttle.js';
+export { clientKey } from './core/client-address.js';
 export { toPublicUser, type User, type PublicUser } from './core/user.js';
 export { SQLStore } from './store/sql/sql-store.js';
+export { MemoryCounterStore, type MemoryCounterStoreOptions } from './store/memory-counters.js';
 export { migrateToLatest } from './store/sql/migrations.js';
 export type { Store, UserStore, TokenStore, CounterStore, AccessTokenRecord, NewUser, UserPatch } from './store/types.js';
 export { buildServer, readConfig, type ServerConfig } from './server.js';

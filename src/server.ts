@@ -1,11 +1,11 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { AuthError, ConfigError } from './core/errors.js';
 import type { AuthOptions } from './core/options.js';
 import { registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
 import { handleError, sendError } from './http/reply-error.js';
 import type { Argon2Parameters } from './core/password.js';
-import { MemoryCounterStore } from './store/memory-counters.js';
 import { DEFAULT_REDIS_KEY_PREFIX, RedisCounterStore } from './store/redis/redis-counters.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
 import { SQLStore } from './store/sql/sql-store.js';
@@ -45,6 +45,13 @@ const ENV_OF: Record<string, string> = {
   'argon2.memoryCost': 'ARGON2_MEMORY_COST',
   'argon2.timeCost': 'ARGON2_TIME_COST',
   'argon2.parallelism': 'ARGON2_PARALLELISM',
+  'throttle.enabled': 'THROTTLE_ENABLED',
+  'throttle.loginWindowSeconds': 'THROTTLE_LOGIN_WINDOW',
+  'throttle.identifierAddressLimit': 'THROTTLE_IDENTIFIER_ADDRESS_LIMIT',
+  'throttle.identifierLimit': 'THROTTLE_IDENTIFIER_LIMIT',
+  'throttle.addressLimit': 'THROTTLE_ADDRESS_LIMIT',
+  'throttle.registerLimit': 'THROTTLE_REGISTER_LIMIT',
+  'throttle.registerWindowSeconds': 'THROTTLE_REGISTER_WINDOW',
 };
 
 /**
@@ -146,6 +153,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       passwordMaxLength: integer('PASSWORD_MAX_LENGTH'),
       trustedProxies: list('TRUSTED_PROXIES'),
       argon2: Object.keys(argon2).length > 0 ? argon2 : undefined,
+      throttle: {
+        enabled: boolean('THROTTLE_ENABLED'),
+        loginWindowSeconds: integer('THROTTLE_LOGIN_WINDOW'),
+        identifierAddressLimit: integer('THROTTLE_IDENTIFIER_ADDRESS_LIMIT'),
+        identifierLimit: integer('THROTTLE_IDENTIFIER_LIMIT'),
+        addressLimit: integer('THROTTLE_ADDRESS_LIMIT'),
+        registerLimit: integer('THROTTLE_REGISTER_LIMIT'),
+        registerWindowSeconds: integer('THROTTLE_REGISTER_WINDOW'),
+      },
     },
   };
 }
@@ -164,10 +180,40 @@ export const REDACTED_PATHS = [
   '*.hashedPassword',
 ];
 
+/**
+ * The request as logged: Fastify's default fields, with the query string's values hidden — a
+ * client may put a token or password there (RFC 6750 §2.3 warns URLs end up in logs), and
+ * pino's path redaction cannot reach inside a string.
+ */
+export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
+  const url = typeof request.url === 'string' ? request.url : '';
+  const query = url.indexOf('?');
+  return {
+    method: request.method,
+    url: query === -1 ? url : `${url.slice(0, query)}?[redacted]`,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
+/** Test and embedding hooks for {@link buildServer}. */
+export interface BuildServerOverrides {
+  /** Replaces the logger configuration entirely (e.g. `false`). */
+  logger?: boolean | object;
+  /** Keeps the configured logger (level, redaction) but writes to this stream, e.g. to capture logs in a test. */
+  logStream?: DestinationStream;
+}
+
 /** Builds the whole service (routes, docs, error format) from a config; does not listen. */
-export async function buildServer(config: ServerConfig, overrides: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
+export async function buildServer(config: ServerConfig, overrides: BuildServerOverrides = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: overrides.logger ?? { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    logger: overrides.logger ?? {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { req: serializeRequest },
+      ...(overrides.logStream ? { stream: overrides.logStream } : {}),
+    },
     bodyLimit: DEFAULT_BODY_LIMIT,
     // X-Forwarded-For is believed only from the listed proxies (SPEC §5); otherwise the socket address.
     trustProxy: config.auth.trustedProxies && config.auth.trustedProxies.length > 0 ? config.auth.trustedProxies : false,
@@ -183,8 +229,9 @@ export async function buildServer(config: ServerConfig, overrides: { logger?: bo
     // Closed in reverse order of opening once in-flight requests have drained (app.close()).
     const store = await SQLStore.open(config.databaseUrl, { poolSize: config.databasePoolSize });
     app.addHook('onClose', async () => store.close());
-    const counters = config.redisUrl ? await openRedisCounters(app, config) : new MemoryCounterStore();
-    app.addHook('onClose', async () => counters.close());
+    // Without Redis the plugin keeps its own in-memory counters (one instance).
+    const counters = config.redisUrl ? await openRedisCounters(app, config) : undefined;
+    if (counters) app.addHook('onClose', async () => counters.close());
     await app.register(fastifyUsers, { ...config.auth, store, counters });
     await app.ready();
   } catch (error) {

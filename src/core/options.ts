@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import { ABSOLUTE_PASSWORD_MIN_LENGTH, DEFAULT_PASSWORD_MAX_LENGTH, DEFAULT_PASSWORD_MIN_LENGTH } from './password-policy.js';
 import { DEFAULT_ARGON2, DEFAULT_HASH_CONCURRENCY, type Argon2Parameters } from './password.js';
+import { resolveThrottleOptions, type ThrottleOptions, type ThrottleSettings } from './throttle.js';
 
 /** 24 hours, as the FastAPI note's database strategy (absolute, counted from issue). */
 export const DEFAULT_ACCESS_TOKEN_LIFETIME = 86_400;
@@ -37,16 +38,19 @@ export interface AuthOptions {
   hashConcurrency?: number;
   /** Addresses (exact IPs) whose `X-Forwarded-For` is believed; default none. */
   trustedProxies?: string[];
+  /** Brute-force throttling of logins and registrations (SPEC §5); defaults in `DEFAULT_THROTTLE`. */
+  throttle?: ThrottleOptions;
   /** The clock, injectable for tests; default `() => new Date()`. */
   now?: () => Date;
 }
 
-export type ResolvedAuthOptions = Required<Omit<AuthOptions, 'secretKey' | 'publicUrl' | 'argon2'>> & {
+export type ResolvedAuthOptions = Required<Omit<AuthOptions, 'secretKey' | 'publicUrl' | 'argon2' | 'throttle'>> & {
   secretKey: string;
   /** True when no key was given and a random one was made (a warning is due). */
   secretKeyGenerated: boolean;
   publicUrl: string | undefined;
   argon2: Argon2Parameters;
+  throttle: ThrottleSettings;
 };
 
 /**
@@ -103,6 +107,7 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
     argon2,
     hashConcurrency,
     trustedProxies: [...(options.trustedProxies ?? [])],
+    throttle: resolveThrottleOptions(options.throttle),
     now: options.now ?? (() => new Date()),
   };
 }

@@ -5,15 +5,17 @@ import fp from 'fastify-plugin';
 import { randomBytes } from 'node:crypto';
 import { AuthService, type Session } from '../core/auth-service.js';
 import { resolveAuthOptions, type AuthOptions } from '../core/options.js';
+import { Throttle } from '../core/throttle.js';
 import type { PublicUser } from '../core/user.js';
 import { SQLStore } from '../store/sql/sql-store.js';
+import { MemoryCounterStore } from '../store/memory-counters.js';
 import type { CounterStore, Store } from '../store/types.js';
 import { createGuard, type GuardOptions } from './guard.js';
 import { handleError } from './reply-error.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { userRoutes } from './routes/users.js';
-import { validatorCompiler } from './validation.js';
+import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, parseForm, parseJSON, validatorCompiler } from './validation.js';
 
 /** SPEC §5: bodies over 64 KiB are refused with 413. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -25,15 +27,15 @@ export interface FastifyUsersOptions extends AuthOptions {
   store?: Store;
   /** `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; used when `store` is not given. */
   databaseUrl?: string;
-  /**
-   * Atomic counters for throttles; pass a `RedisCounterStore` to share them between instances
-   * (the caller closes it). Default: a new in-memory store for this process.
-   */
-  counters?: CounterStore;
   /** Prefix of the plugin's routes (e.g. `/auth`); default none. */
   routePrefix?: string;
   /** Seconds between purges of expired tokens; 0 disables; default 600. */
   purgeIntervalSeconds?: number;
+  /**
+   * Where throttle counters live (the caller closes it). Default: a new in-memory store, right for
+   * one process; give the Redis store when several instances share the load (SPEC §5).
+   */
+  counters?: CounterStore;
 }
 
 declare module 'fastify' {
@@ -44,6 +46,8 @@ declare module 'fastify' {
     authenticate: preHandlerAsyncHookHandler;
     /** A guard with options, e.g. `app.guard({ superuser: true })`. */
     guard(options?: GuardOptions): preHandlerAsyncHookHandler;
+    /** Failure counting for password checks and other abusable routes (SPEC §5 "Brute force"). */
+    throttle: Throttle;
   }
   interface FastifyRequest {
     /** The authenticated user (public fields); set by `app.authenticate`. */
@@ -63,11 +67,16 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const store = options.store ?? (await SQLStore.open(options.databaseUrl ?? 'sqlite::memory:'));
   if (!options.store) app.addHook('onClose', async () => store.close());
 
+  const counters = options.counters ?? new MemoryCounterStore({ now: () => resolved.now().getTime() });
+  if (!options.counters) app.addHook('onClose', async () => counters.close());
+  const throttle = new Throttle(counters, resolved.throttle);
+
   const service = new AuthService(store, resolved);
   const authenticate = createGuard(service);
   app.decorate('auth', service);
   app.decorate('authenticate', authenticate);
   app.decorate('guard', (guardOptions?: GuardOptions) => createGuard(service, guardOptions));
+  app.decorate('throttle', throttle);
   app.decorateRequest('user', null as never);
   app.decorateRequest('session', null as never);
   app.decorateRequest('issuedSessionDigest', undefined);
@@ -89,13 +98,26 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   await app.register(async (routes) => {
     routes.setValidatorCompiler(validatorCompiler);
     routes.setErrorHandler(handleError);
+    // Our own body parsers, for our routes only: duplicate form keys stay visible (as arrays, so
+    // the schema refuses them) and `__proto__`/`constructor` keys are a 400 `FORBIDDEN_KEY`
+    // whatever the host app's parser settings (SPEC §5 "Bad input").
+    for (const [type, parse] of [[FORM_MEDIA_TYPE, parseForm], [JSON_MEDIA_TYPE, parseJSON]] as const) {
+      if (routes.hasContentTypeParser(type)) routes.removeContentTypeParser(type);
+      routes.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
+        try {
+          done(null, parse(body as string));
+        } catch (error) {
+          done(error as Error, undefined);
+        }
+      });
+    }
     routes.addHook('onRoute', (route) => {
       route.bodyLimit ??= DEFAULT_BODY_LIMIT;
     });
     routes.addHook('onSend', async (_request, reply) => {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     });
-    await routes.register(authRoutes, { service, authenticate });
+    await routes.register(authRoutes, { service, authenticate, throttle });
     await routes.register(userRoutes, { authenticate });
     await routes.register(healthRoutes, { store });
   }, { prefix: options.routePrefix ?? '' });

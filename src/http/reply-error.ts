@@ -39,8 +39,6 @@ export function toAuthError(error: unknown): AuthError {
   }
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped) return new AuthError(mapped);
-  // JSON.parse errors from secure-json-parse: prototype poisoning keys are refused outright.
-  if (error instanceof SyntaxError && /__proto__|constructor/.test(error.message)) return new AuthError('FORBIDDEN_KEY');
   // A lost database or Redis is neither the client's fault nor a bug: 503 + Retry-After with the
   // generic sentence (SPEC §6); the driver's message stays in the log.
   if (isUnavailableError(error)) {

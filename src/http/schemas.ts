@@ -10,8 +10,15 @@ export const EMAIL_MAX_LENGTH = 320;
 /** Longest password accepted at the schema layer; the policy (default 1024) decides below it. */
 export const PASSWORD_SCHEMA_MAX_LENGTH = 4096;
 
+/** No control characters (NUL, CR, LF, …) in an identifier: they are never part of an address, and NUL breaks PostgreSQL text. */
+export const NO_CONTROL_CHARACTERS = '^[^\\p{Cc}]*$';
+/** No NUL in a password: bcrypt (C strings) would silently end the password there. */
+export const NO_NUL = '^[^\\u0000]*$';
+
 export const Email = Type.String({ format: 'email', maxLength: EMAIL_MAX_LENGTH, description: 'Email address' });
-export const Password = Type.String({ minLength: 1, maxLength: PASSWORD_SCHEMA_MAX_LENGTH, description: 'Password' });
+export const Password = Type.String({ minLength: 1, maxLength: PASSWORD_SCHEMA_MAX_LENGTH, pattern: NO_NUL, description: 'Password' });
+/** An email as typed at login: not format-checked (an unknown email must answer like a wrong password), but no control characters. */
+export const LoginIdentifier = Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH, pattern: NO_CONTROL_CHARACTERS });
 
 export const PublicUser = Type.Object(
   {
@@ -37,7 +44,7 @@ export type RegisterBody = Static<typeof RegisterBody>;
 
 /** OAuth2 password grant (RFC 6749 §4.3.2) as FastAPI's `OAuth2PasswordRequestForm`. */
 export const TokenForm = Type.Object({
-  username: Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH, description: 'The email' }),
+  username: Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH, pattern: NO_CONTROL_CHARACTERS, description: 'The email' }),
   password: Password,
   grant_type: Type.Optional(Type.Literal('password')),
   scope: Type.Optional(Type.String({ maxLength: 1024 })),
@@ -53,7 +60,7 @@ export const TokenResponse = Type.Object({
 });
 
 export const LoginForm = Type.Object({
-  email: Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH }),
+  email: LoginIdentifier,
   password: Password,
 });
 export type LoginForm = Static<typeof LoginForm>;

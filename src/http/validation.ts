@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyRequest, FastifySchemaCompiler, onRequestAsyncHookHandler } from 'fastify';
+import { AuthError } from '../core/errors.js';
 
 /**
  * Ajv compilers per part of the request. Bodies are validated strictly — no type coercion, so
@@ -50,6 +51,7 @@ const TYPE_NAMES: Record<string, string> = {
   additionalProperties: 'extra_forbidden',
   minimum: 'greater_than_equal',
   maximum: 'less_than_equal',
+  pattern: 'string_pattern_mismatch',
 };
 
 /** Turns Ajv errors into FastAPI's `detail` list: `[{loc: ["body", "email"], msg, type}]`. */
@@ -69,4 +71,67 @@ export function toValidationProblems(errors: ErrorObject[], part: string): Valid
     }
     return { loc, msg, type: TYPE_NAMES[error.keyword] ?? error.keyword };
   });
+}
+
+export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+export const JSON_MEDIA_TYPE = 'application/json';
+
+/** Keys that could reach `Object.prototype` through a naive merge; refused wherever a body is parsed. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor']);
+
+/**
+ * Parses a JSON body. Prototype-poisoning keys at any depth are refused with 400 `FORBIDDEN_KEY`
+ * (SPEC §5; OWASP Prototype Pollution Prevention CS) rather than passed on; anything that is not
+ * JSON is 400 `MALFORMED_BODY`. (Fastify's own parser reports both as "invalid JSON".)
+ */
+export function parseJSON(body: string): unknown {
+  if (body.trim() === '') throw new AuthError('MALFORMED_BODY');
+  let forbidden = false;
+  let value: unknown;
+  try {
+    value = JSON.parse(body, (key, inner: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) forbidden = true;
+      return inner;
+    });
+  } catch {
+    throw new AuthError('MALFORMED_BODY');
+  }
+  if (forbidden) throw new AuthError('FORBIDDEN_KEY');
+  return value;
+}
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body (WHATWG URL "application/x-www-form-urlencoded
+ * parser"). A key given twice becomes an array, which no string field accepts, so
+ * `username=a&username=b` is a 422 rather than whichever value a parser happens to keep (HTTP
+ * parameter pollution). Prototype keys are refused with 400 `FORBIDDEN_KEY`.
+ */
+export function parseForm(body: string): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    if (FORBIDDEN_KEYS.has(key)) throw new AuthError('FORBIDDEN_KEY');
+    const previous = Object.hasOwn(result, key) ? result[key] : undefined;
+    result[key] = previous === undefined ? value : [...[previous].flat(), value];
+  }
+  return result;
+}
+
+/** The media type of a request (`type/subtype`, lower-cased, parameters dropped), or undefined. */
+export function mediaTypeOf(request: FastifyRequest): string | undefined {
+  const header = request.headers['content-type'];
+  if (header === undefined) return undefined;
+  return header.split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * An `onRequest` hook admitting only the listed body media types: `/token` and `/login` take a
+ * form (RFC 6749 §4.3.2), `/register` JSON. Anything else is 415 before a byte is parsed. A
+ * request without a `Content-Type` passes and meets the schema (422: body required).
+ */
+export function requireMediaType(...types: string[]): onRequestAsyncHookHandler {
+  const detail = `Unsupported content type: send ${types.join(' or ')}`;
+  return async (request) => {
+    const type = mediaTypeOf(request);
+    if (type !== undefined && !types.includes(type)) throw new AuthError('UNSUPPORTED_MEDIA_TYPE', detail);
+  };
 }

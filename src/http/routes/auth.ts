@@ -1,48 +1,54 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthService } from '../../core/auth-service.js';
+import type { Throttle } from '../../core/throttle.js';
 import { AuthError } from '../../core/errors.js';
 import { toPublicUser } from '../../core/user.js';
 import { ErrorBody, LoginForm, NoContent, PublicUser, RegisterBody, TokenForm, TokenResponse } from '../schemas.js';
-import { requireMediaType } from '../media-type.js';
 import { clearAuthCookie, setAuthCookie } from '../transport.js';
+import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, requireMediaType } from '../validation.js';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 
 export interface AuthRoutesOptions {
   service: AuthService;
   authenticate: preHandlerAsyncHookHandler;
+  throttle: Throttle;
 }
 
 const TAG = ['auth'];
 
 /** `POST /register`, `POST /token`, `POST /login`, `POST /logout` (SPEC §4, first table). */
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, authenticate }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, authenticate, throttle }) => {
   const options = service.options;
 
   app.post('/register', {
-    preValidation: requireMediaType('application/json'),
+    onRequest: requireMediaType(JSON_MEDIA_TYPE),
     schema: {
       tags: TAG,
       summary: 'Create an account',
       body: RegisterBody,
-      response: { 201: PublicUser, 400: ErrorBody, 415: ErrorBody, 422: ErrorBody },
+      response: { 201: PublicUser, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
+    // Counted per address whatever the outcome: the duplicate answer tells whether an email has
+    // an account (SPEC §4), so probing it is rate-limited (OWASP Authentication CS, "enumeration").
+    await throttle.consume(throttle.registrationKeys(request.ip));
     // Only email and password are read: `is_superuser`, `id`, … in the body are ignored.
     const user = await service.register(request.body.email, request.body.password);
     return reply.code(201).send(toPublicUser(user));
   });
 
   app.post('/token', {
-    preValidation: requireMediaType('application/x-www-form-urlencoded'),
+    onRequest: requireMediaType(FORM_MEDIA_TYPE),
     schema: {
       tags: TAG,
       summary: 'OAuth2 password grant: trade email and password for a bearer token',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
-      response: { 200: TokenResponse, 401: ErrorBody, 415: ErrorBody, 422: ErrorBody },
+      response: { 200: TokenResponse, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
-    const user = await service.authenticate(request.body.username, request.body.password);
+    const { username, password } = request.body;
+    const user = await throttle.guard(throttle.loginKeys(username, request.ip), () => service.authenticate(username, password));
     if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
     const issued = await service.issueToken(user, clientOf(request));
     // RFC 6749 §5.1: token responses must not be cached.
@@ -51,16 +57,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   });
 
   app.post('/login', {
-    preValidation: requireMediaType('application/x-www-form-urlencoded'),
+    onRequest: requireMediaType(FORM_MEDIA_TYPE),
     schema: {
       tags: TAG,
       summary: 'Log in with a cookie (browsers)',
       consumes: ['application/x-www-form-urlencoded'],
       body: LoginForm,
-      response: { 204: NoContent, 401: ErrorBody, 415: ErrorBody, 422: ErrorBody },
+      response: { 204: NoContent, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
-    const user = await service.authenticate(request.body.email, request.body.password);
+    const { email, password } = request.body;
+    const user = await throttle.guard(throttle.loginKeys(email, request.ip), () => service.authenticate(email, password));
     if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
     const issued = await service.issueToken(user, clientOf(request));
     setAuthCookie(reply, options, issued.token);

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import type { CounterStore } from '../store/types.js';
+import { clientKey } from './client-address.js';
+import { normalizeEmail } from './email.js';
+import { AuthError, ConfigError } from './errors.js';
+
+/** SPEC §5 "Brute force" defaults: 5 / 10 / 100 failures per 15 minutes, 20 registrations per hour. */
+export const DEFAULT_THROTTLE = {
+  enabled: true,
+  loginWindowSeconds: 15 * 60,
+  identifierAddressLimit: 5,
+  identifierLimit: 10,
+  addressLimit: 100,
+  registerLimit: 20,
+  registerWindowSeconds: 60 * 60,
+} as const;
+
+/** Throttling of password checks and registrations; every field has the default of {@link DEFAULT_THROTTLE}. */
+export interface ThrottleOptions {
+  /** Default true. Turning it off leaves password guessing unlimited; meant for benchmarks only. */
+  enabled?: boolean;
+  /** Seconds of the window the three login counters share; default 900 (15 min). */
+  loginWindowSeconds?: number;
+  /** Failed logins per submitted identifier from one client address; default 5. */
+  identifierAddressLimit?: number;
+  /** Failed logins per submitted identifier from anywhere (slow, distributed guessing); default 10. */
+  identifierLimit?: number;
+  /** Login attempts per client address, whatever the identifier (password spraying); default 100. */
+  addressLimit?: number;
+  /** Registrations per client address per registration window; default 20. */
+  registerLimit?: number;
+  /** Seconds of the registration window; default 3600 (1 h). */
+  registerWindowSeconds?: number;
+}
+
+export type ThrottleSettings = Required<ThrottleOptions>;
+
+/** Fills defaults and checks every number once, at start; a bad one is a {@link ConfigError}. */
+export function resolveThrottleOptions(options: ThrottleOptions = {}): ThrottleSettings {
+  const settings: ThrottleSettings = { ...DEFAULT_THROTTLE, ...stripUndefined(options) };
+  for (const [name, value] of Object.entries(settings)) {
+    if (name === 'enabled') continue;
+    if (!Number.isInteger(value) || (value as number) < 1) throw new ConfigError(`throttle.${name}`, 'must be a positive whole number');
+  }
+  return settings;
+}
+
+/** One counter an attempt is charged to: its key, the most attempts its window admits, and whether a success clears it. */
+export interface ThrottleKey {
+  key: string;
+  limit: number;
+  windowSeconds: number;
+  clearOnSuccess: boolean;
+}
+
+/**
+ * Failure counting for password checks, over any {@link CounterStore} (memory for one process,
+ * Redis for many). OWASP Authentication CS "Protect against automated attacks" and ASVS 5
+ * V6.3.1: limits per account *and* per source, never a permanent lock-out (which would let anyone
+ * lock a victim out), a generic 429 with `Retry-After` (RFC 6585 §4).
+ *
+ * Attempts are charged *before* the password is checked: the increment is the atomic
+ * reservation, so N concurrent guesses can never get more than `limit` password checks through
+ * (a check-then-count scheme lets a burst slip past while the hashes run). A success then
+ * clears the identifier's counters; the per-address counter is not refunded, so it counts
+ * attempts, successes included.
+ */
+export class Throttle {
+  readonly counters: CounterStore;
+  readonly settings: ThrottleSettings;
+
+  constructor(counters: CounterStore, settings: ThrottleSettings = resolveThrottleOptions()) {
+    this.counters = counters;
+    this.settings = settings;
+  }
+
+  /**
+   * The counters of a password check by `identifier` (an email as submitted, known or not)
+   * from `ip` (`request.ip`, which believes `X-Forwarded-For` only from trusted proxies).
+   */
+  loginKeys(identifier: string, ip: string): ThrottleKey[] {
+    const id = identifierDigest(identifier);
+    const address = clientKey(ip);
+    const s = this.settings;
+    const window = s.loginWindowSeconds;
+    return [
+      { key: `login:id+ip:${id}:${address}`, limit: s.identifierAddressLimit, windowSeconds: window, clearOnSuccess: true },
+      { key: `login:id:${id}`, limit: s.identifierLimit, windowSeconds: window, clearOnSuccess: true },
+      { key: `login:ip:${address}`, limit: s.addressLimit, windowSeconds: window, clearOnSuccess: false },
+    ];
+  }
+
+  /** The counter of registrations from `ip`. */
+  registrationKeys(ip: string): ThrottleKey[] {
+    return [{ key: `register:ip:${clientKey(ip)}`, limit: this.settings.registerLimit, windowSeconds: this.settings.registerWindowSeconds, clearOnSuccess: false }];
+  }
+
+  /**
+   * A counter for another route (e.g. forgot-password per address and per email): `scope`
+   * names the rule, `subject` is hashed so raw emails never become store keys.
+   */
+  customKey(scope: string, subject: string, limit: number, windowSeconds: number, clearOnSuccess = false): ThrottleKey {
+    return { key: `${scope}:${createHash('sha256').update(subject).digest('base64url')}`, limit, windowSeconds, clearOnSuccess };
+  }
+
+  /** Read-only: throws 429 when any counter has already used its whole window; counts nothing. */
+  async check(keys: ThrottleKey[]): Promise<void> {
+    if (!this.settings.enabled) return;
+    const states = await Promise.all(keys.map((k) => this.counters.get(k.key)));
+    rejectOver(keys, states, (count, limit) => count >= limit);
+  }
+
+  /** Charges one attempt to every counter (atomically each); throws 429 when any is now over its limit. */
+  async consume(keys: ThrottleKey[]): Promise<void> {
+    if (!this.settings.enabled) return;
+    const states = await Promise.all(keys.map((k) => this.counters.increment(k.key, k.windowSeconds)));
+    rejectOver(keys, states, (count, limit) => count > limit);
+  }
+
+  /** After a success: clears the counters marked `clearOnSuccess`. */
+  async reset(keys: ThrottleKey[]): Promise<void> {
+    if (!this.settings.enabled) return;
+    await Promise.all(keys.filter((k) => k.clearOnSuccess).map((k) => this.counters.reset(k.key)));
+  }
+
+  /**
+   * The whole rule around one password check: charge the attempt (429 when over, before any
+   * hashing, so even the right password is refused during a throttle), run `attempt`, and on a
+   * non-null result clear the identifier's counters. A failure keeps its charge.
+   */
+  async guard<T>(keys: ThrottleKey[], attempt: () => Promise<T | null>): Promise<T | null> {
+    await this.consume(keys);
+    const result = await attempt();
+    if (result !== null) await this.reset(keys);
+    return result;
+  }
+}
+
+/** Emails are counted in their stored form, so `A@x.io` and ` a@X.io` share a counter, and hashed so no address is written to the counter store. */
+function identifierDigest(identifier: string): string {
+  return createHash('sha256').update(normalizeEmail(identifier)).digest('base64url');
+}
+
+function rejectOver(keys: ThrottleKey[], states: { count: number; ttlSeconds: number }[], over: (count: number, limit: number) => boolean): void {
+  let retryAfter = 0;
+  keys.forEach((k, i) => {
+    const state = states[i]!;
+    if (over(state.count, k.limit)) retryAfter = Math.max(retryAfter, state.ttlSeconds, 1);
+  });
+  if (retryAfter > 0) throw new AuthError('TOO_MANY_REQUESTS', undefined, { retryAfter });
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { DEFAULT_CSRF_COOKIE_NAME } from '../../src/core/options.js';
+import { buildTestApp, form, PASSWORD, register, type TestApp } from '../helpers.js';
+
+/**
+ * Everything a client can observe of a response except `Date`. A fresh CSRF cookie, where one is
+ * set, is random by design on every response (not a signal); its value is masked, its presence
+ * and attributes still compared.
+ */
+function observable(response: LightMyRequestResponse) {
+  const { date: _date, 'set-cookie': setCookie, ...headers } = response.headers;
+  const cookies = [setCookie ?? []].flat().map((c) =>
+    c.startsWith(`${DEFAULT_CSRF_COOKIE_NAME}=`) ? c.replace(/^([^=]+)=[^;]*/, '$1=<random>') : c);
+  return { status: response.statusCode, headers, cookies, body: response.rawPayload.toString('base64') };
+}
+
+describe('login answers do not reveal whether an account exists (OWASP Authentication CS)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await buildTestApp();
+    assert.equal((await register(t.app, 'alice@example.com')).statusCode, 201);
+    const carol = await register(t.app, 'carol@example.com');
+    const updated = await t.store.updateUser(carol.json().id, { isActive: false }, new Date());
+    assert.ok(updated && updated !== 'email-taken' && !updated.isActive);
+  });
+  after(async () => t.close());
+
+  for (const [route, field] of [['/token', 'username'], ['/login', 'email']] as const) {
+    test(`${route}: unknown email, wrong password and inactive user answer byte for byte alike`, async () => {
+      const attempt = (email: string, password: string) => t.app.inject({ method: 'POST', url: route, ...form({ [field]: email, password }) });
+      const dummyBefore = t.app.auth.dummyVerifications;
+      const unknown = await attempt('nobody@example.com', PASSWORD);
+      assert.equal(t.app.auth.dummyVerifications - dummyBefore, 1, 'an unknown email still runs a password verification');
+      const wrong = await attempt('alice@example.com', 'not the right password at all');
+      const inactive = await attempt('carol@example.com', PASSWORD);
+      assert.equal(t.app.auth.dummyVerifications - dummyBefore, 1, 'known users verify against their own hash');
+
+      assert.equal(unknown.statusCode, 401);
+      assert.deepEqual(unknown.json(), { detail: 'Incorrect email or password', code: 'LOGIN_BAD_CREDENTIALS' });
+      assert.equal(unknown.headers['www-authenticate'], 'Bearer');
+      assert.deepEqual(observable(wrong), observable(unknown));
+      assert.deepEqual(observable(inactive), observable(unknown));
+      assert.equal(unknown.headers['set-cookie'], undefined, 'no auth cookie on failure');
+    });
+  }
+
+  test('the inactive user really had the right password (the check above compares a real success path)', async () => {
+    await t.store.updateUser((await t.store.findUserByEmail('carol@example.com'))!.id, { isActive: true }, new Date());
+    const response = await t.app.inject({ method: 'POST', url: '/token', ...form({ username: 'carol@example.com', password: PASSWORD }) });
+    assert.equal(response.statusCode, 200);
+  });
+});

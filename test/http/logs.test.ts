@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { form, PASSWORD } from '../helpers.js';
+import { buildTestServer, type TestServer } from '../server-helpers.js';
+
+/** A pino destination that keeps every line written to it. */
+function captureStream() {
+  const lines: string[] = [];
+  return { lines, stream: { write: (line: string) => void lines.push(line) }, text: () => lines.join('') };
+}
+
+describe('logs never hold a password, token or cookie (OWASP Logging CS, ASVS 16.2.5)', () => {
+  let s: TestServer;
+  const logs = captureStream();
+  const secrets: string[] = [PASSWORD, 'a wrong password that is long'];
+
+  before(async () => {
+    s = await buildTestServer({ LOG_LEVEL: 'trace' }, { logStream: logs.stream });
+  });
+  after(async () => s.close());
+
+  test('register, token, login, me, logout, failures and errors leave no secret in the log', async () => {
+    const { app } = s;
+    assert.equal((await app.inject({ method: 'POST', url: '/register', payload: { email: 'log@example.com', password: PASSWORD } })).statusCode, 201);
+
+    const issued = await app.inject({ method: 'POST', url: '/token', ...form({ username: 'log@example.com', password: PASSWORD }) });
+    assert.equal(issued.statusCode, 200);
+    const token = issued.json().access_token as string;
+    secrets.push(token);
+
+    const login = await app.inject({ method: 'POST', url: '/login', ...form({ email: 'log@example.com', password: PASSWORD }) });
+    assert.equal(login.statusCode, 204);
+    const cookieValue = [login.headers['set-cookie']].flat().find((c) => c?.startsWith('token='))!.split(';')[0]!.slice('token='.length);
+    secrets.push(cookieValue);
+
+    assert.equal((await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'GET', url: '/users/me', cookies: { token: cookieValue } })).statusCode, 200);
+    // A token or password in the query string is ignored by the routes and hidden in the log.
+    await app.inject({ method: 'GET', url: `/users/me?access_token=${token}&password=${encodeURIComponent(PASSWORD)}` });
+
+    // Failure paths: wrong password (401), a 422 carrying the password, a 400 policy refusal.
+    await app.inject({ method: 'POST', url: '/token', ...form({ username: 'log@example.com', password: secrets[1]! }) });
+    await app.inject({ method: 'POST', url: '/register', payload: { email: 'not an email', password: PASSWORD } });
+    await app.inject({ method: 'POST', url: '/register', payload: { email: 'weak@example.com', password: 'Weak#Pass1' } });
+    secrets.push('Weak#Pass1');
+
+    // A 500: the error is logged, the request's secrets are not.
+    const store = app.auth.store;
+    const original = store.findUserByEmail.bind(store);
+    store.findUserByEmail = async () => { throw new Error('database went away'); };
+    try {
+      assert.equal((await app.inject({ method: 'POST', url: '/token', ...form({ username: 'log@example.com', password: PASSWORD }) })).statusCode, 500);
+    } finally {
+      store.findUserByEmail = original;
+    }
+
+    assert.equal((await app.inject({ method: 'POST', url: '/logout', headers: { authorization: `Bearer ${token}` } })).statusCode, 204);
+
+    const text = logs.text();
+    assert.ok(logs.lines.length > 10, 'the flows were logged');
+    assert.match(text, /database went away/, 'the 500 was logged');
+    assert.match(text, /\/users\/me\?\[redacted\]/, 'the query string was hidden');
+    for (const secret of secrets) {
+      assert.equal(text.includes(secret), false, `a secret (${secret.slice(0, 4)}…) appears in the log`);
+      assert.equal(text.includes(encodeURIComponent(secret)), false);
+    }
+  });
+
+  test('the redaction paths censor credentials when an object with them is logged', () => {
+    logs.lines.length = 0;
+    s.app.log.info({
+      req: { headers: { authorization: 'Bearer SECRET-A', cookie: 'token=SECRET-B', 'x-csrftoken': 'SECRET-C' } },
+      res: { headers: { 'set-cookie': 'token=SECRET-D' } },
+      body: { password: 'SECRET-E', current_password: 'SECRET-F', token: 'SECRET-G', access_token: 'SECRET-H' },
+      user: { hashed_password: 'SECRET-I', hashedPassword: 'SECRET-J' },
+    }, 'credential-shaped object');
+    const text = logs.text();
+    assert.match(text, /credential-shaped object/);
+    assert.match(text, /\[redacted\]/);
+    assert.doesNotMatch(text, /SECRET-/);
+  });
+});
