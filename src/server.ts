@@ -4,6 +4,8 @@ import type { AuthOptions } from './core/options.js';
 import { registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
 import { handleError, sendError } from './http/reply-error.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
+import { registerWebPage } from './http/web-page.js';
 
 /** Everything the server reads from the environment, typed and validated. */
 export interface ServerConfig {
@@ -125,9 +127,12 @@ export async function buildServer(config: ServerConfig, overrides: { logger?: bo
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendError(reply, new AuthError('NOT_FOUND')));
-  await registerOpenAPI(app);
   try {
+    // Helmet first, so its headers are on every response, refusals and 404s included.
+    await registerSecurityHeaders(app);
+    await registerOpenAPI(app);
     await app.register(fastifyUsers, { ...config.auth, databaseUrl: config.databaseUrl });
+    await registerWebPage(app, { csrfCookieName: app.auth.options.csrfCookieName });
     await app.ready();
   } catch (error) {
     await app.close().catch(() => {});
