@@ -23,8 +23,13 @@ export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', DEFAULT_CS
  */
 export async function registerCORS(app: FastifyInstance, options: ResolvedAuthOptions): Promise<void> {
   if (app.hasPlugin('@fastify/cors')) return;
+  const allowed: ReadonlySet<string> = new Set(options.corsOrigins);
   await app.register(fastifyCors, {
-    origin: [...options.corsOrigins],
+    // The listed origin itself, or false: a foreign origin gets no CORS header at all (its
+    // preflight is a plain 404), and `*` can never come out of it.
+    origin: (origin: string | undefined, callback: (error: Error | null, origin: string | false) => void) => {
+      callback(null, origin !== undefined && allowed.has(origin) ? origin : false);
+    },
     credentials: true,
     methods: CORS_METHODS,
     allowedHeaders: CORS_ALLOWED_HEADERS,

@@ -92,6 +92,7 @@ describe('CSRF: unsafe requests with the auth cookie', () => {
     const response = await t.app.inject({ method: 'POST', url: '/logout', headers: { cookie: `token=${s.token}`, 'x-csrftoken': s.csrf } });
     assert.equal(response.statusCode, 403);
     assert.deepEqual(response.json(), REFUSED);
+    assert.equal(response.headers['set-cookie'], undefined, 'a refused request sets no cookie');
     assert.equal(await stillLoggedIn(s.token), true);
   });
 
