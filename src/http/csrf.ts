@@ -8,6 +8,14 @@ import { sendError } from './reply-error.js';
 /** Methods that must not change state (RFC 9110 §9.2.1); everything else is checked. */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
+/** Requests refused by the Origin or CSRF check: their responses must change nothing. */
+const refusedRequests = new WeakSet<FastifyRequest>();
+
+/** Marks a request as refused, so no CSRF cookie is minted on its response. */
+export function markRefused(request: FastifyRequest): void {
+  refusedRequests.add(request);
+}
+
 /** Bytes of randomness in a CSRF token's public half. */
 const CSRF_RANDOM_BYTES = 32;
 /** `<43 base64url chars>.<43 base64url chars>`: anything else is refused before any HMAC. */
@@ -66,7 +74,6 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
   const keys = [options.secretKey, ...options.secretKeyFallbacks];
   const cookieName = options.csrfCookieName;
   const authCookieName = options.authCookieName;
-  const rejected = new WeakSet<FastifyRequest>();
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (SAFE_METHODS.has(request.method)) return;
@@ -79,14 +86,14 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
       constantTimeEqual(header, cookie) &&
       verifyCSRFToken(cookie, sessionDigestOf(request, authCookieName), keys);
     if (!valid) {
-      rejected.add(request);
+      markRefused(request);
       return sendError(reply, new AuthError('CSRF_TOKEN_INVALID'));
     }
   });
 
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
     // A refused request changes nothing, its CSRF cookie included; a CORS preflight needs none.
-    if (rejected.has(request) || request.method === 'OPTIONS') return;
+    if (refusedRequests.has(request) || request.method === 'OPTIONS') return;
     let digest: string;
     if (request.issuedSessionDigest !== undefined) {
       digest = request.issuedSessionDigest ?? '';

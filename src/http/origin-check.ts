@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '../core/errors.js';
 import type { ResolvedAuthOptions } from '../core/options.js';
-import { SAFE_METHODS } from './csrf.js';
+import { markRefused, SAFE_METHODS } from './csrf.js';
 import { sendError } from './reply-error.js';
 
 /**
@@ -52,6 +52,7 @@ export function registerOriginCheck(app: FastifyInstance, options: ResolvedAuthO
     const fetchSite = single(request.headers['sec-fetch-site']);
     const ownOrigin = fixedOrigin ?? ownOriginOf(request, undefined);
     if (!isOriginAllowed(origin, fetchSite, ownOrigin, allowed)) {
+      markRefused(request);
       return sendError(reply, new AuthError('ORIGIN_NOT_ALLOWED'));
     }
   });

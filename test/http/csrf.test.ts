@@ -23,7 +23,8 @@ describe('CSRF tokens: minting and verification', () => {
   test('unsigned, truncated or tampered values do not verify', () => {
     const token = mintCSRFToken(TEST_SECRET, '');
     const [random, mac] = token.split('.') as [string, string];
-    for (const bad of ['', random, `${random}.`, `${random}.${random}`, `${random}.${mac.slice(0, -1)}A`, `${mac}.${random}`, `${token}.x`, token.replace('.', '!')]) {
+    const flipped = `${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`;
+    for (const bad of ['', random, `${random}.`, `${random}.${random}`, `${random}.${flipped}`, `${mac}.${random}`, `${token}.x`, token.replace('.', '!')]) {
       assert.equal(verifyCSRFToken(bad, '', [TEST_SECRET]), false, bad);
     }
   });
