@@ -71,6 +71,8 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     victim = await browser.newContext();
+    // Fail in seconds rather than Playwright's 30 s when an expectation does not hold.
+    victim.setDefaultTimeout(10_000);
     page = await victim.newPage();
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
@@ -172,6 +174,7 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
 
     test(`${site}: login CSRF against a logged-out browser fails too (the Origin check, not double submit)`, async () => {
       const fresh = await browser.newContext();
+      fresh.setDefaultTimeout(10_000);
       const attack = await fresh.newPage();
       const response = attack.waitForResponse((r) => r.url() === apiURL('/login'));
       await attack.goto(attackerURL('/login-csrf'));
@@ -185,6 +188,7 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
 
   test('the page on another origin listed in CORS_ORIGINS works (credentials + header from the cookie)', async () => {
     const other = await browser.newContext();
+    other.setDefaultTimeout(10_000);
     const frontPage = await other.newPage();
     const frontURL = `http://localhost:${front.port}/front/`;
     assert.equal(await loggedInAs(frontPage, frontURL), null);
