@@ -43,7 +43,7 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
     const config = readConfig({
       DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`,
       SECRET_KEY: TEST_SECRET,
-      COOKIE_SECURE: 'false', // plain HTTP on loopback; Secure cookies would not be stored
+      COOKIE_SECURE: 'false', // plain HTTP, as in development (SPEC §2)
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'silent',
@@ -59,7 +59,7 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
     evil = await startAttackerServer(apiBase.value, ATTACKER);
 
     // The attacker has an account of their own (registered by a non-browser client: no Origin).
-    const registered = await fetch(`${apiBase.value}/register`, {
+    const registered = await fetch(`http://127.0.0.1:${apiPort}/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(ATTACKER),
