@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb, WEB_OUT_DIR } from '../../scripts/build-web.js';
@@ -32,6 +33,8 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
   let page: Page;
   const dir = tempDir();
   const cspViolations: string[] = [];
+  /** Every request the API answered, seen from its HTTP server (statuses the browser may hide). */
+  const served: { method: string; url: string; status: number }[] = [];
 
   before(async () => {
     await buildWeb();
@@ -55,6 +58,9 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
     api = await buildServer(config, { logger: false });
     await api.listen({ port: 0, host: '127.0.0.1' });
     apiPort = (api.server.address() as AddressInfo).port;
+    api.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      response.on('finish', () => served.push({ method: request.method ?? '', url: request.url ?? '', status: response.statusCode }));
+    });
     apiBase.value = `http://localhost:${apiPort}`;
     evil = await startAttackerServer(apiBase.value, ATTACKER);
 
@@ -152,9 +158,14 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
 
     test(`${site}: a script that reads csrftoken and sends it cannot log the victim out`, async () => {
       const attack = await victim.newPage();
+      served.length = 0;
       await attack.goto(attackerURL('/fetch'));
       await attack.waitForFunction(() => document.title === 'done');
       const result = JSON.parse((await attack.locator('#result').textContent()) ?? '{}');
+      // The no-cors POST (no custom header allowed) does reach the server, and is refused there
+      // (the browser then also hides the answer: Cross-Origin-Resource-Policy).
+      const logouts = served.filter((entry) => entry.method === 'POST' && entry.url === '/logout');
+      assert.deepEqual(logouts.map((entry) => entry.status), [403]);
       // On another port of the same host the script can read the cookie (cookies ignore ports):
       // what stops it is CORS (no preflight approval for x-csrftoken) and the Origin check.
       assert.equal(result.cookieSeen, host === 'localhost');
