@@ -16,3 +16,7 @@ export { MemoryCounterStore, type MemoryCounterStoreOptions } from './store/memo
 export { migrateToLatest } from './store/sql/migrations.js';
 export type { Store, UserStore, TokenStore, CounterStore, AccessTokenRecord, NewUser, UserPatch } from './store/types.js';
 export { buildServer, readConfig, type ServerConfig } from './server.js';
+export { mintCSRFToken, verifyCSRFToken, SAFE_METHODS } from './http/csrf.js';
+export { isOriginAllowed } from './http/origin-check.js';
+export { registerSecurityHeaders, CONTENT_SECURITY_POLICY } from './http/security-headers.js';
+export { registerWebPage, type WebPageOptions } from './http/web-page.js';

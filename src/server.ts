@@ -10,6 +10,8 @@ import { DEFAULT_REDIS_KEY_PREFIX, RedisCounterStore } from './store/redis/redis
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
 import { SQLStore } from './store/sql/sql-store.js';
 import type { CounterStore } from './store/types.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
+import { registerWebPage } from './http/web-page.js';
 
 /** Everything the server reads from the environment, typed and validated. */
 export interface ServerConfig {
@@ -224,8 +226,10 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendError(reply, new AuthError('NOT_FOUND')));
-  await registerOpenAPI(app);
   try {
+    // Helmet first, so its headers are on every response, refusals and 404s included.
+    await registerSecurityHeaders(app);
+    await registerOpenAPI(app);
     // Closed in reverse order of opening once in-flight requests have drained (app.close()).
     const store = await SQLStore.open(config.databaseUrl, { poolSize: config.databasePoolSize });
     app.addHook('onClose', async () => store.close());
@@ -233,6 +237,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     const counters = config.redisUrl ? await openRedisCounters(app, config) : undefined;
     if (counters) app.addHook('onClose', async () => counters.close());
     await app.register(fastifyUsers, { ...config.auth, store, counters });
+    await registerWebPage(app, { csrfCookieName: app.auth.options.csrfCookieName });
     await app.ready();
   } catch (error) {
     await app.close().catch(() => {});

@@ -10,7 +10,10 @@ import type { PublicUser } from '../core/user.js';
 import { SQLStore } from '../store/sql/sql-store.js';
 import { MemoryCounterStore } from '../store/memory-counters.js';
 import type { CounterStore, Store } from '../store/types.js';
+import { registerCORS } from './cors.js';
+import { registerCSRF } from './csrf.js';
 import { createGuard, type GuardOptions } from './guard.js';
+import { registerOriginCheck } from './origin-check.js';
 import { handleError } from './reply-error.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -83,6 +86,14 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
 
   if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
   if (!app.hasPlugin('@fastify/formbody')) await app.register(fastifyFormbody, { bodyLimit: DEFAULT_BODY_LIMIT });
+
+  // Browser protections (SPEC §5) in the outer, non-encapsulated scope (fastify-plugin), so they
+  // hold for every route of the host app as well as ours. All three run in onRequest, in this
+  // order after the cookie parser: CORS answers preflight first (before any authentication),
+  // then the Origin check, then CSRF — so a refused request never reaches a handler.
+  await registerCORS(app, resolved);
+  registerOriginCheck(app, resolved);
+  registerCSRF(app, resolved);
 
   const purgeEvery = options.purgeIntervalSeconds ?? DEFAULT_PURGE_INTERVAL_SECONDS;
   if (purgeEvery > 0) {

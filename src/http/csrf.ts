@@ -1,0 +1,113 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHmac, randomBytes } from 'node:crypto';
+import { AuthError } from '../core/errors.js';
+import { DEFAULT_CSRF_HEADER_NAME, type ResolvedAuthOptions } from '../core/options.js';
+import { constantTimeEqual, digestToken } from '../core/token.js';
+import { sendError } from './reply-error.js';
+
+/** Methods that must not change state (RFC 9110 §9.2.1); everything else is checked. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Requests refused by the Origin or CSRF check: their responses must change nothing. */
+const refusedRequests = new WeakSet<FastifyRequest>();
+
+/** Marks a request as refused, so no CSRF cookie is minted on its response. */
+export function markRefused(request: FastifyRequest): void {
+  refusedRequests.add(request);
+}
+
+/** Bytes of randomness in a CSRF token's public half. */
+const CSRF_RANDOM_BYTES = 32;
+/** `<43 base64url chars>.<43 base64url chars>`: anything else is refused before any HMAC. */
+const CSRF_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/;
+
+function sign(key: string, sessionDigest: string, random: string): string {
+  // The '!' separator keeps (digest, random) unambiguous: a digest is hex, a random base64url.
+  return createHmac('sha256', key).update(`${sessionDigest}!${random}`).digest('base64url');
+}
+
+/**
+ * Mints a CSRF token bound to a session: `<random>.<HMAC-SHA256(key, sessionDigest + "!" + random)>`.
+ * OWASP CSRF Prevention Cheat Sheet, "signed double-submit cookie": binding the HMAC to the auth
+ * session means a cookie an attacker planted (from a sibling subdomain, or their own session)
+ * does not verify for the victim's session — the flaw of fastify-csrf's CVE-2021-29624.
+ * `sessionDigest` is the SHA-256 digest of the auth cookie's token, or `''` without one.
+ */
+export function mintCSRFToken(key: string, sessionDigest: string): string {
+  const random = randomBytes(CSRF_RANDOM_BYTES).toString('base64url');
+  return `${random}.${sign(key, sessionDigest, random)}`;
+}
+
+/**
+ * True when `token` was signed by one of `keys` for `sessionDigest`. All keys verify (the first
+ * signs; older ones are for rotation), every comparison in constant time.
+ */
+export function verifyCSRFToken(token: string, sessionDigest: string, keys: readonly string[]): boolean {
+  if (!CSRF_TOKEN_SHAPE.test(token)) return false;
+  const [random, mac] = token.split('.') as [string, string];
+  let valid = false;
+  // No early exit: the work is the same whichever key (if any) matches.
+  for (const key of keys) valid = constantTimeEqual(sign(key, sessionDigest, random), mac) || valid;
+  return valid;
+}
+
+/** The digest CSRF tokens are bound to: that of the auth cookie's value, `''` when absent. */
+export function sessionDigestOf(request: FastifyRequest, authCookieName: string): string {
+  const cookie = request.cookies?.[authCookieName];
+  return cookie ? digestToken(cookie) : '';
+}
+
+/**
+ * Installs the CSRF rule of SPEC §5 on every route of `app` (its own and the host's):
+ *
+ * - an unsafe request that carries the auth cookie must carry `x-csrftoken` equal to the
+ *   `csrftoken` cookie and signed for the current session, else 403 `CSRF_TOKEN_INVALID` before
+ *   the route runs (onRequest, so no body is even parsed);
+ * - requests without the auth cookie (bearer clients, a first login) are not asked: there is no
+ *   ambient credential to abuse (login CSRF is the Origin check's job, see origin-check.ts);
+ * - only the header counts: a form field or query parameter could be set by a cross-site form;
+ * - responses set a fresh cookie when the request had none, when a safe request's token does not
+ *   verify for its session, and whenever a route changed the session (`issuedSessionDigest`, set
+ *   by /login and /logout): rotation, so a token seen before login is useless after it.
+ */
+export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions): void {
+  const keys = [options.secretKey, ...options.secretKeyFallbacks];
+  const cookieName = options.csrfCookieName;
+  const authCookieName = options.authCookieName;
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    if (!request.cookies?.[authCookieName]) return;
+    const cookie = request.cookies[cookieName];
+    const header = request.headers[DEFAULT_CSRF_HEADER_NAME];
+    const valid =
+      typeof cookie === 'string' &&
+      typeof header === 'string' &&
+      constantTimeEqual(header, cookie) &&
+      verifyCSRFToken(cookie, sessionDigestOf(request, authCookieName), keys);
+    if (!valid) {
+      markRefused(request);
+      return sendError(reply, new AuthError('CSRF_TOKEN_INVALID'));
+    }
+  });
+
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
+    // A refused request changes nothing, its CSRF cookie included; a CORS preflight needs none.
+    if (refusedRequests.has(request) || request.method === 'OPTIONS') return;
+    let digest: string;
+    if (request.issuedSessionDigest !== undefined) {
+      digest = request.issuedSessionDigest ?? '';
+    } else {
+      digest = sessionDigestOf(request, authCookieName);
+      const current = request.cookies?.[cookieName];
+      if (current && (!SAFE_METHODS.has(request.method) || verifyCSRFToken(current, digest, keys))) return;
+    }
+    reply.setCookie(cookieName, mintCSRFToken(options.secretKey, digest), {
+      path: '/',
+      sameSite: 'lax',
+      secure: options.cookieSecure,
+      // Not HttpOnly: the page's script must read it to echo it in the header (double submit).
+      httpOnly: false,
+    });
+  });
+}

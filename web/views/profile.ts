@@ -1,0 +1,35 @@
+/** The profile view: GET /users/me, and the log-out button (POST /logout with the CSRF header). */
+import { request, type PublicUser } from '../api.js';
+import { byId, clearMessages, showError, showNotice } from '../ui.js';
+
+/** Fills the profile from the API; resolves to the user, or null when not logged in (401). */
+export async function loadProfile(): Promise<PublicUser | null> {
+  try {
+    const user = await request<PublicUser>('/users/me');
+    byId('profile-email').textContent = user.email;
+    byId('profile-id').textContent = String(user.id);
+    byId('profile-verified').textContent = user.is_verified ? 'yes' : 'no';
+    byId('profile-superuser').textContent = user.is_superuser ? 'yes' : 'no';
+    return user;
+  } catch (error) {
+    if (error instanceof Error && 'status' in error && error.status === 401) return null;
+    throw error;
+  }
+}
+
+export function mountProfile(onLoggedOut: () => Promise<void>): void {
+  const button = byId<HTMLButtonElement>('logout-button');
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    clearMessages();
+    request<null>('/logout', { method: 'POST' })
+      .then(async () => {
+        await onLoggedOut();
+        showNotice('You are logged out.');
+      })
+      .catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)))
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+}
