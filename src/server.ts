@@ -4,6 +4,8 @@ import type { AuthOptions } from './core/options.js';
 import { registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
 import { handleError, sendError } from './http/reply-error.js';
+import { createLogMailer } from './mail/log-mailer.js';
+import { createSMTPMailer } from './mail/smtp-mailer.js';
 
 /** Everything the server reads from the environment, typed and validated. */
 export interface ServerConfig {
@@ -70,6 +72,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const redisUrl = text('REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  const smtpUrl = text('SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
   const publicUrl = text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
@@ -79,7 +83,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     redisUrl,
     logLevel,
     production,
-    smtpUrl: text('SMTP_URL'),
+    smtpUrl,
     mailFrom: text('MAIL_FROM') ?? 'no-reply@localhost',
     auth: {
       accessTokenLifetime: integer('ACCESS_TOKEN_LIFETIME'),
@@ -127,7 +131,17 @@ export async function buildServer(config: ServerConfig, overrides: { logger?: bo
   app.setNotFoundHandler((_request, reply) => sendError(reply, new AuthError('NOT_FOUND')));
   await registerOpenAPI(app);
   try {
-    await app.register(fastifyUsers, { ...config.auth, databaseUrl: config.databaseUrl });
+    // SPEC §2: SMTP when SMTP_URL is set; otherwise the log, with the body (and so the link)
+    // only outside production, because logs must never hold a token (SPEC §5).
+    const mailer = config.smtpUrl
+      ? createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
+      : createLogMailer(app.log, { includeBody: !config.production });
+    if (!config.smtpUrl) {
+      app.log.warn(config.production
+        ? 'SMTP_URL is not set: reset and verification mail is NOT delivered (production: only its recipient is logged)'
+        : 'SMTP_URL is not set: reset and verification mail, links included, is written to this log (development only)');
+    }
+    await app.register(fastifyUsers, { ...config.auth, databaseUrl: config.databaseUrl, mailer });
     await app.ready();
   } catch (error) {
     await app.close().catch(() => {});
