@@ -27,5 +27,11 @@ export interface AccountRoutesOptions {
   throttle?: MailThrottle;
 }
 
+/*
+ * The account routes run their guard at `preValidation`, so an anonymous or unprivileged caller
+ * gets 401/403 before any 422 (as FastAPI resolves its auth dependency before the body) and
+ * learns nothing about the body schema of routes it may not call.
+ */
+
 /** OpenAPI: routes that need a bearer token or the cookie. */
 export const SECURITY = [{ OAuth2PasswordBearer: [] }];

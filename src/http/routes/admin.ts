@@ -9,17 +9,17 @@ const ERRORS = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody 
 /** Superuser administration: `GET /users`, `GET/PATCH/DELETE /users/{id}` (403 for others). */
 export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, superuser }) => {
   app.get('/users', {
-    preHandler: superuser,
+    preValidation: superuser,
     schema: { tags: TAG, summary: 'List users (superuser)', security: SECURITY, querystring: UserListQuery, response: { 200: PublicUserList, ...ERRORS } },
   }, async (request) => (await account.listUsers(request.query.offset, request.query.limit)).map(toPublicUser));
 
   app.get('/users/:id', {
-    preHandler: superuser,
+    preValidation: superuser,
     schema: { tags: TAG, summary: 'Get a user (superuser)', security: SECURITY, params: UserIdParams, response: { 200: PublicUser, ...ERRORS } },
   }, async (request) => toPublicUser(await account.getUser(request.params.id)));
 
   app.patch('/users/:id', {
-    preHandler: superuser,
+    preValidation: superuser,
     schema: {
       tags: TAG,
       summary: 'Change a user (superuser)',
@@ -35,7 +35,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = asyn
   });
 
   app.delete('/users/:id', {
-    preHandler: superuser,
+    preValidation: superuser,
     schema: { tags: TAG, summary: 'Delete a user (superuser)', security: SECURITY, params: UserIdParams, response: { 204: NoContent, ...ERRORS } },
   }, async (request, reply) => {
     await account.deleteUser(request.params.id);

@@ -9,7 +9,7 @@ const TAG = ['users'];
 /** `PATCH /users/me` and `DELETE /users/me`; both ask for the current password (ASVS 6.2.3). */
 export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
   app.patch('/users/me', {
-    preHandler: authenticate,
+    preValidation: authenticate,
     schema: {
       tags: TAG,
       summary: 'Change the email and/or password of the current user',
@@ -25,7 +25,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   });
 
   app.delete('/users/me', {
-    preHandler: authenticate,
+    preValidation: authenticate,
     schema: {
       tags: TAG,
       summary: 'Delete the current user and all their sessions',

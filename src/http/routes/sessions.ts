@@ -9,12 +9,12 @@ const TAG = ['sessions'];
 /** The current user's sessions: list, end one, end all others (Better Auth's session management). */
 export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
   app.get('/users/me/sessions', {
-    preHandler: authenticate,
+    preValidation: authenticate,
     schema: { tags: TAG, summary: 'List my sessions', security: SECURITY, response: { 200: SessionList, 401: ErrorBody } },
   }, async (request) => account.listSessions(request.session));
 
   app.delete('/users/me/sessions/:id', {
-    preHandler: authenticate,
+    preValidation: authenticate,
     schema: {
       tags: TAG,
       summary: 'End one of my sessions ("sign out this device")',
@@ -33,7 +33,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   });
 
   app.delete('/users/me/sessions', {
-    preHandler: authenticate,
+    preValidation: authenticate,
     schema: { tags: TAG, summary: 'End all my other sessions', security: SECURITY, response: { 204: NoContent, 401: ErrorBody } },
   }, async (request, reply) => {
     await account.revokeOtherSessions(request.session);
