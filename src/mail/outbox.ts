@@ -1,8 +1,21 @@
+import pLimit from 'p-limit';
 import type { Mailer, MailMessage } from '../core/mail.js';
+
+/** Mail tasks running at once; more would only open more SMTP connections. */
+export const DEFAULT_MAIL_CONCURRENCY = 4;
+/** Tasks waiting beyond this are dropped (and logged): a flood must not grow memory without bound. */
+export const DEFAULT_MAIL_QUEUE_LIMIT = 1000;
 
 /** The part of a pino logger the outbox needs. */
 export interface OutboxLog {
   warn(object: object, message: string): void;
+}
+
+export interface MailOutboxOptions {
+  /** Tasks running at once; default 4. */
+  concurrency?: number;
+  /** Most tasks queued or running; default 1000. */
+  queueLimit?: number;
 }
 
 /**
@@ -15,15 +28,23 @@ export class MailOutbox {
   private readonly mailer: Mailer;
   private readonly log: OutboxLog;
   private readonly pending = new Set<Promise<void>>();
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly queueLimit: number;
 
-  constructor(mailer: Mailer, log: OutboxLog) {
+  constructor(mailer: Mailer, log: OutboxLog, options: MailOutboxOptions = {}) {
     this.mailer = mailer;
     this.log = log;
+    this.limit = pLimit(options.concurrency ?? DEFAULT_MAIL_CONCURRENCY);
+    this.queueLimit = options.queueLimit ?? DEFAULT_MAIL_QUEUE_LIMIT;
   }
 
   /** Starts `compose` in the background and sends the mail it returns, if any. */
   enqueue(compose: () => Promise<MailMessage | null>): void {
-    const task = (async () => {
+    if (this.pending.size >= this.queueLimit) {
+      this.log.warn({ queued: this.pending.size }, 'mail queue full: request dropped');
+      return;
+    }
+    const task = this.limit(async () => {
       let message: MailMessage | null = null;
       try {
         message = await compose();
@@ -35,7 +56,7 @@ export class MailOutbox {
           message ? 'sending mail failed' : 'preparing mail failed',
         );
       }
-    })();
+    });
     this.pending.add(task);
     void task.finally(() => this.pending.delete(task));
   }

@@ -11,7 +11,7 @@ export interface SMTPMailerOptions {
   from?: string;
 }
 
-/** Sends mail over SMTP with nodemailer, pooled connections, plain text plus HTML. */
+/** Sends mail over SMTP with nodemailer (a connection per mail; add `?pool=true` to the URL to pool), plain text plus HTML. */
 export function createSMTPMailer(options: SMTPMailerOptions): Mailer {
   const transport = nodemailer.createTransport(options.url);
   const from = options.from ?? DEFAULT_MAIL_FROM;

@@ -54,3 +54,18 @@ describe('mail delivery helpers', () => {
     assert.ok(!hostile.html.includes('<script>'));
   });
 });
+
+describe('mail outbox bounds', () => {
+  test('beyond the queue limit, tasks are dropped with a warning instead of piling up', async () => {
+    const { log, lines } = recorder();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const sent: MailMessage[] = [];
+    const outbox = new MailOutbox({ send: async (m) => { await gate; sent.push(m); } }, log, { concurrency: 1, queueLimit: 2 });
+    for (let i = 0; i < 5; i += 1) outbox.enqueue(async () => MAIL);
+    release();
+    await outbox.drain();
+    assert.equal(sent.length, 2);
+    assert.equal(lines.filter((l) => l.message === 'mail queue full: request dropped').length, 3);
+  });
+});
