@@ -27,10 +27,11 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 /** Raw-mode prompt: characters are collected, never echoed; Ctrl-C aborts, backspace edits. */
 function promptHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let value = '';
+    // Echo goes off before the prompt shows, so nothing typed in answer to it is ever displayed.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     stdin.setEncoding('utf8');
     const finish = (error?: Error) => {

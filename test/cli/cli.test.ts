@@ -5,7 +5,7 @@ import Fastify from 'fastify';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
@@ -81,6 +81,31 @@ describe('CLI on a temporary SQLite database', () => {
     } finally {
       await app.close();
     }
+  });
+
+  const noPty = existsSync('/usr/bin/script') ? false : 'util-linux `script` (a pseudo-terminal) is not installed';
+  test('create-user on a terminal prompts twice and never echoes the password', { skip: noPty, timeout: 120_000 }, async () => {
+    // `script` gives the CLI a real pseudo-terminal; the password is typed only once each prompt shows.
+    const child = spawn('script', ['-qec', `${process.execPath} --import tsx src/cli.ts create-user tty@example.com`, '/dev/null'], {
+      env: { ...process.env, ...env, LOG_LEVEL: 'silent' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let typed = 0;
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const prompts = (output.match(/Password for tty@example\.com: |Repeat password: /g) ?? []).length;
+      while (typed < prompts) {
+        typed += 1;
+        child.stdin.write(`${PASSWORD}\r`);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, output);
+    assert.equal(typed, 2, 'asked twice');
+    assert.match(output, /created user tty@example\.com/);
+    assert.ok(!output.includes(PASSWORD), 'the terminal never showed the password');
+    assert.ok(await store.findUserByEmail('tty@example.com'));
   });
 
   test('create-user refuses a taken email, no password and a password given as an argument', async () => {
