@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { CommandError, UsageError } from './cli/args.js';
+import { createUserCommand, importCommand, purgeExpiredCommand } from './cli/commands.js';
 import { ConfigError } from './core/errors.js';
 import { buildServer, namedForEnvironment, readConfig } from './server.js';
 import { openDatabase } from './store/sql/database.js';
@@ -7,8 +9,15 @@ import { migrateToLatest } from './store/sql/migrations.js';
 const USAGE = `usage: fastify-users <command>
 
 commands:
-  serve     run the HTTP service (PORT, HOST, DATABASE_URL, … from the environment)
-  migrate   create or upgrade the database schema and exit`;
+  serve                               run the HTTP service (PORT, HOST, DATABASE_URL, … from the environment)
+  migrate                             create or upgrade the database schema and exit
+  create-user <email> [--superuser] [--verified]
+                                      create an account; the password is prompted for (no echo)
+                                      or read from stdin's first line, never from the arguments
+  purge-expired                       delete expired access, reset and verification tokens
+  import <file.csv | sqlite:<path> | postgres://…> [--table users]
+                                      import email, hashed_password rows; bcrypt/argon2 hashes
+                                      are kept and upgraded to argon2id at each user's next login`;
 
 async function serve(): Promise<void> {
   const config = readConfig();
@@ -37,12 +46,18 @@ async function migrate(): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command = 'serve'] = argv;
+  const [command = 'serve', ...rest] = argv;
   switch (command) {
     case 'serve':
       return serve();
     case 'migrate':
       return migrate();
+    case 'create-user':
+      return createUserCommand(readConfig(), rest);
+    case 'purge-expired':
+      return purgeExpiredCommand(readConfig(), rest);
+    case 'import':
+      return importCommand(readConfig(), rest);
     case 'help':
     case '--help':
       console.log(USAGE);
@@ -56,6 +71,10 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   // A configuration problem is one line naming the variable (SPEC §2); anything else, the message only.
   if (error instanceof ConfigError) console.error(`configuration error: ${namedForEnvironment(error).message}`);
+  else if (error instanceof UsageError) {
+    console.error(`error: ${error.message}\n${USAGE}`);
+    process.exit(2);
+  } else if (error instanceof CommandError) console.error(`error: ${error.message}`);
   else console.error(`fatal: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -12,6 +12,8 @@ import { SQLStore } from './store/sql/sql-store.js';
 import type { CounterStore } from './store/types.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerWebPage } from './http/web-page.js';
+import { createLogMailer } from './mail/log-mailer.js';
+import { createSMTPMailer } from './mail/smtp-mailer.js';
 
 /** Everything the server reads from the environment, typed and validated. */
 export interface ServerConfig {
@@ -129,6 +131,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     }
   }
 
+  const smtpUrl = text('SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
   const publicUrl = text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
@@ -140,7 +144,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     redisKeyPrefix,
     logLevel,
     production,
-    smtpUrl: text('SMTP_URL'),
+    smtpUrl,
     mailFrom: text('MAIL_FROM') ?? 'no-reply@localhost',
     auth: {
       accessTokenLifetime: integer('ACCESS_TOKEN_LIFETIME'),
@@ -236,7 +240,17 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     // Without Redis the plugin keeps its own in-memory counters (one instance).
     const counters = config.redisUrl ? await openRedisCounters(app, config) : undefined;
     if (counters) app.addHook('onClose', async () => counters.close());
-    await app.register(fastifyUsers, { ...config.auth, store, counters });
+    // SPEC §2: SMTP when SMTP_URL is set; otherwise the log, with the body (and so the link)
+    // only outside production, because logs must never hold a token (SPEC §5).
+    const mailer = config.smtpUrl
+      ? createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
+      : createLogMailer(app.log, { includeBody: !config.production });
+    if (!config.smtpUrl) {
+      app.log.warn(config.production
+        ? 'SMTP_URL is not set: reset and verification mail is NOT delivered (production: only its recipient is logged)'
+        : 'SMTP_URL is not set: reset and verification mail, links included, is written to this log (development only)');
+    }
+    await app.register(fastifyUsers, { ...config.auth, store, counters, mailer });
     await registerWebPage(app, { csrfCookieName: app.auth.options.csrfCookieName });
     await app.ready();
   } catch (error) {

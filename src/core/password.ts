@@ -124,3 +124,11 @@ function parseBcrypt(hashed: string): { hash: string; sha256: boolean } | null {
   }
   return BCRYPT.test(hash) ? { hash, sha256 } : null;
 }
+
+/**
+ * True when a stored hash is in a format the context verifies (argon2 PHC, bcrypt, or Django's
+ * `argon2$…`/`bcrypt$…`/`bcrypt_sha256$…`): what `import` accepts as it is.
+ */
+export function isSupportedHash(hashed: string): boolean {
+  return ARGON2_PHC.test(stripDjangoPrefix(hashed, 'argon2')) || parseBcrypt(hashed) !== null;
+}

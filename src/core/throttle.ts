@@ -15,6 +15,12 @@ export const DEFAULT_THROTTLE = {
   registerWindowSeconds: 60 * 60,
 } as const;
 
+/**
+ * Mail-sending requests (password reset, verification) per account and per address per hour:
+ * enough for a user who lost a mail, too few to flood an inbox (OWASP Forgot Password CS).
+ */
+export const MAIL_THROTTLE = { accountLimit: 3, addressLimit: 20, windowSeconds: 60 * 60 } as const;
+
 /** Throttling of password checks and registrations; every field has the default of {@link DEFAULT_THROTTLE}. */
 export interface ThrottleOptions {
   /** Default true. Turning it off leaves password guessing unlimited; meant for benchmarks only. */
@@ -93,6 +99,15 @@ export class Throttle {
   /** The counter of registrations from `ip`. */
   registrationKeys(ip: string): ThrottleKey[] {
     return [{ key: `register:ip:${clientKey(ip)}`, limit: this.settings.registerLimit, windowSeconds: this.settings.registerWindowSeconds, clearOnSuccess: false }];
+  }
+
+  /** The counters of a mail-sending request for `email` (normalised) from `ip`; see {@link MAIL_THROTTLE}. */
+  mailKeys(action: string, email: string, ip: string): ThrottleKey[] {
+    const { accountLimit, addressLimit, windowSeconds } = MAIL_THROTTLE;
+    return [
+      this.customKey(`mail:${action}:account`, email, accountLimit, windowSeconds),
+      { key: `mail:${action}:ip:${clientKey(ip)}`, limit: addressLimit, windowSeconds, clearOnSuccess: false },
+    ];
   }
 
   /**

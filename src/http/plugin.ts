@@ -3,7 +3,10 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomBytes } from 'node:crypto';
+import { AccountService } from '../core/account-service.js';
+import { AccountTokens, type AccountTokenOptions } from '../core/account-tokens.js';
 import { AuthService, type Session } from '../core/auth-service.js';
+import type { Mailer } from '../core/mail.js';
 import { resolveAuthOptions, type AuthOptions } from '../core/options.js';
 import { Throttle } from '../core/throttle.js';
 import type { PublicUser } from '../core/user.js';
@@ -12,20 +15,30 @@ import { MemoryCounterStore } from '../store/memory-counters.js';
 import type { CounterStore, Store } from '../store/types.js';
 import { registerCORS } from './cors.js';
 import { registerCSRF } from './csrf.js';
+import { createLogMailer } from '../mail/log-mailer.js';
+import { MailOutbox } from '../mail/outbox.js';
 import { createGuard, type GuardOptions } from './guard.js';
 import { registerOriginCheck } from './origin-check.js';
 import { handleError } from './reply-error.js';
+import type { AccountRoutesOptions, MailThrottle } from './routes/account-context.js';
+import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { passwordResetRoutes } from './routes/password-reset.js';
+import { profileRoutes } from './routes/profile.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
+import { verificationRoutes } from './routes/verification.js';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, parseForm, parseJSON, validatorCompiler } from './validation.js';
 
 /** SPEC §5: bodies over 64 KiB are refused with 413. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 /** How often expired tokens are purged. */
 export const DEFAULT_PURGE_INTERVAL_SECONDS = 600;
+/** Base of mail links when `publicUrl` is not given: the server's default address. */
+export const DEFAULT_LINK_BASE = 'http://127.0.0.1:8000';
 
-export interface FastifyUsersOptions extends AuthOptions {
+export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
   /** A store to use (the caller closes it); or give `databaseUrl` and the plugin opens and closes one. */
   store?: Store;
   /** `sqlite:<path>`, `sqlite::memory:` or `postgres://…`; used when `store` is not given. */
@@ -39,6 +52,10 @@ export interface FastifyUsersOptions extends AuthOptions {
    * one process; give the Redis store when several instances share the load (SPEC §5).
    */
   counters?: CounterStore;
+  /** Delivers reset and verification mail; default: written to the log (development only). */
+  mailer?: Mailer;
+  /** Throttle of `/forgot-password` and `/request-verify-token`; default 3 per account and 20 per address per hour. */
+  mailThrottle?: MailThrottle;
 }
 
 declare module 'fastify' {
@@ -51,6 +68,12 @@ declare module 'fastify' {
     guard(options?: GuardOptions): preHandlerAsyncHookHandler;
     /** Failure counting for password checks and other abusable routes (SPEC §5 "Brute force"). */
     throttle: Throttle;
+    /** Profile, sessions and superuser administration. */
+    account: AccountService;
+    /** Password-reset and email-verification tokens. */
+    accountTokens: AccountTokens;
+    /** Background mail delivery; `await app.mailOutbox.drain()` waits for queued mail. */
+    mailOutbox: MailOutbox;
   }
   interface FastifyRequest {
     /** The authenticated user (public fields); set by `app.authenticate`. */
@@ -80,6 +103,25 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   app.decorate('authenticate', authenticate);
   app.decorate('guard', (guardOptions?: GuardOptions) => createGuard(service, guardOptions));
   app.decorate('throttle', throttle);
+  if (!options.mailer) {
+    app.log.warn('no mailer configured (SMTP_URL unset): reset and verification mail is written to the log — development only');
+  }
+  if (resolved.publicUrl === undefined) {
+    app.log.warn(`publicUrl is not set: links in mail point to ${DEFAULT_LINK_BASE}`);
+  }
+  const mailer = options.mailer ?? createLogMailer(app.log);
+  const outbox = new MailOutbox(mailer, app.log);
+  const account = new AccountService(service);
+  // Links come from configuration only, never from the request's Host header (CVE class of
+  // "password reset poisoning", OWASP Forgot Password CS).
+  const tokens = new AccountTokens(service, (resolved.publicUrl ?? DEFAULT_LINK_BASE) + (options.routePrefix ?? ''), options);
+  app.decorate('account', account);
+  app.decorate('accountTokens', tokens);
+  app.decorate('mailOutbox', outbox);
+  app.addHook('onClose', async () => {
+    await outbox.drain();
+    await mailer.close?.();
+  });
   app.decorateRequest('user', null as never);
   app.decorateRequest('session', null as never);
   app.decorateRequest('issuedSessionDigest', undefined);
@@ -98,7 +140,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const purgeEvery = options.purgeIntervalSeconds ?? DEFAULT_PURGE_INTERVAL_SECONDS;
   if (purgeEvery > 0) {
     const timer = setInterval(() => {
-      service.purgeExpiredTokens().catch((err: unknown) => app.log.warn({ err }, 'purging expired tokens failed'));
+      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired()]).catch((err: unknown) => app.log.warn({ err }, 'purging expired tokens failed'));
     }, purgeEvery * 1000);
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));
@@ -131,6 +173,19 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     await routes.register(authRoutes, { service, authenticate, throttle });
     await routes.register(userRoutes, { authenticate });
     await routes.register(healthRoutes, { store });
+    const accountRoutes: AccountRoutesOptions = {
+      account,
+      tokens,
+      outbox,
+      options: resolved,
+      authenticate,
+      superuser: createGuard(service, { superuser: true }),
+      // Default: 3 mails per account and 20 per address per hour, in the shared counters.
+      throttle: options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip))),
+    };
+    for (const routesOf of [passwordResetRoutes, verificationRoutes, profileRoutes, sessionRoutes, adminRoutes]) {
+      await routes.register(routesOf, accountRoutes);
+    }
   }, { prefix: options.routePrefix ?? '' });
 };
 

@@ -71,3 +71,66 @@ export const HealthResponse = Type.Object({ status: Type.String() });
 
 /** Responses every authenticated route may give, for OpenAPI. */
 export const AUTH_ERRORS = { 401: ErrorBody, 403: ErrorBody } as const;
+
+// Account lifecycle (SPEC §4, second table).
+
+/** Reset and verification tokens are 43 characters; anything up to this length is "bad token", not 422. */
+export const ACTION_TOKEN_MAX_LENGTH = 256;
+const ActionToken = Type.String({ minLength: 1, maxLength: ACTION_TOKEN_MAX_LENGTH, description: 'The token from the link in the mail' });
+
+export const EmailBody = Type.Object({ email: Email });
+export type EmailBody = Static<typeof EmailBody>;
+
+export const ResetPasswordBody = Type.Object({ token: ActionToken, password: Password });
+export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
+
+export const VerifyBody = Type.Object({ token: ActionToken });
+export type VerifyBody = Static<typeof VerifyBody>;
+
+/** 202 answers carry `null`, as fastapi-users' do: nothing that could tell accounts apart. */
+export const Accepted = Type.Null({ description: 'Accepted; the same answer whether or not the account exists' });
+
+export const UpdateMeBody = Type.Object({
+  email: Type.Optional(Email),
+  password: Type.Optional(Password),
+  current_password: Password,
+});
+export type UpdateMeBody = Static<typeof UpdateMeBody>;
+
+export const DeleteMeBody = Type.Object({ current_password: Password });
+export type DeleteMeBody = Static<typeof DeleteMeBody>;
+
+export const SessionInfo = Type.Object({
+  id: Type.String({ description: 'Public session id (not the token)' }),
+  created_at: Type.String({ format: 'date-time' }),
+  last_used_at: Type.String({ format: 'date-time' }),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean({ description: 'True for the session making this request' }),
+});
+export const SessionList = Type.Array(SessionInfo);
+
+export const SessionIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export type SessionIdParams = Static<typeof SessionIdParams>;
+
+/** Largest page of `GET /users`. */
+export const MAX_USERS_PAGE = 100;
+export const UserListQuery = Type.Object({
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_USERS_PAGE, default: MAX_USERS_PAGE }),
+});
+export type UserListQuery = Static<typeof UserListQuery>;
+
+export const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+export type UserIdParams = Static<typeof UserIdParams>;
+
+export const AdminUpdateBody = Type.Object({
+  email: Type.Optional(Email),
+  password: Type.Optional(Password),
+  is_active: Type.Optional(Type.Boolean()),
+  is_superuser: Type.Optional(Type.Boolean()),
+  is_verified: Type.Optional(Type.Boolean()),
+});
+export type AdminUpdateBody = Static<typeof AdminUpdateBody>;
+
+export const PublicUserList = Type.Array(PublicUser);

@@ -55,8 +55,40 @@ export interface TokenStore {
   deleteExpiredTokens(now: Date): Promise<number>;
 }
 
+/** What a single-use account token is for. */
+export type ActionPurpose = 'reset' | 'verify';
+
+/** A password-reset or email-verification token as stored: its digest, never the token. */
+export interface ActionTokenRecord {
+  digest: string;
+  purpose: ActionPurpose;
+  userId: number;
+  /** The address the token was mailed to (verification is bound to it). */
+  email: string;
+  /** SHA-256 of the password hash when issued (reset tokens), so a password change voids them. */
+  passwordFingerprint: string | null;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+/** Persistence of single-use reset and verification tokens. */
+export interface ActionTokenStore {
+  createActionToken(record: ActionTokenRecord): Promise<void>;
+  /** The token with this digest and purpose, expired or not (the caller decides); `null` when absent. */
+  findActionToken(digest: string, purpose: ActionPurpose): Promise<ActionTokenRecord | null>;
+  /**
+   * Deletes the token and returns it, in one statement (`DELETE … RETURNING`): of two concurrent
+   * uses exactly one gets the record, the other `null`. This is what makes tokens single use.
+   */
+  consumeActionToken(digest: string, purpose: ActionPurpose): Promise<ActionTokenRecord | null>;
+  /** Deletes a user's tokens (of one purpose, or all); returns how many went. */
+  deleteUserActionTokens(userId: number, purpose?: ActionPurpose): Promise<number>;
+  /** Purges tokens expired at `now`; returns how many went. */
+  deleteExpiredActionTokens(now: Date): Promise<number>;
+}
+
 /** Everything the service persists, plus its lifecycle. */
-export interface Store extends UserStore, TokenStore {
+export interface Store extends UserStore, TokenStore, ActionTokenStore {
   /** Answers when the database is reachable; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

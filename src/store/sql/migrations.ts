@@ -46,6 +46,26 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('access_tokens_expiration_idx').on('access_tokens').column('expiration_date').execute();
       },
     },
+    '0002_action_tokens': {
+      async up(db: Kysely<any>) {
+        // Password-reset and email-verification tokens (SPEC §4): only the SHA-256 digest is kept,
+        // like access tokens, so a leaked table cannot be replayed (OWASP Forgot Password CS).
+        await db.schema
+          .createTable('action_tokens')
+          .addColumn('token', 'varchar(64)', (col) => col.primaryKey())
+          .addColumn('purpose', 'varchar(16)', (col) => col.notNull())
+          .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
+          // Verification is bound to the address it was sent to.
+          .addColumn('email', 'varchar(320)', (col) => col.notNull())
+          // SHA-256 of the password hash at issue: a reset token dies once the password changes.
+          .addColumn('password_fingerprint', 'varchar(64)')
+          .addColumn('expiration_date', t.time, (col) => col.notNull())
+          .addColumn('created_at', t.time, (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('action_tokens_user_id_idx').on('action_tokens').column('user_id').execute();
+        await db.schema.createIndex('action_tokens_expiration_idx').on('action_tokens').column('expiration_date').execute();
+      },
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import type { Generated } from 'kysely';
 export interface Database {
   users: UsersTable;
   access_tokens: AccessTokensTable;
+  action_tokens: ActionTokensTable;
 }
 
 export type DbTime = string | Date;
@@ -33,6 +34,17 @@ export interface AccessTokensTable {
   last_used_at: DbTime;
   user_agent: string | null;
   ip: string | null;
+}
+
+export interface ActionTokensTable {
+  /** SHA-256 hex digest of the reset or verification token; the token itself is never stored. */
+  token: string;
+  purpose: string;
+  user_id: number;
+  email: string;
+  password_fingerprint: string | null;
+  expiration_date: DbTime;
+  created_at: DbTime;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

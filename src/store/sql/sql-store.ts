@@ -1,9 +1,9 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { User } from '../../core/user.js';
-import type { AccessTokenRecord, NewUser, Store, UserPatch } from '../types.js';
+import type { AccessTokenRecord, ActionPurpose, ActionTokenRecord, NewUser, Store, UserPatch } from '../types.js';
 import { migrateToLatest } from './migrations.js';
 import { openDatabase } from './database.js';
-import type { AccessTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
+import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**
  * The one SQL implementation of {@link Store}, for SQLite and PostgreSQL alike. Queries are
@@ -177,6 +177,55 @@ export class SQLStore implements Store {
     return Number(result.numDeletedRows);
   }
 
+  async createActionToken(record: ActionTokenRecord): Promise<void> {
+    await this.db
+      .insertInto('action_tokens')
+      .values({
+        token: record.digest,
+        purpose: record.purpose,
+        user_id: record.userId,
+        email: record.email,
+        password_fingerprint: record.passwordFingerprint,
+        expiration_date: this.time(record.expiresAt),
+        created_at: this.time(record.createdAt),
+      })
+      .execute();
+  }
+
+  async findActionToken(digest: string, purpose: ActionPurpose): Promise<ActionTokenRecord | null> {
+    const row = await this.db
+      .selectFrom('action_tokens')
+      .selectAll()
+      .where('token', '=', digest)
+      .where('purpose', '=', purpose)
+      .executeTakeFirst();
+    return row ? toActionToken(row) : null;
+  }
+
+  async consumeActionToken(digest: string, purpose: ActionPurpose): Promise<ActionTokenRecord | null> {
+    // One statement on both dialects (SQLite ≥ 3.35 and PostgreSQL support RETURNING): the row
+    // lock / write lock lets exactly one of two concurrent consumers see the deleted row.
+    const row = await this.db
+      .deleteFrom('action_tokens')
+      .where('token', '=', digest)
+      .where('purpose', '=', purpose)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toActionToken(row) : null;
+  }
+
+  async deleteUserActionTokens(userId: number, purpose?: ActionPurpose): Promise<number> {
+    let query = this.db.deleteFrom('action_tokens').where('user_id', '=', userId);
+    if (purpose !== undefined) query = query.where('purpose', '=', purpose);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async deleteExpiredActionTokens(now: Date): Promise<number> {
+    const result = await this.db.deleteFrom('action_tokens').where('expiration_date', '<=', this.time(now)).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }
@@ -208,6 +257,18 @@ function toToken(row: Selectable<AccessTokensTable>): AccessTokenRecord {
     lastUsedAt: new Date(row.last_used_at),
     userAgent: row.user_agent,
     ip: row.ip,
+  };
+}
+
+function toActionToken(row: Selectable<ActionTokensTable>): ActionTokenRecord {
+  return {
+    digest: row.token,
+    purpose: row.purpose === 'reset' ? 'reset' : 'verify',
+    userId: Number(row.user_id),
+    email: row.email,
+    passwordFingerprint: row.password_fingerprint,
+    expiresAt: new Date(row.expiration_date),
+    createdAt: new Date(row.created_at),
   };
 }
 

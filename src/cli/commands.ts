@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { AccountTokens } from '../core/account-tokens.js';
+import { AuthService } from '../core/auth-service.js';
+import { AuthError } from '../core/errors.js';
+import { resolveAuthOptions } from '../core/options.js';
+import type { ServerConfig } from '../server.js';
+import { SQLStore } from '../store/sql/sql-store.js';
+import { CommandError, parseArgs, UsageError } from './args.js';
+import { importUsers } from './import-users.js';
+import { ProgressBar } from './progress.js';
+import { readPassword } from './read-password.js';
+import { DEFAULT_IMPORT_TABLE, readUserSource } from './user-sources.js';
+
+/** Opens the configured database (migrating it) and the domain service over it. */
+async function openService(config: ServerConfig): Promise<{ service: AuthService; store: SQLStore }> {
+  const options = resolveAuthOptions(config.auth, () => randomBytes(32).toString('base64url'));
+  const store = await SQLStore.open(config.databaseUrl);
+  return { service: new AuthService(store, options), store };
+}
+
+/** `create-user <email> [--superuser] [--verified]`: the password comes from a prompt or stdin, never argv. */
+export async function createUserCommand(config: ServerConfig, argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { flags: ['superuser', 'verified'] });
+  const [email, ...extra] = args.positional;
+  if (!email || extra.length > 0) throw new UsageError('create-user takes one email');
+  const password = await readPassword(`Password for ${email}: `, { confirm: true });
+  const { service, store } = await openService(config);
+  try {
+    const user = await service.register(email, password, { isSuperuser: args.flags.has('superuser'), isVerified: args.flags.has('verified') });
+    const role = user.isSuperuser ? 'superuser' : 'user';
+    console.log(`created ${role} ${user.email} (id ${user.id}${user.isVerified ? ', verified' : ''})`);
+  } catch (error) {
+    // Registered errors (taken email, policy) are the operator's to fix: one line, exit 1.
+    if (error instanceof AuthError) throw new CommandError(typeof error.detail === 'string' ? error.detail : error.message);
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+/** `purge-expired`: deletes expired access, reset and verification tokens. */
+export async function purgeExpiredCommand(config: ServerConfig, argv: string[]): Promise<void> {
+  parseArgs(argv, {});
+  const { service, store } = await openService(config);
+  try {
+    const access = await service.purgeExpiredTokens();
+    const action = await new AccountTokens(service, config.auth.publicUrl ?? '').purgeExpired();
+    console.log(`purged ${access} expired access token(s) and ${action} expired reset/verification token(s)`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `import <file.csv | sqlite:path | postgres://…> [--table users]`: users with their existing hashes. */
+export async function importCommand(config: ServerConfig, argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { valued: ['table'] });
+  const [source, ...extra] = args.positional;
+  if (!source || extra.length > 0) throw new UsageError('import takes one source');
+  const input = await readUserSource(source, args.values.get('table') ?? DEFAULT_IMPORT_TABLE);
+  const { service, store } = await openService(config);
+  try {
+    process.stderr.write(`importing ${input.rows.length} row(s) from ${input.describe.replace(/\/\/[^@/]*@/, '//***@')}\n`);
+    const summary = await importUsers(store, input.rows, service.options.now(), new ProgressBar(input.rows.length));
+    for (const problem of summary.problems) process.stderr.write(`skipped ${problem}\n`);
+    console.log(`imported ${summary.imported}, skipped ${summary.duplicates} duplicate(s), ${summary.invalid} invalid`);
+  } finally {
+    await store.close();
+  }
+}

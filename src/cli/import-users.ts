@@ -1,0 +1,68 @@
+import { normalizeEmail } from '../core/email.js';
+import { isSupportedHash } from '../core/password.js';
+import type { NewUser, Store } from '../store/types.js';
+import { ProgressBar } from './progress.js';
+import type { SourceRow } from './user-sources.js';
+
+/** What an import did. */
+export interface ImportSummary {
+  imported: number;
+  duplicates: number;
+  invalid: number;
+  /** One line per invalid row: where and why, never the hash. */
+  problems: string[];
+}
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/u;
+const MAX_EMAIL = 320;
+
+/**
+ * Imports `email, hashed_password` rows (Django's `password` column is read when there is no
+ * `hashed_password`). Hashes are kept as they are: bcrypt from passlib or Django and argon2 from
+ * fastapi-users verify as they are and are upgraded to the current argon2id at the next login.
+ * Optional `is_active`, `is_superuser`, `is_verified` columns are honoured.
+ */
+export async function importUsers(store: Store, rows: SourceRow[], now: Date, progress?: ProgressBar): Promise<ImportSummary> {
+  const summary: ImportSummary = { imported: 0, duplicates: 0, invalid: 0, problems: [] };
+  for (const [index, row] of rows.entries()) {
+    const parsed = toNewUser(row.values);
+    if (typeof parsed === 'string') {
+      summary.invalid += 1;
+      summary.problems.push(`${row.where}: ${parsed}`);
+    } else if (await store.createUser(parsed, now)) {
+      summary.imported += 1;
+    } else {
+      summary.duplicates += 1;
+    }
+    progress?.update(index + 1);
+  }
+  if (rows.length === 0) progress?.update(0);
+  return summary;
+}
+
+function toNewUser(values: Record<string, unknown>): NewUser | string {
+  const rawEmail = values.email;
+  if (typeof rawEmail !== 'string' || rawEmail.trim() === '') return 'missing email';
+  const email = normalizeEmail(rawEmail);
+  if (email.length > MAX_EMAIL || !EMAIL.test(email)) return 'invalid email';
+  const hashed = values.hashed_password ?? values.password;
+  if (typeof hashed !== 'string' || hashed === '') return 'missing hashed_password';
+  if (!isSupportedHash(hashed)) return 'unsupported hash format (argon2 or bcrypt expected)';
+  const user: NewUser = { email, hashedPassword: hashed };
+  for (const [column, key] of [['is_active', 'isActive'], ['is_superuser', 'isSuperuser'], ['is_verified', 'isVerified']] as const) {
+    const flag = toBoolean(values[column]);
+    if (flag === 'invalid') return `invalid ${column}`;
+    if (flag !== undefined) user[key] = flag;
+  }
+  return user;
+}
+
+function toBoolean(value: unknown): boolean | undefined | 'invalid' {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value !== 0;
+  const text = String(value).trim().toLowerCase();
+  if (['1', 'true', 't', 'yes'].includes(text)) return true;
+  if (['0', 'false', 'f', 'no'].includes(text)) return false;
+  return 'invalid';
+}

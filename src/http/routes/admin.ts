@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { toPublicUser } from '../../core/user.js';
+import { AdminUpdateBody, ErrorBody, NoContent, PublicUser, PublicUserList, UserIdParams, UserListQuery } from '../schemas.js';
+import { SECURITY, type AccountRoutesOptions } from './account-context.js';
+
+const TAG = ['admin'];
+const ERRORS = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody };
+
+/** Superuser administration: `GET /users`, `GET/PATCH/DELETE /users/{id}` (403 for others). */
+export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, superuser }) => {
+  app.get('/users', {
+    preValidation: superuser,
+    schema: { tags: TAG, summary: 'List users (superuser)', security: SECURITY, querystring: UserListQuery, response: { 200: PublicUserList, ...ERRORS } },
+  }, async (request) => (await account.listUsers(request.query.offset, request.query.limit)).map(toPublicUser));
+
+  app.get('/users/:id', {
+    preValidation: superuser,
+    schema: { tags: TAG, summary: 'Get a user (superuser)', security: SECURITY, params: UserIdParams, response: { 200: PublicUser, ...ERRORS } },
+  }, async (request) => toPublicUser(await account.getUser(request.params.id)));
+
+  app.patch('/users/:id', {
+    preValidation: superuser,
+    schema: {
+      tags: TAG,
+      summary: 'Change a user (superuser)',
+      description: 'Deactivation or a new password revokes every session of the user at once.',
+      security: SECURITY,
+      params: UserIdParams,
+      body: AdminUpdateBody,
+      response: { 200: PublicUser, 400: ErrorBody, ...ERRORS },
+    },
+  }, async (request) => {
+    const { email, password, is_active: isActive, is_superuser: isSuperuser, is_verified: isVerified } = request.body;
+    return toPublicUser(await account.updateUser(request.params.id, { email, password, isActive, isSuperuser, isVerified }));
+  });
+
+  app.delete('/users/:id', {
+    preValidation: superuser,
+    schema: { tags: TAG, summary: 'Delete a user (superuser)', security: SECURITY, params: UserIdParams, response: { 204: NoContent, ...ERRORS } },
+  }, async (request, reply) => {
+    await account.deleteUser(request.params.id);
+    return reply.code(204).send(null);
+  });
+};

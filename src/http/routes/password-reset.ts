@@ -1,0 +1,39 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { normalizeEmail } from '../../core/email.js';
+import { toPublicUser } from '../../core/user.js';
+import { Accepted, EmailBody, ErrorBody, PublicUser, ResetPasswordBody } from '../schemas.js';
+import type { AccountRoutesOptions } from './account-context.js';
+
+const TAG = ['account'];
+
+/** `POST /forgot-password` and `POST /reset-password` (fastapi-users' reset router). */
+export const passwordResetRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { tokens, outbox, throttle }) => {
+  app.post('/forgot-password', {
+    schema: {
+      tags: TAG,
+      summary: 'Mail a password-reset link',
+      description: 'Always 202, whether or not the email belongs to an account (no enumeration).',
+      body: EmailBody,
+      response: { 202: Accepted, 422: ErrorBody, 429: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const email = normalizeEmail(request.body.email);
+    await throttle?.('forgot-password', { email, ip: request.ip });
+    // The lookup, the token and the mail happen after the answer: same body, same timing.
+    outbox.enqueue(() => tokens.forgotPassword(email));
+    return reply.code(202).send(null);
+  });
+
+  app.post('/reset-password', {
+    schema: {
+      tags: TAG,
+      summary: 'Set a new password with the token from the reset mail',
+      description: 'Revokes every session of the user; does not log in.',
+      body: ResetPasswordBody,
+      response: { 200: PublicUser, 400: ErrorBody, 422: ErrorBody },
+    },
+  }, async (request) => {
+    const user = await tokens.resetPassword(request.body.token, request.body.password);
+    return toPublicUser(user);
+  });
+};

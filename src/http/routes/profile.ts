@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { toPublicUser } from '../../core/user.js';
+import { DeleteMeBody, ErrorBody, NoContent, PublicUser, UpdateMeBody } from '../schemas.js';
+import { clearAuthCookie } from '../transport.js';
+import { SECURITY, type AccountRoutesOptions } from './account-context.js';
+
+const TAG = ['users'];
+
+/** `PATCH /users/me` and `DELETE /users/me`; both ask for the current password (ASVS 6.2.3). */
+export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
+  app.patch('/users/me', {
+    preValidation: authenticate,
+    schema: {
+      tags: TAG,
+      summary: 'Change the email and/or password of the current user',
+      description: 'A new email clears is_verified; a new password signs out every other session.',
+      security: SECURITY,
+      body: UpdateMeBody,
+      response: { 200: PublicUser, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody },
+    },
+  }, async (request) => {
+    const { email, password, current_password: currentPassword } = request.body;
+    const user = await account.updateProfile(request.session, { email, password, currentPassword });
+    return toPublicUser(user);
+  });
+
+  app.delete('/users/me', {
+    preValidation: authenticate,
+    schema: {
+      tags: TAG,
+      summary: 'Delete the current user and all their sessions',
+      security: SECURITY,
+      body: DeleteMeBody,
+      response: { 204: NoContent, 401: ErrorBody, 422: ErrorBody },
+    },
+  }, async (request, reply) => {
+    await account.deleteAccount(request.session, request.body.current_password);
+    clearAuthCookie(reply, options);
+    request.issuedSessionDigest = null;
+    return reply.code(204).send(null);
+  });
+};

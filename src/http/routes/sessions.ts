@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sessionIdOf } from '../../core/token.js';
+import { ErrorBody, NoContent, SessionIdParams, SessionList } from '../schemas.js';
+import { clearAuthCookie } from '../transport.js';
+import { SECURITY, type AccountRoutesOptions } from './account-context.js';
+
+const TAG = ['sessions'];
+
+/** The current user's sessions: list, end one, end all others (Better Auth's session management). */
+export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
+  app.get('/users/me/sessions', {
+    preValidation: authenticate,
+    schema: { tags: TAG, summary: 'List my sessions', security: SECURITY, response: { 200: SessionList, 401: ErrorBody } },
+  }, async (request) => account.listSessions(request.session));
+
+  app.delete('/users/me/sessions/:id', {
+    preValidation: authenticate,
+    schema: {
+      tags: TAG,
+      summary: 'End one of my sessions ("sign out this device")',
+      security: SECURITY,
+      params: SessionIdParams,
+      response: { 204: NoContent, 401: ErrorBody, 404: ErrorBody },
+    },
+  }, async (request, reply) => {
+    await account.revokeSession(request.session, request.params.id);
+    if (request.params.id === sessionIdOf(request.session.digest)) {
+      // Ending the session in use is a logout: drop the cookie too.
+      clearAuthCookie(reply, options);
+      request.issuedSessionDigest = null;
+    }
+    return reply.code(204).send(null);
+  });
+
+  app.delete('/users/me/sessions', {
+    preValidation: authenticate,
+    schema: { tags: TAG, summary: 'End all my other sessions', security: SECURITY, response: { 204: NoContent, 401: ErrorBody } },
+  }, async (request, reply) => {
+    await account.revokeOtherSessions(request.session);
+    return reply.code(204).send(null);
+  });
+};

@@ -1,0 +1,34 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { normalizeEmail } from '../../core/email.js';
+import { toPublicUser } from '../../core/user.js';
+import { Accepted, EmailBody, ErrorBody, PublicUser, VerifyBody } from '../schemas.js';
+import type { AccountRoutesOptions } from './account-context.js';
+
+const TAG = ['account'];
+
+/** `POST /request-verify-token` and `POST /verify` (fastapi-users' verify router). */
+export const verificationRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { tokens, outbox, throttle }) => {
+  app.post('/request-verify-token', {
+    schema: {
+      tags: TAG,
+      summary: 'Mail an email-verification link',
+      description: 'Always 202: unknown, inactive and already verified accounts get no mail, and the answer does not say so.',
+      body: EmailBody,
+      response: { 202: Accepted, 422: ErrorBody, 429: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const email = normalizeEmail(request.body.email);
+    await throttle?.('request-verify-token', { email, ip: request.ip });
+    outbox.enqueue(() => tokens.requestVerification(email));
+    return reply.code(202).send(null);
+  });
+
+  app.post('/verify', {
+    schema: {
+      tags: TAG,
+      summary: 'Confirm an email address with the token from the verification mail',
+      body: VerifyBody,
+      response: { 200: PublicUser, 400: ErrorBody, 422: ErrorBody },
+    },
+  }, async (request) => toPublicUser(await tokens.verify(request.body.token)));
+};

@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RESET_PASSWORD_LINK_PATH } from '../../src/core/account-tokens.js';
+import { auth, buildMailApp, PUBLIC_URL, userWithToken, type MailApp } from '../account-helpers.js';
+import { bearerToken, PASSWORD } from '../helpers.js';
+import { tokenFromMail } from '../mail-server.js';
+
+const NEW_PASSWORD = 'a brand new passphrase for alice';
+
+describe('forgot-password and reset-password over real SMTP', () => {
+  let t: MailApp;
+  before(async () => {
+    t = await buildMailApp();
+  });
+  after(async () => t.close());
+
+  async function requestReset(email: string, headers: Record<string, string> = {}) {
+    return t.app.inject({ method: 'POST', url: '/forgot-password', headers, payload: { email } });
+  }
+
+  async function resetToken(email: string): Promise<string> {
+    const before = (await t.mailsTo(email)).length;
+    const response = await requestReset(email);
+    assert.equal(response.statusCode, 202);
+    const mails = await t.mailsTo(email);
+    assert.equal(mails.length, before + 1, 'one new mail');
+    return tokenFromMail(mails.at(-1)!, RESET_PASSWORD_LINK_PATH).token;
+  }
+
+  function reset(token: string, password = NEW_PASSWORD) {
+    return t.app.inject({ method: 'POST', url: '/reset-password', payload: { token, password } });
+  }
+
+  test('known and unknown emails get the same 202; only the known one gets a mail, at the stored address', async () => {
+    await userWithToken(t.app, 'Alice@Example.com');
+    const known = await requestReset('  ALICE@example.COM ');
+    const unknown = await requestReset('nobody@example.com');
+    for (const response of [known, unknown]) {
+      assert.equal(response.statusCode, 202);
+      assert.equal(response.body, 'null');
+    }
+    assert.deepEqual(
+      { ...known.headers, 'content-length': undefined },
+      { ...unknown.headers, 'content-length': undefined },
+      'headers are identical',
+    );
+    assert.equal(known.headers['content-length'], unknown.headers['content-length']);
+    assert.equal((await t.mailsTo('alice@example.com')).length, 1);
+    assert.equal((await t.mailsTo('nobody@example.com')).length, 0);
+    const mail = (await t.mailsTo('alice@example.com'))[0]!;
+    assert.match(mail.raw, /^Subject: Reset your password/m);
+    assert.match(mail.raw, /Content-Type: text\/plain/);
+    assert.match(mail.raw, /Content-Type: text\/html/);
+    assert.equal(mail.from, 'auth@example.test');
+  });
+
+  test('the link comes from PUBLIC_URL, whatever the Host header says', async () => {
+    await requestReset('alice@example.com', { host: 'evil.example', 'x-forwarded-host': 'evil.example' });
+    const mail = (await t.mailsTo('alice@example.com')).at(-1)!;
+    const { link } = tokenFromMail(mail, RESET_PASSWORD_LINK_PATH);
+    assert.ok(link.startsWith(`${PUBLIC_URL}/#/reset-password?token=`), link);
+    assert.doesNotMatch(mail.decoded, /evil\.example/);
+  });
+
+  test('the whole flow: mail → reset → every session revoked, old password refused, token single use', async () => {
+    const session = await bearerToken(t.app, 'alice@example.com');
+    const token = await resetToken('alice@example.com');
+    const response = await reset(token);
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.json().email, 'alice@example.com');
+    assert.equal(response.headers['set-cookie'], undefined, 'no auto-login');
+    assert.equal((await t.app.inject({ method: 'GET', url: '/users/me', headers: auth(session) })).statusCode, 401);
+    await assert.rejects(bearerToken(t.app, 'alice@example.com', PASSWORD));
+    await bearerToken(t.app, 'alice@example.com', NEW_PASSWORD);
+
+    const again = await reset(token, 'yet another passphrase for alice');
+    assert.equal(again.statusCode, 400);
+    assert.equal(again.json().code, 'RESET_PASSWORD_BAD_TOKEN');
+  });
+
+  test('a token dies once the password changes, and with it every other pending reset token', async () => {
+    const first = await resetToken('alice@example.com');
+    const second = await resetToken('alice@example.com');
+    assert.equal((await reset(first, 'the third passphrase of alice')).statusCode, 200);
+    const stale = await reset(second, 'the fourth passphrase of alice');
+    assert.equal(stale.statusCode, 400);
+    assert.equal(stale.json().code, 'RESET_PASSWORD_BAD_TOKEN');
+  });
+
+  test('a password changed through PATCH /users/me voids a reset token issued before', async () => {
+    const token = await resetToken('alice@example.com');
+    const session = await bearerToken(t.app, 'alice@example.com', 'the third passphrase of alice');
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: '/users/me',
+      headers: auth(session),
+      payload: { password: NEW_PASSWORD, current_password: 'the third passphrase of alice' },
+    });
+    assert.equal(patched.statusCode, 200);
+    const response = await reset(token, 'the fifth passphrase of alice');
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().code, 'RESET_PASSWORD_BAD_TOKEN');
+  });
+
+  test('the fingerprint alone voids a token when the hash changes underneath (e.g. by another instance)', async () => {
+    const token = await resetToken('alice@example.com');
+    const user = (await t.store.findUserByEmail('alice@example.com'))!;
+    const hash = await t.app.auth.passwords.hashPassword('changed directly in the database');
+    await t.store.updateUser(user.id, { hashedPassword: hash }, t.clock.now);
+    assert.equal((await reset(token)).json().code, 'RESET_PASSWORD_BAD_TOKEN');
+    await t.store.updateUser(user.id, { hashedPassword: await t.app.auth.passwords.hashPassword(NEW_PASSWORD) }, t.clock.now);
+  });
+
+  test('a reset token expires after 1 hour (injected clock)', async () => {
+    const early = await resetToken('alice@example.com');
+    const late = await resetToken('alice@example.com');
+    t.clock.advance(3599);
+    assert.equal((await reset(early, 'alice changes it within the hour')).statusCode, 200);
+    t.clock.advance(2);
+    // `late` is void twice over (password changed, and expired); check expiry on a fresh one.
+    const fresh = await resetToken('alice@example.com');
+    t.clock.advance(3600);
+    const expired = await reset(fresh, 'too late for this passphrase');
+    assert.equal(expired.statusCode, 400);
+    assert.equal(expired.json().code, 'RESET_PASSWORD_BAD_TOKEN');
+    assert.equal((await reset(late, 'too late for this passphrase')).statusCode, 400);
+  });
+
+  test('a password that breaks the policy is 400 RESET_PASSWORD_INVALID_PASSWORD and keeps the token usable', async () => {
+    const token = await resetToken('alice@example.com');
+    const short = await reset(token, 'short');
+    assert.equal(short.statusCode, 400);
+    assert.equal(short.json().code, 'RESET_PASSWORD_INVALID_PASSWORD');
+    assert.match(short.json().detail, /\d/);
+    assert.equal((await reset(token, 'alice@example.com')).json().code, 'RESET_PASSWORD_INVALID_PASSWORD');
+    assert.equal((await reset(token, NEW_PASSWORD)).statusCode, 200);
+  });
+
+  test('unknown, malformed and missing tokens', async () => {
+    for (const token of ['x'.repeat(43), 'not a token', 'A'.repeat(256)]) {
+      const response = await reset(token);
+      assert.equal(response.statusCode, 400, token);
+      assert.deepEqual(response.json(), { detail: 'The reset token is invalid or has expired', code: 'RESET_PASSWORD_BAD_TOKEN' });
+    }
+    const missing = await t.app.inject({ method: 'POST', url: '/reset-password', payload: { password: NEW_PASSWORD } });
+    assert.equal(missing.statusCode, 422);
+    const wrongType = await t.app.inject({ method: 'POST', url: '/reset-password', payload: { token: { $ne: null }, password: NEW_PASSWORD } });
+    assert.equal(wrongType.statusCode, 422);
+    const badEmail = await t.app.inject({ method: 'POST', url: '/forgot-password', payload: { email: 'not-an-email' } });
+    assert.equal(badEmail.statusCode, 422);
+  });
+
+  test('two concurrent uses of one token: exactly one succeeds', async () => {
+    const token = await resetToken('alice@example.com');
+    const results = await Promise.all([reset(token, 'concurrent passphrase number one'), reset(token, 'concurrent passphrase number two')]);
+    assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 400]);
+  });
+
+  test('an inactive account gets no mail, and its pending token stops working', async () => {
+    await userWithToken(t.app, 'bob@example.com');
+    const token = await resetToken('bob@example.com');
+    const bob = (await t.store.findUserByEmail('bob@example.com'))!;
+    await t.store.updateUser(bob.id, { isActive: false }, t.clock.now);
+    assert.equal((await reset(token)).json().code, 'RESET_PASSWORD_BAD_TOKEN');
+    assert.equal((await requestReset('bob@example.com')).statusCode, 202);
+    assert.equal((await t.mailsTo('bob@example.com')).length, 1, 'no second mail');
+  });
+
+  test('a failed delivery does not change the answer', async () => {
+    const before = t.smtp.messages.length;
+    t.smtp.rejectNext(1);
+    const response = await requestReset('alice@example.com');
+    assert.equal(response.statusCode, 202);
+    assert.equal(response.body, 'null');
+    await t.app.mailOutbox.drain();
+    assert.equal(t.smtp.messages.length, before, 'the server refused it');
+  });
+});
