@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { DEFAULT_CSRF_COOKIE_NAME } from '../src/core/options.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,4 +69,21 @@ export function form(fields: Record<string, string>) {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams(fields).toString(),
   };
+}
+
+/**
+ * Everything a client can observe of a response except `Date`. A fresh CSRF cookie, where one is
+ * set, is random by design on every response (not a signal); its value is masked, its presence
+ * and attributes still compared.
+ */
+export function observable(response: LightMyRequestResponse) {
+  const { date: _date, 'set-cookie': setCookie, ...headers } = response.headers;
+  const cookies = [setCookie ?? []].flat().map((c) =>
+    c.startsWith(`${DEFAULT_CSRF_COOKIE_NAME}=`) ? c.replace(/^([^=]+)=[^;]*/, '$1=<random>') : c);
+  return { status: response.statusCode, headers, cookies, body: response.rawPayload.toString('base64') };
+}
+
+/** The `Set-Cookie` headers of a response that set the cookie `name`. */
+export function setCookiesNamed(response: LightMyRequestResponse, name: string): string[] {
+  return [response.headers['set-cookie'] ?? []].flat().filter((c) => c.startsWith(`${name}=`));
 }

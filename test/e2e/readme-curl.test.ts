@@ -34,6 +34,7 @@ function transcript(): { commands: string; printed: string } {
 function normalise(text: string): string {
   return text
     .replace(/"access_token":"[A-Za-z0-9_-]{43}"/g, '"access_token":"<token>"')
+    .replace(/csrftoken=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43};/g, 'csrftoken=<csrf>;')
     .replace(/token=[A-Za-z0-9_-]{43};/g, 'token=<token>;')
     .replace(/^Date: .*$/gim, 'Date: <date>')
     .replace(/\s+/g, '');

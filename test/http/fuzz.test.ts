@@ -24,6 +24,22 @@ const ROUTES: [string, string][] = [
   ['GET', '/protected-route'],
   ['GET', '/health'],
   ['GET', '/openapi.json'],
+  ['GET', '/'],
+  ['GET', '/web/:file'],
+  ['OPTIONS', '*'],
+  ['POST', '/forgot-password'],
+  ['POST', '/reset-password'],
+  ['POST', '/request-verify-token'],
+  ['POST', '/verify'],
+  ['PATCH', '/users/me'],
+  ['DELETE', '/users/me'],
+  ['GET', '/users/me/sessions'],
+  ['DELETE', '/users/me/sessions'],
+  ['DELETE', '/users/me/sessions/:id'],
+  ['GET', '/users'],
+  ['GET', '/users/:id'],
+  ['PATCH', '/users/:id'],
+  ['DELETE', '/users/:id'],
 ];
 
 const KNOWN_EMAIL = 'fuzz@example.com';
@@ -125,7 +141,9 @@ function caseArbitrary(validToken: () => string): fc.Arbitrary<Case> {
       if (authorization !== undefined) headers.authorization = authorization === 'valid' ? `Bearer ${validToken()}` : authorization;
       if (cookie !== undefined) headers.cookie = cookie === 'valid' ? `token=${validToken()}` : cookie;
       if (forwarded !== undefined) headers['x-forwarded-for'] = forwarded;
-      return { method: method ?? route[0], url: `${route[1]}${query}`, payload: body, headers, remoteAddress: ip };
+      // The catch-all preflight route is exercised on a real path.
+      const path = route[1] === '*' ? '/token' : route[1];
+      return { method: method ?? route[0], url: `${path}${query}`, payload: body, headers, remoteAddress: ip };
     });
 }
 
@@ -149,7 +167,8 @@ for (const database of testDatabases()) describe(`fuzzing every route (${databas
   });
 
   test('the route list covers the app (a new route must be added to ROUTES to be fuzzed)', () => {
-    for (const [method, url] of ROUTES) assert.ok(s.app.hasRoute({ method: method as 'GET', url }), `${method} ${url} exists`);
+    // printRoutes shows @fastify/cors's catch-all preflight route `/*` as `*`.
+    for (const [method, url] of ROUTES) assert.ok(s.app.hasRoute({ method: method as 'GET', url: url === '*' ? '/*' : url }), `${method} ${url} exists`);
     const listed = new Set(ROUTES.map(([method, url]) => `${method} ${url}`));
     const served = routesOf(s.app.printRoutes({ commonPrefix: false })).filter((r) => !r.startsWith('HEAD ') && !/^GET \/docs/.test(r));
     assert.deepEqual(served.filter((r) => !listed.has(r)), [], 'routes the fuzzer does not know');
@@ -181,7 +200,7 @@ for (const database of testDatabases()) describe(`fuzzing every route (${databas
           assert.ok('detail' in parsed);
           assert.doesNotMatch(response.body, /"stack"|\n\s+at /);
         }
-        if (response.statusCode !== 201) assert.equal(await userCount(), before, 'no user created by a refused request');
+        if (response.statusCode >= 400) assert.equal(await userCount(), before, 'a refused request changes no user');
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { digestToken } from '../../src/core/token.js';
-import { bearerToken, buildTestApp, form, PASSWORD, register, type TestApp } from '../helpers.js';
+import { bearerToken, buildTestApp, form, PASSWORD, register, setCookiesNamed, type TestApp } from '../helpers.js';
 
 const NOT_AUTHENTICATED = { detail: 'Not authenticated', code: 'NOT_AUTHENTICATED' };
 
@@ -104,9 +104,16 @@ describe('POST /logout', () => {
   });
 
   test('cookie: 204, the auth cookie is cleared with the same attributes, and the cookie no longer works', async () => {
-    const cookie = await cookieLogin(t, 'alice@example.com');
-    // Cookie only (no x-csrftoken yet: the CSRF layer of issue 3 will ask for it).
-    const response = await t.app.inject({ method: 'POST', url: '/logout', cookies: { token: cookie } });
+    const login = await t.app.inject({ method: 'POST', url: '/login', ...form({ email: 'alice@example.com', password: PASSWORD }) });
+    const cookie = setCookiesNamed(login, 'token')[0]!.split(';')[0]!.slice('token='.length);
+    // A cookie-authenticated unsafe request carries the CSRF pair minted at login (SPEC §5).
+    const csrf = setCookiesNamed(login, 'csrftoken')[0]!.split(';')[0]!.slice('csrftoken='.length);
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/logout',
+      cookies: { token: cookie, csrftoken: csrf },
+      headers: { 'x-csrftoken': csrf },
+    });
     assert.equal(response.statusCode, 204);
     const cleared = [response.headers['set-cookie']].flat().map(String).find((c) => c.startsWith('token='));
     assert.ok(cleared, 'a Set-Cookie clears the auth cookie');
