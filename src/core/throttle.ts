@@ -132,16 +132,20 @@ export class Throttle {
     rejectOver(keys, states, (count, limit) => count > limit);
   }
 
-  /** After a success: clears the counters marked `clearOnSuccess`. */
+  /**
+   * After a success: clears the counters marked `clearOnSuccess` and takes the successful attempt
+   * back from the others, so only failures count against an address (SPEC §5: "failed logins are
+   * throttled"; an office behind one NAT is not locked out by its own logins).
+   */
   async reset(keys: ThrottleKey[]): Promise<void> {
     if (!this.settings.enabled) return;
-    await Promise.all(keys.filter((k) => k.clearOnSuccess).map((k) => this.counters.reset(k.key)));
+    await Promise.all(keys.map((k) => (k.clearOnSuccess ? this.counters.reset(k.key) : this.counters.decrement(k.key))));
   }
 
   /**
    * The whole rule around one password check: charge the attempt (429 when over, before any
    * hashing, so even the right password is refused during a throttle), run `attempt`, and on a
-   * non-null result clear the identifier's counters. A failure keeps its charge.
+   * non-null result clear the identifier's counters and refund the address's. A failure keeps its charge.
    */
   async guard<T>(keys: ThrottleKey[], attempt: () => Promise<T | null>): Promise<T | null> {
     await this.consume(keys);

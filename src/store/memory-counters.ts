@@ -58,6 +58,11 @@ export class MemoryCounterStore implements CounterStore {
     this.entries.delete(key);
   }
 
+  async decrement(key: string): Promise<void> {
+    const entry = this.live(key, this.now());
+    if (entry && entry.count > 0) entry.count -= 1;
+  }
+
   async close(): Promise<void> {
     this.entries.clear();
   }

@@ -101,5 +101,7 @@ export interface CounterStore {
   /** The current count and seconds left, or 0 when absent. */
   get(key: string): Promise<{ count: number; ttlSeconds: number }>;
   reset(key: string): Promise<void>;
+  /** Takes one back from `key` if it exists (never below 0, window unchanged): refunds an attempt that succeeded. */
+  decrement(key: string): Promise<void>;
   close(): Promise<void>;
 }

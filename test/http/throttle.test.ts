@@ -99,6 +99,15 @@ describe('per-identifier, per-address and registration limits', () => {
     assert.equal((await token(t.app, 'r1@example.com', PASSWORD, '203.0.113.99')).statusCode, 200);
   });
 
+  test('only failures count against an address: more successful logins than the limit all pass', async () => {
+    // Limit 8 per address; 12 successes from one NAT'd office address, then 7 failures still pass.
+    for (let i = 0; i < 12; i++) assert.equal((await token(t.app, `r${1 + (i % 2)}@example.com`, PASSWORD, '192.0.2.77')).statusCode, 200, `login ${i}`);
+    for (let i = 0; i < 7; i++) assert.equal((await token(t.app, `office${i}@example.com`, WRONG, '192.0.2.77')).statusCode, 401);
+    assert.equal((await token(t.app, 'r1@example.com', PASSWORD, '192.0.2.77')).statusCode, 200, 'the 8th attempt is still allowed');
+    assert.equal((await token(t.app, 'office9@example.com', WRONG, '192.0.2.77')).statusCode, 401);
+    assert.equal((await token(t.app, 'r1@example.com', PASSWORD, '192.0.2.77')).statusCode, 429, 'the 9th failure-counted attempt is over');
+  });
+
   test('per address whatever the identifier (spraying): over the limit is 429', async () => {
     for (let i = 0; i < 8; i++) assert.equal((await token(t.app, `spray${i}@example.com`, WRONG, '203.0.113.200')).statusCode, 401);
     assert.equal((await token(t.app, 'r2@example.com', PASSWORD, '203.0.113.200')).statusCode, 429);

@@ -71,6 +71,22 @@ export function counterConformance(name: string, factory: () => Promise<CounterF
       await counters.reset(key('never-set'));
     });
 
+    test('decrement refunds one, never goes below zero, keeps the window and creates nothing', async () => {
+      const k = key('refund');
+      await counters.increment(k, 900);
+      await counters.increment(k, 900);
+      await counters.decrement(k);
+      const after = await counters.get(k);
+      assert.equal(after.count, 1);
+      assert.ok(after.ttlSeconds > 0 && after.ttlSeconds <= 900, 'the window is kept');
+      await counters.decrement(k);
+      await counters.decrement(k);
+      assert.equal((await counters.get(k)).count, 0);
+      const absent = key('never-counted');
+      await counters.decrement(absent);
+      assert.deepEqual(await counters.get(absent), { count: 0, ttlSeconds: 0 }, 'no key is created');
+    });
+
     test('a key expires after its window and starts again from 1', async () => {
       const k = key('expire');
       await counters.increment(k, 0.2);

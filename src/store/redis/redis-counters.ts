@@ -25,6 +25,14 @@ end
 return {count, redis.call('PTTL', KEYS[1])}
 `;
 
+/** DECR only a live counter above zero, so a refund never creates a key without expiry. */
+const DECREMENT_SCRIPT = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0
+`;
+
 /**
  * {@link CounterStore} on Redis, shared by every instance of the service. Calls fail fast while
  * Redis is away (no offline queue, one retry) with a {@link StoreUnavailableError}, which the
@@ -43,6 +51,7 @@ export class RedisCounterStore implements CounterStore {
     this.client = typeof client === 'string' ? new Redis(client, redisOptions()) : client;
     // EVALSHA with the cached script (ioredis falls back to EVAL once if Redis lost its cache).
     this.client.defineCommand('fastifyUsersIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
+    this.client.defineCommand('fastifyUsersDecrement', { numberOfKeys: 1, lua: DECREMENT_SCRIPT });
     // Without a listener, ioredis prints every failed reconnection; the owner decides what to log.
     this.client.on('error', (error: Error) => options.onError?.(error));
   }
@@ -80,6 +89,11 @@ export class RedisCounterStore implements CounterStore {
 
   async reset(key: string): Promise<void> {
     await this.call(() => this.client.del(this.prefix + key));
+  }
+
+  async decrement(key: string): Promise<void> {
+    const client = this.client as Redis & { fastifyUsersDecrement(key: string): Promise<number> };
+    await this.call(() => client.fastifyUsersDecrement(this.prefix + key));
   }
 
   async close(): Promise<void> {
