@@ -102,8 +102,3 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 }
 
 export type { SessionInfo } from './format.js';
-
-/** True for the API's 401: the session is over (logged out, revoked elsewhere, or expired). */
-export function isUnauthorized(error: unknown): boolean {
-  return error instanceof APIError && error.status === 401;
-}
