@@ -100,6 +100,7 @@ describe('the account views of the web page, in Chromium', { skip: CHROMIUM.skip
     await mailTab.locator('#reset-password').fill('short');
     await mailTab.getByRole('button', { name: 'Set new password' }).click();
     await alert(mailTab, /password/i);
+    await mailTab.screenshot({ path: join(ARTIFACTS, 'web-account-reset.png'), fullPage: true });
     await mailTab.locator('#reset-password').fill(NEW_PASSWORD);
     await mailTab.getByRole('button', { name: 'Set new password' }).click();
     await notice(mailTab, 'Your password has been changed');
@@ -236,6 +237,8 @@ describe('the account views of the web page, in Chromium', { skip: CHROMIUM.skip
     await page.locator('#delete-password').fill('a wrong password, clearly');
     await confirmButton.click();
     await alert(page, 'The current password is incorrect');
+    await page.locator('#delete-title').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'web-account-delete.png') });
     await page.locator('#delete-password').fill(PASSWORD);
     await confirmButton.click();
     await notice(page, 'Your account has been deleted.');
