@@ -115,6 +115,13 @@ describe('the account views of the web page, in Chromium', { skip: CHROMIUM.skip
     await mailTab.locator('#reset-password').fill('another passphrase that is long');
     await mailTab.getByRole('button', { name: 'Set new password' }).click();
     await alert(mailTab, 'The reset token is invalid or has expired');
+
+    // A truncated link (the token cut by a mail client) is explained, not sent.
+    const before = server.requestedUrls.length;
+    await mailTab.goto(`${server.url}/#/reset-password?token=${token.slice(0, 10)}`);
+    await alert(mailTab, 'This link is incomplete');
+    assert.equal(mailTab.url(), `${server.url}/`);
+    assert.ok(!server.requestedUrls.slice(before).includes('/reset-password'), 'nothing posted to /reset-password');
   });
 
   test('verify email: the button mails a link, opening it marks the profile verified', async () => {
