@@ -100,3 +100,5 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   return data as T;
 }
+
+export type { SessionInfo } from './format.js';

@@ -1,19 +1,61 @@
 /**
  * The web page's entry point: decides which view to show and wires the views together.
- * One module per view in ./views (mount + load functions); a new view (e.g. forgot/reset
- * password, sessions) adds a `<section data-view>` in index.html, a module there, and a line here.
+ * One module per view in ./views (mount + load functions); a new view adds a `<section data-view>`
+ * in index.html, a module there, and a line here. Mail links land on `#/reset-password?token=…`
+ * and `#/verify?token=…` (see ./route.ts); other fragments are ordinary in-page links.
  */
 import { apiBase } from './api.js';
+import { parseRoute, withoutFragment } from './route.js';
 import { byId, showError, showView } from './ui.js';
+import { mountAccountForms } from './views/account.js';
+import { mountDelete } from './views/delete.js';
+import { mountForgot } from './views/forgot.js';
 import { mountLogin } from './views/login.js';
 import { loadProfile, mountProfile } from './views/profile.js';
 import { mountRegister } from './views/register.js';
+import { mountReset, showReset } from './views/reset.js';
+import { loadSessions, mountSessions } from './views/sessions.js';
+import { mountVerifyRequest, verifyEmail } from './views/verify.js';
 
-/** Shows the profile when the session is valid, else the sign-in forms. */
+/** Shows the profile (and its sessions) when the session is valid, else the sign-in forms. */
 async function refresh(): Promise<void> {
   const user = await loadProfile();
+  if (user) await loadSessions();
   showView(user ? 'profile' : 'signed-out');
   if (user) byId('profile-title').focus();
+}
+
+/** Reloads the profile and sessions without moving focus (after a change made on the profile). */
+async function reloadSignedIn(): Promise<void> {
+  const user = await loadProfile();
+  if (!user) return refresh();
+  await loadSessions();
+}
+
+/** Shows the view the fragment names; a token is read, then removed from the address bar. */
+async function route(): Promise<void> {
+  const { path, token } = parseRoute(location.hash);
+  if (path === '/reset-password' || path === '/verify') {
+    // The token has been read: out of the address bar, the history and any bookmark
+    // (OWASP Forgot Password CS). replaceState does not fire `hashchange`.
+    history.replaceState(history.state, '', withoutFragment(location.href));
+    if (token === null) {
+      await refresh();
+      showError('This link is incomplete. Copy the whole link from the mail, or ask for a new one.');
+    } else if (path === '/reset-password') {
+      showReset(token);
+    } else {
+      await verifyEmail(token);
+      await refresh();
+    }
+    return;
+  }
+  if (path === '/forgot-password') {
+    showView('forgot');
+    byId('forgot-title').focus();
+    return;
+  }
+  await refresh();
 }
 
 function start(): void {
@@ -21,10 +63,20 @@ function start(): void {
   mountLogin(refresh);
   mountRegister();
   mountProfile(refresh);
-  refresh().catch((error: unknown) => {
-    showView('signed-out');
-    showError(error instanceof Error ? error.message : String(error));
-  });
+  mountForgot();
+  mountReset(refresh);
+  mountVerifyRequest(() => byId('profile-email').textContent ?? '');
+  mountSessions(refresh);
+  mountAccountForms(reloadSignedIn);
+  mountDelete(refresh);
+  const go = (): void => {
+    route().catch((error: unknown) => {
+      showView('signed-out');
+      showError(error instanceof Error ? error.message : String(error));
+    });
+  };
+  window.addEventListener('hashchange', go);
+  go();
 }
 
 start();

@@ -10,6 +10,7 @@ export async function loadProfile(): Promise<PublicUser | null> {
     byId('profile-id').textContent = String(user.id);
     byId('profile-verified').textContent = user.is_verified ? 'yes' : 'no';
     byId('profile-superuser').textContent = user.is_superuser ? 'yes' : 'no';
+    byId('verify-request').hidden = user.is_verified;
     return user;
   } catch (error) {
     if (error instanceof Error && 'status' in error && error.status === 401) return null;

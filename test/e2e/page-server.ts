@@ -1,0 +1,105 @@
+/**
+ * The whole service (readConfig + buildServer) for browser tests of mailed links: a real SMTP
+ * server behind it and `PUBLIC_URL` equal to its own address, so a link read from a received
+ * mail opens this very page — and the page, visited at exactly that origin, passes the Origin
+ * check (SPEC §5: `PUBLIC_URL` is the server's own origin).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { buildServer, readConfig } from '../../src/server.js';
+import { FAST_ARGON2, tempDir, TEST_SECRET } from '../helpers.js';
+import { startSMTPServer, tokenFromMail, type TestSMTPServer } from '../mail-server.js';
+
+/** The browser args of the common brief (no network beyond loopback, no first-run noise). */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface PageServer {
+  app: FastifyInstance;
+  smtp: TestSMTPServer;
+  /** `http://127.0.0.1:<port>`: PUBLIC_URL, the page's origin and the base of every mailed link. */
+  url: string;
+  /** Every request URL the HTTP server received (to show that tokens never reach it in a URL). */
+  requestedUrls: string[];
+  /** Waits for queued mail, then the token link of the newest mail to `address` matching `path`. */
+  mailedLink(address: string, path: '/#/reset-password?token=' | '/#/verify?token='): Promise<{ link: string; token: string }>;
+  close(): Promise<void>;
+}
+
+/** A port that was free a moment ago (the server must know its URL before it listens). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+async function listenOnce(databaseUrl: string, smtpUrl: string): Promise<{ app: FastifyInstance; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const config = readConfig({
+    DATABASE_URL: databaseUrl,
+    SECRET_KEY: TEST_SECRET,
+    COOKIE_SECURE: 'false', // plain HTTP, as in development (SPEC §2)
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PUBLIC_URL: url,
+    SMTP_URL: smtpUrl,
+    MAIL_FROM: 'auth@example.test',
+    LOG_LEVEL: 'silent',
+  });
+  config.auth.argon2 = FAST_ARGON2;
+  const app = await buildServer(config, { logger: false });
+  try {
+    await app.listen({ port, host: '127.0.0.1' });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return { app, url };
+}
+
+/** Starts SMTP and the service; another process taking the probed port in between is retried. */
+export async function startPageServer(): Promise<PageServer> {
+  const dir = tempDir();
+  const smtp = await startSMTPServer();
+  const databaseUrl = `sqlite:${join(dir.path, 'auth.db')}`;
+  let started: { app: FastifyInstance; url: string } | undefined;
+  for (let attempt = 1; !started; attempt += 1) {
+    try {
+      started = await listenOnce(databaseUrl, smtp.url);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt === 3) {
+        await smtp.close();
+        dir.cleanup();
+        throw error;
+      }
+    }
+  }
+  const { app, url } = started;
+  const requestedUrls: string[] = [];
+  app.server.on('request', (request: IncomingMessage) => requestedUrls.push(request.url ?? ''));
+  return {
+    app,
+    smtp,
+    url,
+    requestedUrls,
+    mailedLink: async (address, path) => {
+      await app.mailOutbox.drain();
+      const mails = smtp.messages.filter((mail) => mail.to.includes(address) && mail.decoded.includes(path));
+      const newest = mails.at(-1);
+      if (!newest) throw new Error(`no mail with ${path} reached ${address}`);
+      return tokenFromMail(newest, path);
+    },
+    close: async () => {
+      await app.close();
+      await smtp.close();
+      dir.cleanup();
+    },
+  };
+}

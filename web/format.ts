@@ -1,0 +1,49 @@
+/** Pure text helpers for the views (no DOM), unit-tested under test/web/. */
+
+/** One session as `GET /users/me/sessions` returns it. */
+export interface SessionInfo {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  user_agent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+/** A short browser name from a User-Agent header, or the header itself when none is recognised. */
+export function deviceName(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown device';
+  const known: [RegExp, string][] = [
+    [/Edg\//, 'Edge'],
+    [/OPR\//, 'Opera'],
+    [/Firefox\//, 'Firefox'],
+    [/HeadlessChrome\//, 'Headless Chrome'],
+    [/Chrome\//, 'Chrome'],
+    [/Safari\//, 'Safari'],
+  ];
+  const platforms: [RegExp, string][] = [
+    [/Android/, 'Android'],
+    [/iPhone|iPad/, 'iOS'],
+    [/Windows/, 'Windows'],
+    [/Mac OS X/, 'macOS'],
+    [/Linux/, 'Linux'],
+  ];
+  const browser = known.find(([pattern]) => pattern.test(userAgent))?.[1];
+  const platform = platforms.find(([pattern]) => pattern.test(userAgent))?.[1];
+  if (!browser) return userAgent.length > 60 ? `${userAgent.slice(0, 57)}…` : userAgent;
+  return platform ? `${browser} on ${platform}` : browser;
+}
+
+/** `2030-01-01T10:00:00.000Z` as a date and time in the reader's locale; the input when unparsable. */
+export function formatTime(iso: string, locale?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** The second line of a session entry: where from and when. */
+export function sessionDetails(session: SessionInfo, locale?: string): string {
+  const parts = [`signed in ${formatTime(session.created_at, locale)}`, `last active ${formatTime(session.last_used_at, locale)}`];
+  if (session.ip) parts.unshift(`from ${session.ip}`);
+  return parts.join(' · ');
+}
