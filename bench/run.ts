@@ -4,7 +4,7 @@
 //   npm run bench                      full run (~20 min): 5 rounds of 5 s, 1M users / 10M tokens
 //   npm run bench -- --quick           3 rounds of 3 s, 100k users / 1M tokens
 //   npm run bench -- --smoke --out=F   one 1-s round of rows 1 (without Better Auth) and 6 — for the test suite
-//   npm run bench -- --rows=1,3        only some rows
+//   npm run bench -- --rows=1,3        only some rows (--no-better-auth: row 1 without it)
 //   BENCH_SCALE=3000000 npm run bench  row 5's large database holds 3M tokens (users = tokens / 10)
 //   BENCH_DATABASE_URL=postgres://…    where row 7 creates its throwaway database
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   const reports: RowReport[] = [];
   const runners: Record<number, () => Promise<RowReport>> = {
-    1: () => bearerRow(ctx, config.mode !== 'smoke'),
+    1: () => bearerRow(ctx, config.mode !== 'smoke' && !process.argv.includes('--no-better-auth')),
     2: () => cookieRow(ctx),
     3: () => loginsRow(ctx),
     4: () => stallsRow(ctx),

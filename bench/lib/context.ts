@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PasswordContext } from '../../src/core/password.js';
 import { load, type LoadResult, type RequestSpec } from './load.js';
-import { startServer, type ServerProcess } from './process.js';
+import { cpuMs, startServer, type ServerProcess } from './process.js';
 import { BENCH_PASSWORD, sampleTokens, seedSqlite } from './seed.js';
 
 /** How long and how hard each row runs. */
@@ -103,9 +103,16 @@ export class BenchContext {
     );
   }
 
-  /** Drives one server for one round with this run's duration and connections. */
-  drive(server: ServerProcess, requests: RequestSpec[], connections = this.config.connections): Promise<LoadResult> {
-    return load({ url: server.url, requests, connections, durationSeconds: this.config.seconds });
+  /**
+   * Drives one server for one round with this run's duration and connections; also measures the
+   * server's CPU time per successful request, which a busy shared machine disturbs far less than
+   * throughput.
+   */
+  async drive(server: ServerProcess, requests: RequestSpec[], connections = this.config.connections): Promise<LoadResult & { cpuUsPerRequest: number }> {
+    const before = cpuMs(server.pid);
+    const result = await load({ url: server.url, requests, connections, durationSeconds: this.config.seconds });
+    const ok = result.rps * this.config.seconds;
+    return { ...result, cpuUsPerRequest: ((cpuMs(server.pid) - before) * 1000) / ok };
   }
 
   async close(): Promise<void> {

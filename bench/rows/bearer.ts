@@ -34,16 +34,22 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean): Pro
     `pool of ${requests.length.toLocaleString('en')} distinct valid tokens, rotated per connection; ` +
       `ours answers e.g. \`${body}\`, bare Fastify a constant \`${bareBody}\` through the same response schema.`,
   ];
+  const cpu: Record<string, number[]> = { bare: [], ours: [], 'better-auth': [] };
+  const measure = (name: string, server: ServerProcess, specs: typeof requests) => async () => {
+    const result = await ctx.drive(server, specs);
+    cpu[name]!.push(result.cpuUsPerRequest);
+    return result.rps;
+  };
   const contenders: Record<string, () => Promise<number>> = {
-    bare: async () => (await ctx.drive(bare, [{ path: '/users/me' }])).rps,
-    ours: async () => (await ctx.drive(ours, requests)).rps,
+    bare: measure('bare', bare, [{ path: '/users/me' }]),
+    ours: measure('ours', ours, requests),
   };
   if (withBetterAuth) {
     const ba = await startBetterAuth(ctx, ctx.config.pool);
     const baRequests = ba.cookies.map((cookie) => ({ path: '/api/auth/get-session', headers: { cookie } }));
     const baBody = await expectOk(ba.server, baRequests[0]!);
     if (!baBody.includes('"session"')) throw new Error(`Better Auth get-session returned no session: ${baBody.slice(0, 200)}`);
-    contenders['better-auth'] = async () => (await ctx.drive(ba.server, baRequests)).rps;
+    contenders['better-auth'] = measure('better-auth', ba.server, baRequests);
     const version = (JSON.parse(readFileSync('node_modules/better-auth/package.json', 'utf8')) as { version: string }).version;
     notes.push(
       `Better Auth ${version} (better-sqlite3 via its Kysely adapter, node:http via toNodeHandler, tables from its getMigrations), ` +
@@ -59,13 +65,21 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean): Pro
       { label: 'bare Fastify GET /users/me (ceiling)', value: rps.bare!, unit: 'req/s' },
       { label: 'ours GET /users/me, bearer', value: rps.ours!, unit: 'req/s' },
     ],
-    checks: [{ label: 'ours / bare Fastify', value: rps.ours! / rps.bare!, unit: 'x', target: { op: '>=', value: 0.6 } }],
+    checks: [
+      { label: 'ours / bare Fastify', value: rps.ours! / rps.bare!, unit: 'x', target: { op: '>=', value: 0.6 } },
+      { label: 'ours / bare Fastify, by server CPU per request', value: median(cpu.bare!) / median(cpu.ours!), unit: 'x' },
+    ],
     notes,
   };
   if (withBetterAuth) {
     report.metrics.push({ label: 'Better Auth GET /api/auth/get-session', value: rps['better-auth']!, unit: 'req/s' });
     report.checks.push({ label: 'ours / Better Auth', value: rps.ours! / rps['better-auth']!, unit: 'x', target: { op: '>=', value: 20 } });
   }
+  report.metrics.push(
+    { label: 'bare Fastify: server CPU per request', value: median(cpu.bare!), unit: 'µs' },
+    { label: 'ours: server CPU per request', value: median(cpu.ours!), unit: 'µs' },
+  );
+  if (withBetterAuth) report.metrics.push({ label: 'Better Auth: server CPU per request', value: median(cpu['better-auth']!), unit: 'µs' });
   report.metrics.push({ label: 'ours server RSS after the row', value: ours.rssMiB(), unit: 'MiB' });
   return report;
 }

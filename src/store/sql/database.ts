@@ -6,12 +6,26 @@ import pg from 'pg';
 import { ConfigError } from '../../core/errors.js';
 import type { Database, Dialect } from './schema.js';
 
+/**
+ * A read-only second connection to a SQLite file, for the hot lookups that run on every
+ * request. In WAL mode it reads the last committed state without waiting for, or seeing into,
+ * a transaction open on the main connection.
+ */
+export function openSqliteReader(path: string): BetterSqlite3.Database {
+  const reader = new BetterSqlite3(path, { fileMustExist: true });
+  reader.pragma('query_only = ON');
+  reader.pragma('busy_timeout = 5000');
+  return reader;
+}
+
 /** Connections in the PostgreSQL pool per process; bounded so N instances stay under max_connections. */
 export const DEFAULT_PG_POOL_SIZE = 10;
 
 export interface OpenDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** The SQLite file, when there is one (not `:memory:`): a second connection may read it. */
+  sqlitePath?: string;
 }
 
 /**
@@ -28,7 +42,11 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('synchronous = NORMAL'); // durable with WAL except on power loss mid-checkpoint
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+    return {
+      db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+      dialect: 'sqlite',
+      sqlitePath: path === ':memory:' ? undefined : path,
+    };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const pool = new pg.Pool({
