@@ -17,6 +17,7 @@ interface ProfileNode {
 interface Profile {
   nodes: ProfileNode[];
   samples: number[];
+  timeDeltas: number[];
 }
 
 const seconds = Number(process.argv[2] ?? 8);
@@ -41,6 +42,10 @@ try {
   await new Promise((resolve) => server.child.once('exit', resolve));
   const file = readdirSync(out).find((f) => f.endsWith('.cpuprofile'))!;
   const profile = JSON.parse(readFileSync(join(out, file), 'utf8')) as Profile;
+  // Only the samples taken under load: start-up (module loading, migrations) is another story.
+  let elapsed = 0;
+  const skipUs = (server.startMs + 500) * 1000;
+  profile.samples = profile.samples.filter((_, i) => (elapsed += profile.timeDeltas[i]!) > skipUs);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   for (const id of profile.samples) {

@@ -3,8 +3,9 @@
 //
 //   npm run bench                      full run (~20 min): 5 rounds of 5 s, 1M users / 10M tokens
 //   npm run bench -- --quick           3 rounds of 3 s, 100k users / 1M tokens
-//   npm run bench -- --smoke --out=F   one 1-s round of rows 1 (without Better Auth) and 6 — for the test suite
+//   npm run bench -- --smoke --out=F   one 1-s round of row 1 without Better Auth (bare vs ours) — for the test suite
 //   npm run bench -- --rows=1,3        only some rows (--no-better-auth: row 1 without it)
+//   npm run bench -- --rows=1 --baseline=REF   row 1 also runs our server as of commit REF
 //   BENCH_SCALE=3000000 npm run bench  row 5's large database holds 3M tokens (users = tokens / 10)
 //   BENCH_DATABASE_URL=postgres://…    where row 7 creates its throwaway database
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,7 +41,7 @@ function parseArgs(argv: string[]): { config: BenchConfig; rows: number[]; out: 
     postgresUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   };
   if (mode === 'smoke') config.scale.small = { users: 1000, tokens: 2000 };
-  const rows = value('rows')?.split(',').map(Number) ?? (mode === 'smoke' ? [1, 6] : [1, 2, 3, 4, 5, 6, 7]);
+  const rows = value('rows')?.split(',').map(Number) ?? (mode === 'smoke' ? [1] : [1, 2, 3, 4, 5, 6, 7]);
   const out = value('out') ?? (mode === 'smoke' ? null : 'docs/BENCHMARKS.md');
   return { config, rows, out };
 }
@@ -56,7 +57,12 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   const reports: RowReport[] = [];
   const runners: Record<number, () => Promise<RowReport>> = {
-    1: () => bearerRow(ctx, config.mode !== 'smoke' && !process.argv.includes('--no-better-auth')),
+    1: () =>
+      bearerRow(
+        ctx,
+        config.mode !== 'smoke' && !process.argv.includes('--no-better-auth'),
+        process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length),
+      ),
     2: () => cookieRow(ctx),
     3: () => loginsRow(ctx),
     4: () => stallsRow(ctx),

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alternate, bearerRequests, expectOk, tsxArgs, type BenchContext } from '../lib/context.js';
+import { alternate, bearerRequests, expectOk, OUR_ENV, tsxArgs, type BenchContext } from '../lib/context.js';
 import { startServer, type ServerProcess } from '../lib/process.js';
 import type { RowReport } from '../lib/report.js';
 import { median } from '../lib/stats.js';
@@ -22,11 +23,30 @@ async function startBetterAuth(ctx: BenchContext, users: number): Promise<{ serv
 }
 
 /**
+ * Our server as of another commit (`--baseline=REF`), for before/after figures of an
+ * optimisation in the same alternating run. Its src/ is extracted under node_modules/.cache so
+ * that it resolves the same dependencies.
+ */
+async function startBaseline(ctx: BenchContext, ref: string): Promise<ServerProcess> {
+  const dir = join('node_modules', '.cache', 'fastify-users-bench', ref.replace(/[^\w.-]/g, '_'));
+  mkdirSync(dir, { recursive: true });
+  execFileSync('sh', ['-c', `git archive ${JSON.stringify(ref)} src | tar -x -C ${JSON.stringify(dir)}`]);
+  return ctx.server(`baseline-${ref}`, async () =>
+    startServer({
+      name: `ours@${ref}`,
+      command: process.execPath,
+      args: tsxArgs(join(dir, 'src', 'cli.ts'), 'serve'),
+      env: { ...OUR_ENV, DATABASE_URL: `sqlite:${await ctx.seededSqlite('baseline')}` },
+    }),
+  );
+}
+
+/**
  * Row 1: GET /users/me with a rotating pool of bearer tokens, against the bare Fastify ceiling
  * and Better Auth's get-session (unless `withBetterAuth` is off, as in the smoke run).
  */
-export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean): Promise<RowReport> {
-  const [ours, bare] = [await ctx.ours(), await ctx.bare()];
+export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, baseline?: string): Promise<RowReport> {
+  const [ours, bare] = await Promise.all([ctx.ours(), ctx.bare()]);
   const requests = bearerRequests(ctx.bearerPool());
   const body = await expectOk(ours, requests[0]!);
   const bareBody = await expectOk(bare, { path: '/users/me' });
@@ -34,7 +54,7 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean): Pro
     `pool of ${requests.length.toLocaleString('en')} distinct valid tokens, rotated per connection; ` +
       `ours answers e.g. \`${body}\`, bare Fastify a constant \`${bareBody}\` through the same response schema.`,
   ];
-  const cpu: Record<string, number[]> = { bare: [], ours: [], 'better-auth': [] };
+  const cpu: Record<string, number[]> = { bare: [], ours: [], 'better-auth': [], baseline: [] };
   const measure = (name: string, server: ServerProcess, specs: typeof requests) => async () => {
     const result = await ctx.drive(server, specs);
     cpu[name]!.push(result.cpuUsPerRequest);
@@ -44,6 +64,11 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean): Pro
     bare: measure('bare', bare, [{ path: '/users/me' }]),
     ours: measure('ours', ours, requests),
   };
+  if (baseline) {
+    const server = await startBaseline(ctx, baseline);
+    await expectOk(server, requests[0]!);
+    contenders.baseline = measure('baseline', server, requests);
+  }
   if (withBetterAuth) {
     const ba = await startBetterAuth(ctx, ctx.config.pool);
     const baRequests = ba.cookies.map((cookie) => ({ path: '/api/auth/get-session', headers: { cookie } }));
@@ -80,6 +105,16 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean): Pro
     { label: 'ours: server CPU per request', value: median(cpu.ours!), unit: 'µs' },
   );
   if (withBetterAuth) report.metrics.push({ label: 'Better Auth: server CPU per request', value: median(cpu['better-auth']!), unit: 'µs' });
+  if (baseline) {
+    report.metrics.push(
+      { label: `ours as of ${baseline} GET /users/me, bearer`, value: rps.baseline!, unit: 'req/s' },
+      { label: `ours as of ${baseline}: server CPU per request`, value: median(cpu.baseline!), unit: 'µs' },
+    );
+    report.checks.push(
+      { label: `ours@${baseline} / bare Fastify`, value: rps.baseline! / rps.bare!, unit: 'x' },
+      { label: `ours@${baseline} / bare Fastify, by server CPU per request`, value: median(cpu.bare!) / median(cpu.baseline!), unit: 'x' },
+    );
+  }
   report.metrics.push({ label: 'ours server RSS after the row', value: ours.rssMiB(), unit: 'MiB' });
   return report;
 }
