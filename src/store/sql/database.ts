@@ -1,8 +1,9 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { ConfigError } from '../../core/errors.js';
 import type { Database, Dialect } from './schema.js';
 
@@ -49,7 +50,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const pool = new pg.Pool({
+    // Loaded only when PostgreSQL is used: start-up on SQLite does not pay for parsing `pg`.
+    const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+    const pool = new Pool({
       connectionString: url,
       max: options.poolSize ?? DEFAULT_PG_POOL_SIZE,
       connectionTimeoutMillis: 5000,
