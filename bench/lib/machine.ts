@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 
 /** What the numbers were measured on: they mean little without it. */
 export interface MachineDescription {
@@ -8,6 +8,8 @@ export interface MachineDescription {
   memoryGiB: number;
   node: string;
   platform: string;
+  /** 1-minute load average when the run started: other work on a shared machine skews absolute figures. */
+  loadAverage: number;
 }
 
 /** Reads the CPU model from /proc/cpuinfo (Linux), falling back to `os.cpus()`. */
@@ -25,5 +27,6 @@ export function describeMachine(): MachineDescription {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
+    loadAverage: Math.round(loadavg()[0]! * 100) / 100,
   };
 }

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { MachineDescription } from './machine.js';
 
 /** A measured figure (the median of the rounds unless the label says otherwise). */
@@ -82,7 +83,9 @@ export function markdownReport(info: RunInfo, rows: RowReport[]): string {
     `Run of ${info.date} (\`${info.mode}\` mode, ${info.rounds} alternating rounds of ${info.seconds} s, ` +
       `${info.connections} connections; the whole run took ${Math.round(info.elapsedSeconds)} s).`,
     '',
-    `Machine: ${m.cpuModel}; nproc ${m.nproc}; ${m.memoryGiB} GiB memory; Node ${m.node}; ${m.platform}.`,
+    `Machine: ${m.cpuModel}; nproc ${m.nproc}; ${m.memoryGiB} GiB memory; Node ${m.node}; ${m.platform}. ` +
+      `1-minute load average at the start ${m.loadAverage}, at the end ${Math.round(loadavg()[0]! * 100) / 100} ` +
+      '(other work on the machine: absolute figures move with it, ratios much less).',
     '',
     '### Verdicts',
     '',
