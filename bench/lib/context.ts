@@ -111,6 +111,8 @@ export class BenchContext {
   async drive(server: ServerProcess, requests: RequestSpec[], connections = this.config.connections): Promise<LoadResult & { cpuUsPerRequest: number }> {
     const before = cpuMs(server.pid);
     const result = await load({ url: server.url, requests, connections, durationSeconds: this.config.seconds });
+    const ended = server.exitReport();
+    if (ended !== null) throw new Error(`${server.name} ${ended}`);
     const ok = result.rps * this.config.seconds;
     return { ...result, cpuUsPerRequest: ((cpuMs(server.pid) - before) * 1000) / ok };
   }

@@ -13,6 +13,8 @@ export interface ServerProcess {
   startMs: number;
   /** Resident set size now, in MiB (Linux /proc). */
   rssMiB(): number;
+  /** Null while running; else how it ended and the last lines it printed. */
+  exitReport(): string | null;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,8 @@ export async function startServer(options: SpawnOptions): Promise<ServerProcess>
     child,
     startMs,
     rssMiB: () => rssMiB(child.pid!),
+    exitReport: () =>
+      child.exitCode === null && child.signalCode === null ? null : `exited (${child.exitCode ?? child.signalCode}):\n${output}`,
     stop: () => stopChild(child),
   };
 }

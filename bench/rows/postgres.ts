@@ -40,6 +40,7 @@ export async function postgresRow(ctx: BenchContext): Promise<RowReport> {
     server = await startServer({ name: 'ours-postgres', command: process.execPath, args: tsxArgs('src/cli.ts', 'serve'), env: { ...OUR_ENV, DATABASE_URL: url } });
     const sqlite = await ctx.ours();
     const requests = bearerRequests(ctx.bearerPool());
+    await expectOk(sqlite, requests[0]!);
     await expectOk(server, requests[0]!);
     await expectOk(server, tokenRequest());
     const bearer = await alternate(ctx.config.rounds, {
