@@ -113,6 +113,7 @@ export class BenchContext {
     const result = await load({ url: server.url, requests, connections, durationSeconds: this.config.seconds });
     const ended = server.exitReport();
     if (ended !== null) throw new Error(`${server.name} ${ended}`);
+    if (result.rps === 0) throw new Error(`${server.name} answered no 2xx in a round (${result.non2xx} non-2xx, ${result.errors} errors)`);
     const ok = result.rps * this.config.seconds;
     return { ...result, cpuUsPerRequest: ((cpuMs(server.pid) - before) * 1000) / ok };
   }
