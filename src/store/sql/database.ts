@@ -1,10 +1,23 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { ConfigError } from '../../core/errors.js';
 import type { Database, Dialect } from './schema.js';
+
+/**
+ * A read-only second connection to a SQLite file, for the hot lookups that run on every
+ * request. In WAL mode it reads the last committed state without waiting for, or seeing into,
+ * a transaction open on the main connection.
+ */
+export function openSqliteReader(path: string): BetterSqlite3.Database {
+  const reader = new BetterSqlite3(path, { fileMustExist: true });
+  reader.pragma('query_only = ON');
+  reader.pragma('busy_timeout = 5000');
+  return reader;
+}
 
 /** Connections in the PostgreSQL pool per process; bounded so N instances stay under max_connections. */
 export const DEFAULT_PG_POOL_SIZE = 10;
@@ -12,6 +25,8 @@ export const DEFAULT_PG_POOL_SIZE = 10;
 export interface OpenDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** The SQLite file, when there is one (not `:memory:`): a second connection may read it. */
+  sqlitePath?: string;
 }
 
 /**
@@ -28,10 +43,16 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('synchronous = NORMAL'); // durable with WAL except on power loss mid-checkpoint
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+    return {
+      db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+      dialect: 'sqlite',
+      sqlitePath: path === ':memory:' ? undefined : path,
+    };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const pool = new pg.Pool({
+    // Loaded only when PostgreSQL is used: start-up on SQLite does not pay for parsing `pg`.
+    const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+    const pool = new Pool({
       connectionString: url,
       max: options.poolSize ?? DEFAULT_PG_POOL_SIZE,
       // A request waits at most this long for a connection before answering 503 (pool exhausted

@@ -1,8 +1,9 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
+import { sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import type { User } from '../../core/user.js';
 import type { AccessTokenRecord, ActionPurpose, ActionTokenRecord, NewUser, Store, UserPatch } from '../types.js';
 import { migrateToLatest } from './migrations.js';
-import { openDatabase } from './database.js';
+import { openDatabase, openSqliteReader } from './database.js';
 import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**
@@ -12,15 +13,24 @@ import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Di
 export class SQLStore implements Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  /** findSession runs on every authenticated request: compiled once, run with new parameters. */
+  private readonly sessionQuery: CompiledQuery<SessionRow>;
+  /** On a SQLite file: its path, then a second, query-only connection and the lookup prepared on it once. */
+  private readonly sqlitePath: string | undefined;
+  private reader: BetterSqlite3.Database | undefined;
+  private sessionStatement: BetterSqlite3.Statement<unknown[], unknown[]> | undefined;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  /** `sqlitePath`: the file behind a SQLite `db`, enabling the prepared-statement fast path. */
+  constructor(db: Kysely<Database>, dialect: Dialect, options: { sqlitePath?: string } = {}) {
     this.db = db;
     this.dialect = dialect;
+    this.sessionQuery = this.sessionSelect('', this.time(new Date(0))).compile();
+    this.sqlitePath = dialect === 'sqlite' ? options.sqlitePath : undefined;
   }
 
   /** Opens a database URL and migrates it to the latest schema. */
   static async open(url: string, options: { poolSize?: number; migrate?: boolean } = {}): Promise<SQLStore> {
-    const { db, dialect } = openDatabase(url, options);
+    const { db, dialect, sqlitePath } = openDatabase(url, options);
     if (options.migrate !== false) {
       try {
         await migrateToLatest(db, dialect);
@@ -29,7 +39,7 @@ export class SQLStore implements Store {
         throw error;
       }
     }
-    return new SQLStore(db, dialect);
+    return new SQLStore(db, dialect, { sqlitePath });
   }
 
   private time(date: Date): DbTime {
@@ -125,19 +135,28 @@ export class SQLStore implements Store {
       .execute();
   }
 
-  async findSession(digest: string, now: Date): Promise<{ token: AccessTokenRecord; user: User } | null> {
-    const row = await this.db
+  /** The session lookup as a query builder; its parameters are, in order, the digest and now. */
+  private sessionSelect(digest: string, now: DbTime) {
+    return this.db
       .selectFrom('access_tokens as t')
       .innerJoin('users as u', 'u.id', 't.user_id')
-      .select([
-        't.token', 't.user_id', 't.expiration_date', 't.created_at as token_created_at', 't.last_used_at',
-        't.user_agent', 't.ip',
-        'u.id', 'u.email', 'u.hashed_password', 'u.is_active', 'u.is_superuser', 'u.is_verified', 'u.created_at',
-        'u.updated_at',
-      ])
+      .select(SESSION_COLUMNS)
       .where('t.token', '=', digest)
-      .where('t.expiration_date', '>', this.time(now))
-      .executeTakeFirst();
+      .where('t.expiration_date', '>', now);
+  }
+
+  async findSession(digest: string, now: Date): Promise<{ token: AccessTokenRecord; user: User } | null> {
+    // Prepared on first use (not in the constructor): the tables exist only after migrating.
+    if (this.sessionStatement === undefined && this.sqlitePath !== undefined) {
+      this.reader = openSqliteReader(this.sqlitePath);
+      // Raw rows (arrays): better-sqlite3 builds a keyed object per row far more slowly than JS does.
+      this.sessionStatement = this.reader.prepare<unknown[], unknown[]>(this.sessionQuery.sql).raw(true);
+    }
+    if (this.sessionStatement) {
+      const values = this.sessionStatement.get(digest, this.time(now));
+      return values ? sessionFromValues(values) : null;
+    }
+    const row = (await this.db.executeQuery<SessionRow>({ ...this.sessionQuery, parameters: [digest, this.time(now)] })).rows[0];
     if (!row) return null;
     return {
       token: toToken({ ...row, created_at: row.token_created_at }),
@@ -231,9 +250,48 @@ export class SQLStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.reader?.close();
+    this.reader = undefined;
+    this.sessionStatement = undefined;
     await this.db.destroy();
   }
 }
+
+/** The session lookup's columns, in this order: {@link sessionFromValues} reads them by position. */
+const SESSION_COLUMNS = [
+  't.token', 't.user_id', 't.expiration_date', 't.created_at as token_created_at', 't.last_used_at',
+  't.user_agent', 't.ip',
+  'u.id', 'u.email', 'u.hashed_password', 'u.is_active', 'u.is_superuser', 'u.is_verified', 'u.created_at',
+  'u.updated_at',
+] as const;
+
+/** The same conversion as {@link toToken} and {@link toUser}, from a raw row of {@link SESSION_COLUMNS}. */
+function sessionFromValues(v: unknown[]): { token: AccessTokenRecord; user: User } {
+  return {
+    token: {
+      digest: v[0] as string,
+      userId: Number(v[1]),
+      expiresAt: new Date(v[2] as string),
+      createdAt: new Date(v[3] as string),
+      lastUsedAt: new Date(v[4] as string),
+      userAgent: v[5] as string | null,
+      ip: v[6] as string | null,
+    },
+    user: {
+      id: Number(v[7]),
+      email: v[8] as string,
+      hashedPassword: v[9] as string,
+      isActive: Boolean(v[10]),
+      isSuperuser: Boolean(v[11]),
+      isVerified: Boolean(v[12]),
+      createdAt: new Date(v[13] as string),
+      updatedAt: new Date(v[14] as string),
+    },
+  };
+}
+
+/** One row of the session lookup: the token's columns and its user's. */
+type SessionRow = Selectable<UsersTable> & Omit<Selectable<AccessTokensTable>, 'created_at'> & { token_created_at: DbTime };
 
 function toUser(row: Selectable<UsersTable>): User {
   return {

@@ -1,0 +1,120 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { alternate, bearerRequests, expectOk, OUR_ENV, tsxArgs, type BenchContext } from '../lib/context.js';
+import { startServer, type ServerProcess } from '../lib/process.js';
+import type { RowReport } from '../lib/report.js';
+import { median } from '../lib/stats.js';
+
+/** Better Auth on SQLite with `users` signed-up sessions; its cookies come back in a file. */
+async function startBetterAuth(ctx: BenchContext, users: number): Promise<{ server: ServerProcess; cookies: string[] }> {
+  const cookiesFile = join(ctx.dir, 'better-auth-cookies.json');
+  const server = await ctx.server('better-auth', () =>
+    startServer({
+      name: 'better-auth',
+      command: process.execPath,
+      args: tsxArgs('bench/servers/better-auth.ts'),
+      env: { BA_DATABASE: join(ctx.dir, 'better-auth.db'), BA_USERS: String(users), BA_COOKIES_FILE: cookiesFile, BETTER_AUTH_TELEMETRY: '0' },
+      readyPath: '/api/auth/ok',
+      timeoutMs: 300_000,
+    }),
+  );
+  return { server, cookies: JSON.parse(readFileSync(cookiesFile, 'utf8')) as string[] };
+}
+
+/**
+ * Our server as of another commit (`--baseline=REF`), for before/after figures of an
+ * optimisation in the same alternating run. Its src/ is extracted under node_modules/.cache so
+ * that it resolves the same dependencies.
+ */
+async function startBaseline(ctx: BenchContext, ref: string): Promise<ServerProcess> {
+  const dir = join('node_modules', '.cache', 'fastify-users-bench', ref.replace(/[^\w.-]/g, '_'));
+  mkdirSync(dir, { recursive: true });
+  execFileSync('sh', ['-c', `git archive ${JSON.stringify(ref)} src | tar -x -C ${JSON.stringify(dir)}`]);
+  return ctx.server(`baseline-${ref}`, async () =>
+    startServer({
+      name: `ours@${ref}`,
+      command: process.execPath,
+      args: tsxArgs(join(dir, 'src', 'cli.ts'), 'serve'),
+      env: { ...OUR_ENV, DATABASE_URL: `sqlite:${await ctx.seededSqlite('baseline')}` },
+    }),
+  );
+}
+
+/**
+ * Row 1: GET /users/me with a rotating pool of bearer tokens, against the bare Fastify ceiling
+ * and Better Auth's get-session (unless `withBetterAuth` is off, as in the smoke run).
+ */
+export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, baseline?: string): Promise<RowReport> {
+  const [ours, bare] = await Promise.all([ctx.ours(), ctx.bare()]);
+  const requests = bearerRequests(ctx.bearerPool());
+  const body = await expectOk(ours, requests[0]!);
+  const bareBody = await expectOk(bare, { path: '/users/me' });
+  const notes = [
+    `pool of ${requests.length.toLocaleString('en')} distinct valid tokens, rotated per connection; ` +
+      `ours answers e.g. \`${body}\`, bare Fastify a constant \`${bareBody}\` through the same response schema.`,
+  ];
+  const cpu: Record<string, number[]> = { bare: [], ours: [], 'better-auth': [], baseline: [] };
+  const measure = (name: string, server: ServerProcess, specs: typeof requests) => async () => {
+    const result = await ctx.drive(server, specs);
+    cpu[name]!.push(result.cpuUsPerRequest);
+    return result.rps;
+  };
+  const contenders: Record<string, () => Promise<number>> = {
+    bare: measure('bare', bare, [{ path: '/users/me' }]),
+    ours: measure('ours', ours, requests),
+  };
+  if (baseline) {
+    const server = await startBaseline(ctx, baseline);
+    await expectOk(server, requests[0]!);
+    contenders.baseline = measure('baseline', server, requests);
+  }
+  if (withBetterAuth) {
+    const ba = await startBetterAuth(ctx, ctx.config.pool);
+    const baRequests = ba.cookies.map((cookie) => ({ path: '/api/auth/get-session', headers: { cookie } }));
+    const baBody = await expectOk(ba.server, baRequests[0]!);
+    if (!baBody.includes('"session"')) throw new Error(`Better Auth get-session returned no session: ${baBody.slice(0, 200)}`);
+    contenders['better-auth'] = measure('better-auth', ba.server, baRequests);
+    const version = (JSON.parse(readFileSync('node_modules/better-auth/package.json', 'utf8')) as { version: string }).version;
+    notes.push(
+      `Better Auth ${version} (better-sqlite3 via its Kysely adapter, node:http via toNodeHandler, tables from its getMigrations), ` +
+        `${ba.cookies.length.toLocaleString('en')} signed-up sessions, GET /api/auth/get-session with each session cookie; its cookie cache is off (the default), so every call reads the database as ours does.`,
+    );
+  }
+  const samples = await alternate(ctx.config.rounds, contenders);
+  const rps = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const report: RowReport = {
+    id: 1,
+    title: 'Bearer throughput',
+    metrics: [
+      { label: 'bare Fastify GET /users/me (ceiling)', value: rps.bare!, unit: 'req/s' },
+      { label: 'ours GET /users/me, bearer', value: rps.ours!, unit: 'req/s' },
+    ],
+    checks: [
+      { label: 'ours / bare Fastify', value: rps.ours! / rps.bare!, unit: 'x', target: { op: '>=', value: 0.6 } },
+      { label: 'ours / bare Fastify, by server CPU per request', value: median(cpu.bare!) / median(cpu.ours!), unit: 'x' },
+    ],
+    notes,
+  };
+  if (withBetterAuth) {
+    report.metrics.push({ label: 'Better Auth GET /api/auth/get-session', value: rps['better-auth']!, unit: 'req/s' });
+    report.checks.push({ label: 'ours / Better Auth', value: rps.ours! / rps['better-auth']!, unit: 'x', target: { op: '>=', value: 20 } });
+  }
+  report.metrics.push(
+    { label: 'bare Fastify: server CPU per request', value: median(cpu.bare!), unit: 'µs' },
+    { label: 'ours: server CPU per request', value: median(cpu.ours!), unit: 'µs' },
+  );
+  if (withBetterAuth) report.metrics.push({ label: 'Better Auth: server CPU per request', value: median(cpu['better-auth']!), unit: 'µs' });
+  if (baseline) {
+    report.metrics.push(
+      { label: `ours as of ${baseline} GET /users/me, bearer`, value: rps.baseline!, unit: 'req/s' },
+      { label: `ours as of ${baseline}: server CPU per request`, value: median(cpu.baseline!), unit: 'µs' },
+    );
+    report.checks.push(
+      { label: `ours@${baseline} / bare Fastify`, value: rps.baseline! / rps.bare!, unit: 'x' },
+      { label: `ours@${baseline} / bare Fastify, by server CPU per request`, value: median(cpu.bare!) / median(cpu.baseline!), unit: 'x' },
+    );
+  }
+  report.metrics.push({ label: 'ours server RSS after the row', value: ours.rssMiB(), unit: 'MiB' });
+  return report;
+}

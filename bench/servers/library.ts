@@ -1,0 +1,19 @@
+// Our plugin in library mode, as a host application registers it, plus one host route that is
+// an unsafe (POST) request behind `app.authenticate`: the "cookie + CSRF" row drives it.
+import Fastify from 'fastify';
+import { fastifyUsers } from '../../src/http/plugin.js';
+import { handleError } from '../../src/http/reply-error.js';
+import { PublicUser } from '../../src/http/schemas.js';
+import { readConfig, REDACTED_PATHS } from '../../src/server.js';
+
+const PLAIN_USER = { id: 1, email: 'user0@bench.test', is_active: true, is_superuser: false, is_verified: true };
+
+const config = readConfig();
+const app = Fastify({ logger: { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } } });
+app.setErrorHandler(handleError);
+await app.register(fastifyUsers, { ...config.auth, databaseUrl: config.databaseUrl });
+// The same app's stack without authentication: separates the framework's cost from the guard's.
+app.get('/bench/plain', { schema: { response: { 200: PublicUser } } }, async () => PLAIN_USER);
+app.post('/bench/unsafe', { preHandler: app.authenticate }, async (request) => request.user);
+await app.listen({ port: config.port, host: config.host });
+process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
