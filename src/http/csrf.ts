@@ -66,7 +66,7 @@ export function sessionDigestOf(request: FastifyRequest, authCookieName: string)
  * - requests without the auth cookie (bearer clients, a first login) are not asked: there is no
  *   ambient credential to abuse (login CSRF is the Origin check's job, see origin-check.ts);
  * - only the header counts: a form field or query parameter could be set by a cross-site form;
- * - responses set a fresh cookie when the request had none, when a safe request's token does not
+ * - responses set a fresh cookie when the request had none (bearer-only requests excepted), when a safe request's token does not
  *   verify for its session, and whenever a route changed the session (`issuedSessionDigest`, set
  *   by /login and /logout): rotation, so a token seen before login is useless after it.
  */
@@ -94,6 +94,10 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
     // A refused request changes nothing, its CSRF cookie included; a CORS preflight needs none.
     if (refusedRequests.has(request) || request.method === 'OPTIONS') return;
+    // A bearer client (Authorization header, no auth cookie) has no ambient credential to protect
+    // and is no browser page that could echo the cookie: minting one per API call would only cost
+    // the hot path an HMAC and a Set-Cookie (docs/BENCHMARKS.md).
+    if (request.headers.authorization !== undefined && !request.cookies?.[authCookieName]) return;
     let digest: string;
     if (request.issuedSessionDigest !== undefined) {
       digest = request.issuedSessionDigest ?? '';

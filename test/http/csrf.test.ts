@@ -189,6 +189,16 @@ describe('CSRF: unsafe requests with the auth cookie', () => {
     assert.equal(logout.statusCode, 204);
   });
 
+  test('bearer-only responses set no CSRF cookie (no browser session to protect); cookie requests still get one', async () => {
+    await register(t.app, 'api@example.com');
+    const token = await bearerToken(t.app, 'api@example.com');
+    const me = await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.statusCode, 200);
+    assert.equal(setCookies(me).has('csrftoken'), false);
+    const anonymous = await t.app.inject({ method: 'GET', url: '/health' });
+    assert.equal(setCookies(anonymous).has('csrftoken'), true);
+  });
+
   test('safe methods are never asked', async () => {
     const s = await browserLogin(t.app, 'safe@example.com');
     for (const method of ['GET', 'HEAD'] as const) {
