@@ -6,14 +6,13 @@ import { registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
 import { handleError, sendError } from './http/reply-error.js';
 import type { Argon2Parameters } from './core/password.js';
-import { DEFAULT_REDIS_KEY_PREFIX, RedisCounterStore } from './store/redis/redis-counters.js';
+import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
 import { SQLStore } from './store/sql/sql-store.js';
 import type { CounterStore } from './store/types.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerWebPage } from './http/web-page.js';
 import { createLogMailer } from './mail/log-mailer.js';
-import { createSMTPMailer } from './mail/smtp-mailer.js';
 
 /** Everything the server reads from the environment, typed and validated. */
 export interface ServerConfig {
@@ -243,7 +242,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     // SPEC §2: SMTP when SMTP_URL is set; otherwise the log, with the body (and so the link)
     // only outside production, because logs must never hold a token (SPEC §5).
     const mailer = config.smtpUrl
-      ? createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
+      ? (await import('./mail/smtp-mailer.js')).createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
       : createLogMailer(app.log, { includeBody: !config.production });
     if (!config.smtpUrl) {
       app.log.warn(config.production
@@ -267,6 +266,8 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
  */
 async function openRedisCounters(app: FastifyInstance, config: ServerConfig): Promise<CounterStore> {
   let reported = false;
+  // Loaded only when REDIS_URL is set: ioredis is a tenth of a second of start-up otherwise.
+  const { RedisCounterStore } = await import('./store/redis/redis-counters.js');
   const counters = new RedisCounterStore(config.redisUrl!, {
     keyPrefix: config.redisKeyPrefix,
     onError: (err) => {

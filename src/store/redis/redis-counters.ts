@@ -1,9 +1,9 @@
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { CounterStore } from '../types.js';
 import { StoreUnavailableError } from '../unavailable.js';
+import { DEFAULT_REDIS_KEY_PREFIX } from './defaults.js';
 
-/** Default prefix of every key this store writes, so it can share a Redis with other apps. */
-export const DEFAULT_REDIS_KEY_PREFIX = 'fastify-users:';
+export { DEFAULT_REDIS_KEY_PREFIX };
 
 export interface RedisCounterStoreOptions {
   /** Prepended to every key; default `fastify-users:`. */
