@@ -4,14 +4,8 @@
  * the double submit the server checks on every unsafe request made with the auth cookie.
  */
 
-/** The public user as the API returns it. */
-export interface PublicUser {
-  id: number;
-  email: string;
-  is_active: boolean;
-  is_superuser: boolean;
-  is_verified: boolean;
-}
+/** The public user as the API returns it: the server's own type (type-only, erased from the bundle). */
+export type { PublicUser } from '../src/core/user.js';
 
 /** A failed API call, with a sentence made from the response's `detail`. */
 export class APIError extends Error {

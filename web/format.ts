@@ -1,14 +1,9 @@
 /** Pure text helpers for the views (no DOM), unit-tested under test/web/. */
 
-/** One session as `GET /users/me/sessions` returns it. */
-export interface SessionInfo {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  user_agent: string | null;
-  ip: string | null;
-  current: boolean;
-}
+import type { SessionInfo } from '../src/core/account-service.js';
+
+/** One session as `GET /users/me/sessions` returns it: the server's own type (type-only). */
+export type { SessionInfo };
 
 /** A short browser name from a User-Agent header, or the header itself when none is recognised. */
 export function deviceName(userAgent: string | null): string {
