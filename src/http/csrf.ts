@@ -75,9 +75,10 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
   const cookieName = options.csrfCookieName;
   const authCookieName = options.authCookieName;
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (SAFE_METHODS.has(request.method)) return;
-    if (!request.cookies?.[authCookieName]) return;
+  // Both hooks are synchronous (callback style): they run on every request of the host app, and an
+  // async hook costs a promise and a microtask each time (docs/BENCHMARKS.md).
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookDone) => {
+    if (SAFE_METHODS.has(request.method) || !request.cookies?.[authCookieName]) return done();
     const cookie = request.cookies[cookieName];
     const header = request.headers[DEFAULT_CSRF_HEADER_NAME];
     const valid =
@@ -87,31 +88,43 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
       verifyCSRFToken(cookie, sessionDigestOf(request, authCookieName), keys);
     if (!valid) {
       markRefused(request);
-      return sendError(reply, new AuthError('CSRF_TOKEN_INVALID'));
+      sendError(reply, new AuthError('CSRF_TOKEN_INVALID')); // answered: done() is not called
+      return;
     }
+    done();
   });
 
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+    if (needsFreshToken(request)) {
+      // After login/logout the token binds to the new session (none after logout), else to the current one.
+      const digest = request.issuedSessionDigest !== undefined ? (request.issuedSessionDigest ?? '') : sessionDigestOf(request, authCookieName);
+      reply.setCookie(cookieName, mintCSRFToken(options.secretKey, digest), {
+        path: '/',
+        sameSite: 'lax',
+        secure: options.cookieSecure,
+        // Not HttpOnly: the page's script must read it to echo it in the header (double submit).
+        httpOnly: false,
+      });
+    }
+    done(null, payload);
+  });
+
+  /** Whether the response must carry a new CSRF cookie (see above). */
+  function needsFreshToken(request: FastifyRequest): boolean {
     // A refused request changes nothing, its CSRF cookie included; a CORS preflight needs none.
-    if (refusedRequests.has(request) || request.method === 'OPTIONS') return;
+    if (refusedRequests.has(request) || request.method === 'OPTIONS') return false;
     // A bearer client (Authorization header, no auth cookie) has no ambient credential to protect
     // and is no browser page that could echo the cookie: minting one per API call would only cost
     // the hot path an HMAC and a Set-Cookie (docs/BENCHMARKS.md).
-    if (request.headers.authorization !== undefined && !request.cookies?.[authCookieName]) return;
-    let digest: string;
-    if (request.issuedSessionDigest !== undefined) {
-      digest = request.issuedSessionDigest ?? '';
-    } else {
-      digest = sessionDigestOf(request, authCookieName);
-      const current = request.cookies?.[cookieName];
-      if (current && (!SAFE_METHODS.has(request.method) || verifyCSRFToken(current, digest, keys))) return;
-    }
-    reply.setCookie(cookieName, mintCSRFToken(options.secretKey, digest), {
-      path: '/',
-      sameSite: 'lax',
-      secure: options.cookieSecure,
-      // Not HttpOnly: the page's script must read it to echo it in the header (double submit).
-      httpOnly: false,
-    });
-  });
+    if (request.headers.authorization !== undefined && !request.cookies?.[authCookieName]) return false;
+    // Login and logout changed the session: rotate.
+    if (request.issuedSessionDigest !== undefined) return true;
+    const current = request.cookies?.[cookieName];
+    if (!current) return true;
+    // An unsafe request got this far only with a valid token; a safe one is re-checked here.
+    return SAFE_METHODS.has(request.method) && !verifyCSRFToken(current, sessionDigestOf(request, authCookieName), keys);
+  }
 }
+
+/** The `done` of a callback-style hook. */
+type HookDone = (error?: Error) => void;

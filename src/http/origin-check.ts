@@ -46,15 +46,18 @@ export function registerOriginCheck(app: FastifyInstance, options: ResolvedAuthO
   const allowed: ReadonlySet<string> = new Set(options.corsOrigins);
   const fixedOrigin = options.publicUrl !== undefined ? new URL(options.publicUrl).origin : undefined;
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (SAFE_METHODS.has(request.method)) return;
+  // Synchronous (callback style): it runs on every request, and an async hook costs a promise.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (SAFE_METHODS.has(request.method)) return done();
     const origin = single(request.headers.origin);
     const fetchSite = single(request.headers['sec-fetch-site']);
     const ownOrigin = fixedOrigin ?? ownOriginOf(request, undefined);
     if (!isOriginAllowed(origin, fetchSite, ownOrigin, allowed)) {
       markRefused(request);
-      return sendError(reply, new AuthError('ORIGIN_NOT_ALLOWED'));
+      sendError(reply, new AuthError('ORIGIN_NOT_ALLOWED')); // answered: done() is not called
+      return;
     }
+    done();
   });
 }
 

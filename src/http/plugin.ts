@@ -167,8 +167,11 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     routes.addHook('onRoute', (route) => {
       route.bodyLimit ??= DEFAULT_BODY_LIMIT;
     });
-    routes.addHook('onSend', async (_request, reply) => {
-      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    // Set first, so a route that needs another policy overrides it; synchronous, as it runs on
+    // every request (an async hook costs a promise and a microtask).
+    routes.addHook('onRequest', (_request, reply, done) => {
+      reply.header('cache-control', 'no-store');
+      done();
     });
     await routes.register(authRoutes, { service, authenticate, throttle });
     await routes.register(userRoutes, { authenticate });

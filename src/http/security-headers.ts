@@ -23,6 +23,39 @@ export const CONTENT_SECURITY_POLICY: Record<string, string[]> = {
 };
 
 /**
+ * The headers helmet sets with our policy, read off it once: helmet's middleware is static (it
+ * never looks at the request), so what it writes on one response it writes on all of them. helmet
+ * stays the source of the policy; we only avoid running it — and Node's header validation twice
+ * over — on every request.
+ */
+export function helmetHeaders(): Record<string, string> {
+  const apply = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+  });
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  let finished = false;
+  apply({} as never, recorder as never, (error?: unknown) => {
+    if (error) throw error;
+    finished = true;
+  });
+  // helmet 8 runs synchronously; a future version that did not would be caught here, at start.
+  if (!finished) throw new Error('helmet did not finish synchronously');
+  return headers;
+}
+
+/** True for JSON media types (`application/json`, `application/problem+json`, …). */
+const JSON_TYPE = /\bjson\b/;
+
+/**
  * Security headers on every response of `app` (SPEC §5): helmet's set —
  * `Strict-Transport-Security` (1 year, subdomains; RFC 6797), `X-Content-Type-Options: nosniff`,
  * `X-Frame-Options`, `Referrer-Policy: no-referrer`, Cross-Origin-{Opener,Resource}-Policy, … —
@@ -31,24 +64,22 @@ export const CONTENT_SECURITY_POLICY: Record<string, string[]> = {
  * Management CS). The server registers this; a library host with its own header policy simply
  * does not (the plugin does not impose a CSP on the host's pages).
  *
- * helmet itself, built once: `@fastify/helmet` rebuilds the middleware (and re-parses the CSP) on
- * every request, which cost about a tenth of the server's CPU on the bearer hot path
- * (docs/BENCHMARKS.md). Headers set here on the raw response are overridden by a route's own
- * `reply.header()` of the same name (as Swagger UI does for its CSP).
+ * The set is computed once ({@link helmetHeaders}) and added to each reply in a synchronous hook:
+ * running helmet per request (as `@fastify/helmet` does, rebuilding it each time) cost about a
+ * tenth of the server's CPU on the bearer hot path (docs/BENCHMARKS.md). A route's own
+ * `reply.header()` of the same name still wins (as Swagger UI's CSP does), being set later.
  */
 export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
-  const applyHeaders = helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+  const headers = helmetHeaders();
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
-  app.addHook('onRequest', (request, reply, done) => {
-    applyHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined));
-  });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     const type = reply.getHeader('content-type');
-    if (typeof type === 'string' && /\bjson\b/.test(type) && !reply.hasHeader('cache-control')) {
+    if (typeof type === 'string' && JSON_TYPE.test(type) && !reply.hasHeader('cache-control')) {
       reply.header('cache-control', 'no-store');
     }
-    return payload;
+    done(null, payload);
   });
 }
