@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { CommandError, UsageError } from './cli/args.js';
-import { createUserCommand, importCommand, purgeExpiredCommand } from './cli/commands.js';
 import { ConfigError } from './core/errors.js';
 import { buildServer, namedForEnvironment, readConfig } from './server.js';
 import { openDatabase } from './store/sql/database.js';
@@ -45,6 +44,9 @@ async function migrate(): Promise<void> {
   }
 }
 
+/** The account commands, loaded only when one runs: `import` brings `pg` and CSV parsing, which `serve` does not need at start. */
+const commands = () => import('./cli/commands.js');
+
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   switch (command) {
@@ -53,11 +55,11 @@ async function main(argv: string[]): Promise<void> {
     case 'migrate':
       return migrate();
     case 'create-user':
-      return createUserCommand(readConfig(), rest);
+      return (await commands()).createUserCommand(readConfig(), rest);
     case 'purge-expired':
-      return purgeExpiredCommand(readConfig(), rest);
+      return (await commands()).purgeExpiredCommand(readConfig(), rest);
     case 'import':
-      return importCommand(readConfig(), rest);
+      return (await commands()).importCommand(readConfig(), rest);
     case 'help':
     case '--help':
       console.log(USAGE);

@@ -1,4 +1,4 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 
 /** NIST SP 800-63B-4 §3.1.1.2: at least 15 characters for single-factor passwords. */
 export const DEFAULT_PASSWORD_MIN_LENGTH = 15;
@@ -12,10 +12,20 @@ export interface PasswordPolicy {
   maxLength: number;
 }
 
-// 49k passwords from public breach corpora, shipped and maintained by zxcvbn-ts.
-const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
-  (dictionary as Record<string, string[]>)['passwords-common'] ?? [],
-);
+let commonPasswords: ReadonlySet<string> | undefined;
+
+/**
+ * 49k passwords from public breach corpora, shipped and maintained by zxcvbn-ts. Loaded on the
+ * first password check rather than at import: unpacking it is a tenth of the server's start-up,
+ * and a process that only serves sessions never needs it (docs/BENCHMARKS.md, row 6).
+ */
+function common(): ReadonlySet<string> {
+  if (commonPasswords === undefined) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> };
+    commonPasswords = new Set(dictionary['passwords-common'] ?? []);
+  }
+  return commonPasswords;
+}
 
 /**
  * The form a password is hashed and compared in: Unicode NFKC, so the same characters typed on
@@ -34,7 +44,7 @@ export function checkPasswordPolicy(password: string, policy: PasswordPolicy, em
   if (length < policy.minLength) return `Password should be at least ${policy.minLength} characters`;
   if (length > policy.maxLength) return `Password should be at most ${policy.maxLength} characters`;
   const lowered = password.toLowerCase();
-  if (COMMON_PASSWORDS.has(lowered)) return 'Password is too common';
+  if (common().has(lowered)) return 'Password is too common';
   if (email !== undefined && lowered === email.toLowerCase()) return 'Password should not be the email';
   return null;
 }

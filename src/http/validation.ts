@@ -25,12 +25,29 @@ function isEmail(value: string): boolean {
   return EMAIL.test(value.trim());
 }
 
-const strict = makeAjv(false);
-const coercing = makeAjv(true);
+let strict: Ajv | undefined;
+let coercing: Ajv | undefined;
 
+/**
+ * Each route's validator is compiled on its first request, not when the route is registered:
+ * compiling every schema up front was a fifth of the server's start-up (docs/BENCHMARKS.md,
+ * row 6), and a process may never see most routes. The schemas are constants of this code, so a
+ * broken one is a bug the route tests catch, not a configuration error to report at start.
+ */
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
-  const ajv = httpPart === 'body' ? strict : coercing;
-  return ajv.compile(schema as object) as ValidateFunction;
+  let compiled: ValidateFunction | undefined;
+  const validate = (data: unknown): boolean => {
+    if (compiled === undefined) {
+      const ajv = httpPart === 'body' ? (strict ??= makeAjv(false)) : (coercing ??= makeAjv(true));
+      compiled = ajv.compile(schema as object);
+    }
+    const valid = compiled(data) as boolean;
+    // Fastify reads the errors off the function it was given, as Ajv leaves them on its own.
+    validate.errors = compiled.errors;
+    return valid;
+  };
+  validate.errors = null as ValidateFunction['errors'];
+  return validate;
 };
 
 /** One problem in FastAPI's 422 format. */
