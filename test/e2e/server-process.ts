@@ -17,12 +17,13 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node --import tsx src/cli.ts serve` on port 0 and reads the bound address from its
- * "Server listening at" log line (other engineers run tests at the same time: no fixed ports).
- * Cheap argon2 through the documented ARGON2_* tuning (allowed below OWASP only with NODE_ENV=test).
+ * Starts `node --import tsx src/cli.ts serve` (or another `entry`, e.g. the bundle) on port 0 and
+ * reads the bound address from its "Server listening at" log line (other engineers run tests at
+ * the same time: no fixed ports). Cheap argon2 through the documented ARGON2_* tuning (allowed
+ * below OWASP only with NODE_ENV=test).
  */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+export async function startServer(env: Record<string, string>, entry: string[] = ['--import', 'tsx', 'src/cli.ts']): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...entry, 'serve'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

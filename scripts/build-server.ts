@@ -1,0 +1,64 @@
+/**
+ * Bundles the service (src/cli.ts and everything it imports) into one ES module,
+ * dist/bundle/cli.js, with esbuild: `npm run build:server` (part of `npm run build`).
+ *
+ * Why: Node 20 spends most of the service's start-up finding, reading and compiling ~1,000 module
+ * files one by one (ESM resolution alone was ~90 ms); one file starts in about 60 % of the time
+ * (docs/BENCHMARKS.md, row 6). `node dist/bundle/cli.js serve` is the production entry; the
+ * unbundled `dist/cli.js` (tsc) and `tsx src/cli.ts` behave the same, only slower to start.
+ *
+ * Kept outside the bundle, loaded from node_modules at run time:
+ * - native addons (better-sqlite3, @node-rs/*): their `.node` binaries are found relative to
+ *   their own package;
+ * - @fastify/swagger and @fastify/swagger-ui: they read their own files through `__dirname`
+ *   (package.json, Swagger UI's static assets), which an ES bundle does not have;
+ * - pg, ioredis, nodemailer: imported only when DATABASE_URL, REDIS_URL or SMTP_URL ask for them.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * Where the bundle goes. Two levels under the root, like dist/http/*.js, so the paths the code
+ * derives from `import.meta.url` (the built web page at ../../dist/web) hold in the bundle too.
+ */
+export const SERVER_BUNDLE_DIR = join(ROOT, 'dist', 'bundle');
+export const SERVER_BUNDLE = join(SERVER_BUNDLE_DIR, 'cli.js');
+
+export const BUNDLE_EXTERNALS = ['better-sqlite3', '@node-rs/*', '@fastify/swagger', '@fastify/swagger-ui', 'pg', 'ioredis', 'nodemailer'];
+
+/**
+ * Builds dist/bundle/cli.js (and its source map). Written to a scratch folder and renamed into
+ * place, so a process starting the bundle while another rebuilds it never reads half a file.
+ */
+export async function buildServerBundle(): Promise<string> {
+  // esbuild is a devDependency, as for the web page: a production install runs dist/ as built.
+  const { build } = await import('esbuild');
+  mkdirSync(SERVER_BUNDLE_DIR, { recursive: true });
+  const scratch = mkdtempSync(join(dirname(SERVER_BUNDLE_DIR), '.bundle-build-'));
+  try {
+    await build({
+      entryPoints: [join(ROOT, 'src', 'cli.ts')],
+      outfile: join(scratch, 'cli.js'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: BUNDLE_EXTERNALS,
+      // CommonJS dependencies inside an ES module still call `require` (for node: built-ins).
+      banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+      sourcemap: true,
+      logLevel: 'warning',
+    });
+    for (const file of readdirSync(scratch)) renameSync(join(scratch, file), join(SERVER_BUNDLE_DIR, file));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return SERVER_BUNDLE;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await buildServerBundle();
+  console.log(`service bundled into ${SERVER_BUNDLE}`);
+}
