@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -17,6 +17,34 @@ export function openSqliteReader(path: string): BetterSqlite3.Database {
   reader.pragma('query_only = ON');
   reader.pragma('busy_timeout = 5000');
   return reader;
+}
+
+/** Prepared statements kept per SQLite connection: every query this code builds, with room to spare. */
+export const SQLITE_STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * The connection as Kysely sees it, keeping each prepared statement for reuse: Kysely's driver
+ * prepares every query anew, which parsing and planning made a tenth of a login's time on the
+ * event loop (docs/BENCHMARKS.md, row 3). Least recently used statements beyond `capacity` are
+ * dropped. Reuse is safe because the driver runs a statement to completion (`all`/`run`) before
+ * the next query; nothing here streams rows with `iterate`, which would hold a statement busy.
+ */
+export function cachingStatements(sqlite: BetterSqlite3.Database, capacity = SQLITE_STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string): SqliteStatement {
+      let statement = statements.get(sql);
+      if (statement) {
+        statements.delete(sql); // re-inserted below: Map order is the recency order
+      } else {
+        statement = sqlite.prepare(sql) as unknown as SqliteStatement;
+        if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
+      }
+      statements.set(sql, statement);
+      return statement;
+    },
+  };
 }
 
 /** Connections in the PostgreSQL pool per process; bounded so N instances stay under max_connections. */
@@ -44,7 +72,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     return {
-      db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+      db: new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) }),
       dialect: 'sqlite',
       sqlitePath: path === ':memory:' ? undefined : path,
     };
