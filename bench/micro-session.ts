@@ -7,7 +7,7 @@ import { BenchContext } from './lib/context.js';
 import { digestToken } from '../src/core/token.js';
 import { SQLStore } from '../src/store/sql/sql-store.js';
 async function main() {
-  const ctx = new BenchContext({ mode: 'quick', rounds: 1, seconds: 1, connections: 1, pool: 1000, scale: {} as never, startups: 0, postgresUrl: '' });
+  const ctx = new BenchContext({ mode: 'quick', rounds: 1, warmup: false, seconds: 1, connections: 1, pool: 1000, scale: {} as never, startups: 0, postgresUrl: '' });
   const path = await ctx.seededSqlite('m');
   const store = await SQLStore.open(`sqlite:${path}`);
   const tokens = ctx.bearerPool();

@@ -25,7 +25,7 @@ const seconds = Number(process.argv[2] ?? 8);
 const script = process.argv[3] === 'bare' ? 'bench/servers/bare.ts' : 'src/cli.ts';
 const out = mkdtempSync(join(tmpdir(), 'fastify-users-profile-'));
 const ctx = new BenchContext({
-  mode: 'quick', rounds: 1, seconds, connections: 10, pool: 1000,
+  mode: 'quick', rounds: 1, warmup: false, seconds, connections: 10, pool: 1000,
   scale: { small: { users: 0, tokens: 0 }, large: { users: 0, tokens: 0 } }, startups: 0, postgresUrl: '',
 });
 try {

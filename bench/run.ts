@@ -30,6 +30,7 @@ function parseArgs(argv: string[]): { config: BenchConfig; rows: number[]; out: 
   const config: BenchConfig = {
     mode,
     rounds: mode === 'full' ? 5 : mode === 'quick' ? 3 : 1,
+    warmup: mode !== 'smoke',
     seconds: mode === 'full' ? 5 : mode === 'quick' ? 3 : 1,
     connections: 10,
     pool: 1000,
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
         machine,
         mode: config.mode,
         rounds: config.rounds,
+        warmup: config.warmup,
         seconds: config.seconds,
         connections: config.connections,
         date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),

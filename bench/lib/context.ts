@@ -10,6 +10,8 @@ import { BENCH_PASSWORD, sampleTokens, seedSqlite } from './seed.js';
 export interface BenchConfig {
   mode: 'full' | 'quick' | 'smoke';
   rounds: number;
+  /** One discarded round before the measured ones, so every contender runs JIT-compiled code. */
+  warmup: boolean;
   seconds: number;
   connections: number;
   /** Tokens each bearer pool rotates through (≥ 1,000). */
@@ -129,12 +131,17 @@ export class BenchContext {
 
 /**
  * Runs the named measurements in alternating rounds (A B C A B C …) so that drift on a shared
- * machine hits every contender alike; returns each one's samples.
+ * machine hits every contender alike; returns each one's samples. With `warmup`, a first round
+ * runs and is discarded: V8 optimises a server's hot code only after it has run a while, and a
+ * cold first round would measure the compiler rather than the server.
  */
-export async function alternate(rounds: number, contenders: Record<string, () => Promise<number>>): Promise<Record<string, number[]>> {
+export async function alternate(rounds: number, contenders: Record<string, () => Promise<number>>, warmup = false): Promise<Record<string, number[]>> {
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, measure] of Object.entries(contenders)) samples[name]!.push(await measure());
+  for (let round = warmup ? -1 : 0; round < rounds; round++) {
+    for (const [name, measure] of Object.entries(contenders)) {
+      const value = await measure();
+      if (round >= 0) samples[name]!.push(value);
+    }
   }
   return samples;
 }

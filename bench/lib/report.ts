@@ -69,6 +69,7 @@ export interface RunInfo {
   machine: MachineDescription;
   mode: string;
   rounds: number;
+  warmup: boolean;
   seconds: number;
   connections: number;
   date: string;
@@ -80,7 +81,8 @@ export function markdownReport(info: RunInfo, rows: RowReport[]): string {
   const m = info.machine;
   const notes = rows.flatMap((row) => row.notes.map((note) => `- **Row ${row.id}** — ${note}`));
   return [
-    `Run of ${info.date} (\`${info.mode}\` mode, ${info.rounds} alternating rounds of ${info.seconds} s, ` +
+    `Run of ${info.date} (\`${info.mode}\` mode, ${info.rounds} alternating rounds of ${info.seconds} s` +
+      `${info.warmup ? ' after a discarded warm-up round' : ''}, ` +
       `${info.connections} connections; the whole run took ${Math.round(info.elapsedSeconds)} s).`,
     '',
     `Machine: ${m.cpuModel}; nproc ${m.nproc}; ${m.memoryGiB} GiB memory; Node ${m.node}; ${m.platform}. ` +

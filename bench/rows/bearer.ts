@@ -81,7 +81,7 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, base
         `${ba.cookies.length.toLocaleString('en')} signed-up sessions, GET /api/auth/get-session with each session cookie; its cookie cache is off (the default), so every call reads the database as ours does.`,
     );
   }
-  const samples = await alternate(ctx.config.rounds, contenders);
+  const samples = await alternate(ctx.config.rounds, contenders, ctx.config.warmup);
   const rps = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   const report: RowReport = {
     id: 1,

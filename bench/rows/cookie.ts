@@ -60,7 +60,7 @@ export async function cookieRow(ctx: BenchContext): Promise<RowReport> {
     bare: async () => (await ctx.drive(bare, [{ path: '/users/me' }])).rps,
     safe: async () => (await ctx.drive(lib, safe)).rps,
     unsafe: async () => (await ctx.drive(lib, unsafe)).rps,
-  });
+  }, ctx.config.warmup);
   const [b, s, u] = [median(samples.bare!), median(samples.safe!), median(samples.unsafe!)];
   const csrfNote =
     withCsrf === tokens.length

@@ -42,7 +42,7 @@ export async function loginsRow(ctx: BenchContext): Promise<RowReport> {
   const samples = await alternate(ctx.config.rounds, {
     token: () => loginRate(ctx, ours),
     raw: () => rawHashRate(ctx),
-  });
+  }, ctx.config.warmup);
   const [token, raw] = [median(samples.token!), median(samples.raw!)];
   return {
     id: 3,

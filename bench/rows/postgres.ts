@@ -46,11 +46,11 @@ export async function postgresRow(ctx: BenchContext): Promise<RowReport> {
     const bearer = await alternate(ctx.config.rounds, {
       sqlite: async () => (await ctx.drive(sqlite, requests)).rps,
       postgres: async () => (await ctx.drive(server!, requests)).rps,
-    });
+    }, ctx.config.warmup);
     const logins = await alternate(ctx.config.rounds, {
       sqlite: () => loginRate(ctx, sqlite),
       postgres: () => loginRate(ctx, server!),
-    });
+    }, ctx.config.warmup);
     const [bs, bp, ls, lp] = [median(bearer.sqlite!), median(bearer.postgres!), median(logins.sqlite!), median(logins.postgres!)];
     return {
       id: 7,

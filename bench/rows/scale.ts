@@ -38,7 +38,7 @@ export async function scaleRow(ctx: BenchContext): Promise<RowReport> {
     const samples = await alternate(ctx.config.rounds, {
       small: async () => (await ctx.drive(servers.small, requests.small)).rps,
       large: async () => (await ctx.drive(servers.large, requests.large)).rps,
-    });
+    }, ctx.config.warmup);
     const [s, l] = [median(samples.small!), median(samples.large!)];
     const label = (name: 'small' | 'large') => `${size(dbs[name].plan.users)} users / ${size(dbs[name].plan.tokens)} tokens`;
     const fileMiB = (name: 'small' | 'large') => statSync(dbs[name].path).size / 2 ** 20;
