@@ -4,6 +4,7 @@ import type { User } from '../../core/user.js';
 import type { AccessTokenRecord, ActionPurpose, ActionTokenRecord, NewUser, Store, UserPatch } from '../types.js';
 import { migrateToLatest } from './migrations.js';
 import { openDatabase, openSqliteReader } from './database.js';
+import { fromDbTime } from './time.js';
 import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**
@@ -271,9 +272,9 @@ function sessionFromValues(v: unknown[]): { token: AccessTokenRecord; user: User
     token: {
       digest: v[0] as string,
       userId: Number(v[1]),
-      expiresAt: new Date(v[2] as string),
-      createdAt: new Date(v[3] as string),
-      lastUsedAt: new Date(v[4] as string),
+      expiresAt: fromDbTime(v[2] as string),
+      createdAt: fromDbTime(v[3] as string),
+      lastUsedAt: fromDbTime(v[4] as string),
       userAgent: v[5] as string | null,
       ip: v[6] as string | null,
     },
@@ -284,8 +285,8 @@ function sessionFromValues(v: unknown[]): { token: AccessTokenRecord; user: User
       isActive: Boolean(v[10]),
       isSuperuser: Boolean(v[11]),
       isVerified: Boolean(v[12]),
-      createdAt: new Date(v[13] as string),
-      updatedAt: new Date(v[14] as string),
+      createdAt: fromDbTime(v[13] as string),
+      updatedAt: fromDbTime(v[14] as string),
     },
   };
 }
@@ -301,8 +302,8 @@ function toUser(row: Selectable<UsersTable>): User {
     isActive: Boolean(row.is_active),
     isSuperuser: Boolean(row.is_superuser),
     isVerified: Boolean(row.is_verified),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
+    createdAt: fromDbTime(row.created_at),
+    updatedAt: fromDbTime(row.updated_at),
   };
 }
 
@@ -310,9 +311,9 @@ function toToken(row: Selectable<AccessTokensTable>): AccessTokenRecord {
   return {
     digest: row.token,
     userId: Number(row.user_id),
-    expiresAt: new Date(row.expiration_date),
-    createdAt: new Date(row.created_at),
-    lastUsedAt: new Date(row.last_used_at),
+    expiresAt: fromDbTime(row.expiration_date),
+    createdAt: fromDbTime(row.created_at),
+    lastUsedAt: fromDbTime(row.last_used_at),
     userAgent: row.user_agent,
     ip: row.ip,
   };
@@ -325,8 +326,8 @@ function toActionToken(row: Selectable<ActionTokensTable>): ActionTokenRecord {
     userId: Number(row.user_id),
     email: row.email,
     passwordFingerprint: row.password_fingerprint,
-    expiresAt: new Date(row.expiration_date),
-    createdAt: new Date(row.created_at),
+    expiresAt: fromDbTime(row.expiration_date),
+    createdAt: fromDbTime(row.created_at),
   };
 }
 
