@@ -16,6 +16,13 @@ export class SQLStore implements Store {
   readonly dialect: Dialect;
   /** findSession runs on every authenticated request: compiled once, run with new parameters. */
   private readonly sessionQuery: CompiledQuery<SessionRow>;
+  /**
+   * The login's own two queries, compiled once too: on the login path building a Kysely query cost
+   * more of the event loop's time than running it (it runs too rarely for V8 to optimise the
+   * builder), and every millisecond there is taken from hashing (docs/BENCHMARKS.md, row 3).
+   */
+  private readonly userByEmailQuery: CompiledQuery<Selectable<UsersTable>>;
+  private readonly insertTokenQuery: CompiledQuery;
   /** On a SQLite file: its path, then a second, query-only connection and the lookup prepared on it once. */
   private readonly sqlitePath: string | undefined;
   private reader: BetterSqlite3.Database | undefined;
@@ -26,6 +33,12 @@ export class SQLStore implements Store {
     this.db = db;
     this.dialect = dialect;
     this.sessionQuery = this.sessionSelect('', this.time(new Date(0))).compile();
+    this.userByEmailQuery = db.selectFrom('users').selectAll().where('email', '=', '').compile();
+    const epoch = new Date(0);
+    this.insertTokenQuery = db
+      .insertInto('access_tokens')
+      .values(this.tokenRow({ digest: '', userId: 0, expiresAt: epoch, createdAt: epoch, lastUsedAt: epoch, userAgent: '', ip: '' }))
+      .compile();
     this.sqlitePath = dialect === 'sqlite' ? options.sqlitePath : undefined;
   }
 
@@ -76,7 +89,7 @@ export class SQLStore implements Store {
   }
 
   async findUserByEmail(email: string): Promise<User | null> {
-    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    const row = (await this.db.executeQuery<Selectable<UsersTable>>({ ...this.userByEmailQuery, parameters: [email] })).rows[0];
     return row ? toUser(row) : null;
   }
 
@@ -122,18 +135,21 @@ export class SQLStore implements Store {
   }
 
   async createToken(record: AccessTokenRecord): Promise<void> {
-    await this.db
-      .insertInto('access_tokens')
-      .values({
-        token: record.digest,
-        user_id: record.userId,
-        expiration_date: this.time(record.expiresAt),
-        created_at: this.time(record.createdAt),
-        last_used_at: this.time(record.lastUsedAt),
-        user_agent: record.userAgent,
-        ip: record.ip,
-      })
-      .execute();
+    // The compiled statement's placeholders follow the row's keys, so the values come from the same function.
+    await this.db.executeQuery({ ...this.insertTokenQuery, parameters: Object.values(this.tokenRow(record)) });
+  }
+
+  /** An access token as its table's row. */
+  private tokenRow(record: AccessTokenRecord) {
+    return {
+      token: record.digest,
+      user_id: record.userId,
+      expiration_date: this.time(record.expiresAt),
+      created_at: this.time(record.createdAt),
+      last_used_at: this.time(record.lastUsedAt),
+      user_agent: record.userAgent,
+      ip: record.ip,
+    };
   }
 
   /** The session lookup as a query builder; its parameters are, in order, the digest and now. */
