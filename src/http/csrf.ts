@@ -121,7 +121,8 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
     if (request.issuedSessionDigest !== undefined) return true;
     const current = request.cookies?.[cookieName];
     if (!current) return true;
-    // An unsafe request got this far only with a valid token; a safe one is re-checked here.
+    // An unsafe request keeps its token (with the auth cookie it was verified on the way in; without
+    // one it guards nothing yet); a safe one gets a fresh token when its own does not verify.
     return SAFE_METHODS.has(request.method) && !verifyCSRFToken(current, sessionDigestOf(request, authCookieName), keys);
   }
 }
