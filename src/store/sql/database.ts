@@ -16,8 +16,17 @@ export function openSqliteReader(path: string): BetterSqlite3.Database {
   const reader = new BetterSqlite3(path, { fileMustExist: true });
   reader.pragma('query_only = ON');
   reader.pragma('busy_timeout = 5000');
+  reader.pragma(`cache_size = -${SQLITE_READER_CACHE_KIB}`);
   return reader;
 }
+
+/**
+ * Page cache of the read connection, in KiB (SQLite's default is 2 MiB). Each active session
+ * touches about three pages (token index, token row, user row); 2 MiB held the pages of some 150
+ * sessions, so a database with more active users read most lookups from the OS with a syscall
+ * each. 32 MiB keeps about 2,500 sessions' pages in the process (docs/BENCHMARKS.md, row 5).
+ */
+export const SQLITE_READER_CACHE_KIB = 32 * 1024;
 
 /** Prepared statements kept per SQLite connection: every query this code builds, with room to spare. */
 export const SQLITE_STATEMENT_CACHE_SIZE = 256;
