@@ -27,8 +27,13 @@ export interface Session {
   digest: string;
 }
 
-/** How often `last_used_at` is written; per-request writes would cost the hot path a write. */
-const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * `last_used_at` is written at most this often per session (the sessions list shows it to within
+ * five minutes). Every write is a commit, and on SQLite each commit also empties the page cache of
+ * the read connection that serves the lookups: at one write per minute per active session the
+ * cache kept being dropped (docs/BENCHMARKS.md, row 5).
+ */
+export const LAST_USED_RESOLUTION_MS = 5 * 60_000;
 const MAX_USER_AGENT = 512;
 
 /**
@@ -129,7 +134,7 @@ export class AuthService {
     const now = this.options.now();
     const found = await this.store.findSession(digest, now);
     if (!found || !found.user.isActive) return null;
-    if (now.getTime() - found.token.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+    if (now.getTime() - found.token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       // Not awaited: bookkeeping must not slow or fail the request it describes.
       this.store.touchToken(digest, now).catch(() => {});
     }

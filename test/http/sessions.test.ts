@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { LAST_USED_RESOLUTION_MS } from '../../src/core/auth-service.js';
 import { digestToken } from '../../src/core/token.js';
 import { auth, userWithToken } from '../account-helpers.js';
 import { buildTestApp, form, PASSWORD, type TestApp } from '../helpers.js';
@@ -95,5 +96,38 @@ describe('sessions list and revocation', () => {
       assert.equal(response.statusCode, 401, `${method} ${url}`);
       assert.equal(response.headers['www-authenticate'], 'Bearer');
     }
+  });
+});
+
+describe('last_used_at bookkeeping', () => {
+  let t: TestApp;
+  let now = Date.parse('2026-03-01T12:00:00.000Z');
+  before(async () => {
+    t = await buildTestApp({ now: () => new Date(now) });
+  });
+  after(async () => t.close());
+
+  /** The current session's `last_used_at`, read back until the background write has landed or `expected` is seen. */
+  async function lastUsed(token: string, expected: string): Promise<string> {
+    let seen = '';
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const sessions = (await t.app.inject({ method: 'GET', url: '/users/me/sessions', headers: auth(token) })).json() as Array<{ current: boolean; last_used_at: string }>;
+      seen = sessions.find((s) => s.current)!.last_used_at;
+      if (seen === expected) return seen;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return seen;
+  }
+
+  test(`is written at most every ${LAST_USED_RESOLUTION_MS / 60_000} minutes of use, then to the time of the request`, async () => {
+    const issuedAt = new Date(now).toISOString();
+    const token = await userWithToken(t.app, 'clock@example.com');
+    now += LAST_USED_RESOLUTION_MS - 1000; // still within the resolution: no write
+    assert.equal((await t.app.inject({ method: 'GET', url: '/users/me', headers: auth(token) })).statusCode, 200);
+    assert.equal(await lastUsed(token, 'never'), issuedAt);
+    now += 2000; // past it: this request records its time
+    const usedAt = new Date(now).toISOString();
+    assert.equal((await t.app.inject({ method: 'GET', url: '/users/me', headers: auth(token) })).statusCode, 200);
+    assert.equal(await lastUsed(token, usedAt), usedAt);
   });
 });
