@@ -14,9 +14,9 @@
  *   (package.json, Swagger UI's static assets), which an ES bundle does not have;
  * - pg, ioredis, nodemailer: imported only when DATABASE_URL, REDIS_URL or SMTP_URL ask for them.
  */
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeInto } from './write-into.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -29,15 +29,13 @@ export const SERVER_BUNDLE = join(SERVER_BUNDLE_DIR, 'cli.js');
 export const BUNDLE_EXTERNALS = ['better-sqlite3', '@node-rs/*', '@fastify/swagger', '@fastify/swagger-ui', 'pg', 'ioredis', 'nodemailer'];
 
 /**
- * Builds dist/bundle/cli.js (and its source map). Written to a scratch folder and renamed into
- * place, so a process starting the bundle while another rebuilds it never reads half a file.
+ * Builds dist/bundle/cli.js (and its source map), each file replaced atomically ({@link writeInto}),
+ * so a process starting the bundle while another rebuilds it never reads half a file.
  */
 export async function buildServerBundle(): Promise<string> {
   // esbuild is a devDependency, as for the web page: a production install runs dist/ as built.
   const { build } = await import('esbuild');
-  mkdirSync(SERVER_BUNDLE_DIR, { recursive: true });
-  const scratch = mkdtempSync(join(dirname(SERVER_BUNDLE_DIR), '.bundle-build-'));
-  try {
+  await writeInto(SERVER_BUNDLE_DIR, async (scratch) => {
     await build({
       entryPoints: [join(ROOT, 'src', 'cli.ts')],
       outfile: join(scratch, 'cli.js'),
@@ -51,10 +49,7 @@ export async function buildServerBundle(): Promise<string> {
       sourcemap: true,
       logLevel: 'warning',
     });
-    for (const file of readdirSync(scratch)) renameSync(join(scratch, file), join(SERVER_BUNDLE_DIR, file));
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  });
   return SERVER_BUNDLE;
 }
 

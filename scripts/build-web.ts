@@ -4,26 +4,21 @@
  * and `npm test` (prestart/pretest); the browser and header tests call `buildWeb()` themselves so
  * a filtered run works too.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeInto } from './write-into.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the bundle goes; src/http/web-page.ts serves it from there. */
 export const WEB_OUT_DIR = join(ROOT, 'dist', 'web');
 
-/**
- * Bundles web/app.ts and copies the static files. Files are written to a scratch folder and
- * renamed into place one by one (atomic on one file system), so a server or test reading the
- * folder while another process rebuilds it never sees a half-written file.
- */
+/** Bundles web/app.ts and copies the static files, replacing each file atomically ({@link writeInto}). */
 export async function buildWeb(outDir = WEB_OUT_DIR): Promise<void> {
   // esbuild is a devDependency: loaded here so an install without it still starts (and `/` says
   // the page is not built) instead of failing on an import.
   const { build } = await import('esbuild');
-  mkdirSync(outDir, { recursive: true });
-  const scratch = mkdtempSync(join(dirname(outDir), '.web-build-'));
-  try {
+  await writeInto(outDir, async (scratch) => {
     await build({
       entryPoints: [join(ROOT, 'web', 'app.ts')],
       outfile: join(scratch, 'app.js'),
@@ -35,10 +30,7 @@ export async function buildWeb(outDir = WEB_OUT_DIR): Promise<void> {
       logLevel: 'warning',
     });
     for (const file of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'web', file), join(scratch, file));
-    for (const file of readdirSync(scratch)) renameSync(join(scratch, file), join(outDir, file));
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
