@@ -108,6 +108,18 @@ export class BenchContext {
     );
   }
 
+  /** The hand-written bearer check (bench/servers/hand-written.ts) on its own copy of the base seed. */
+  handWritten(): Promise<ServerProcess> {
+    return this.server('hand-written', async () =>
+      startServer({
+        name: 'hand-written',
+        command: process.execPath,
+        args: tsxArgs('bench/servers/hand-written.ts'),
+        env: { HW_DATABASE: await this.seededSqlite('hand-written') },
+      }),
+    );
+  }
+
   /**
    * Drives one server for one round with this run's duration and connections; also measures the
    * server's CPU time per successful request, which a busy shared machine disturbs far less than
