@@ -48,8 +48,8 @@ export async function postgresRow(ctx: BenchContext): Promise<RowReport> {
       postgres: async () => (await ctx.drive(server!, requests)).rps,
     }, ctx.config.warmup);
     const logins = await alternate(ctx.config.rounds, {
-      sqlite: () => loginRate(ctx, sqlite),
-      postgres: () => loginRate(ctx, server!),
+      sqlite: async () => (await loginRate(ctx, sqlite)).rate,
+      postgres: async () => (await loginRate(ctx, server!)).rate,
     }, ctx.config.warmup);
     const [bs, bp, ls, lp] = [median(bearer.sqlite!), median(bearer.postgres!), median(logins.sqlite!), median(logins.postgres!)];
     return {
