@@ -1,10 +1,34 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildServerBundle } from '../../scripts/build-server.js';
+import { buildServerBundle, SERVER_BUNDLE_DIR } from '../../scripts/build-server.js';
 import { buildWeb } from '../../scripts/build-web.js';
 import { tempDir, TEST_SECRET } from '../helpers.js';
+import { postgres, redis } from '../services.js';
+import { deleteKeys } from '../store/redis-keys.js';
+import { freshDatabase, type FreshDatabase } from '../store/pg-database.js';
 import { registerAndLogin, startServer, type ServerProcess } from './server-process.js';
+
+/** The packages a file of the bundle imports statically (`import … from "x"` / `import "x"`), minified or not. */
+function staticImports(file: string): string[] {
+  const source = readFileSync(join(SERVER_BUNDLE_DIR, file), 'utf8');
+  return [...source.matchAll(/(?:^|[;\n}])\s*import\s*(?:[\w$*{}\s,]+?\s*from\s*)?["']([^"']+)["']/g)].map((m) => m[1]!);
+}
+
+/** The bundle files a process loads at start: the entry and the chunks it imports statically, transitively. */
+function loadedAtStart(entry = 'cli.js', seen = new Set<string>()): Set<string> {
+  seen.add(entry);
+  for (const spec of staticImports(entry)) {
+    const file = spec.replace(/^\.\//, '');
+    if (spec.startsWith('./') && !seen.has(file)) loadedAtStart(file, seen);
+  }
+  return seen;
+}
+
+/** Clients loaded only when the configuration asks for them (DATABASE_URL, REDIS_URL, SMTP_URL). */
+const ON_DEMAND = ['pg', 'ioredis', 'nodemailer'];
 
 /**
  * The production entry, dist/bundle/cli.js (scripts/build-server.ts), is the same service as the
@@ -59,5 +83,44 @@ describe('the bundled service (node dist/bundle/cli.js serve)', () => {
     const script = await fetch(`${server.url}/docs/${asset[1]}`);
     assert.equal(script.status, 200);
     assert.ok((await script.text()).length > 100_000, 'Swagger UI script served from its package');
+  });
+
+  test('pg, ioredis and nodemailer are not loaded at start: they live in chunks imported on demand', () => {
+    const atStart = loadedAtStart();
+    for (const file of atStart) {
+      const found = staticImports(file).filter((spec) => ON_DEMAND.includes(spec));
+      assert.deepEqual(found, [], `${file} (loaded at start) imports ${found.join(', ')}`);
+    }
+    // Each of them is still in the bundle, in a chunk of its own that the entry imports with import().
+    const chunks = readdirSync(SERVER_BUNDLE_DIR).filter((file) => file.endsWith('.js') && !atStart.has(file));
+    for (const name of ON_DEMAND) {
+      assert.ok(chunks.some((file) => staticImports(file).includes(name)), `no on-demand chunk imports ${name}`);
+    }
+  });
+});
+
+const pg = postgres();
+const redisService = redis();
+
+describe('the bundled service on PostgreSQL and Redis (its on-demand chunks)', { skip: pg.skip || redisService.skip }, () => {
+  let database: FreshDatabase;
+  let server: ServerProcess;
+  const prefix = `fu-bundle-${randomBytes(6).toString('hex')}:`;
+  before(async () => {
+    await buildServerBundle();
+    database = await freshDatabase(pg.value!, 'bundle');
+    server = await startServer({ DATABASE_URL: database.url, REDIS_URL: redisService.value!, REDIS_KEY_PREFIX: prefix, SECRET_KEY: TEST_SECRET }, ['dist/bundle/cli.js']);
+  });
+  after(async () => {
+    await server?.stop();
+    await database?.drop();
+    if (redisService.value) await deleteKeys(redisService.value, prefix);
+  });
+
+  test('register, log in and read the profile through pg and ioredis loaded from their chunks', async () => {
+    const token = await registerAndLogin(server.url, 'bundle-pg@example.com', 'correct horse battery staple');
+    const me = await fetch(`${server.url}/users/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 200);
+    assert.equal((await me.json()).email, 'bundle-pg@example.com');
   });
 });
