@@ -29,6 +29,7 @@ import { profileRoutes } from './routes/profile.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import { verificationRoutes } from './routes/verification.js';
+import { serializerCompiler } from './serialization.js';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, parseForm, parseJSON, validatorCompiler } from './validation.js';
 
 /** SPEC §5: bodies over 64 KiB are refused with 413. */
@@ -150,6 +151,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   // `Cache-Control: no-store` apply to them without touching the host application's routes.
   await app.register(async (routes) => {
     routes.setValidatorCompiler(validatorCompiler);
+    routes.setSerializerCompiler(serializerCompiler);
     routes.setErrorHandler(handleError);
     // Our own body parsers, for our routes only: duplicate form keys stay visible (as arrays, so
     // the schema refuses them) and `__proto__`/`constructor` keys are a 400 `FORBIDDEN_KEY`
