@@ -27,8 +27,11 @@ function loadedAtStart(entry = 'cli.js', seen = new Set<string>()): Set<string> 
   return seen;
 }
 
-/** Clients loaded only when the configuration asks for them (DATABASE_URL, REDIS_URL, SMTP_URL). */
-const ON_DEMAND = ['pg', 'ioredis', 'nodemailer'];
+/**
+ * Packages loaded only when asked for: the clients when the configuration names them
+ * (DATABASE_URL, REDIS_URL, SMTP_URL), Swagger on the first request for /docs or /openapi.json.
+ */
+const ON_DEMAND = ['pg', 'ioredis', 'nodemailer', '@fastify/swagger', '@fastify/swagger-ui'];
 
 /**
  * The production entry, dist/bundle/cli.js (scripts/build-server.ts), is the same service as the
@@ -85,7 +88,7 @@ describe('the bundled service (node dist/bundle/cli.js serve)', () => {
     assert.ok((await script.text()).length > 100_000, 'Swagger UI script served from its package');
   });
 
-  test('pg, ioredis and nodemailer are not loaded at start: they live in chunks imported on demand', () => {
+  test('pg, ioredis, nodemailer and Swagger are not loaded at start: they live in chunks imported on demand', () => {
     const atStart = loadedAtStart();
     for (const file of atStart) {
       const found = staticImports(file).filter((spec) => ON_DEMAND.includes(spec));

@@ -1,0 +1,44 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+
+export interface DocsOptions {
+  /** Where Swagger UI's "Authorize" posts the password form; default `/token`. */
+  tokenUrl?: string;
+  /** The API version shown in the document; default `0.1.0`. */
+  version?: string;
+}
+
+/** Answers nothing: the documentation app only describes the routes, the service answers them. */
+const describeOnly = async () => undefined;
+
+/**
+ * A Fastify instance of its own holding @fastify/swagger and Swagger UI, fed with the service's
+ * routes as they were declared (method, URL, schema). Built on the first request for the docs
+ * (openapi.ts): loading Swagger, its YAML parser and @fastify/static cost ~0.1 s of every start
+ * (docs/BENCHMARKS.md, row 6) for pages few processes ever serve.
+ */
+export async function buildDocsApp(routes: readonly RouteOptions[], options: DocsOptions): Promise<FastifyInstance> {
+  // HEAD routes are replayed as the service declared them, so none is added here.
+  const docs = Fastify({ logger: false, exposeHeadRoutes: false });
+  // Nothing is validated or serialised here: no schema needs compiling.
+  docs.setValidatorCompiler(() => () => true);
+  docs.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  await docs.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'fastify-users', version: options.version ?? '0.1.0', description: 'Users, passwords and access tokens.' },
+      components: {
+        securitySchemes: {
+          OAuth2PasswordBearer: { type: 'oauth2', flows: { password: { tokenUrl: options.tokenUrl ?? '/token', scopes: {} } } },
+        },
+      },
+    },
+  });
+  await docs.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  for (const route of routes) {
+    docs.route({ method: route.method, url: route.url, schema: route.schema, config: route.config, handler: describeOnly });
+  }
+  await docs.ready();
+  return docs;
+}
