@@ -31,8 +31,8 @@ export async function registerOpenAPI(app: FastifyInstance, options: DocsOptions
     await (await docs?.catch(() => undefined))?.close();
   });
 
-  let spec: unknown;
-  app.get('/openapi.json', { schema: { hide: true } }, async () => (spec ??= (await docsApp()).swagger()));
+  // @fastify/swagger builds the document once and keeps it.
+  app.get('/openapi.json', { schema: { hide: true } }, async () => (await docsApp()).swagger());
 
   const forward = async (request: FastifyRequest, reply: FastifyReply) => {
     const headers: Record<string, string> = {};
