@@ -22,7 +22,7 @@ describe('registerOpenAPI in a host app (library mode)', () => {
       for (const path of ['/auth/token', '/auth/users/me', '/auth/register', '/orders']) assert.ok(spec.paths[path], `${path} is documented`);
       assert.equal(spec.paths['/orders'].get.summary, 'The host\'s own route');
       for (const path of ['/internal', '/openapi.json', '/docs', '/docs/*', '/token']) assert.equal(spec.paths[path], undefined, `${path} is not`);
-      // The document is built once and the same thereafter.
+      // The same document on every request.
       assert.deepEqual((await app.inject({ method: 'GET', url: '/openapi.json' })).json(), spec);
 
       const page = await app.inject({ method: 'GET', url: '/docs/' });

@@ -19,7 +19,7 @@ describe('response serializers (built on first use)', () => {
     assert.throws(() => serialize({}));
   });
 
-  test('the routes answer through them: 201 on /register carries the public user only', async () => {
+  test('the routes still answer with their schemas: 201 on /register carries the public user only', async () => {
     const { app, close } = await buildTestApp();
     try {
       const response = await register(app, 'serial@example.com');
