@@ -250,7 +250,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
         : 'SMTP_URL is not set: reset and verification mail, links included, is written to this log (development only)');
     }
     await app.register(fastifyUsers, { ...config.auth, store, counters, mailer });
-    await registerWebPage(app, { csrfCookieName: app.auth.options.csrfCookieName });
+    await registerWebPage(app, { csrfCookieName: app.fastifyUsers.auth.options.csrfCookieName });
     await app.ready();
   } catch (error) {
     await app.close().catch(() => {});

@@ -47,7 +47,7 @@ export async function buildMailApp(options: Partial<FastifyUsersOptions> = {}): 
     smtp,
     clock,
     mailsTo: async (address) => {
-      await t.app.mailOutbox.drain();
+      await t.app.fastifyUsers.mailOutbox.drain();
       return smtp.messages.filter((m) => m.to.includes(address));
     },
     close: async () => {

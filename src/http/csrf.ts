@@ -4,6 +4,7 @@ import { AuthError } from '../core/errors.js';
 import { DEFAULT_CSRF_HEADER_NAME, type ResolvedAuthOptions } from '../core/options.js';
 import { constantTimeEqual, digestToken } from '../core/token.js';
 import { sendError } from './reply-error.js';
+import { sessionChangeOf } from './session-change.js';
 
 /** Methods that must not change state (RFC 9110 §9.2.1); everything else is checked. */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -67,7 +68,7 @@ export function sessionDigestOf(request: FastifyRequest, authCookieName: string)
  *   ambient credential to abuse (login CSRF is the Origin check's job, see origin-check.ts);
  * - only the header counts: a form field or query parameter could be set by a cross-site form;
  * - responses set a fresh cookie when the request had none (bearer-only requests excepted), when a safe request's token does not
- *   verify for its session, and whenever a route changed the session (`issuedSessionDigest`, set
+ *   verify for its session, and whenever a route changed the session (`markSessionChange`, called
  *   by /login and /logout): rotation, so a token seen before login is useless after it.
  */
 export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions): void {
@@ -97,7 +98,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
   app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
     if (needsFreshToken(request)) {
       // After login/logout the token binds to the new session (none after logout), else to the current one.
-      const digest = request.issuedSessionDigest !== undefined ? (request.issuedSessionDigest ?? '') : sessionDigestOf(request, authCookieName);
+      const digest = sessionChangeOf(request) !== undefined ? (sessionChangeOf(request) ?? '') : sessionDigestOf(request, authCookieName);
       reply.setCookie(cookieName, mintCSRFToken(options.secretKey, digest), {
         path: '/',
         sameSite: 'lax',
@@ -118,7 +119,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
     // the hot path an HMAC and a Set-Cookie (docs/BENCHMARKS.md).
     if (request.headers.authorization !== undefined && !request.cookies?.[authCookieName]) return false;
     // Login and logout changed the session: rotate.
-    if (request.issuedSessionDigest !== undefined) return true;
+    if (sessionChangeOf(request) !== undefined) return true;
     const current = request.cookies?.[cookieName];
     if (!current) return true;
     // An unsafe request keeps its token (with the auth cookie it was verified on the way in; without

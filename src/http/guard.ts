@@ -12,7 +12,7 @@ export interface GuardOptions {
 
 /**
  * A preHandler that admits only authenticated requests and sets `request.user` (public fields)
- * and `request.session` (the domain user and token digest). It answers 401/403 itself, so it
+ * and `request.authSession` (the domain user and token digest). It answers 401/403 itself, so it
  * works whatever error handler the host app has.
  */
 export function createGuard(service: AuthService, options: GuardOptions = {}): preHandlerAsyncHookHandler {
@@ -37,7 +37,7 @@ export function createGuard(service: AuthService, options: GuardOptions = {}): p
       await sendError(reply, new AuthError('FORBIDDEN'));
       return;
     }
-    request.session = session;
+    request.authSession = session;
     request.user = toPublicUser(session.user);
   };
 }

@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyFormbody from '@fastify/formbody';
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomBytes } from 'node:crypto';
@@ -7,6 +6,7 @@ import { AccountService } from '../core/account-service.js';
 import { AccountTokens, type AccountTokenOptions } from '../core/account-tokens.js';
 import { AuthService, type Session } from '../core/auth-service.js';
 import type { Mailer } from '../core/mail.js';
+import { ConfigError } from '../core/errors.js';
 import { resolveAuthOptions, type AuthOptions } from '../core/options.js';
 import { Throttle } from '../core/throttle.js';
 import type { PublicUser } from '../core/user.js';
@@ -18,6 +18,7 @@ import { registerCSRF } from './csrf.js';
 import { createLogMailer } from '../mail/log-mailer.js';
 import { MailOutbox } from '../mail/outbox.js';
 import { createGuard, type GuardOptions } from './guard.js';
+import { kSessionChange } from './session-change.js';
 import { registerOriginCheck } from './origin-check.js';
 import { handleError } from './reply-error.js';
 import type { AccountRoutesOptions, MailThrottle } from './routes/account-context.js';
@@ -59,30 +60,38 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
   mailThrottle?: MailThrottle;
 }
 
+/**
+ * The plugin's services, under one namespaced decorator (`app.fastifyUsers`), as the official
+ * `@fastify/*` plugins add only their own names: no `auth` (owned by `@fastify/auth`) and no
+ * `session` (owned by `@fastify/session`).
+ */
+export interface FastifyUsersServices {
+  /** The domain service: register, authenticate, issue/resolve/revoke tokens. */
+  auth: AuthService;
+  /** Profile, sessions and superuser administration. */
+  account: AccountService;
+  /** Password-reset and email-verification tokens. */
+  accountTokens: AccountTokens;
+  /** Failure counting for password checks and other abusable routes (docs/security.md, "Brute force"). */
+  throttle: Throttle;
+  /** Background mail delivery; `await app.fastifyUsers.mailOutbox.drain()` waits for queued mail. */
+  mailOutbox: MailOutbox;
+  /** A guard with options, e.g. `app.fastifyUsers.guard({ superuser: true })`. */
+  guard(options?: GuardOptions): preHandlerAsyncHookHandler;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The domain service behind the routes. */
-    auth: AuthService;
+    /** fastify-users' services (see {@link FastifyUsersServices}). */
+    fastifyUsers: FastifyUsersServices;
     /** One-line guard: `{ preHandler: app.authenticate }` admits only authenticated requests. */
     authenticate: preHandlerAsyncHookHandler;
-    /** A guard with options, e.g. `app.guard({ superuser: true })`. */
-    guard(options?: GuardOptions): preHandlerAsyncHookHandler;
-    /** Failure counting for password checks and other abusable routes (SPEC §5 "Brute force"). */
-    throttle: Throttle;
-    /** Profile, sessions and superuser administration. */
-    account: AccountService;
-    /** Password-reset and email-verification tokens. */
-    accountTokens: AccountTokens;
-    /** Background mail delivery; `await app.mailOutbox.drain()` waits for queued mail. */
-    mailOutbox: MailOutbox;
   }
   interface FastifyRequest {
     /** The authenticated user (public fields); set by `app.authenticate`. */
     user: PublicUser;
     /** The authenticated session (domain user and token digest); set by `app.authenticate`. */
-    session: Session;
-    /** Set by login (new digest) and logout (null) so the CSRF token can rotate with the session. */
-    issuedSessionDigest?: string | null;
+    authSession: Session;
   }
 }
 
@@ -91,7 +100,9 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   if (resolved.secretKeyGenerated) {
     app.log.warn('SECRET_KEY is not set: using a random key for this process (CSRF tokens will not survive a restart)');
   }
-  const store = options.store ?? (await SQLStore.open(options.databaseUrl ?? 'sqlite::memory:'));
+  // A database is never defaulted: an in-memory one would lose every account at restart.
+  if (!options.store && !options.databaseUrl) throw new ConfigError('databaseUrl', 'give `store` or `databaseUrl` (e.g. "sqlite:data/auth.db")');
+  const store = options.store ?? (await SQLStore.open(options.databaseUrl!));
   if (!options.store) app.addHook('onClose', async () => store.close());
 
   const counters = options.counters ?? new MemoryCounterStore({ now: () => resolved.now().getTime() });
@@ -100,10 +111,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
 
   const service = new AuthService(store, resolved);
   const authenticate = createGuard(service);
-  app.decorate('auth', service);
   app.decorate('authenticate', authenticate);
-  app.decorate('guard', (guardOptions?: GuardOptions) => createGuard(service, guardOptions));
-  app.decorate('throttle', throttle);
   if (!options.mailer) {
     app.log.warn('no mailer configured (SMTP_URL unset): reset and verification mail is written to the log — development only');
   }
@@ -116,19 +124,23 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   // Links come from configuration only, never from the request's Host header (CVE class of
   // "password reset poisoning", OWASP Forgot Password CS).
   const tokens = new AccountTokens(service, (resolved.publicUrl ?? DEFAULT_LINK_BASE) + (options.routePrefix ?? ''), options);
-  app.decorate('account', account);
-  app.decorate('accountTokens', tokens);
-  app.decorate('mailOutbox', outbox);
+  app.decorate('fastifyUsers', {
+    auth: service,
+    account,
+    accountTokens: tokens,
+    throttle,
+    mailOutbox: outbox,
+    guard: (guardOptions?: GuardOptions) => createGuard(service, guardOptions),
+  } satisfies FastifyUsersServices);
   app.addHook('onClose', async () => {
     await outbox.drain();
     await mailer.close?.();
   });
   app.decorateRequest('user', null as never);
-  app.decorateRequest('session', null as never);
-  app.decorateRequest('issuedSessionDigest', undefined);
+  app.decorateRequest('authSession', null as never);
+  app.decorateRequest(kSessionChange, undefined);
 
   if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
-  if (!app.hasPlugin('@fastify/formbody')) await app.register(fastifyFormbody, { bodyLimit: DEFAULT_BODY_LIMIT });
 
   // Browser protections (SPEC §5) in the outer, non-encapsulated scope (fastify-plugin), so they
   // hold for every route of the host app as well as ours. All three run in onRequest, in this

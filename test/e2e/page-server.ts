@@ -90,7 +90,7 @@ export async function startPageServer(): Promise<PageServer> {
     url,
     requestedUrls,
     mailedLink: async (address, path) => {
-      await app.mailOutbox.drain();
+      await app.fastifyUsers.mailOutbox.drain();
       const mails = smtp.messages.filter((mail) => mail.to.includes(address) && mail.decoded.includes(path));
       const newest = mails.at(-1);
       if (!newest) throw new Error(`no mail with ${path} reached ${address}`);

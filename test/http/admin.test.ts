@@ -10,7 +10,7 @@ describe('superuser administration', () => {
   let aliceId: number;
   before(async () => {
     t = await buildTestApp();
-    await t.app.auth.register('root@example.com', PASSWORD, { isSuperuser: true });
+    await t.app.fastifyUsers.auth.register('root@example.com', PASSWORD, { isSuperuser: true });
     admin = await bearerToken(t.app, 'root@example.com');
     alice = await userWithToken(t.app, 'alice@example.com');
     aliceId = (await t.store.findUserByEmail('alice@example.com'))!.id;

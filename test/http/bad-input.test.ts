@@ -10,7 +10,7 @@ const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' };
 for (const database of testDatabases()) describe(`bad input on every route is a 4xx JSON error, nothing stored, nothing granted (SPEC §5; ${database.name})`, { skip: database.skip }, () => {
   let s: TestServer;
   let drop: () => Promise<void>;
-  const userCount = async () => (await s.app.auth.store.listUsers(0, 10_000)).length;
+  const userCount = async () => (await s.app.fastifyUsers.auth.store.listUsers(0, 10_000)).length;
   let users = 0;
 
   before(async () => {
@@ -94,7 +94,7 @@ for (const database of testDatabases()) describe(`bad input on every route is a 
     for (const key of ['__proto__', 'constructor']) {
       await expectError({ url: '/token', headers: FORM_TYPE, payload: `${key}=x&username=alice%40example.com&password=${encodeURIComponent(PASSWORD)}` }, 400, 'FORBIDDEN_KEY');
     }
-    assert.equal(await s.app.auth.store.findUserByEmail('evil@example.com'), null);
+    assert.equal(await s.app.fastifyUsers.auth.store.findUserByEmail('evil@example.com'), null);
     assert.equal(({} as Record<string, unknown>).is_superuser, undefined, 'Object.prototype untouched');
   });
 
@@ -133,7 +133,7 @@ for (const database of testDatabases()) describe(`bad input on every route is a 
     assert.equal(quoted.statusCode, 201);
     assert.equal(quoted.json().email, "o'reilly--@example.com");
     users += 1;
-    assert.equal((await s.app.auth.store.findUserByEmail('alice@example.com'))?.email, 'alice@example.com');
+    assert.equal((await s.app.fastifyUsers.auth.store.findUserByEmail('alice@example.com'))?.email, 'alice@example.com');
   });
 
   test('422 details never echo the submitted values', async () => {
@@ -159,7 +159,7 @@ describe('unexpected errors', () => {
   after(async () => s.close());
 
   test('a failing store is a generic 500 JSON body, no stack or message, and the process keeps serving', async () => {
-    const store = s.app.auth.store;
+    const store = s.app.fastifyUsers.auth.store;
     const original = store.findUserByEmail.bind(store);
     store.findUserByEmail = async () => {
       throw new Error('connection to postgres://admin:hunter2@db/auth failed at /srv/app/src/store.ts:42');

@@ -16,12 +16,12 @@ describe('login answers do not reveal whether an account exists (OWASP Authentic
   for (const [route, field] of [['/token', 'username'], ['/login', 'email']] as const) {
     test(`${route}: unknown email, wrong password and inactive user answer byte for byte alike`, async () => {
       const attempt = (email: string, password: string) => t.app.inject({ method: 'POST', url: route, ...form({ [field]: email, password }) });
-      const dummyBefore = t.app.auth.dummyVerifications;
+      const dummyBefore = t.app.fastifyUsers.auth.dummyVerifications;
       const unknown = await attempt('nobody@example.com', PASSWORD);
-      assert.equal(t.app.auth.dummyVerifications - dummyBefore, 1, 'an unknown email still runs a password verification');
+      assert.equal(t.app.fastifyUsers.auth.dummyVerifications - dummyBefore, 1, 'an unknown email still runs a password verification');
       const wrong = await attempt('alice@example.com', 'not the right password at all');
       const inactive = await attempt('carol@example.com', PASSWORD);
-      assert.equal(t.app.auth.dummyVerifications - dummyBefore, 1, 'known users verify against their own hash');
+      assert.equal(t.app.fastifyUsers.auth.dummyVerifications - dummyBefore, 1, 'known users verify against their own hash');
 
       assert.equal(unknown.statusCode, 401);
       assert.deepEqual(unknown.json(), { detail: 'Incorrect email or password', code: 'LOGIN_BAD_CREDENTIALS' });

@@ -151,7 +151,7 @@ for (const database of testDatabases()) describe(`fuzzing every route (${databas
   let s: TestServer;
   let drop: () => Promise<void>;
   let token = '';
-  const userCount = async () => (await s.app.auth.store.listUsers(0, 1_000_000)).length;
+  const userCount = async () => (await s.app.fastifyUsers.auth.store.listUsers(0, 1_000_000)).length;
 
   before(async () => {
     const created = await database.create();

@@ -45,7 +45,7 @@ describe('logs never hold a password, token or cookie (OWASP Logging CS, ASVS 16
     secrets.push('Weak#Pass1');
 
     // A 500: the error is logged, the request's secrets are not.
-    const store = app.auth.store;
+    const store = app.fastifyUsers.auth.store;
     const original = store.findUserByEmail.bind(store);
     store.findUserByEmail = async () => { throw new Error('database went away'); };
     try {

@@ -24,7 +24,7 @@ async function forgot(env: Record<string, string>, logger: object) {
     assert.equal((await app.inject({ method: 'POST', url: '/register', payload: { email: 'alice@example.com', password: PASSWORD } })).statusCode, 201);
     const response = await app.inject({ method: 'POST', url: '/forgot-password', headers: { host: 'evil.example' }, payload: { email: 'alice@example.com' } });
     assert.equal(response.statusCode, 202);
-    await app.mailOutbox.drain();
+    await app.fastifyUsers.mailOutbox.drain();
   } finally {
     await app.close();
   }

@@ -105,10 +105,10 @@ describe('forgot-password and reset-password over real SMTP', () => {
   test('the fingerprint alone voids a token when the hash changes underneath (e.g. by another instance)', async () => {
     const token = await resetToken('alice@example.com');
     const user = (await t.store.findUserByEmail('alice@example.com'))!;
-    const hash = await t.app.auth.passwords.hashPassword('changed directly in the database');
+    const hash = await t.app.fastifyUsers.auth.passwords.hashPassword('changed directly in the database');
     await t.store.updateUser(user.id, { hashedPassword: hash }, t.clock.now);
     assert.equal((await reset(token)).json().code, 'RESET_PASSWORD_BAD_TOKEN');
-    await t.store.updateUser(user.id, { hashedPassword: await t.app.auth.passwords.hashPassword(NEW_PASSWORD) }, t.clock.now);
+    await t.store.updateUser(user.id, { hashedPassword: await t.app.fastifyUsers.auth.passwords.hashPassword(NEW_PASSWORD) }, t.clock.now);
   });
 
   test('a reset token expires after 1 hour (injected clock)', async () => {
@@ -172,7 +172,7 @@ describe('forgot-password and reset-password over real SMTP', () => {
     const response = await requestReset('alice@example.com');
     assert.equal(response.statusCode, 202);
     assert.equal(response.body, 'null');
-    await t.app.mailOutbox.drain();
+    await t.app.fastifyUsers.mailOutbox.drain();
     assert.equal(t.smtp.messages.length, before, 'the server refused it');
   });
 });

@@ -148,7 +148,7 @@ describe('token expiry (absolute, from issue)', () => {
     const rowsBefore = await t.store.db.selectFrom('access_tokens').select('token').execute();
     assert.ok(rowsBefore.some((r) => r.token === digestToken(token)), 'refused but not yet purged');
 
-    assert.equal(await t.app.auth.purgeExpiredTokens(), 1);
+    assert.equal(await t.app.fastifyUsers.auth.purgeExpiredTokens(), 1);
     const rowsAfter = await t.store.db.selectFrom('access_tokens').select('token').execute();
     assert.ok(!rowsAfter.some((r) => r.token === digestToken(token)), 'purged');
   });
@@ -168,7 +168,7 @@ describe('token expiry (absolute, from issue)', () => {
     clock = new Date('2030-03-01T00:00:00Z');
     const token = await bearerToken(t.app, 'alice@example.com');
     clock = new Date('2030-03-01T00:30:00Z');
-    await t.app.auth.purgeExpiredTokens();
+    await t.app.fastifyUsers.auth.purgeExpiredTokens();
     assert.equal((await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
   });
 });

@@ -59,12 +59,12 @@ describe('POST /token (OAuth2 password grant)', () => {
   });
 
   test('an unknown email still runs a password verification (the dummy hash)', async () => {
-    const before = t.app.auth.dummyVerifications;
+    const before = t.app.fastifyUsers.auth.dummyVerifications;
     await token({ username: 'ghost@example.com', password: PASSWORD });
     await token({ username: 'ghost2@example.com', password: 'another long password' });
-    assert.equal(t.app.auth.dummyVerifications, before + 2);
+    assert.equal(t.app.fastifyUsers.auth.dummyVerifications, before + 2);
     await token({ username: 'alice@example.com', password: 'wrong long password' });
-    assert.equal(t.app.auth.dummyVerifications, before + 2, 'a known email verifies its own hash instead');
+    assert.equal(t.app.fastifyUsers.auth.dummyVerifications, before + 2, 'a known email verifies its own hash instead');
   });
 
   test('grant_type other than password is 422 with loc ["body", "grant_type"]', async () => {

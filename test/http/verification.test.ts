@@ -64,7 +64,7 @@ describe('request-verify-token and verify over real SMTP', () => {
     assert.equal((await requestToken('alice@example.com')).statusCode, 202);
     assert.equal((await t.mailsTo('alice@example.com')).length, before);
     const alice = (await t.store.findUserByEmail('alice@example.com'))!;
-    const mail = await t.app.accountTokens.verificationMail(alice);
+    const mail = await t.app.fastifyUsers.accountTokens.verificationMail(alice);
     const token = /token=([A-Za-z0-9_-]{43})/.exec(mail.text)![1]!;
     const response = await verify(token);
     assert.equal(response.statusCode, 400);

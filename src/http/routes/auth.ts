@@ -5,6 +5,7 @@ import { AuthError } from '../../core/errors.js';
 import { toPublicUser } from '../../core/user.js';
 import { ErrorBody, LoginForm, NoContent, PublicUser, RegisterBody, TokenForm, TokenResponse } from '../schemas.js';
 import { clearAuthCookie, setAuthCookie } from '../transport.js';
+import { markSessionChange } from '../session-change.js';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, requireMediaType } from '../validation.js';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 
@@ -71,7 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
     const issued = await service.issueToken(user, clientOf(request));
     setAuthCookie(reply, options, issued.token);
-    request.issuedSessionDigest = issued.digest;
+    markSessionChange(request, issued.digest);
     return reply.code(204).send(null);
   });
 
@@ -79,9 +80,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     preHandler: authenticate,
     schema: { tags: TAG, summary: 'Revoke the presented token', security: [{ OAuth2PasswordBearer: [] }], response: { 204: NoContent, 401: ErrorBody } },
   }, async (request, reply) => {
-    await service.revokeToken(request.session.digest);
+    await service.revokeToken(request.authSession.digest);
     clearAuthCookie(reply, options);
-    request.issuedSessionDigest = null;
+    markSessionChange(request, null);
     return reply.code(204).send(null);
   });
 };

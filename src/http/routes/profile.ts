@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toPublicUser } from '../../core/user.js';
 import { DeleteMeBody, ErrorBody, NoContent, PublicUser, UpdateMeBody } from '../schemas.js';
 import { clearAuthCookie } from '../transport.js';
+import { markSessionChange } from '../session-change.js';
 import { SECURITY, type AccountRoutesOptions } from './account-context.js';
 
 const TAG = ['users'];
@@ -20,7 +21,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     },
   }, async (request) => {
     const { email, password, current_password: currentPassword } = request.body;
-    const user = await account.updateProfile(request.session, { email, password, currentPassword });
+    const user = await account.updateProfile(request.authSession, { email, password, currentPassword });
     return toPublicUser(user);
   });
 
@@ -34,9 +35,9 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       response: { 204: NoContent, 401: ErrorBody, 422: ErrorBody },
     },
   }, async (request, reply) => {
-    await account.deleteAccount(request.session, request.body.current_password);
+    await account.deleteAccount(request.authSession, request.body.current_password);
     clearAuthCookie(reply, options);
-    request.issuedSessionDigest = null;
+    markSessionChange(request, null);
     return reply.code(204).send(null);
   });
 };

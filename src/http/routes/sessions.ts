@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sessionIdOf } from '../../core/token.js';
 import { ErrorBody, NoContent, SessionIdParams, SessionList } from '../schemas.js';
 import { clearAuthCookie } from '../transport.js';
+import { markSessionChange } from '../session-change.js';
 import { SECURITY, type AccountRoutesOptions } from './account-context.js';
 
 const TAG = ['sessions'];
@@ -11,7 +12,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   app.get('/users/me/sessions', {
     preValidation: authenticate,
     schema: { tags: TAG, summary: 'List my sessions', security: SECURITY, response: { 200: SessionList, 401: ErrorBody } },
-  }, async (request) => account.listSessions(request.session));
+  }, async (request) => account.listSessions(request.authSession));
 
   app.delete('/users/me/sessions/:id', {
     preValidation: authenticate,
@@ -23,11 +24,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       response: { 204: NoContent, 401: ErrorBody, 404: ErrorBody },
     },
   }, async (request, reply) => {
-    await account.revokeSession(request.session, request.params.id);
-    if (request.params.id === sessionIdOf(request.session.digest)) {
+    await account.revokeSession(request.authSession, request.params.id);
+    if (request.params.id === sessionIdOf(request.authSession.digest)) {
       // Ending the session in use is a logout: drop the cookie too.
       clearAuthCookie(reply, options);
-      request.issuedSessionDigest = null;
+      markSessionChange(request, null);
     }
     return reply.code(204).send(null);
   });
@@ -36,7 +37,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     preValidation: authenticate,
     schema: { tags: TAG, summary: 'End all my other sessions', security: SECURITY, response: { 204: NoContent, 401: ErrorBody } },
   }, async (request, reply) => {
-    await account.revokeOtherSessions(request.session);
+    await account.revokeOtherSessions(request.authSession);
     return reply.code(204).send(null);
   });
 };
