@@ -1,6 +1,7 @@
 import fastifyCors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import type { ResolvedAuthOptions } from '../core/options.js';
+import type { ProtectionScope } from './protection-scope.js';
 import { DEFAULT_CSRF_HEADER_NAME } from '../core/options.js';
 
 /** Methods a cross-origin front end may use (the routes of SPEC §4). */
@@ -19,12 +20,13 @@ export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', DEFAULT_CS
  * - preflight is answered in `onRequest`, before authentication and the CSRF/Origin checks
  *   (it carries no credentials; Fetch standard §3.2.5).
  *
- * Skipped when the host app registered `@fastify/cors` itself.
+ * Skipped when the host app registered `@fastify/cors` itself. Routes outside the protection
+ * scope (see protection-scope.ts) get no CORS headers from us.
  */
-export async function registerCORS(app: FastifyInstance, options: ResolvedAuthOptions): Promise<void> {
+export async function registerCORS(app: FastifyInstance, options: ResolvedAuthOptions, scope: ProtectionScope): Promise<void> {
   if (app.hasPlugin('@fastify/cors')) return;
   const allowed: ReadonlySet<string> = new Set(options.corsOrigins);
-  await app.register(fastifyCors, {
+  const corsOptions = {
     // The listed origin itself, or false: a foreign origin gets no CORS header at all (its
     // preflight is a plain 404), and `*` can never come out of it.
     origin: (origin: string | undefined, callback: (error: Error | null, origin: string | false) => void) => {
@@ -33,8 +35,16 @@ export async function registerCORS(app: FastifyInstance, options: ResolvedAuthOp
     credentials: true,
     methods: CORS_METHODS,
     allowedHeaders: CORS_ALLOWED_HEADERS,
-    hook: 'onRequest',
     // Browsers cache the preflight answer for this many seconds (Chromium caps at 7200).
     maxAge: 600,
+  };
+  const outOfScope = { ...corsOptions, origin: false as const };
+  await app.register(fastifyCors, {
+    hook: 'onRequest',
+    delegator: (request, callback) => {
+      const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
+      const inScope = preflight ? scope.appliesToPreflight(request) : scope.appliesTo(request);
+      callback(null, inScope ? corsOptions : outOfScope);
+    },
   });
 }

@@ -4,6 +4,7 @@ import { AuthError } from '../core/errors.js';
 import { DEFAULT_CSRF_HEADER_NAME, type ResolvedAuthOptions } from '../core/options.js';
 import { constantTimeEqual, digestToken } from '../core/token.js';
 import { sendError } from './reply-error.js';
+import type { ProtectionScope } from './protection-scope.js';
 import { sessionChangeOf } from './session-change.js';
 
 /** Methods that must not change state (RFC 9110 §9.2.1); everything else is checked. */
@@ -71,7 +72,7 @@ export function sessionDigestOf(request: FastifyRequest, authCookieName: string)
  *   verify for its session, and whenever a route changed the session (`markSessionChange`, called
  *   by /login and /logout): rotation, so a token seen before login is useless after it.
  */
-export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions): void {
+export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions, scope: ProtectionScope): void {
   const keys = [options.secretKey, ...options.secretKeyFallbacks];
   const cookieName = options.csrfCookieName;
   const authCookieName = options.authCookieName;
@@ -79,7 +80,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
   // Both hooks are synchronous (callback style): they run on every request of the host app, and an
   // async hook costs a promise and a microtask each time (docs/BENCHMARKS.md).
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookDone) => {
-    if (SAFE_METHODS.has(request.method) || !request.cookies?.[authCookieName]) return done();
+    if (SAFE_METHODS.has(request.method) || !request.cookies?.[authCookieName] || !scope.appliesTo(request)) return done();
     const cookie = request.cookies[cookieName];
     const header = request.headers[DEFAULT_CSRF_HEADER_NAME];
     const valid =
@@ -113,7 +114,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions)
   /** Whether the response must carry a new CSRF cookie (see above). */
   function needsFreshToken(request: FastifyRequest): boolean {
     // A refused request changes nothing, its CSRF cookie included; a CORS preflight needs none.
-    if (refusedRequests.has(request) || request.method === 'OPTIONS') return false;
+    if (refusedRequests.has(request) || request.method === 'OPTIONS' || !scope.appliesTo(request)) return false;
     // A bearer client (Authorization header, no auth cookie) has no ambient credential to protect
     // and is no browser page that could echo the cookie: minting one per API call would only cost
     // the hot path an HMAC and a Set-Cookie (docs/BENCHMARKS.md).

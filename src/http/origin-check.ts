@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '../core/errors.js';
 import type { ResolvedAuthOptions } from '../core/options.js';
 import { markRefused, SAFE_METHODS } from './csrf.js';
+import type { ProtectionScope } from './protection-scope.js';
 import { sendError } from './reply-error.js';
 
 /**
@@ -42,13 +43,13 @@ export function ownOriginOf(request: FastifyRequest, publicUrl: string | undefin
  * Installs the Origin / Fetch Metadata check on every unsafe request of `app` — `/login` and
  * `/register` included, with or without cookies — before the route runs.
  */
-export function registerOriginCheck(app: FastifyInstance, options: ResolvedAuthOptions): void {
+export function registerOriginCheck(app: FastifyInstance, options: ResolvedAuthOptions, scope: ProtectionScope): void {
   const allowed: ReadonlySet<string> = new Set(options.corsOrigins);
   const fixedOrigin = options.publicUrl !== undefined ? new URL(options.publicUrl).origin : undefined;
 
   // Synchronous (callback style): it runs on every request, and an async hook costs a promise.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    if (SAFE_METHODS.has(request.method)) return done();
+    if (SAFE_METHODS.has(request.method) || !scope.appliesTo(request)) return done();
     const origin = single(request.headers.origin);
     const fetchSite = single(request.headers['sec-fetch-site']);
     const ownOrigin = fixedOrigin ?? ownOriginOf(request, undefined);

@@ -19,6 +19,7 @@ import { createLogMailer } from '../mail/log-mailer.js';
 import { MailOutbox } from '../mail/outbox.js';
 import { createGuard, type GuardOptions } from './guard.js';
 import { kSessionChange } from './session-change.js';
+import { createProtectionScope, DEFAULT_BROWSER_PROTECTIONS, type BrowserProtectionScope } from './protection-scope.js';
 import { registerOriginCheck } from './origin-check.js';
 import { handleError } from './reply-error.js';
 import type { AccountRoutesOptions, MailThrottle } from './routes/account-context.js';
@@ -58,6 +59,11 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
   mailer?: Mailer;
   /** Throttle of `/forgot-password` and `/request-verify-token`; default 3 per account and 20 per address per hour. */
   mailThrottle?: MailThrottle;
+  /**
+   * Where CORS, the Origin check and CSRF hold: `'all-routes'` (default) or `'plugin-routes'`
+   * (ours, plus host routes with `config: { browserProtections: true }`). See docs/security.md.
+   */
+  browserProtections?: BrowserProtectionScope;
 }
 
 /**
@@ -146,9 +152,14 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   // hold for every route of the host app as well as ours. All three run in onRequest, in this
   // order after the cookie parser: CORS answers preflight first (before any authentication),
   // then the Origin check, then CSRF — so a refused request never reaches a handler.
-  await registerCORS(app, resolved);
-  registerOriginCheck(app, resolved);
-  registerCSRF(app, resolved);
+  const scopeName = options.browserProtections ?? DEFAULT_BROWSER_PROTECTIONS;
+  if (scopeName !== 'all-routes' && scopeName !== 'plugin-routes') {
+    throw new ConfigError('browserProtections', 'must be "all-routes" or "plugin-routes"');
+  }
+  const scope = createProtectionScope(app, scopeName);
+  await registerCORS(app, resolved, scope);
+  registerOriginCheck(app, resolved, scope);
+  registerCSRF(app, resolved, scope);
 
   const purgeEvery = options.purgeIntervalSeconds ?? DEFAULT_PURGE_INTERVAL_SECONDS;
   if (purgeEvery > 0) {
@@ -180,6 +191,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     }
     routes.addHook('onRoute', (route) => {
       route.bodyLimit ??= DEFAULT_BODY_LIMIT;
+      scope.markPluginRoute(route);
     });
     // Set first, so a route that needs another policy overrides it; synchronous, as it runs on
     // every request (an async hook costs a promise and a microtask).
