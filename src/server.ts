@@ -261,8 +261,8 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
 
 /**
  * Connects the shared counters. A Redis that is down at start does not stop the service: the
- * client keeps reconnecting and, meanwhile, counter calls fail closed (503) — see README
- * "Running in production".
+ * client keeps reconnecting and, meanwhile, counter calls fail closed (503) — see docs/operations.md,
+ * "Health, shutdown and outages".
  */
 async function openRedisCounters(app: FastifyInstance, config: ServerConfig): Promise<CounterStore> {
   let reported = false;

@@ -1,7 +1,7 @@
 /**
  * The one registry of error codes. Every error the product answers with is listed here with its
  * HTTP status and default human sentence; `http/` is the only layer that turns them into replies.
- * A test checks that each code is unique and documented in the README.
+ * A test checks that each code is unique and documented in docs/api.md.
  */
 export const ERRORS = {
   // Schema and transport problems (FastAPI's 422 list, plus the body-parser failures).

@@ -7,11 +7,11 @@ import { tempDir } from '../helpers.js';
 import { startServer } from './server-process.js';
 
 const curlMissing = spawnSync('curl', ['--version']).status !== 0;
-if (curlMissing) console.log('# SKIP curl not installed: the README walk-through test needs it');
+if (curlMissing) console.log('# SKIP curl not installed: the docs/api.md walk-through test needs it');
 
-/** Splits the README's console transcript into the commands (after `$ `) and what they printed. */
+/** Splits docs/api.md's console transcript into the commands (after `$ `) and what they printed. */
 function transcript(): { commands: string; printed: string } {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
   const block = readme.split('```console\n')[1]!.split('```')[0]!;
   const commands: string[] = [];
   const printed: string[] = [];
@@ -40,13 +40,13 @@ function normalise(text: string): string {
     .replace(/\s+/g, '');
 }
 
-describe('README: the curl walk-through', { skip: curlMissing && 'curl not installed' }, () => {
+describe('docs/api.md: the curl walk-through', { skip: curlMissing && 'curl not installed' }, () => {
   const dir = tempDir();
   after(() => dir.cleanup());
 
-  test('works as printed against the server (npm start), and prints what the README shows', async () => {
+  test('works as printed against the server (npm start), and prints what docs/api.md shows', async () => {
     const { commands, printed } = transcript();
-    // The README shows the default (secure) cookies, as `npm start` sets them.
+    // docs/api.md shows the default (secure) cookies, as `npm start` sets them.
     const server = await startServer({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, COOKIE_SECURE: 'true' });
     try {
       const script = commands.replaceAll('http://127.0.0.1:8000', server.url);
