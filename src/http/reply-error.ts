@@ -4,14 +4,21 @@ import { isUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../store/un
 import { toValidationProblems } from './validation.js';
 
 /**
- * Sends a registered error as `{"detail", "code"}`. The one place a failure becomes a status code;
- * 401s carry `WWW-Authenticate: Bearer` (RFC 6750 §3) and 429/503 carry `Retry-After`.
+ * Members a route adds to its error bodies beside `detail` and `code`, decided per error (e.g.
+ * RFC 6749 §5.2's `error` on the token endpoint, see oauth-error.ts); `undefined` adds none.
  */
-export function sendError(reply: FastifyReply, error: AuthError): FastifyReply {
+export type ErrorFields = (error: AuthError, request: FastifyRequest) => Readonly<Record<string, string>> | undefined;
+
+/**
+ * Sends a registered error as `{"detail", "code"}` (plus `fields`, when given). The one place a
+ * failure becomes a status code; 401s carry `WWW-Authenticate: Bearer` (RFC 6750 §3) and 429/503
+ * carry `Retry-After`.
+ */
+export function sendError(reply: FastifyReply, error: AuthError, fields?: Readonly<Record<string, string>>): FastifyReply {
   if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer');
   if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))));
   reply.header('cache-control', 'no-store');
-  return reply.code(error.statusCode).type('application/json; charset=utf-8').send({ detail: error.detail, code: error.code });
+  return reply.code(error.statusCode).type('application/json; charset=utf-8').send({ ...fields, detail: error.detail, code: error.code });
 }
 
 /** Fastify's own error codes that are the client's fault, mapped to our registry. */
@@ -51,8 +58,11 @@ export function toAuthError(error: unknown): AuthError {
   return new AuthError('INTERNAL_SERVER_ERROR');
 }
 
-/** Fastify error handler: registered errors as they are, the unexpected logged and made generic. */
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/**
+ * Fastify error handler: registered errors as they are, the unexpected logged and made generic.
+ * A route with a body format of its own passes `fieldsOf` through a route-level `errorHandler`.
+ */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply, fieldsOf?: ErrorFields): FastifyReply {
   const authError = toAuthError(error);
   if (authError.code === 'SERVICE_UNAVAILABLE') {
     // Expected while a backing service is away: a warning, not a bug report.
@@ -61,5 +71,5 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     // The error object goes to the log (redacted paths apply); the client sees only the code.
     request.log.error({ err: error }, 'request failed');
   }
-  return sendError(reply, authError);
+  return sendError(reply, authError, fieldsOf?.(authError, request));
 }

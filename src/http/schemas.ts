@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { OAUTH_ERROR_CODES } from './oauth-error.js';
 
 /**
  * Route schemas: the single source of validation (Ajv), TypeScript types (TypeBox's `Static`)
@@ -37,6 +38,17 @@ export const ErrorBody = Type.Object(
     code: Type.String({ description: 'A code from the error registry' }),
   },
   { $id: 'ErrorBody' },
+);
+
+/** The token endpoint's error body: ours plus RFC 6749 §5.2's members (src/http/oauth-error.ts). */
+export const OAuthErrorBody = Type.Object(
+  {
+    detail: ErrorBody.properties.detail,
+    code: ErrorBody.properties.code,
+    error: Type.Optional(Type.Union(OAUTH_ERROR_CODES.map((code) => Type.Literal(code)), { description: 'RFC 6749 §5.2 error code' })),
+    error_description: Type.Optional(Type.String({ description: 'RFC 6749 §5.2 human-readable ASCII text' })),
+  },
+  { $id: 'OAuthErrorBody' },
 );
 
 export const RegisterBody = Type.Object({ email: Email, password: Password });

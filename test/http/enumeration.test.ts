@@ -24,7 +24,9 @@ describe('login answers do not reveal whether an account exists (OWASP Authentic
       assert.equal(t.app.fastifyUsers.auth.dummyVerifications - dummyBefore, 1, 'known users verify against their own hash');
 
       assert.equal(unknown.statusCode, 401);
-      assert.deepEqual(unknown.json(), { detail: 'Incorrect email or password', code: 'LOGIN_BAD_CREDENTIALS' });
+      // /token adds RFC 6749 §5.2's members for OAuth2 clients (docs/clients.md).
+      const oauth = route === '/token' ? { error: 'invalid_grant', error_description: 'Incorrect email or password' } : {};
+      assert.deepEqual(unknown.json(), { detail: 'Incorrect email or password', code: 'LOGIN_BAD_CREDENTIALS', ...oauth });
       assert.equal(unknown.headers['www-authenticate'], 'Bearer');
       assert.deepEqual(observable(wrong), observable(unknown));
       assert.deepEqual(observable(inactive), observable(unknown));

@@ -53,7 +53,12 @@ describe('POST /token (OAuth2 password grant)', () => {
     const inactive = await token({ username: 'inactive@example.com', password: PASSWORD });
     assert.equal(unknown.statusCode, 401);
     assert.equal(unknown.headers['www-authenticate'], 'Bearer');
-    assert.deepEqual(unknown.json(), { detail: 'Incorrect email or password', code: 'LOGIN_BAD_CREDENTIALS' });
+    assert.deepEqual(unknown.json(), {
+      detail: 'Incorrect email or password',
+      code: 'LOGIN_BAD_CREDENTIALS',
+      error: 'invalid_grant',
+      error_description: 'Incorrect email or password',
+    });
     assert.deepEqual(observable(wrong), observable(unknown));
     assert.deepEqual(observable(inactive), observable(unknown));
   });
@@ -85,7 +90,45 @@ describe('POST /token (OAuth2 password grant)', () => {
   test('a JSON body is 415: the token endpoint takes a form only (RFC 6749 §4.3.2)', async () => {
     const response = await t.app.inject({ method: 'POST', url: '/token', payload: { username: 'alice@example.com', password: PASSWORD } });
     assert.equal(response.statusCode, 415);
-    assert.deepEqual(response.json(), { detail: 'Unsupported content type: send application/x-www-form-urlencoded', code: 'UNSUPPORTED_MEDIA_TYPE' });
+    assert.deepEqual(response.json(), {
+      detail: 'Unsupported content type: send application/x-www-form-urlencoded',
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      error: 'invalid_request',
+      error_description: 'Unsupported content type: send application/x-www-form-urlencoded',
+    });
+  });
+
+  test('422s carry RFC 6749 §5.2 "error": unsupported_grant_type for another grant, invalid_request otherwise', async () => {
+    const cases: [string, Record<string, string> | string, string][] = [
+      ['another grant type', { username: 'alice@example.com', password: PASSWORD, grant_type: 'client_credentials' }, 'unsupported_grant_type'],
+      ['another grant type, fields missing', { grant_type: 'refresh_token' }, 'unsupported_grant_type'],
+      ['no fields', {}, 'invalid_request'],
+      ['no password', { username: 'alice@example.com' }, 'invalid_request'],
+      ['an empty grant type', { username: 'alice@example.com', password: PASSWORD, grant_type: '' }, 'invalid_request'],
+      ['a repeated grant type', `username=a%40example.com&password=x&grant_type=password&grant_type=password`, 'invalid_request'],
+    ];
+    for (const [name, fields, error] of cases) {
+      const payload = typeof fields === 'string' ? fields : new URLSearchParams(fields).toString();
+      const response = await t.app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload });
+      assert.equal(response.statusCode, 422, name);
+      const body = response.json();
+      assert.equal(body.code, 'VALIDATION_ERROR', name);
+      assert.ok(Array.isArray(body.detail), name);
+      assert.equal(body.error, error, name);
+      assert.match(body.error_description, /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/, `${name}: RFC 6749 §5.2 character set`);
+    }
+  });
+
+  test('a throttled /token (429) has no RFC 6749 error code, and /login keeps the plain body', async () => {
+    const login = await t.app.inject({ method: 'POST', url: '/login', ...form({ email: 'alice@example.com', password: 'not the password at all' }) });
+    assert.deepEqual(login.json(), { detail: 'Incorrect email or password', code: 'LOGIN_BAD_CREDENTIALS' });
+    let response;
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      response = await token({ username: 'throttled@example.com', password: 'not the password at all' });
+      if (response.statusCode === 429) break;
+    }
+    assert.equal(response?.statusCode, 429);
+    assert.deepEqual(Object.keys(response!.json()).sort(), ['code', 'detail']);
   });
 
   test('every login issues a new token and both stay valid', async () => {

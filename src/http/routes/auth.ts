@@ -3,7 +3,8 @@ import type { AuthService } from '../../core/auth-service.js';
 import type { Throttle } from '../../core/throttle.js';
 import { AuthError } from '../../core/errors.js';
 import { toPublicUser } from '../../core/user.js';
-import { ErrorBody, LoginForm, NoContent, PublicUser, RegisterBody, TokenForm, TokenResponse } from '../schemas.js';
+import { ErrorBody, LoginForm, NoContent, OAuthErrorBody, PublicUser, RegisterBody, TokenForm, TokenResponse } from '../schemas.js';
+import { handleTokenError } from '../oauth-error.js';
 import { clearAuthCookie, setAuthCookie } from '../transport.js';
 import { markSessionChange } from '../session-change.js';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, requireMediaType } from '../validation.js';
@@ -40,12 +41,14 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/token', {
     onRequest: requireMediaType(FORM_MEDIA_TYPE),
+    // Errors carry RFC 6749 §5.2's `error` beside `detail` and `code` (docs/clients.md).
+    errorHandler: handleTokenError,
     schema: {
       tags: TAG,
       summary: 'OAuth2 password grant: trade email and password for a bearer token',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
-      response: { 200: TokenResponse, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+      response: { 200: TokenResponse, 400: OAuthErrorBody, 401: OAuthErrorBody, 413: OAuthErrorBody, 415: OAuthErrorBody, 422: OAuthErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
     const { username, password } = request.body;
