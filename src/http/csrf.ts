@@ -18,6 +18,9 @@ export function markRefused(request: FastifyRequest): void {
   refusedRequests.add(request);
 }
 
+/** Tokens handed out in a response body (`GET /csrf`): the response sets the same one as its cookie. */
+const issuedTokens = new WeakMap<FastifyRequest, string>();
+
 /** Bytes of randomness in a CSRF token's public half. */
 const CSRF_RANDOM_BYTES = 32;
 /** `<43 base64url chars>.<43 base64url chars>`: anything else is refused before any HMAC. */
@@ -70,9 +73,11 @@ export function sessionDigestOf(request: FastifyRequest, authCookieName: string)
  * - only the header counts: a form field or query parameter could be set by a cross-site form;
  * - responses set a fresh cookie when the request had none (bearer-only requests excepted), when a safe request's token does not
  *   verify for its session, and whenever a route changed the session (`markSessionChange`, called
- *   by /login and /logout): rotation, so a token seen before login is useless after it.
+ *   by /login and /logout): rotation, so a token seen before login is useless after it;
+ * - a route that hands the token out in its body (`GET /csrf`, through the returned
+ *   {@link CSRFTokens}) sets that same token as the cookie.
  */
-export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions, scope: ProtectionScope): void {
+export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions, scope: ProtectionScope): CSRFTokens {
   const keys = [options.secretKey, ...options.secretKeyFallbacks];
   const cookieName = options.csrfCookieName;
   const authCookieName = options.authCookieName;
@@ -97,10 +102,11 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
   });
 
   app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
-    if (needsFreshToken(request)) {
+    const issued = issuedTokens.get(request);
+    if (issued !== undefined || needsFreshToken(request)) {
       // After login/logout the token binds to the new session (none after logout), else to the current one.
       const digest = sessionChangeOf(request) !== undefined ? (sessionChangeOf(request) ?? '') : sessionDigestOf(request, authCookieName);
-      reply.setCookie(cookieName, mintCSRFToken(options.secretKey, digest), {
+      reply.setCookie(cookieName, issued ?? mintCSRFToken(options.secretKey, digest), {
         path: '/',
         sameSite: 'lax',
         secure: options.cookieSecure,
@@ -110,6 +116,20 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     }
     done(null, payload);
   });
+
+  return {
+    tokenFor(request: FastifyRequest): string {
+      const digest = sessionDigestOf(request, authCookieName);
+      const current = request.cookies?.[cookieName];
+      if (current && verifyCSRFToken(current, digest, keys)) return current;
+      let issued = issuedTokens.get(request);
+      if (issued === undefined) {
+        issued = mintCSRFToken(options.secretKey, digest);
+        issuedTokens.set(request, issued);
+      }
+      return issued;
+    },
+  };
 
   /** Whether the response must carry a new CSRF cookie (see above). */
   function needsFreshToken(request: FastifyRequest): boolean {
@@ -127,6 +147,16 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     // one it guards nothing yet); a safe one gets a fresh token when its own does not verify.
     return SAFE_METHODS.has(request.method) && !verifyCSRFToken(current, sessionDigestOf(request, authCookieName), keys);
   }
+}
+
+/** The CSRF token of a request, for front ends that cannot read the cookie (routes/csrf.ts). */
+export interface CSRFTokens {
+  /**
+   * The token valid for this request's session: the `csrftoken` cookie's when it verifies, else a
+   * fresh one bound to the session exactly as a minted cookie is, which the response then sets as
+   * its cookie — so the body and the cookie always agree.
+   */
+  tokenFor(request: FastifyRequest): string;
 }
 
 /** The `done` of a callback-style hook. */

@@ -25,6 +25,7 @@ import { handleError } from './reply-error.js';
 import type { AccountRoutesOptions, MailThrottle } from './routes/account-context.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
+import { csrfRoutes } from './routes/csrf.js';
 import { healthRoutes } from './routes/health.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { profileRoutes } from './routes/profile.js';
@@ -159,7 +160,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const scope = createProtectionScope(app, scopeName);
   await registerCORS(app, resolved, scope);
   registerOriginCheck(app, resolved, scope);
-  registerCSRF(app, resolved, scope);
+  const csrf = registerCSRF(app, resolved, scope);
 
   const purgeEvery = options.purgeIntervalSeconds ?? DEFAULT_PURGE_INTERVAL_SECONDS;
   if (purgeEvery > 0) {
@@ -201,6 +202,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     });
     await routes.register(authRoutes, { service, authenticate, throttle });
     await routes.register(userRoutes, { authenticate });
+    await routes.register(csrfRoutes, { csrf });
     await routes.register(healthRoutes, { store });
     const accountRoutes: AccountRoutesOptions = {
       account,

@@ -77,6 +77,10 @@ export const LoginForm = Type.Object({
 });
 export type LoginForm = Static<typeof LoginForm>;
 
+export const CSRFTokenResponse = Type.Object({
+  csrf_token: Type.String({ description: 'Send it as the x-csrftoken header with cookie-authenticated unsafe requests' }),
+});
+
 export const NoContent = Type.Null({ description: 'No content' });
 
 export const HealthResponse = Type.Object({ status: Type.String() });

@@ -48,6 +48,15 @@ export function startFrontEndServer(webDir: string, apiBase: () => string): Prom
   return listen((path) => files[path] ?? null);
 }
 
+/**
+ * A blank page at every path: an origin for scripts that a test runs in the page itself
+ * (Playwright's `page.evaluate`), e.g. a front end or an attacker on another host name.
+ */
+export function startBlankPageServer(): Promise<TinyServer> {
+  const blank = page('blank', '');
+  return listen(() => blank);
+}
+
 const page = (title: string, body: string) => ({
   type: 'text/html; charset=utf-8',
   body: `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`,
