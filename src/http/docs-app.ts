@@ -7,7 +7,19 @@ export interface DocsOptions {
   tokenUrl?: string;
   /** The API version shown in the document; default `0.1.0`. */
   version?: string;
+  /**
+   * Where the API is served; default `/`, the root of the host serving the document (OpenAPI
+   * 3.1 §4.8.5: a relative server URL is resolved against the document's own URL), which stays
+   * right behind a proxy. Give an absolute URL for documents read elsewhere (e.g. by a client
+   * generator).
+   */
+  serverUrl?: string;
+  /** The API's license in the document; default this package's, MIT. */
+  license?: { name: string; identifier?: string; url?: string };
 }
+
+/** This package's license (package.json), as an SPDX identifier (OpenAPI 3.1 §4.8.4). */
+const DEFAULT_LICENSE = { name: 'MIT', identifier: 'MIT' };
 
 /** Answers nothing: the documentation app only describes the routes, the service answers them. */
 const describeOnly = async () => undefined;
@@ -27,7 +39,13 @@ export async function buildDocsApp(routes: readonly RouteOptions[], options: Doc
   await docs.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'fastify-users', version: options.version ?? '0.1.0', description: 'Users, passwords and access tokens.' },
+      info: {
+        title: 'fastify-users',
+        version: options.version ?? '0.1.0',
+        description: 'Users, passwords and access tokens.',
+        license: options.license ?? DEFAULT_LICENSE,
+      },
+      servers: [{ url: options.serverUrl ?? '/' }],
       components: {
         securitySchemes: {
           OAuth2PasswordBearer: { type: 'oauth2', flows: { password: { tokenUrl: options.tokenUrl ?? '/token', scopes: {} } } },

@@ -10,18 +10,19 @@ const ERRORS = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody 
 export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, superuser }) => {
   app.get('/users', {
     preValidation: superuser,
-    schema: { tags: TAG, summary: 'List users (superuser)', security: SECURITY, querystring: UserListQuery, response: { 200: PublicUserList, ...ERRORS } },
+    schema: { tags: TAG, operationId: 'listUsers', summary: 'List users (superuser)', security: SECURITY, querystring: UserListQuery, response: { 200: PublicUserList, ...ERRORS } },
   }, async (request) => (await account.listUsers(request.query.offset, request.query.limit)).map(toPublicUser));
 
   app.get('/users/:id', {
     preValidation: superuser,
-    schema: { tags: TAG, summary: 'Get a user (superuser)', security: SECURITY, params: UserIdParams, response: { 200: PublicUser, ...ERRORS } },
+    schema: { tags: TAG, operationId: 'getUser', summary: 'Get a user (superuser)', security: SECURITY, params: UserIdParams, response: { 200: PublicUser, ...ERRORS } },
   }, async (request) => toPublicUser(await account.getUser(request.params.id)));
 
   app.patch('/users/:id', {
     preValidation: superuser,
     schema: {
       tags: TAG,
+      operationId: 'updateUser',
       summary: 'Change a user (superuser)',
       description: 'Deactivation or a new password revokes every session of the user at once.',
       security: SECURITY,
@@ -36,7 +37,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = asyn
 
   app.delete('/users/:id', {
     preValidation: superuser,
-    schema: { tags: TAG, summary: 'Delete a user (superuser)', security: SECURITY, params: UserIdParams, response: { 204: NoContent, ...ERRORS } },
+    schema: { tags: TAG, operationId: 'deleteUser', summary: 'Delete a user (superuser)', security: SECURITY, params: UserIdParams, response: { 204: NoContent, ...ERRORS } },
   }, async (request, reply) => {
     await account.deleteUser(request.params.id);
     return reply.code(204).send(null);

@@ -26,7 +26,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     onRequest: requireMediaType(JSON_MEDIA_TYPE),
     schema: {
       tags: TAG,
+      operationId: 'register',
       summary: 'Create an account',
+      security: [],
       body: RegisterBody,
       response: { 201: PublicUser, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
@@ -45,7 +47,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     errorHandler: handleTokenError,
     schema: {
       tags: TAG,
+      operationId: 'issueToken',
       summary: 'OAuth2 password grant: trade email and password for a bearer token',
+      security: [],
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
       response: { 200: TokenResponse, 400: OAuthErrorBody, 401: OAuthErrorBody, 413: OAuthErrorBody, 415: OAuthErrorBody, 422: OAuthErrorBody, 429: ErrorBody },
@@ -64,7 +68,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     onRequest: requireMediaType(FORM_MEDIA_TYPE),
     schema: {
       tags: TAG,
+      operationId: 'login',
       summary: 'Log in with a cookie (browsers)',
+      security: [],
       consumes: ['application/x-www-form-urlencoded'],
       body: LoginForm,
       response: { 204: NoContent, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
@@ -81,7 +87,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/logout', {
     preHandler: authenticate,
-    schema: { tags: TAG, summary: 'Revoke the presented token', security: [{ OAuth2PasswordBearer: [] }], response: { 204: NoContent, 401: ErrorBody } },
+    schema: { tags: TAG, operationId: 'logout', summary: 'Revoke the presented token', security: [{ OAuth2PasswordBearer: [] }], response: { 204: NoContent, 401: ErrorBody } },
   }, async (request, reply) => {
     await service.revokeToken(request.authSession.digest);
     clearAuthCookie(reply, options);

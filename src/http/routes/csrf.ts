@@ -16,7 +16,9 @@ export const csrfRoutes: FastifyPluginAsyncTypebox<{ csrf: CSRFTokens }> = async
   app.get('/csrf', {
     schema: {
       tags: ['auth'],
+      operationId: 'getCSRFToken',
       summary: 'The CSRF token for x-csrftoken, for front ends that cannot read the cookie',
+      security: [],
       response: { 200: CSRFTokenResponse },
     },
   }, async (request) => ({ csrf_token: csrf.tokenFor(request) }));

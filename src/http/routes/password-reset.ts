@@ -11,7 +11,9 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions
   app.post('/forgot-password', {
     schema: {
       tags: TAG,
+      operationId: 'forgotPassword',
       summary: 'Mail a password-reset link',
+      security: [],
       description: 'Always 202, whether or not the email belongs to an account (no enumeration).',
       body: EmailBody,
       response: { 202: Accepted, 422: ErrorBody, 429: ErrorBody },
@@ -27,7 +29,9 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions
   app.post('/reset-password', {
     schema: {
       tags: TAG,
+      operationId: 'resetPassword',
       summary: 'Set a new password with the token from the reset mail',
+      security: [],
       description: 'Revokes every session of the user; does not log in.',
       body: ResetPasswordBody,
       response: { 200: PublicUser, 400: ErrorBody, 422: ErrorBody },

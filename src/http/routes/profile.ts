@@ -13,6 +13,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     preValidation: authenticate,
     schema: {
       tags: TAG,
+      operationId: 'updateCurrentUser',
       summary: 'Change the email and/or password of the current user',
       description: 'A new email clears is_verified; a new password signs out every other session.',
       security: SECURITY,
@@ -29,6 +30,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     preValidation: authenticate,
     schema: {
       tags: TAG,
+      operationId: 'deleteCurrentUser',
       summary: 'Delete the current user and all their sessions',
       security: SECURITY,
       body: DeleteMeBody,

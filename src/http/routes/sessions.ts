@@ -11,13 +11,14 @@ const TAG = ['sessions'];
 export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
   app.get('/users/me/sessions', {
     preValidation: authenticate,
-    schema: { tags: TAG, summary: 'List my sessions', security: SECURITY, response: { 200: SessionList, 401: ErrorBody } },
+    schema: { tags: TAG, operationId: 'listSessions', summary: 'List my sessions', security: SECURITY, response: { 200: SessionList, 401: ErrorBody } },
   }, async (request) => account.listSessions(request.authSession));
 
   app.delete('/users/me/sessions/:id', {
     preValidation: authenticate,
     schema: {
       tags: TAG,
+      operationId: 'deleteSession',
       summary: 'End one of my sessions ("sign out this device")',
       security: SECURITY,
       params: SessionIdParams,
@@ -35,7 +36,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
 
   app.delete('/users/me/sessions', {
     preValidation: authenticate,
-    schema: { tags: TAG, summary: 'End all my other sessions', security: SECURITY, response: { 204: NoContent, 401: ErrorBody } },
+    schema: { tags: TAG, operationId: 'deleteOtherSessions', summary: 'End all my other sessions', security: SECURITY, response: { 204: NoContent, 401: ErrorBody } },
   }, async (request, reply) => {
     await account.revokeOtherSessions(request.authSession);
     return reply.code(204).send(null);

@@ -11,7 +11,9 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions>
   app.post('/request-verify-token', {
     schema: {
       tags: TAG,
+      operationId: 'requestVerifyToken',
       summary: 'Mail an email-verification link',
+      security: [],
       description: 'Always 202: unknown, inactive and already verified accounts get no mail, and the answer does not say so.',
       body: EmailBody,
       response: { 202: Accepted, 422: ErrorBody, 429: ErrorBody },
@@ -26,7 +28,9 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions>
   app.post('/verify', {
     schema: {
       tags: TAG,
+      operationId: 'verify',
       summary: 'Confirm an email address with the token from the verification mail',
+      security: [],
       body: VerifyBody,
       response: { 200: PublicUser, 400: ErrorBody, 422: ErrorBody },
     },
