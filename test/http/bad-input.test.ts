@@ -31,7 +31,10 @@ for (const database of testDatabases()) describe(`bad input on every route is a 
     assert.equal(response.statusCode, status, `${request.url} ${String(request.payload).slice(0, 80)} → ${response.body.slice(0, 200)}`);
     assert.match(String(response.headers['content-type']), /^application\/json/);
     const body = response.json();
-    assert.deepEqual(Object.keys(body).sort(), ['code', 'detail']);
+    // The /token route adds RFC 6749 §5.2's `error` members for OAuth2 clients (docs/clients.md).
+    const oauthError = request.url === '/token' && status !== 404 ? (status === 401 ? 'invalid_grant' : 'invalid_request') : undefined;
+    assert.deepEqual(Object.keys(body).sort(), oauthError ? ['code', 'detail', 'error', 'error_description'] : ['code', 'detail']);
+    assert.equal(body.error, oauthError);
     if (code) assert.equal(body.code, code);
     assert.doesNotMatch(response.body, /at .+\.(ts|js):\d+|stack/i, 'no stack trace');
     assert.ok(![response.headers['set-cookie'] ?? []].flat().some((c) => c.startsWith('token=')), 'no auth cookie');

@@ -23,6 +23,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/users/me'],
   ['GET', '/protected-route'],
   ['GET', '/health'],
+  ['GET', '/csrf'],
   ['GET', '/openapi.json'],
   ['GET', '/'],
   ['GET', '/web/:file'],
