@@ -1,7 +1,8 @@
 /**
  * The page's only door to the API: `fetch` with `credentials: "include"` (the auth cookie travels,
- * also from another origin listed in CORS_ORIGINS) and the CSRF header echoed from the cookie —
- * the double submit the server checks on every unsafe request made with the auth cookie.
+ * also from another origin listed in CORS_ORIGINS) and the CSRF header echoed from the cookie, or
+ * from `GET /csrf` on another origin — the double submit the server checks on every unsafe request
+ * made with the auth cookie.
  */
 
 /** The public user as the API returns it: the server's own type (type-only, erased from the bundle). */
@@ -43,6 +44,25 @@ export function readCSRFToken(): string | null {
   return null;
 }
 
+/**
+ * The token for the `x-csrftoken` header. On the API's own origin, the cookie's. A copy of the page
+ * on another origin (`api-base` set) asks `GET /csrf` instead: on another host of the same site it
+ * cannot see the API host's cookie, and a `csrftoken` it can see would be its own host's
+ * (docs/clients.md). Null when there is none to send: the server then decides.
+ */
+async function csrfToken(): Promise<string | null> {
+  const base = apiBase();
+  if (!base) return readCSRFToken();
+  try {
+    const response = await fetch(`${base}/csrf`, { headers: { accept: 'application/json' }, credentials: 'include' });
+    if (!response.ok) return null;
+    const body = (await response.json()) as { csrf_token?: unknown };
+    return typeof body.csrf_token === 'string' ? body.csrf_token : null;
+  } catch {
+    return null;
+  }
+}
+
 /** `detail` as one readable sentence: a string as is, FastAPI's 422 list as "field: message" lines. */
 export function describeDetail(detail: unknown): string {
   if (typeof detail === 'string') return detail;
@@ -77,7 +97,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     body = new URLSearchParams(options.form);
   }
   if (method !== 'GET') {
-    const token = readCSRFToken();
+    const token = await csrfToken();
     if (token) headers[CSRF_HEADER] = token;
   }
   let response: Response;

@@ -15,7 +15,8 @@ import { chromium as playwright, type Browser, type BrowserContext, type Page } 
 import { buildServer, readConfig } from '../../src/server.js';
 import { FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
 import { chromium } from '../services.js';
-import { startBlankPageServer, type TinyServer } from './attacker-server.js';
+import { buildWeb, WEB_OUT_DIR } from '../../scripts/build-web.js';
+import { startBlankPageServer, startFrontEndServer, type TinyServer } from './attacker-server.js';
 import { CHROMIUM_ARGS } from './page-server.js';
 
 const CHROMIUM = chromium();
@@ -30,6 +31,8 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
   let api: FastifyInstance;
   let front: TinyServer;
   let evil: TinyServer;
+  /** The project's own web page, served from app.example.test as a front end of the API. */
+  let webPage: TinyServer;
   let browser: Browser;
   let context: BrowserContext;
   let apiBase: string;
@@ -37,8 +40,10 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
   const served: { method: string; url: string; status: number; allowOrigin: unknown }[] = [];
 
   before(async () => {
+    await buildWeb();
     front = await startBlankPageServer();
     evil = await startBlankPageServer();
+    webPage = await startFrontEndServer(WEB_OUT_DIR, () => apiBase);
     const config = readConfig({
       DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`,
       SECRET_KEY: TEST_SECRET,
@@ -49,7 +54,7 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
     });
     config.auth.argon2 = FAST_ARGON2;
     config.auth.publicUrl = undefined; // own origin = the request's Host (auth.example.test:<port>)
-    config.auth.corsOrigins = [`http://app.example.test:${front.port}`];
+    config.auth.corsOrigins = [`http://app.example.test:${front.port}`, `http://app.example.test:${webPage.port}`];
     api = await buildServer(config, { logger: false });
     await api.listen({ port: 0, host: '127.0.0.1' });
     apiBase = `http://auth.example.test:${(api.server.address() as AddressInfo).port}`;
@@ -75,6 +80,7 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
   after(async () => {
     await browser?.close();
     await evil?.close();
+    await webPage?.close();
     await front?.close();
     await api?.close();
     dir.cleanup();
@@ -169,5 +175,23 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
     // After logout /csrf still answers (a token bound to no session), for the next login.
     assert.equal((await call(app, '/csrf') as { status: number }).status, 200);
     await app.close();
+  });
+
+  test('the project\'s web page served from app.example.test logs in and out (its CSRF token from /csrf)', async () => {
+    const own = await browser.newContext();
+    own.setDefaultTimeout(10_000);
+    const page = await own.newPage();
+    await page.goto(`http://app.example.test:${webPage.port}/front/`);
+    await page.locator('#login-email').fill(EMAIL);
+    await page.locator('#login-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('#profile').waitFor();
+    served.length = 0;
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('status').filter({ hasText: 'logged out' }).waitFor();
+    // Then the page asks /users/me again (401: logged out).
+    const requests = served.filter((entry) => entry.method !== 'OPTIONS').map((entry) => `${entry.method} ${entry.url} ${entry.status}`);
+    assert.deepEqual(requests.slice(0, 2), ['GET /csrf 200', 'POST /logout 204']);
+    await own.close();
   });
 });
