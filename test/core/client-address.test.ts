@@ -26,8 +26,25 @@ describe('clientKey', () => {
     assert.equal(clientKey('fe80::1%eth0'), 'fe80:0000:0000:0000::/64');
   });
 
-  test('an IPv6 address with an embedded IPv4 tail that is not mapped stays IPv6', () => {
-    assert.equal(clientKey('64:ff9b::192.0.2.1'), '0064:ff9b:0000:0000::/64');
+  test('every IPv6 form that carries an IPv4 address is that IPv4 address', () => {
+    const forms = {
+      'IPv4-compatible': '::192.0.2.1',
+      'IPv4-translated (SIIT)': '::ffff:0:192.0.2.1',
+      'NAT64 well-known prefix': '64:ff9b::192.0.2.1',
+      'NAT64, hexadecimal': '64:ff9b::c000:201',
+      '6to4 (any host of the /48)': '2002:c000:0201:1234:5678::9',
+      'Teredo (client address inverted)': '2001:0:4136:e378:8000:63bf:3fff:fdfe',
+    };
+    for (const [name, form] of Object.entries(forms)) assert.equal(clientKey(form), '192.0.2.1', name);
+  });
+
+  test('other spellings of an IPv4 address give its dotted form', () => {
+    assert.equal(clientKey('192.000.002.001'), '192.0.2.1');
+  });
+
+  test('the loopback and unspecified IPv6 addresses are not IPv4-compatible ones', () => {
+    assert.equal(clientKey('::1'), '0000:0000:0000:0000::/64');
+    assert.equal(clientKey('::'), '0000:0000:0000:0000::/64');
   });
 
   test('anything that is not an address is kept (trimmed, lower-cased)', () => {

@@ -136,4 +136,11 @@ describe('client address behind proxies (TRUSTED_PROXIES)', () => {
     assert.equal((await viaProxy('198.51.100.1', WRONG)).statusCode, 429, 'the client behind the proxy is throttled');
     assert.equal((await viaProxy('198.51.100.2', WRONG)).statusCode, 401, 'another client behind the same proxy is not');
   });
+
+  test('IPv6 forms that carry an IPv4 address count as that address', async () => {
+    const forms = ['::ffff:198.51.100.7', '::198.51.100.7', '64:ff9b::198.51.100.7', '2002:c633:6407::1', '2001:0:4136:e378:8000:63bf:39cc:9bf8'];
+    const viaProxy = (xff: string) => token(s.app, 'carol@example.com', WRONG, '10.0.0.1', { 'x-forwarded-for': xff });
+    for (const form of forms) assert.equal((await viaProxy(form)).statusCode, 401, form);
+    assert.equal((await viaProxy('198.51.100.7')).statusCode, 429, 'the five forms filled the IPv4 address\'s counter');
+  });
 });
