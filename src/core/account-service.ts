@@ -144,7 +144,8 @@ export class AccountService {
     const updated = await this.auth.store.updateUser(id, patch, this.auth.options.now());
     if (updated === 'email-taken') throw new AuthError('UPDATE_USER_EMAIL_ALREADY_EXISTS');
     if (!updated) throw new AuthError('USER_NOT_FOUND');
-    if (patch.email !== undefined) await this.auth.store.deleteUserActionTokens(id, 'verify');
+    // Links mailed to the old address, reset and verification alike, die with it.
+    if (patch.email !== undefined) await this.auth.store.deleteUserActionTokens(id);
     return updated;
   }
 

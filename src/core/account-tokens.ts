@@ -57,7 +57,8 @@ export class AccountTokens {
   }
 
   /**
-   * Sets a new password with a reset token. The token is checked, then the password policy (a
+   * Sets a new password with a reset token. The token is checked (unexpired, unused, and the
+   * user's email and password still those it was issued for), then the password policy (a
    * refused password keeps the token usable), then the token is consumed atomically and the hash
    * replaced only if it is still the one the token was issued for. Every session is revoked and
    * no new one is issued (the user logs in with the new password).
@@ -67,7 +68,9 @@ export class AccountTokens {
     const record = await this.find(token, 'reset');
     if (!record) throw bad;
     const user = await this.auth.store.findUserById(record.userId);
-    if (!user || !user.isActive || !sameFingerprint(record, user)) throw bad;
+    // Bound to the mailbox and the password it was issued for: after an email change, whoever
+    // reads the old mailbox no longer controls the account (OWASP Forgot Password CS).
+    if (!user || !user.isActive || user.email !== record.email || !sameFingerprint(record, user)) throw bad;
     const checked = this.auth.checkPassword(password, user.email);
     if ('reason' in checked) throw new AuthError('RESET_PASSWORD_INVALID_PASSWORD', checked.reason);
     const hashedPassword = await this.auth.passwords.hashPassword(checked.password);

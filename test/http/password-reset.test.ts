@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RESET_PASSWORD_LINK_PATH } from '../../src/core/account-tokens.js';
+import { digestToken } from '../../src/core/token.js';
 import { auth, buildMailApp, PUBLIC_URL, userWithToken, type MailApp } from '../account-helpers.js';
 import { bearerToken, observable, PASSWORD, setCookiesNamed } from '../helpers.js';
 import { tokenFromMail } from '../mail-server.js';
@@ -109,6 +110,31 @@ describe('forgot-password and reset-password over real SMTP', () => {
     await t.store.updateUser(user.id, { hashedPassword: hash }, t.clock.now);
     assert.equal((await reset(token)).json().code, 'RESET_PASSWORD_BAD_TOKEN');
     await t.store.updateUser(user.id, { hashedPassword: await t.app.fastifyUsers.auth.passwords.hashPassword(NEW_PASSWORD) }, t.clock.now);
+  });
+
+  test('a reset link mailed before an email change is refused after it (the old mailbox no longer controls the account)', async () => {
+    const session = await userWithToken(t.app, 'dave@example.com');
+    const token = await resetToken('dave@example.com');
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: '/users/me',
+      headers: auth(session),
+      payload: { email: 'dave@new.example.com', current_password: PASSWORD },
+    });
+    assert.equal(patched.statusCode, 200);
+    assert.equal(await t.store.findActionToken(digestToken(token), 'reset'), null, 'the change deleted the pending reset token');
+    const response = await reset(token, 'the old mailbox wants this one');
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().code, 'RESET_PASSWORD_BAD_TOKEN');
+    await bearerToken(t.app, 'dave@new.example.com', PASSWORD);
+  });
+
+  test('the email binding alone voids a token when the email changes underneath (e.g. by another instance)', async () => {
+    const token = await resetToken('dave@new.example.com');
+    const dave = (await t.store.findUserByEmail('dave@new.example.com'))!;
+    await t.store.updateUser(dave.id, { email: 'dave@newer.example.com' }, t.clock.now);
+    assert.equal((await reset(token, 'the old mailbox wants this one')).json().code, 'RESET_PASSWORD_BAD_TOKEN');
+    await bearerToken(t.app, 'dave@newer.example.com', PASSWORD);
   });
 
   test('a reset token expires after 1 hour (injected clock)', async () => {
