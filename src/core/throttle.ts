@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CounterStore } from '../store/types.js';
+import { CounterStoreFullError, type CounterStore } from '../store/types.js';
 import { clientKey } from './client-address.js';
 import { normalizeEmail } from './email.js';
 import { AuthError, ConfigError } from './errors.js';
@@ -57,6 +57,12 @@ export interface ThrottleKey {
   limit: number;
   windowSeconds: number;
   clearOnSuccess: boolean;
+  /**
+   * Charged before the attempt's other counters, which are charged only when this one admits it
+   * (the per-address counter of a login): a refused flood then creates no per-identifier keys.
+   * Default false.
+   */
+  chargedFirst?: boolean;
 }
 
 /**
@@ -92,7 +98,7 @@ export class Throttle {
     return [
       { key: `login:id+ip:${id}:${address}`, limit: s.identifierAddressLimit, windowSeconds: window, clearOnSuccess: true },
       { key: `login:id:${id}`, limit: s.identifierLimit, windowSeconds: window, clearOnSuccess: true },
-      { key: `login:ip:${address}`, limit: s.addressLimit, windowSeconds: window, clearOnSuccess: false },
+      { key: `login:ip:${address}`, limit: s.addressLimit, windowSeconds: window, clearOnSuccess: false, chargedFirst: true },
     ];
   }
 
@@ -106,7 +112,7 @@ export class Throttle {
     const { accountLimit, addressLimit, windowSeconds } = MAIL_THROTTLE;
     return [
       this.customKey(`mail:${action}:account`, email, accountLimit, windowSeconds),
-      { key: `mail:${action}:ip:${clientKey(ip)}`, limit: addressLimit, windowSeconds, clearOnSuccess: false },
+      { key: `mail:${action}:ip:${clientKey(ip)}`, limit: addressLimit, windowSeconds, clearOnSuccess: false, chargedFirst: true },
     ];
   }
 
@@ -125,11 +131,15 @@ export class Throttle {
     rejectOver(keys, states, (count, limit) => count >= limit);
   }
 
-  /** Charges one attempt to every counter (atomically each); throws 429 when any is now over its limit. */
+  /**
+   * Charges one attempt to every counter (atomically each); throws 429 when any is now over its
+   * limit, or when the store is full and cannot hold a new counter. The `chargedFirst` counters
+   * are charged first, and the others only when those admit the attempt.
+   */
   async consume(keys: ThrottleKey[]): Promise<void> {
     if (!this.settings.enabled) return;
-    const states = await Promise.all(keys.map((k) => this.counters.increment(k.key, k.windowSeconds)));
-    rejectOver(keys, states, (count, limit) => count > limit);
+    await this.charge(keys.filter((k) => k.chargedFirst));
+    await this.charge(keys.filter((k) => !k.chargedFirst));
   }
 
   /**
@@ -152,6 +162,19 @@ export class Throttle {
     const result = await attempt();
     if (result !== null) await this.reset(keys);
     return result;
+  }
+
+  private async charge(keys: ThrottleKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    let states: { count: number; ttlSeconds: number }[];
+    try {
+      states = await Promise.all(keys.map((k) => this.counters.increment(k.key, k.windowSeconds)));
+    } catch (error) {
+      // A full store refuses rather than forgets (docs/security-throttling.md): 429, not 500.
+      if (error instanceof CounterStoreFullError) throw new AuthError('TOO_MANY_REQUESTS', undefined, { retryAfter: error.retryAfterSeconds });
+      throw error;
+    }
+    rejectOver(keys, states, (count, limit) => count > limit);
   }
 }
 

@@ -1,11 +1,15 @@
-import type { CounterStore } from './types.js';
+import { CounterStoreFullError, type CounterStore } from './types.js';
 
-/** Keys kept at most by a {@link MemoryCounterStore} before the oldest are evicted. */
+/** Keys a {@link MemoryCounterStore} holds at most; a new key beyond them is refused. */
 export const DEFAULT_MEMORY_COUNTER_KEYS = 100_000;
+/** Seconds between two sweeps of expired keys. */
+export const DEFAULT_MEMORY_COUNTER_SWEEP_SECONDS = 60;
 
 export interface MemoryCounterStoreOptions {
-  /** Keys kept at most; when full, expired keys are swept and then the oldest evicted; default 100 000. */
+  /** Keys held at most; when full, a new key is refused until one expires; default 100 000. */
   maxKeys?: number;
+  /** Seconds between sweeps of expired keys, on an unref'd timer; 0 disables; default 60. */
+  sweepIntervalSeconds?: number;
   /** The clock in milliseconds, injectable for tests; default `Date.now`. */
   now?: () => number;
 }
@@ -17,18 +21,30 @@ interface Entry {
 
 /**
  * {@link CounterStore} in this process's memory: right for one instance, wrong for several (each
- * would count on its own; use the Redis store then). Expiry is by timestamp, checked on read, so
- * no timers run. Size is bounded so a flood of distinct keys (e.g. spoofed emails) cannot exhaust
- * memory; evicting the oldest window first is the usual LRU trade-off of in-memory rate limiters.
+ * would count on its own; use the Redis store then). Expiry is by timestamp, checked on read.
+ *
+ * Size is bounded so a flood of distinct keys cannot exhaust memory, and a full store refuses new
+ * keys ({@link CounterStoreFullError}, which the throttle answers with 429) instead of evicting:
+ * evicting live counters would let one client wipe a victim's lock-out, or its own, by flooding
+ * the store with fresh identifiers (OWASP Authentication CS: a throttle must not be bypassable).
+ * Expired keys go on a timer, not on insert, so an insert stays O(1) when the store is full
+ * (docs/security-throttling.md).
  */
 export class MemoryCounterStore implements CounterStore {
   private readonly entries = new Map<string, Entry>();
   private readonly maxKeys: number;
   private readonly now: () => number;
+  private readonly sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryCounterStoreOptions = {}) {
     this.maxKeys = Math.max(1, options.maxKeys ?? DEFAULT_MEMORY_COUNTER_KEYS);
     this.now = options.now ?? Date.now;
+    const sweepSeconds = options.sweepIntervalSeconds ?? DEFAULT_MEMORY_COUNTER_SWEEP_SECONDS;
+    if (sweepSeconds > 0) {
+      this.sweeper = setInterval(() => this.sweep(), sweepSeconds * 1000);
+      // Housekeeping only: it must not keep a process alive that has nothing else to do.
+      this.sweeper.unref();
+    }
   }
 
   /** Keys currently held (expired ones included until swept); for tests and metrics. */
@@ -64,7 +80,20 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     this.entries.clear();
+  }
+
+  /** Deletes every expired key and returns how many went; the timer calls it, tests may too. */
+  sweep(): number {
+    const now = this.now();
+    let removed = 0;
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt > now) continue;
+      this.entries.delete(key);
+      removed += 1;
+    }
+    return removed;
   }
 
   private live(key: string, now: number): Entry | undefined {
@@ -76,13 +105,20 @@ export class MemoryCounterStore implements CounterStore {
     return entry;
   }
 
+  /**
+   * Room for one more key, or a {@link CounterStoreFullError}. Expired keys at the front (the
+   * oldest inserts) are taken on the way — each is removed once, so this is O(1) amortised —
+   * and the rest wait for {@link sweep}. A live key is never removed.
+   */
   private makeRoom(now: number): void {
     if (this.entries.size < this.maxKeys) return;
-    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
-    // Map iteration is insertion order, so the first keys are the oldest windows.
-    for (const key of this.entries.keys()) {
-      if (this.entries.size < this.maxKeys) break;
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt > now) {
+        // The oldest live key: when its window ends, its slot frees at the latest.
+        throw new CounterStoreFullError(secondsLeft(entry, now));
+      }
       this.entries.delete(key);
+      if (this.entries.size < this.maxKeys) return;
     }
   }
 }

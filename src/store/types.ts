@@ -96,7 +96,11 @@ export interface Store extends UserStore, TokenStore, ActionTokenStore {
 
 /** Atomic counters with expiry, for throttles: in memory for one process, Redis for many. */
 export interface CounterStore {
-  /** Adds one to `key` (creating it with `windowSeconds` to live) and returns the count and seconds left. */
+  /**
+   * Adds one to `key` (creating it with `windowSeconds` to live) and returns the count and seconds
+   * left. A store that cannot hold a new key throws {@link CounterStoreFullError}; it never makes
+   * room by dropping a live counter.
+   */
   increment(key: string, windowSeconds: number): Promise<{ count: number; ttlSeconds: number }>;
   /** The current count and seconds left, or 0 when absent. */
   get(key: string): Promise<{ count: number; ttlSeconds: number }>;
@@ -104,4 +108,19 @@ export interface CounterStore {
   /** Takes one back from `key` if it exists (never below 0, window unchanged): refunds an attempt that succeeded. */
   decrement(key: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A bounded counter store is full of live counters and refuses a new key. The throttle answers
+ * it as a refusal (429 with `Retry-After`): counting must not stop, and evicting a live counter
+ * would undo someone's throttle.
+ */
+export class CounterStoreFullError extends Error {
+  /** Seconds until a slot frees at the latest (the oldest live counter's window ends). */
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super('counter store full');
+    this.name = 'CounterStoreFullError';
+    this.retryAfterSeconds = Math.max(1, retryAfterSeconds);
+  }
 }

@@ -4,9 +4,9 @@ import { AuthError, ConfigError } from '../../src/core/errors.js';
 import { DEFAULT_THROTTLE, resolveThrottleOptions, Throttle } from '../../src/core/throttle.js';
 import { MemoryCounterStore } from '../../src/store/memory-counters.js';
 
-function setup(options: Parameters<typeof resolveThrottleOptions>[0] = {}) {
+function setup(options: Parameters<typeof resolveThrottleOptions>[0] = {}, maxKeys?: number) {
   let now = 5_000_000;
-  const counters = new MemoryCounterStore({ now: () => now });
+  const counters = new MemoryCounterStore({ now: () => now, maxKeys });
   const throttle = new Throttle(counters, resolveThrottleOptions(options));
   return { throttle, counters, advance: (seconds: number) => { now += seconds * 1000; } };
 }
@@ -108,6 +108,29 @@ describe('Throttle', () => {
     assert.equal(checks, 5);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5);
     assert.ok(results.every((r) => r.status === 'fulfilled' || (r.reason as AuthError).code === 'TOO_MANY_REQUESTS'));
+  });
+
+  test('a refused address creates no per-identifier counters: the address is charged first', async () => {
+    const { throttle, counters } = setup({ addressLimit: 3 });
+    for (let i = 0; i < 3; i++) await throttle.guard(throttle.loginKeys(`user${i}@example.com`, '192.0.2.1'), fail);
+    const size = counters.size;
+    for (let i = 0; i < 50; i++) await rejection(throttle.guard(throttle.loginKeys(`fresh${i}@example.com`, '192.0.2.1'), fail));
+    assert.equal(counters.size, size, 'fifty refused attempts with fresh identifiers added no key');
+  });
+
+  test('a full store refuses a new counter with 429 and Retry-After, and keeps every lock-out', async () => {
+    const { throttle, counters, advance } = setup({}, 8);
+    const victim = throttle.loginKeys('victim@example.com', '192.0.2.1');
+    for (let i = 0; i < 5; i++) await throttle.guard(victim, fail);
+    advance(60);
+    // Fresh identifiers from one address until the store is full (3 keys used, 2 per attempt).
+    for (let i = 0; counters.size < 8; i++) await throttle.guard(throttle.loginKeys(`flood${i}@example.com`, '192.0.2.2'), fail);
+    const refused = await rejection(throttle.guard(throttle.loginKeys('flood-more@example.com', '192.0.2.2'), fail));
+    assert.equal(refused.code, 'TOO_MANY_REQUESTS');
+    assert.equal(refused.retryAfter, 840, "until the victim's counters, the oldest, end their window");
+    assert.equal(counters.size, 8);
+    await rejection(throttle.guard(victim, async () => 'right password'));
+    assert.equal((await counters.get(victim[0]!.key)).count, 6, 'the lock-out is intact');
   });
 
   test('check is read-only and refuses once a counter is full', async () => {

@@ -39,22 +39,6 @@ describe('MemoryCounterStore specifics', () => {
     now += 999;
     assert.deepEqual(await counters.get('k'), { count: 0, ttlSeconds: 0 });
   });
-
-  test('size is bounded: expired keys are swept first, then the oldest evicted', async () => {
-    let now = 0;
-    const counters = new MemoryCounterStore({ maxKeys: 3, now: () => now });
-    await counters.increment('short', 1);
-    await counters.increment('old', 100);
-    await counters.increment('mid', 100);
-    now = 2000; // 'short' has expired
-    await counters.increment('new', 100);
-    assert.equal(counters.size, 3);
-    assert.equal((await counters.get('old')).count, 1, 'the expired key went, not the oldest live one');
-    await counters.increment('newer', 100);
-    assert.equal(counters.size, 3);
-    assert.equal((await counters.get('old')).count, 0, 'then the oldest live key is evicted');
-    assert.equal((await counters.get('newer')).count, 1);
-  });
 });
 
 describe('RedisCounterStore while Redis is unreachable', () => {
