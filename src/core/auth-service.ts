@@ -1,9 +1,10 @@
 import type { Store } from '../store/types.js';
+import { clientKey } from './client-address.js';
 import { normalizeEmail } from './email.js';
 import { AuthError } from './errors.js';
 import type { ResolvedAuthOptions } from './options.js';
 import { checkPasswordPolicy, normalizePassword } from './password-policy.js';
-import { PasswordContext } from './password.js';
+import { PasswordContext, type HashRequester } from './password.js';
 import { digestToken, generateToken, looksLikeToken } from './token.js';
 import type { User } from './user.js';
 
@@ -78,30 +79,32 @@ export class AuthService {
   /**
    * Checks credentials. Unknown email, wrong password and inactive user all return `null` after
    * the same hashing work (OWASP Authentication CS: generic errors, equal response time).
-   * A valid password on a deprecated hash is re-hashed with the current scheme.
+   * A valid password on a deprecated hash is re-hashed with the current scheme. `from.ip` names
+   * the client whose turn the hashing takes (see {@link PasswordContext}).
    */
-  async authenticate(email: string, password: string): Promise<User | null> {
+  async authenticate(email: string, password: string, from: ClientInfo = {}): Promise<User | null> {
     const user = await this.store.findUserByEmail(normalizeEmail(email));
     if (!user) {
       this.dummyVerifications += 1;
-      await this.passwords.verifyDummy(normalizePassword(password));
+      await this.passwords.verifyDummy(normalizePassword(password), hashRequester(from));
       return null;
     }
-    const valid = await this.verifyUserPassword(user, password);
+    const valid = await this.verifyUserPassword(user, password, from);
     return valid && user.isActive ? valid : null;
   }
 
   /** Verifies a user's password (upgrading a deprecated hash); the fresh user, or `null`. */
-  async verifyUserPassword(user: User, password: string): Promise<User | null> {
+  async verifyUserPassword(user: User, password: string, from: ClientInfo = {}): Promise<User | null> {
     const normalized = normalizePassword(password);
-    let result = await this.passwords.verifyPassword(normalized, user.hashedPassword);
+    const requester = hashRequester(from);
+    let result = await this.passwords.verifyPassword(normalized, user.hashedPassword, requester);
     // Hashes imported from passlib/Django were made from the raw string; NFKC may differ from it.
     if (!result.valid && normalized !== password && this.passwords.needsRehash(user.hashedPassword)) {
-      result = await this.passwords.verifyPassword(password, user.hashedPassword);
+      result = await this.passwords.verifyPassword(password, user.hashedPassword, requester);
     }
     if (!result.valid) return null;
     if (result.needsRehash) {
-      const upgraded = await this.passwords.hashPassword(normalized);
+      const upgraded = await this.passwords.hashPassword(normalized, requester);
       // Conditional on the old hash: of two concurrent logins, one upgrades and the other's write is a no-op.
       if (await this.store.replacePasswordHash(user.id, user.hashedPassword, upgraded, this.options.now())) {
         return { ...user, hashedPassword: upgraded };
@@ -155,4 +158,9 @@ export class AuthService {
   async purgeExpiredTokens(): Promise<number> {
     return this.store.deleteExpiredTokens(this.options.now());
   }
+}
+
+/** Hashing is shared in turns between client addresses, counted as the throttle counts them (IPv6 by /64). */
+function hashRequester(from: ClientInfo): HashRequester {
+  return from.ip ? { requester: clientKey(from.ip) } : {};
 }

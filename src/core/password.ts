@@ -1,7 +1,7 @@
 import { Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
 import { createHash, randomBytes } from 'node:crypto';
-import pLimit from 'p-limit';
+import { FairLimit } from './fair-limit.js';
 
 /** argon2id cost parameters (memory in KiB). */
 export interface Argon2Parameters {
@@ -23,6 +23,15 @@ export interface PasswordContextOptions {
   concurrency?: number;
 }
 
+/** Who a hash is computed for. */
+export interface HashRequester {
+  /**
+   * Whose turn the hash takes (the client address's throttle key, for a request): hashing is
+   * shared in turns between requesters; default one turn shared by every unnamed caller.
+   */
+  requester?: string;
+}
+
 /** The outcome of a verification: whether it matched and whether the hash should be replaced. */
 export interface VerifyResult {
   valid: boolean;
@@ -41,31 +50,33 @@ const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
  * with other parameters still verify and report `needsRehash`, so a login upgrades them.
  *
  * Hashing runs on libuv's thread pool (the native binding is asynchronous) behind a limiter, so
- * a login storm queues instead of stalling the event loop or exhausting memory.
+ * a login storm queues instead of stalling the event loop or exhausting memory; the limiter takes
+ * requesters in turn ({@link FairLimit}), so one client's storm does not hold everyone else's
+ * login behind it.
  */
 export class PasswordContext {
   readonly parameters: Readonly<Argon2Parameters>;
-  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly limit: FairLimit;
   private dummyHash: Promise<string> | undefined;
 
   constructor(options: PasswordContextOptions = {}) {
     this.parameters = { ...DEFAULT_ARGON2, ...options.argon2 };
-    this.limit = pLimit(options.concurrency ?? DEFAULT_HASH_CONCURRENCY);
+    this.limit = new FairLimit(options.concurrency ?? DEFAULT_HASH_CONCURRENCY);
   }
 
   /** A fresh argon2id PHC string (random 16-byte salt) for an already-normalised password. */
-  hashPassword(password: string): Promise<string> {
-    return this.limit(() =>
+  hashPassword(password: string, from: HashRequester = {}): Promise<string> {
+    return this.inTurn(from, () =>
       argon2Hash(password, { algorithm: Algorithm.Argon2id, outputLen: 32, ...this.parameters }),
     );
   }
 
   /** Verifies a password against any hash of the context; an unknown format is simply invalid. */
-  async verifyPassword(password: string, hashed: string): Promise<VerifyResult> {
+  async verifyPassword(password: string, hashed: string, from: HashRequester = {}): Promise<VerifyResult> {
     const argon = ARGON2_PHC.exec(stripDjangoPrefix(hashed, 'argon2'));
     if (argon) {
       const phc = stripDjangoPrefix(hashed, 'argon2');
-      const valid = await this.limit(() => argon2Verify(phc, password).catch(() => false));
+      const valid = await this.inTurn(from, () => argon2Verify(phc, password).catch(() => false));
       return valid ? { valid, needsRehash: this.argonNeedsRehash(argon, phc !== hashed) } : INVALID;
     }
     const bcrypt = parseBcrypt(hashed);
@@ -73,7 +84,7 @@ export class PasswordContext {
       const input = bcrypt.sha256 ? createHash('sha256').update(password).digest('hex') : password;
       // bcrypt silently ignores bytes past 72; refusing keeps "abc…(72)X" from matching "abc…(72)Y".
       if (Buffer.byteLength(input) > BCRYPT_MAX_BYTES) return INVALID;
-      const valid = await this.limit(() => bcryptVerify(input, bcrypt.hash).catch(() => false));
+      const valid = await this.inTurn(from, () => bcryptVerify(input, bcrypt.hash).catch(() => false));
       return valid ? { valid, needsRehash: true } : INVALID;
     }
     return INVALID;
@@ -83,15 +94,19 @@ export class PasswordContext {
    * Spends the same work as verifying against a real current hash, for unknown users, so response
    * time does not reveal whether an account exists (OWASP Authentication CS, "login throttling").
    */
-  async verifyDummy(password: string): Promise<void> {
+  async verifyDummy(password: string, from: HashRequester = {}): Promise<void> {
     this.dummyHash ??= this.hashPassword(randomBytes(24).toString('base64url'));
-    await this.verifyPassword(password, await this.dummyHash);
+    await this.verifyPassword(password, await this.dummyHash, from);
   }
 
   /** True when a hash is not argon2id at exactly the current parameters. */
   needsRehash(hashed: string): boolean {
     const argon = ARGON2_PHC.exec(hashed);
     return argon ? this.argonNeedsRehash(argon, false) : true;
+  }
+
+  private inTurn<T>(from: HashRequester, task: () => Promise<T>): Promise<T> {
+    return this.limit.run(from.requester ?? '', task);
   }
 
   private argonNeedsRehash(match: RegExpExecArray, prefixed: boolean): boolean {

@@ -56,7 +56,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
   }, async (request, reply) => {
     const { username, password } = request.body;
-    const user = await throttle.guard(throttle.loginKeys(username, request.ip), () => service.authenticate(username, password));
+    const user = await throttle.guard(throttle.loginKeys(username, request.ip), () => service.authenticate(username, password, { ip: request.ip }));
     if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
     const issued = await service.issueToken(user, clientOf(request));
     // RFC 6749 §5.1: token responses must not be cached.
@@ -77,7 +77,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
   }, async (request, reply) => {
     const { email, password } = request.body;
-    const user = await throttle.guard(throttle.loginKeys(email, request.ip), () => service.authenticate(email, password));
+    const user = await throttle.guard(throttle.loginKeys(email, request.ip), () => service.authenticate(email, password, { ip: request.ip }));
     if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
     const issued = await service.issueToken(user, clientOf(request));
     setAuthCookie(reply, options, issued.token);
