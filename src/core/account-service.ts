@@ -2,6 +2,7 @@ import type { UserPatch } from '../store/types.js';
 import type { AuthService, Session } from './auth-service.js';
 import { normalizeEmail } from './email.js';
 import { AuthError } from './errors.js';
+import type { Throttle } from './throttle.js';
 import { sessionIdOf } from './token.js';
 import type { User } from './user.js';
 
@@ -34,18 +35,24 @@ export interface AdminChange {
 /**
  * The account once it exists: profile changes, deletion, the sessions list (Better Auth's session
  * management) and superuser administration. Sensitive changes re-check the current password
- * (ASVS 6.2.3) and every credential change revokes sessions at once (ASVS 7.4.3).
+ * (ASVS 6.2.3), throttled like logins, and every credential change revokes sessions at once
+ * (ASVS 7.4.3).
  */
 export class AccountService {
   private readonly auth: AuthService;
+  private readonly throttle: Throttle;
 
-  constructor(auth: AuthService) {
+  constructor(auth: AuthService, throttle: Throttle) {
     this.auth = auth;
+    this.throttle = throttle;
   }
 
-  /** Changes the caller's email and/or password. A new email clears `is_verified`; a new password ends the other sessions. */
-  async updateProfile(session: Session, change: ProfileChange): Promise<User> {
-    const user = await this.requireCurrentPassword(session, change.currentPassword);
+  /**
+   * Changes the caller's email and/or password. A new email clears `is_verified`; a new password
+   * ends the other sessions. `from.ip` is the client's address (`request.ip`), for the throttle.
+   */
+  async updateProfile(session: Session, change: ProfileChange, from: { ip: string }): Promise<User> {
+    const user = await this.requireCurrentPassword(session, change.currentPassword, from);
     const patch = await this.buildPatch(user, change.email, change.password);
     const updated = await this.apply(user.id, patch);
     if (patch.hashedPassword !== undefined) await this.afterPasswordChange(user.id, session.digest);
@@ -53,8 +60,8 @@ export class AccountService {
   }
 
   /** Deletes the caller's account; tokens of every kind go with it by cascade. */
-  async deleteAccount(session: Session, currentPassword: string): Promise<void> {
-    const user = await this.requireCurrentPassword(session, currentPassword);
+  async deleteAccount(session: Session, currentPassword: string, from: { ip: string }): Promise<void> {
+    const user = await this.requireCurrentPassword(session, currentPassword, from);
     await this.auth.store.deleteUser(user.id);
   }
 
@@ -116,10 +123,17 @@ export class AccountService {
     if (!(await this.auth.store.deleteUser(id))) throw new AuthError('USER_NOT_FOUND');
   }
 
-  private async requireCurrentPassword(session: Session, currentPassword: string): Promise<User> {
-    // Read afresh: the session's copy may predate a change made from another device.
-    const fresh = await this.auth.store.findUserById(session.user.id);
-    const user = fresh ? await this.auth.verifyUserPassword(fresh, currentPassword) : null;
+  /**
+   * The session's user if `currentPassword` is theirs; else 401 `INVALID_CURRENT_PASSWORD`, and
+   * 429 `TOO_MANY_REQUESTS` over the limits of {@link Throttle.currentPasswordKeys}, checked
+   * before any hashing (as for a login, even the right password is refused during a throttle).
+   */
+  async requireCurrentPassword(session: Session, currentPassword: string, from: { ip: string }): Promise<User> {
+    const user = await this.throttle.guard(this.throttle.currentPasswordKeys(session.user.id, from.ip), async () => {
+      // Read afresh: the session's copy may predate a change made from another device.
+      const fresh = await this.auth.store.findUserById(session.user.id);
+      return fresh ? this.auth.verifyUserPassword(fresh, currentPassword, from) : null;
+    });
     if (!user) throw new AuthError('INVALID_CURRENT_PASSWORD');
     return user;
   }

@@ -102,6 +102,22 @@ export class Throttle {
     ];
   }
 
+  /**
+   * The counters of a current-password check (re-authentication before a profile change or a
+   * deletion) by the signed-in user `userId` from `ip`: the login limits, per user and per user
+   * and address. Otherwise a stolen session would be an unthrottled password oracle (OWASP
+   * Authentication CS, "Protect against automated attacks"). A right password clears the
+   * per-user-and-address count and takes its own charge back from the per-user one.
+   */
+  currentPasswordKeys(userId: number, ip: string): ThrottleKey[] {
+    const s = this.settings;
+    const window = s.loginWindowSeconds;
+    return [
+      { key: `password:user+ip:${userId}:${clientKey(ip)}`, limit: s.identifierAddressLimit, windowSeconds: window, clearOnSuccess: true },
+      { key: `password:user:${userId}`, limit: s.identifierLimit, windowSeconds: window, clearOnSuccess: false, chargedFirst: true },
+    ];
+  }
+
   /** The counter of registrations from `ip`. */
   registrationKeys(ip: string): ThrottleKey[] {
     return [{ key: `register:ip:${clientKey(ip)}`, limit: this.settings.registerLimit, windowSeconds: this.settings.registerWindowSeconds, clearOnSuccess: false }];

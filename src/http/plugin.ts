@@ -127,7 +127,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   }
   const mailer = options.mailer ?? createLogMailer(app.log);
   const outbox = new MailOutbox(mailer, app.log);
-  const account = new AccountService(service);
+  const account = new AccountService(service, throttle);
   // Links come from configuration only, never from the request's Host header (CVE class of
   // "password reset poisoning", OWASP Forgot Password CS).
   const tokens = new AccountTokens(service, (resolved.publicUrl ?? DEFAULT_LINK_BASE) + (options.routePrefix ?? ''), options);

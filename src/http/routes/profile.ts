@@ -7,7 +7,7 @@ import { SECURITY, type AccountRoutesOptions } from './account-context.js';
 
 const TAG = ['users'];
 
-/** `PATCH /users/me` and `DELETE /users/me`; both ask for the current password (ASVS 6.2.3). */
+/** `PATCH /users/me` and `DELETE /users/me`; both ask for the current password (ASVS 6.2.3), throttled like logins. */
 export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
   app.patch('/users/me', {
     preValidation: authenticate,
@@ -18,11 +18,11 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       description: 'A new email clears is_verified; a new password signs out every other session.',
       security: SECURITY,
       body: UpdateMeBody,
-      response: { 200: PublicUser, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody },
+      response: { 200: PublicUser, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request) => {
     const { email, password, current_password: currentPassword } = request.body;
-    const user = await account.updateProfile(request.authSession, { email, password, currentPassword });
+    const user = await account.updateProfile(request.authSession, { email, password, currentPassword }, { ip: request.ip });
     return toPublicUser(user);
   });
 
@@ -34,10 +34,10 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       summary: 'Delete the current user and all their sessions',
       security: SECURITY,
       body: DeleteMeBody,
-      response: { 204: NoContent, 401: ErrorBody, 422: ErrorBody },
+      response: { 204: NoContent, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
-    await account.deleteAccount(request.authSession, request.body.current_password);
+    await account.deleteAccount(request.authSession, request.body.current_password, { ip: request.ip });
     clearAuthCookie(reply, options);
     markSessionChange(request, null);
     return reply.code(204).send(null);
