@@ -68,4 +68,26 @@ describe('mail outbox bounds', () => {
     assert.equal(sent.length, 2);
     assert.equal(lines.filter((l) => l.message === 'mail queue full: request dropped').length, 3);
   });
+
+  test('one recipient domain cannot fill the queue: beyond its bound its tasks are dropped, logged with the domain only', async () => {
+    const { log, lines, text } = recorder();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const sent: MailMessage[] = [];
+    const outbox = new MailOutbox({ send: async (m) => { await gate; sent.push(m); } }, log, { concurrency: 1, queueLimit: 10, domainQueueLimit: 3 });
+    const mailTo = (to: string) => resetPasswordMail(to, `https://auth.example.test/#/reset-password?token=${TOKEN}`, 3600);
+    for (let i = 0; i < 6; i += 1) outbox.enqueue(async () => mailTo(`victim${i}@Flood.Example`), { to: `victim${i}@Flood.Example` });
+    outbox.enqueue(async () => mailTo('alice@example.com'), { to: 'alice@example.com' });
+    release();
+    await outbox.drain();
+    assert.deepEqual(sent.map((m) => m.to), ['victim0@Flood.Example', 'victim1@Flood.Example', 'victim2@Flood.Example', 'alice@example.com']);
+    const drops = lines.filter((l) => l.message === 'mail queue full for the recipient domain: request dropped');
+    assert.equal(drops.length, 3);
+    assert.deepEqual(drops[0]!.object, { domain: 'flood.example', queued: 3 });
+    assert.ok(!text().includes('victim') && !text().includes(TOKEN), 'neither the address nor a token is logged');
+
+    outbox.enqueue(async () => mailTo('victim9@flood.example'), { to: 'victim9@flood.example' });
+    await outbox.drain();
+    assert.equal(sent.at(-1)!.to, 'victim9@flood.example', 'the bound counts waiting tasks, not a lifetime');
+  });
 });

@@ -22,7 +22,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions
     const email = normalizeEmail(request.body.email);
     await throttle?.('forgot-password', { email, ip: request.ip });
     // The lookup, the token and the mail happen after the answer: same body, same timing.
-    outbox.enqueue(() => tokens.forgotPassword(email));
+    outbox.enqueue(() => tokens.forgotPassword(email), { to: email });
     return reply.code(202).send(null);
   });
 

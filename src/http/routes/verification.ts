@@ -21,7 +21,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions>
   }, async (request, reply) => {
     const email = normalizeEmail(request.body.email);
     await throttle?.('request-verify-token', { email, ip: request.ip });
-    outbox.enqueue(() => tokens.requestVerification(email));
+    outbox.enqueue(() => tokens.requestVerification(email), { to: email });
     return reply.code(202).send(null);
   });
 
