@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { MemoryCounterStore } from '../../src/store/memory-counters.js';
-import { RedisCounterStore } from '../../src/store/redis/redis-counters.js';
+import { ReplyError, type Redis } from 'ioredis';
+import { REDIS_FULL_RETRY_AFTER_SECONDS, RedisCounterStore } from '../../src/store/redis/redis-counters.js';
+import { CounterStoreFullError } from '../../src/store/types.js';
 import { isUnavailableError, StoreUnavailableError } from '../../src/store/unavailable.js';
 import { redis } from '../services.js';
 import { counterConformance } from './counter-conformance.js';
@@ -38,6 +40,23 @@ describe('MemoryCounterStore specifics', () => {
     assert.deepEqual(await counters.get('k'), { count: 1, ttlSeconds: 1 });
     now += 999;
     assert.deepEqual(await counters.get('k'), { count: 0, ttlSeconds: 0 });
+  });
+});
+
+describe('RedisCounterStore when Redis is out of memory', () => {
+  test('an OOM reply (maxmemory-policy noeviction) is a full store, which the throttle answers with 429', async () => {
+    // A client stand-in answering as Redis does when `maxmemory` is reached under noeviction.
+    const client = {
+      defineCommand: () => {},
+      on: () => {},
+      fastifyUsersIncrement: async () => { throw new ReplyError("OOM command not allowed when used memory > 'maxmemory'."); },
+    } as unknown as Redis;
+    const counters = new RedisCounterStore(client);
+    await assert.rejects(counters.increment('k', 60), (error: unknown) => {
+      assert.ok(error instanceof CounterStoreFullError);
+      assert.equal(error.retryAfterSeconds, REDIS_FULL_RETRY_AFTER_SECONDS);
+      return true;
+    });
   });
 });
 

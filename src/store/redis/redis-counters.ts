@@ -1,5 +1,5 @@
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import type { CounterStore } from '../types.js';
+import { CounterStoreFullError, type CounterStore } from '../types.js';
 import { StoreUnavailableError } from '../unavailable.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './defaults.js';
 
@@ -24,6 +24,12 @@ if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
 end
 return {count, redis.call('PTTL', KEYS[1])}
 `;
+
+/**
+ * Seconds a client is told to wait when Redis is out of memory: Redis does not say when memory
+ * frees, so a minute, the memory store's sweep interval.
+ */
+export const REDIS_FULL_RETRY_AFTER_SECONDS = 60;
 
 /** DECR only a live counter above zero, so a refund never creates a key without expiry. */
 const DECREMENT_SCRIPT = `
@@ -103,11 +109,16 @@ export class RedisCounterStore implements CounterStore {
     else this.client.disconnect();
   }
 
-  /** Runs a command; anything but a Redis reply error (a bug) means Redis is unreachable. */
+  /**
+   * Runs a command. Redis out of memory (under `maxmemory-policy noeviction`, the policy that never
+   * drops a live counter: docs/security-throttling.md) is a full store; any other reply error is a
+   * bug; anything else means Redis is unreachable.
+   */
   private async call<T>(command: () => Promise<T>): Promise<T> {
     try {
       return await command();
     } catch (error) {
+      if (error instanceof ReplyError && /^OOM\b/.test((error as Error).message)) throw new CounterStoreFullError(REDIS_FULL_RETRY_AFTER_SECONDS);
       if (error instanceof ReplyError) throw error;
       throw new StoreUnavailableError('counters', error);
     }
