@@ -24,3 +24,4 @@ export { MemoryCounterStore, type MemoryCounterStoreOptions } from './store/memo
 export type {
   Store, UserStore, TokenStore, ActionTokenStore, CounterStore, AccessTokenRecord, ActionTokenRecord, ActionPurpose, NewUser, UserPatch,
 } from './store/types.js';
+export { CounterStoreFullError } from './store/types.js';
