@@ -68,3 +68,8 @@ export async function userWithToken(app: FastifyInstance, email: string, passwor
 export function auth(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
 }
+
+/** `PATCH /users/me` with a new email, confirmed by the current password. */
+export function changeEmail(app: FastifyInstance, token: string, email: string, currentPassword = PASSWORD) {
+  return app.inject({ method: 'PATCH', url: '/users/me', headers: auth(token), payload: { email, current_password: currentPassword } });
+}
