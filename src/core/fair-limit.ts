@@ -2,10 +2,10 @@
  * A concurrency limiter that shares its slots fairly between requesters. At most `concurrency`
  * tasks run at once; the others wait in one queue per requester, and each slot that frees goes
  * to the next requester in turn (round robin), not to the oldest task. One requester with a
- * thousand queued tasks then delays another's single task by at most one turn of each requester
- * that waits, instead of by its thousand tasks (OWASP Denial of Service Cheat Sheet: one client must
- * not exhaust a resource all clients share). When nobody else waits, one requester may use every
- * slot.
+ * thousand queued tasks then delays another's single task by one turn of each waiting requester,
+ * not by its thousand tasks (a per-client share of a shared resource, in the spirit of the
+ * per-address limits of the OWASP Denial of Service Cheat Sheet). When nobody else waits, one
+ * requester may use every slot.
  */
 export class FairLimit {
   private readonly concurrency: number;
