@@ -131,13 +131,19 @@ export type SessionIdParams = Static<typeof SessionIdParams>;
 
 /** Largest page of `GET /users`. */
 export const MAX_USERS_PAGE = 100;
+/**
+ * Upper bound of every integer taken from a URL (ids, offsets): PostgreSQL's `integer` and well
+ * inside SQLite's 64-bit one. Without it a query string such as `offset=1e20` reaches the
+ * database as a number it cannot bind — a 500 instead of a 422 (docs/security-hardening.md).
+ */
+export const MAX_URL_INTEGER = 2_147_483_647;
 export const UserListQuery = Type.Object({
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  offset: Type.Integer({ minimum: 0, maximum: MAX_URL_INTEGER, default: 0 }),
   limit: Type.Integer({ minimum: 1, maximum: MAX_USERS_PAGE, default: MAX_USERS_PAGE }),
 });
 export type UserListQuery = Static<typeof UserListQuery>;
 
-export const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+export const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_URL_INTEGER }) });
 export type UserIdParams = Static<typeof UserIdParams>;
 
 export const AdminUpdateBody = Type.Object({

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import Fastify, { type RouteOptions } from 'fastify';
+import { join } from 'node:path';
+import { auth } from '../account-helpers.js';
+import { fastifyUsers } from '../../src/http/plugin.js';
+import { bearerToken, buildTestApp, FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET, type TestApp } from '../helpers.js';
+
+interface PropertySchema {
+  type?: string;
+  maximum?: number;
+  maxLength?: number;
+}
+
+/** Every route the plugin declares, as Fastify records them. */
+async function declaredRoutes(): Promise<RouteOptions[]> {
+  const dir = tempDir();
+  const app = Fastify({ logger: false });
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
+  });
+  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2 });
+  await app.ready();
+  await app.close();
+  dir.cleanup();
+  return routes;
+}
+
+describe('parameters taken from the URL', () => {
+  test('every number in a query string or path has a maximum, and every string a maximum length', async () => {
+    const routes = await declaredRoutes();
+    assert.ok(routes.some((route) => route.url === '/users' && route.schema?.querystring), 'GET /users has a query schema');
+    for (const route of routes) {
+      for (const part of ['querystring', 'params'] as const) {
+        const schema = route.schema?.[part] as { properties?: Record<string, PropertySchema> } | undefined;
+        for (const [name, property] of Object.entries(schema?.properties ?? {})) {
+          const where = `${String(route.method)} ${route.url} ${part}.${name}`;
+          if (property.type === 'integer' || property.type === 'number') assert.equal(typeof property.maximum, 'number', where);
+          if (property.type === 'string') assert.equal(typeof property.maxLength, 'number', where);
+        }
+      }
+    }
+  });
+
+  describe('GET /users', () => {
+    let t: TestApp;
+    let admin: string;
+    before(async () => {
+      t = await buildTestApp();
+      await t.app.fastifyUsers.auth.register('root@example.com', PASSWORD, { isSuperuser: true });
+      admin = await bearerToken(t.app, 'root@example.com');
+    });
+    after(async () => t.close());
+
+    test('an offset beyond any database integer is a 422 naming the parameter, not a 500', async () => {
+      for (const offset of ['100000000000000000000', '9223372036854775808', '1e20', '2147483648']) {
+        const response = await t.app.inject({ method: 'GET', url: `/users?offset=${offset}`, headers: auth(admin) });
+        assert.equal(response.statusCode, 422, offset);
+        assert.equal(response.json().code, 'VALIDATION_ERROR', offset);
+        assert.deepEqual(response.json().detail[0].loc, ['querystring', 'offset'], offset);
+      }
+    });
+
+    test('the largest offset allowed is an empty page', async () => {
+      const response = await t.app.inject({ method: 'GET', url: '/users?offset=2147483647', headers: auth(admin) });
+      assert.equal(response.statusCode, 200);
+      assert.deepEqual(response.json(), []);
+    });
+  });
+});
