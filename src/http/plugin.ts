@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomBytes } from 'node:crypto';
 import { AccountService } from '../core/account-service.js';
@@ -33,7 +33,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import { verificationRoutes } from './routes/verification.js';
 import { serializerCompiler } from './serialization.js';
-import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, parseForm, parseJSON, validatorCompiler } from './validation.js';
+import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, parseForm, parseJSON, requireMediaType, validatorCompiler } from './validation.js';
 
 /** SPEC §5: bodies over 64 KiB are refused with 413. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -192,6 +192,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     }
     routes.addHook('onRoute', (route) => {
       route.bodyLimit ??= DEFAULT_BODY_LIMIT;
+      requireDeclaredMediaType(route);
       scope.markPluginRoute(route);
     });
     // Set first, so a route that needs another policy overrides it; synchronous, as it runs on
@@ -219,6 +220,19 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     }
   }, { prefix: options.routePrefix ?? '' });
 };
+
+/**
+ * A route with a body reads only the media types it declares — OpenAPI's `consumes` (the form
+ * routes), JSON otherwise — and refuses any other with 415 before a byte is parsed: both parsers
+ * are registered for all our routes, so without this a form body would reach a JSON route and
+ * be applied (OWASP REST Security CS, "Validate content types"). Derived from the schema so a
+ * new route cannot forget it.
+ */
+function requireDeclaredMediaType(route: RouteOptions): void {
+  if (!route.schema?.body) return;
+  const consumes = (route.schema as { consumes?: string[] }).consumes ?? [JSON_MEDIA_TYPE];
+  route.onRequest = [requireMediaType(...consumes), ...[route.onRequest ?? []].flat()];
+}
 
 /**
  * The fastify-users plugin: the routes of SPEC §4, bearer and cookie transports, and

@@ -142,8 +142,9 @@ export function mediaTypeOf(request: FastifyRequest): string | undefined {
 
 /**
  * An `onRequest` hook admitting only the listed body media types: `/token` and `/login` take a
- * form (RFC 6749 §4.3.2), `/register` JSON. Anything else is 415 before a byte is parsed. A
- * request without a `Content-Type` passes and meets the schema (422: body required).
+ * form (RFC 6749 §4.3.2), every other route with a body JSON (the plugin attaches it from each
+ * route's schema). Anything else is 415 before a byte is parsed. A request without a
+ * `Content-Type` passes and meets the schema (422: body required).
  */
 export function requireMediaType(...types: string[]): onRequestAsyncHookHandler {
   const detail = `Unsupported content type: send ${types.join(' or ')}`;

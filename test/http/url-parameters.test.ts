@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Fastify, { type RouteOptions } from 'fastify';
-import { join } from 'node:path';
 import { auth } from '../account-helpers.js';
-import { fastifyUsers } from '../../src/http/plugin.js';
-import { bearerToken, buildTestApp, FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET, type TestApp } from '../helpers.js';
+import { bearerToken, buildTestApp, PASSWORD, type TestApp } from '../helpers.js';
+import { appWithRoutes } from './route-inventory.js';
 
 interface PropertySchema {
   type?: string;
@@ -12,24 +10,10 @@ interface PropertySchema {
   maxLength?: number;
 }
 
-/** Every route the plugin declares, as Fastify records them. */
-async function declaredRoutes(): Promise<RouteOptions[]> {
-  const dir = tempDir();
-  const app = Fastify({ logger: false });
-  const routes: RouteOptions[] = [];
-  app.addHook('onRoute', (route) => {
-    routes.push(route);
-  });
-  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2 });
-  await app.ready();
-  await app.close();
-  dir.cleanup();
-  return routes;
-}
-
 describe('parameters taken from the URL', () => {
   test('every number in a query string or path has a maximum, and every string a maximum length', async () => {
-    const routes = await declaredRoutes();
+    const { routes, close } = await appWithRoutes();
+    await close();
     assert.ok(routes.some((route) => route.url === '/users' && route.schema?.querystring), 'GET /users has a query schema');
     for (const route of routes) {
       for (const part of ['querystring', 'params'] as const) {

@@ -7,7 +7,7 @@ import { ErrorBody, LoginForm, NoContent, OAuthErrorBody, PublicUser, RegisterBo
 import { handleTokenError } from '../oauth-error.js';
 import { clearAuthCookie, setAuthCookie } from '../transport.js';
 import { markSessionChange } from '../session-change.js';
-import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, requireMediaType } from '../validation.js';
+import { FORM_MEDIA_TYPE } from '../validation.js';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 
 export interface AuthRoutesOptions {
@@ -23,7 +23,6 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   const options = service.options;
 
   app.post('/register', {
-    onRequest: requireMediaType(JSON_MEDIA_TYPE),
     schema: {
       tags: TAG,
       operationId: 'register',
@@ -42,7 +41,6 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   });
 
   app.post('/token', {
-    onRequest: requireMediaType(FORM_MEDIA_TYPE),
     // Errors carry RFC 6749 §5.2's `error` beside `detail` and `code` (docs/clients.md).
     errorHandler: handleTokenError,
     schema: {
@@ -50,7 +48,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       operationId: 'issueToken',
       summary: 'OAuth2 password grant: trade email and password for a bearer token',
       security: [],
-      consumes: ['application/x-www-form-urlencoded'],
+      consumes: [FORM_MEDIA_TYPE],
       body: TokenForm,
       response: { 200: TokenResponse, 400: OAuthErrorBody, 401: OAuthErrorBody, 413: OAuthErrorBody, 415: OAuthErrorBody, 422: OAuthErrorBody, 429: ErrorBody },
     },
@@ -65,13 +63,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   });
 
   app.post('/login', {
-    onRequest: requireMediaType(FORM_MEDIA_TYPE),
     schema: {
       tags: TAG,
       operationId: 'login',
       summary: 'Log in with a cookie (browsers)',
       security: [],
-      consumes: ['application/x-www-form-urlencoded'],
+      consumes: [FORM_MEDIA_TYPE],
       body: LoginForm,
       response: { 204: NoContent, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
