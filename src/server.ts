@@ -1,16 +1,17 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { AuthError, ConfigError } from './core/errors.js';
+import { ConfigError } from './core/errors.js';
 import type { AuthOptions } from './core/options.js';
 import { registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
-import { handleError, sendError } from './http/reply-error.js';
+import { createFrameworkErrorHandler, notFoundHandler } from './http/framework-errors.js';
+import { handleError } from './http/reply-error.js';
 import type { Argon2Parameters } from './core/password.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
 import { SQLStore } from './store/sql/sql-store.js';
 import type { CounterStore } from './store/types.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
+import { helmetHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { registerWebPage } from './http/web-page.js';
 import { createLogMailer } from './mail/log-mailer.js';
 
@@ -226,9 +227,12 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: false },
+    // Router errors (a malformed or over-long path) answer in our format with the security
+    // headers, which no hook adds to them (docs/security-hardening.md).
+    frameworkErrors: createFrameworkErrorHandler({ headers: helmetHeaders() }),
   });
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((_request, reply) => sendError(reply, new AuthError('NOT_FOUND')));
+  app.setNotFoundHandler(notFoundHandler);
   try {
     // Helmet first, so its headers are on every response, refusals and 404s included.
     await registerSecurityHeaders(app);

@@ -10,6 +10,8 @@ export const ERRORS = {
   FORBIDDEN_KEY: { status: 400, message: 'The request body contains a forbidden key' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+  MALFORMED_URL: { status: 400, message: 'The request URL could not be decoded' },
+  URL_TOO_LONG: { status: 414, message: 'A part of the request URL is too long' },
   NOT_FOUND: { status: 404, message: 'Not Found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method Not Allowed' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'Internal Server Error' },

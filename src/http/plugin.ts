@@ -21,6 +21,7 @@ import { createGuard, type GuardOptions } from './guard.js';
 import { kSessionChange } from './session-change.js';
 import { createProtectionScope, DEFAULT_BROWSER_PROTECTIONS, type BrowserProtectionScope } from './protection-scope.js';
 import { registerOriginCheck } from './origin-check.js';
+import { notFoundHandler } from './framework-errors.js';
 import { handleError } from './reply-error.js';
 import type { AccountRoutesOptions, MailThrottle } from './routes/account-context.js';
 import { adminRoutes } from './routes/admin.js';
@@ -201,6 +202,9 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
       reply.header('cache-control', 'no-store');
       done();
     });
+    // Under its own prefix the plugin owns the 404 too (our format, no-store); at the root the
+    // 404 is the host's, which can pass `notFoundHandler` (docs/security-hardening.md).
+    if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
     await routes.register(authRoutes, { service, authenticate, throttle });
     await routes.register(userRoutes, { authenticate });
     await routes.register(csrfRoutes, { csrf });

@@ -12,12 +12,15 @@ export type ErrorFields = (error: AuthError, request: FastifyRequest) => Readonl
 /**
  * Sends a registered error as `{"detail", "code"}` (plus `fields`, when given). The one place a
  * failure becomes a status code; 401s carry `WWW-Authenticate: Bearer` (RFC 6750 §3) and 429/503
- * carry `Retry-After`.
+ * carry `Retry-After`; every error carries `Cache-Control: no-store` and
+ * `X-Content-Type-Options: nosniff`.
  */
 export function sendError(reply: FastifyReply, error: AuthError, fields?: Readonly<Record<string, string>>): FastifyReply {
   if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer');
   if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))));
-  reply.header('cache-control', 'no-store');
+  // Also in library mode, where the host may send no security headers: a JSON error is never
+  // sniffed as something else (OWASP HTTP Headers CS).
+  reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send({ ...fields, detail: error.detail, code: error.code });
 }
 
@@ -30,7 +33,10 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_BODY',
   FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_BAD_URL: 'NOT_FOUND',
+  FST_ERR_BAD_URL: 'MALFORMED_URL',
+  FST_ERR_INVALID_URL: 'MALFORMED_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'URL_TOO_LONG',
+  FST_ERR_NOT_FOUND: 'NOT_FOUND',
   FST_ERR_ASYNC_CONSTRAINT: 'NOT_FOUND',
 };
 

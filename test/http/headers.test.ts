@@ -54,6 +54,24 @@ describe('security headers on the server', () => {
     }
   });
 
+  test("router errors — a malformed path, an over-long parameter — answer {detail, code} with the headers, never Fastify's body or the path", async () => {
+    const cases = [
+      { url: '/users/%E0%A4%A', status: 400, code: 'MALFORMED_URL' },
+      { url: '/nope/%ZZ', status: 400, code: 'MALFORMED_URL' },
+      { url: `/users/${'1'.repeat(200)}`, status: 414, code: 'URL_TOO_LONG' },
+    ];
+    for (const { url, status, code } of cases) {
+      const response = await server.app.inject({ method: 'GET', url });
+      assert.equal(response.statusCode, status, url);
+      assert.deepEqual(Object.keys(response.json()), ['detail', 'code'], url);
+      assert.equal(response.json().code, code, url);
+      assert.ok(!response.body.includes('FST_ERR') && !response.body.includes(url.slice(7, 20)), `${url}: no framework code, no path`);
+      assertHelmetHeaders(response.headers, url);
+      assert.match(String(response.headers['content-type']), /^application\/json/, url);
+      assert.equal(response.headers['cache-control'], 'no-store', url);
+    }
+  });
+
   test('the CSP lets the page load its own script and style only, and never upgrades to HTTPS by itself', async () => {
     const response = await server.app.inject({ method: 'GET', url: '/' });
     const csp = String(response.headers['content-security-policy']);
