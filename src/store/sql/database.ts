@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type pg from 'pg';
@@ -56,6 +56,34 @@ export function cachingStatements(sqlite: BetterSqlite3.Database, capacity = SQL
   };
 }
 
+/** Mode of a directory the database creates: its owner only. */
+export const SQLITE_DIRECTORY_MODE = 0o700;
+/** Mode of the database file; SQLite gives its `-wal` and `-shm` files the same one. */
+export const SQLITE_FILE_MODE = 0o600;
+
+/**
+ * Creates the database file, and any missing directory above it, readable by the service's
+ * user only: the file holds password hashes, emails and session addresses, and SQLite would
+ * create it 0644 (OWASP Password Storage CS; ASVS 5.0 V13.3). SQLite copies the database
+ * file's mode to the `-wal` and `-shm` files it creates beside it. An existing file that others
+ * can read is narrowed to 0600; an existing directory is left as it is (it may be shared, such
+ * as the working directory).
+ */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: SQLITE_DIRECTORY_MODE });
+  // 'a' creates the file if needed and never truncates; the mode applies only when it is created.
+  closeSync(openSync(path, 'a', SQLITE_FILE_MODE));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    const mode = statSync(file, { throwIfNoEntry: false })?.mode;
+    if (mode === undefined || (mode & 0o077) === 0) continue;
+    try {
+      chmodSync(file, SQLITE_FILE_MODE);
+    } catch {
+      // Another user's file that we may write: its owner chose the layout; SQLite still opens it.
+    }
+  }
+}
+
 /** Connections in the PostgreSQL pool per process; bounded so N instances stay under max_connections. */
 export const DEFAULT_PG_POOL_SIZE = 10;
 
@@ -74,7 +102,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path === '') throw new ConfigError('databaseUrl', 'sqlite: needs a path or :memory:');
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') createPrivateFile(path);
     const sqlite = new BetterSqlite3(path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL'); // durable with WAL except on power loss mid-checkpoint
