@@ -13,7 +13,6 @@ import { SQLStore } from './store/sql/sql-store.js';
 import type { CounterStore } from './store/types.js';
 import { helmetHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { registerWebPage } from './http/web-page.js';
-import { createLogMailer } from './mail/log-mailer.js';
 
 /** Everything the server reads from the environment, typed and validated. */
 export interface ServerConfig {
@@ -243,17 +242,12 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     // Without Redis the plugin keeps its own in-memory counters (one instance).
     const counters = config.redisUrl ? await openRedisCounters(app, config) : undefined;
     if (counters) app.addHook('onClose', async () => counters.close());
-    // SPEC §2: SMTP when SMTP_URL is set; otherwise the log, with the body (and so the link)
-    // only outside production, because logs must never hold a token (SPEC §5).
+    // SMTP when SMTP_URL is set; otherwise the plugin logs each mail, with its body (and so the
+    // link) only outside production, because logs must never hold a token (OWASP Logging CS).
     const mailer = config.smtpUrl
       ? (await import('./mail/smtp-mailer.js')).createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
-      : createLogMailer(app.log, { includeBody: !config.production });
-    if (!config.smtpUrl) {
-      app.log.warn(config.production
-        ? 'SMTP_URL is not set: reset and verification mail is NOT delivered (production: only its recipient is logged)'
-        : 'SMTP_URL is not set: reset and verification mail, links included, is written to this log (development only)');
-    }
-    await app.register(fastifyUsers, { ...config.auth, store, counters, mailer });
+      : undefined;
+    await app.register(fastifyUsers, { ...config.auth, store, counters, mailer, logMailBody: !config.production });
     await registerWebPage(app, { csrfCookieName: app.fastifyUsers.auth.options.csrfCookieName });
     await app.ready();
   } catch (error) {

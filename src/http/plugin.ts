@@ -57,8 +57,17 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
    * one process; give the Redis store when several instances share the load (SPEC §5).
    */
   counters?: CounterStore;
-  /** Delivers reset and verification mail; default: written to the log (development only). */
+  /**
+   * Delivers reset and verification mail. Default: none — each mail's recipient and subject are
+   * logged and the mail is not delivered.
+   */
   mailer?: Mailer;
+  /**
+   * Without `mailer`, also write each mail's text — its link, and so a live reset or verification
+   * token — to the log, for development; default false, since logs must never hold a token (OWASP
+   * Logging CS). The plugin never reads `NODE_ENV` itself: the server sets this outside production.
+   */
+  logMailBody?: boolean;
   /** Throttle of `/forgot-password` and `/request-verify-token`; default 3 per account and 20 per address per hour. */
   mailThrottle?: MailThrottle;
   /**
@@ -121,12 +130,14 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const authenticate = createGuard(service);
   app.decorate('authenticate', authenticate);
   if (!options.mailer) {
-    app.log.warn('no mailer configured (SMTP_URL unset): reset and verification mail is written to the log — development only');
+    app.log.warn(options.logMailBody
+      ? 'no mailer configured (SMTP_URL is not set): reset and verification mail, links included, is written to this log (development only)'
+      : 'no mailer configured (SMTP_URL is not set): reset and verification mail is NOT delivered; only its recipient and subject are logged');
   }
   if (resolved.publicUrl === undefined) {
     app.log.warn(`publicUrl is not set: links in mail point to ${DEFAULT_LINK_BASE}`);
   }
-  const mailer = options.mailer ?? createLogMailer(app.log);
+  const mailer = options.mailer ?? createLogMailer(app.log, { includeBody: options.logMailBody ?? false });
   const outbox = new MailOutbox(mailer, app.log);
   const account = new AccountService(service, throttle);
   // Links come from configuration only, never from the request's Host header (CVE class of

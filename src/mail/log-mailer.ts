@@ -7,18 +7,19 @@ export interface MailLog {
 
 export interface LogMailerOptions {
   /**
-   * Write the body (with its link, hence its token) to the log; default true. Turn it off in
-   * production: logs must never hold a token (OWASP Logging CS), so only the recipient is logged.
+   * Also write the text (with its link, hence its token) to the log; default false. Only for
+   * development: logs must never hold a token (OWASP Logging CS), so by default only the
+   * recipient and subject are logged.
    */
   includeBody?: boolean;
 }
 
 /**
- * Development delivery (SPEC §4: "without `SMTP_URL` it is written to the log"): the mail, link
- * included, goes to the log at `info` so a developer can follow it without a mail server.
+ * Delivery when there is no mail server: each mail is written to the log at `info` — its
+ * recipient and subject, and with `includeBody` its text, so a developer can follow the link.
  */
 export function createLogMailer(log: MailLog, options: LogMailerOptions = {}): Mailer {
-  const includeBody = options.includeBody ?? true;
+  const includeBody = options.includeBody ?? false;
   return {
     async send(message: MailMessage): Promise<void> {
       if (includeBody) log.info({ mail: { to: message.to, subject: message.subject, text: message.text } }, 'mail not sent (no SMTP_URL); its content follows');
