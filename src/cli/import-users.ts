@@ -1,5 +1,5 @@
 import { normalizeEmail } from '../core/email.js';
-import { isSupportedHash } from '../core/password.js';
+import { checkImportedHash, type IMPORT_HASH_LIMITS } from '../core/password-hash.js';
 import type { NewUser, Store } from '../store/types.js';
 import { ProgressBar } from './progress.js';
 import type { SourceRow } from './user-sources.js';
@@ -20,6 +20,8 @@ const MAX_EMAIL = 320;
  * Imports `email, hashed_password` rows (Django's `password` column is read when there is no
  * `hashed_password`). Hashes are kept as they are: bcrypt from passlib or Django and argon2 from
  * fastapi-users verify as they are and are upgraded to the current argon2id at the next login.
+ * Each hash must parse in full and stay within {@link IMPORT_HASH_LIMITS}; a row that does not
+ * is refused with its line and the reason.
  * Optional `is_active`, `is_superuser`, `is_verified` columns are honoured.
  */
 export async function importUsers(store: Store, rows: SourceRow[], now: Date, progress?: ProgressBar): Promise<ImportSummary> {
@@ -47,7 +49,8 @@ function toNewUser(values: Record<string, unknown>): NewUser | string {
   if (email.length > MAX_EMAIL || !EMAIL.test(email)) return 'invalid email';
   const hashed = values.hashed_password ?? values.password;
   if (typeof hashed !== 'string' || hashed === '') return 'missing hashed_password';
-  if (!isSupportedHash(hashed)) return 'unsupported hash format (argon2 or bcrypt expected)';
+  const refused = checkImportedHash(hashed);
+  if (refused !== null) return `hash refused: ${refused}`;
   const user: NewUser = { email, hashedPassword: hashed };
   for (const [column, key] of [['is_active', 'isActive'], ['is_superuser', 'isSuperuser'], ['is_verified', 'isVerified']] as const) {
     const flag = toBoolean(values[column]);

@@ -2,6 +2,7 @@ import { Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
 import { createHash, randomBytes } from 'node:crypto';
 import { FairLimit } from './fair-limit.js';
+import { parsePasswordHash, type Argon2Hash, type PasswordHash } from './password-hash.js';
 
 /** argon2id cost parameters (memory in KiB). */
 export interface Argon2Parameters {
@@ -40,8 +41,6 @@ export interface VerifyResult {
 
 const INVALID: VerifyResult = { valid: false, needsRehash: false };
 const BCRYPT_MAX_BYTES = 72;
-const ARGON2_PHC = /^\$(argon2id|argon2i|argon2d)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$/;
-const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
 
 /**
  * A context of password schemes, like passlib's `CryptContext(schemes=[argon2, bcrypt],
@@ -71,23 +70,39 @@ export class PasswordContext {
     );
   }
 
-  /** Verifies a password against any hash of the context; an unknown format is simply invalid. */
+  /**
+   * Verifies a password against any hash of the context; an unknown format is simply invalid.
+   *
+   * Every call costs at least one verification at the current parameters, as an unknown email
+   * does ({@link verifyDummy}), so the time of a failed login does not tell accounts apart
+   * (OWASP Authentication CS, "Authentication responses"; ASVS 5.0 V6.3.8). A hash with other
+   * parameters — bcrypt or older argon2 from an import, cheaper or dearer than ours until the
+   * next login upgrades it — is verified while a dummy verification runs beside it, so the
+   * answer comes no sooner than an unknown email's. Running both at once rather than one after
+   * the other keeps the cost at the dearer of the two: a legacy hash as costly as ours is not
+   * made twice as slow (docs/security-hardening.md).
+   */
   async verifyPassword(password: string, hashed: string, from: HashRequester = {}): Promise<VerifyResult> {
-    const argon = ARGON2_PHC.exec(stripDjangoPrefix(hashed, 'argon2'));
-    if (argon) {
-      const phc = stripDjangoPrefix(hashed, 'argon2');
-      const valid = await this.inTurn(from, () => argon2Verify(phc, password).catch(() => false));
-      return valid ? { valid, needsRehash: this.argonNeedsRehash(argon, phc !== hashed) } : INVALID;
+    const parsed = parsePasswordHash(hashed);
+    if (parsed === null) {
+      await this.verifyDummy(password, from);
+      return INVALID;
     }
-    const bcrypt = parseBcrypt(hashed);
-    if (bcrypt) {
-      const input = bcrypt.sha256 ? createHash('sha256').update(password).digest('hex') : password;
-      // bcrypt silently ignores bytes past 72; refusing keeps "abc…(72)X" from matching "abc…(72)Y".
-      if (Buffer.byteLength(input) > BCRYPT_MAX_BYTES) return INVALID;
-      const valid = await this.inTurn(from, () => bcryptVerify(input, bcrypt.hash).catch(() => false));
-      return valid ? { valid, needsRehash: true } : INVALID;
+    if (parsed.scheme === 'argon2' && !this.argonNeedsRehash(parsed)) return this.verifyParsed(password, parsed, from);
+    const [result] = await Promise.all([this.verifyParsed(password, parsed, from), this.verifyDummy(password, from)]);
+    return result;
+  }
+
+  private async verifyParsed(password: string, parsed: PasswordHash, from: HashRequester): Promise<VerifyResult> {
+    if (parsed.scheme === 'argon2') {
+      const valid = await this.inTurn(from, () => argon2Verify(parsed.phc, password).catch(() => false));
+      return valid ? { valid, needsRehash: this.argonNeedsRehash(parsed) } : INVALID;
     }
-    return INVALID;
+    const input = parsed.sha256 ? createHash('sha256').update(password).digest('hex') : password;
+    // bcrypt silently ignores bytes past 72; refusing keeps "abc…(72)X" from matching "abc…(72)Y".
+    if (Buffer.byteLength(input) > BCRYPT_MAX_BYTES) return INVALID;
+    const valid = await this.inTurn(from, () => bcryptVerify(input, parsed.hash).catch(() => false));
+    return valid ? { valid, needsRehash: true } : INVALID;
   }
 
   /**
@@ -96,54 +111,28 @@ export class PasswordContext {
    */
   async verifyDummy(password: string, from: HashRequester = {}): Promise<void> {
     this.dummyHash ??= this.hashPassword(randomBytes(24).toString('base64url'));
-    await this.verifyPassword(password, await this.dummyHash, from);
+    await this.verifyParsed(password, parsePasswordHash(await this.dummyHash)!, from);
   }
 
   /** True when a hash is not argon2id at exactly the current parameters. */
   needsRehash(hashed: string): boolean {
-    const argon = ARGON2_PHC.exec(hashed);
-    return argon ? this.argonNeedsRehash(argon, false) : true;
+    const parsed = parsePasswordHash(hashed);
+    return parsed?.scheme === 'argon2' ? this.argonNeedsRehash(parsed) : true;
   }
 
   private inTurn<T>(from: HashRequester, task: () => Promise<T>): Promise<T> {
     return this.limit.run(from.requester ?? '', task);
   }
 
-  private argonNeedsRehash(match: RegExpExecArray, prefixed: boolean): boolean {
-    const [, algorithm, version, m, t, p] = match;
+  private argonNeedsRehash(hash: Argon2Hash): boolean {
     const current = this.parameters;
     return (
-      prefixed ||
-      algorithm !== 'argon2id' ||
-      version !== '19' ||
-      Number(m) !== current.memoryCost ||
-      Number(t) !== current.timeCost ||
-      Number(p) !== current.parallelism
+      hash.djangoPrefix ||
+      hash.variant !== 'argon2id' ||
+      hash.version !== 19 ||
+      hash.memoryCost !== current.memoryCost ||
+      hash.timeCost !== current.timeCost ||
+      hash.parallelism !== current.parallelism
     );
   }
-}
-
-function stripDjangoPrefix(hashed: string, scheme: string): string {
-  return hashed.startsWith(`${scheme}$`) ? hashed.slice(scheme.length) : hashed;
-}
-
-/** bcrypt in its plain modular-crypt form, or Django's `bcrypt$…` / `bcrypt_sha256$…` wrappers. */
-function parseBcrypt(hashed: string): { hash: string; sha256: boolean } | null {
-  let sha256 = false;
-  let hash = hashed;
-  if (hash.startsWith('bcrypt_sha256$')) {
-    sha256 = true;
-    hash = hash.slice('bcrypt_sha256$'.length);
-  } else if (hash.startsWith('bcrypt$')) {
-    hash = hash.slice('bcrypt$'.length);
-  }
-  return BCRYPT.test(hash) ? { hash, sha256 } : null;
-}
-
-/**
- * True when a stored hash is in a format the context verifies (argon2 PHC, bcrypt, or Django's
- * `argon2$…`/`bcrypt$…`/`bcrypt_sha256$…`): what `import` accepts as it is.
- */
-export function isSupportedHash(hashed: string): boolean {
-  return ARGON2_PHC.test(stripDjangoPrefix(hashed, 'argon2')) || parseBcrypt(hashed) !== null;
 }

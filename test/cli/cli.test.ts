@@ -160,7 +160,7 @@ describe('CLI on a temporary SQLite database', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /imported 2, skipped 1 duplicate\(s\), 2 invalid/);
     assert.match(run.stderr, /\[#+\] 100% 5\/5/);
-    assert.match(run.stderr, /line 5: unsupported hash format/);
+    assert.match(run.stderr, /line 5: hash refused: not a complete argon2 \(PHC\) or bcrypt hash/);
     assert.match(run.stderr, /line 6: invalid email/);
     assert.ok(!run.stderr.includes(bcrypt) && !run.stderr.includes('not-a-hash-at-all'), 'hashes are never printed');
 
