@@ -8,7 +8,7 @@ export { fastifyUsers, DEFAULT_BODY_LIMIT, type FastifyUsersOptions, type Fastif
 export type { GuardOptions } from './http/guard.js';
 export type { BrowserProtectionScope } from './http/protection-scope.js';
 export { registerOpenAPI } from './http/openapi.js';
-export { frameworkErrors, notFoundHandler } from './http/framework-errors.js';
+export { clientErrorHandler, frameworkErrors, notFoundHandler } from './http/framework-errors.js';
 export type { AuthOptions } from './core/options.js';
 export type { Argon2Parameters } from './core/password.js';
 export type { ThrottleOptions } from './core/throttle.js';

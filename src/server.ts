@@ -4,7 +4,7 @@ import { ConfigError } from './core/errors.js';
 import type { AuthOptions } from './core/options.js';
 import { registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
-import { createFrameworkErrorHandler, notFoundHandler } from './http/framework-errors.js';
+import { createClientErrorHandler, createFrameworkErrorHandler, notFoundHandler } from './http/framework-errors.js';
 import { handleError } from './http/reply-error.js';
 import type { Argon2Parameters } from './core/password.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
@@ -212,6 +212,7 @@ export interface BuildServerOverrides {
 
 /** Builds the whole service (routes, docs, error format) from a config; does not listen. */
 export async function buildServer(config: ServerConfig, overrides: BuildServerOverrides = {}): Promise<FastifyInstance> {
+  const securityHeaders = helmetHeaders();
   const app = Fastify({
     logger: overrides.logger ?? {
       level: config.logLevel,
@@ -226,9 +227,10 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: false },
-    // Router errors (a malformed or over-long path) answer in our format with the security
-    // headers, which no hook adds to them (docs/security-hardening.md).
-    frameworkErrors: createFrameworkErrorHandler({ headers: helmetHeaders() }),
+    // Router errors (a malformed or over-long path) and what Node's HTTP parser refuses answer in
+    // our format with the security headers, which no hook adds to them (docs/security-hardening.md).
+    frameworkErrors: createFrameworkErrorHandler({ headers: securityHeaders }),
+    clientErrorHandler: createClientErrorHandler({ headers: securityHeaders }),
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(notFoundHandler);

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError } from '../core/errors.js';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { AuthError, type ErrorCode } from '../core/errors.js';
 import { sendError, toAuthError } from './reply-error.js';
 
 /** The signature of Fastify's `frameworkErrors` server option. */
@@ -36,3 +38,35 @@ export const frameworkErrors: FrameworkErrorHandler = createFrameworkErrorHandle
 export function notFoundHandler(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendError(reply, new AuthError('NOT_FOUND'));
 }
+
+/** The signature of Fastify's `clientErrorHandler` server option. */
+export type ClientErrorHandler = (error: Error & { code?: string }, socket: Socket) => void;
+
+/**
+ * A handler for Fastify's `clientErrorHandler` option: what Node's HTTP parser refuses before a
+ * request exists (bytes that are not HTTP, headers over the size limit, a request that never
+ * finishes arriving). Written to the socket as `{detail, code}` with the same headers as
+ * {@link createFrameworkErrorHandler}, then the connection is closed, as Node and Fastify do.
+ */
+export function createClientErrorHandler(options: FrameworkErrorOptions = {}): ClientErrorHandler {
+  const extra = Object.entries({ ...options.headers, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return (error, socket) => {
+    // A reset connection has no one to answer (Node's "clientError" documentation).
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT'
+        : 'MALFORMED_REQUEST';
+    const refusal = new AuthError(code);
+    const body = JSON.stringify({ detail: refusal.detail, code });
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${refusal.statusCode} ${STATUS_CODES[refusal.statusCode]}\r\ncontent-type: application/json; charset=utf-8\r\n`
+        + `content-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
+    }
+    socket.destroy(error);
+  };
+}
+
+/** What a host application passes as `Fastify({ clientErrorHandler })`, beside `frameworkErrors`. */
+export const clientErrorHandler: ClientErrorHandler = createClientErrorHandler();

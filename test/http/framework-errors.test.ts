@@ -4,6 +4,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { frameworkErrors, notFoundHandler } from '../../src/index.js';
 import { fastifyUsers } from '../../src/http/plugin.js';
+import { connect } from 'node:net';
+import { buildServer, readConfig } from '../../src/server.js';
 import { FAST_ARGON2, tempDir, TEST_SECRET } from '../helpers.js';
 
 /** A host app as README "As a library" shows it: the plugin under /auth, the host's own routes beside it. */
@@ -53,4 +55,52 @@ describe('framework errors in library mode', () => {
     assertOurError(await app.inject({ method: 'GET', url: '/nope' }), 404, 'NOT_FOUND');
     await app.close();
   });
+});
+
+/** Writes raw bytes to a listening server and returns everything it answers before closing. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe("what Node's HTTP parser refuses, on a listening server", () => {
+  let app: FastifyInstance;
+  let port: number;
+  let dir: ReturnType<typeof tempDir>;
+  before(async () => {
+    dir = tempDir();
+    const config = readConfig({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, SECRET_KEY: TEST_SECRET });
+    config.auth.argon2 = FAST_ARGON2;
+    app = await buildServer(config, { logger: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as { port: number }).port;
+  });
+  after(async () => {
+    await app.close();
+    dir.cleanup();
+  });
+
+  const cases = [
+    { what: 'bytes that are not HTTP', bytes: 'NOT HTTP AT ALL\r\n\r\n', status: 400, code: 'MALFORMED_REQUEST' },
+    { what: 'headers over the size limit', bytes: `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431, code: 'HEADERS_TOO_LARGE' },
+  ];
+  for (const { what, bytes, status, code } of cases) {
+    test(`${what}: ${status} {detail, code: ${code}} with the security headers`, async () => {
+      const answer = await rawExchange(port, bytes);
+      const [head, body] = answer.split('\r\n\r\n');
+      assert.match(head!, new RegExp(`^HTTP/1.1 ${status} `));
+      assert.deepEqual(Object.keys(JSON.parse(body!)), ['detail', 'code']);
+      assert.equal(JSON.parse(body!).code, code);
+      for (const header of ['cache-control: no-store', 'x-content-type-options: nosniff', 'strict-transport-security: max-age=31536000; includeSubDomains', 'content-type: application/json']) {
+        assert.ok(head!.toLowerCase().includes(header.toLowerCase()), `${header} in\n${head}`);
+      }
+    });
+  }
 });
