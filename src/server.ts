@@ -6,8 +6,10 @@ import { registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
 import { createClientErrorHandler, createFrameworkErrorHandler, notFoundHandler } from './http/framework-errors.js';
 import { handleError } from './http/reply-error.js';
-import type { Argon2Parameters } from './core/password.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
+import { DEFAULT_MAIL_FROM } from './core/mail.js';
+import { DEFAULT_ARGON2 } from './core/password.js';
+import { DEFAULT_DATABASE_URL, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT, LOG_LEVELS, optionsFromEnvironment, readSetting, settingOf, variableOfOption } from './settings.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
 import { SQLStore } from './store/sql/sql-store.js';
 import type { CounterStore } from './store/types.js';
@@ -31,38 +33,12 @@ export interface ServerConfig {
   auth: AuthOptions;
 }
 
-/** Which environment variable each option comes from, so errors name what the operator set. */
-const ENV_OF: Record<string, string> = {
-  accessTokenLifetime: 'ACCESS_TOKEN_LIFETIME',
-  authCookieName: 'AUTH_COOKIE_NAME',
-  csrfCookieName: 'CSRF_COOKIE_NAME',
-  cookieSecure: 'COOKIE_SECURE',
-  secretKey: 'SECRET_KEY',
-  secretKeyFallbacks: 'SECRET_KEY_FALLBACKS',
-  corsOrigins: 'CORS_ORIGINS',
-  publicUrl: 'PUBLIC_URL',
-  passwordMinLength: 'PASSWORD_MIN_LENGTH',
-  passwordMaxLength: 'PASSWORD_MAX_LENGTH',
-  trustedProxies: 'TRUSTED_PROXIES',
-  databaseUrl: 'DATABASE_URL',
-  'argon2.memoryCost': 'ARGON2_MEMORY_COST',
-  'argon2.timeCost': 'ARGON2_TIME_COST',
-  'argon2.parallelism': 'ARGON2_PARALLELISM',
-  'throttle.enabled': 'THROTTLE_ENABLED',
-  'throttle.loginWindowSeconds': 'THROTTLE_LOGIN_WINDOW',
-  'throttle.identifierAddressLimit': 'THROTTLE_IDENTIFIER_ADDRESS_LIMIT',
-  'throttle.identifierLimit': 'THROTTLE_IDENTIFIER_LIMIT',
-  'throttle.addressLimit': 'THROTTLE_ADDRESS_LIMIT',
-  'throttle.registerLimit': 'THROTTLE_REGISTER_LIMIT',
-  'throttle.registerWindowSeconds': 'THROTTLE_REGISTER_WINDOW',
-};
-
 /**
  * Renames an option's {@link ConfigError} after the environment variable it comes from
- * (`databaseUrl` → `DATABASE_URL`), so the operator reads the name they set (SPEC §2).
+ * (`databaseUrl` → `DATABASE_URL`), so the operator reads the name they set.
  */
 export function namedForEnvironment(error: ConfigError): ConfigError {
-  const variable = ENV_OF[error.key];
+  const variable = variableOfOption(error.key);
   return variable === undefined ? error : new ConfigError(variable, error.message.replace(`${error.key}: `, ''));
 }
 
@@ -74,100 +50,47 @@ export function namedForEnvironment(error: ConfigError): ConfigError {
 const ARGON2_MIN_MEMORY = 7168;
 const ARGON2_MIN_WORK = 7168 * 5;
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
 /**
- * Reads SPEC §2's variables. The only reader of `process.env` in the project; a bad value is a
- * {@link ConfigError} naming the variable.
+ * Reads the settings declared in src/settings.ts from the environment. The only reader of
+ * `process.env` in the project; a bad value is a {@link ConfigError} naming the variable.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const text = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const integer = (name: string): number | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number, got "${value}"`);
-    return Number(value);
-  };
-  const boolean = (name: string): boolean | undefined => {
-    const value = text(name)?.toLowerCase();
-    if (value === undefined) return undefined;
-    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
-    if (['0', 'false', 'no', 'off'].includes(value)) return false;
-    throw new ConfigError(name, `must be true or false, got "${value}"`);
-  };
-  const list = (name: string): string[] | undefined => text(name)?.split(',').map((s) => s.trim()).filter(Boolean);
-
-  const port = integer('PORT') ?? 8000;
+  const read = (name: string) => readSetting(env, settingOf(name));
+  const port = (read('PORT') as number | undefined) ?? DEFAULT_PORT;
   if (port > 65535) throw new ConfigError('PORT', 'must be at most 65535');
-  const host = text('HOST') ?? '127.0.0.1';
+  const host = (read('HOST') as string | undefined) ?? DEFAULT_HOST;
   const production = env.NODE_ENV === 'production';
-  const secretKey = env.SECRET_KEY === undefined || env.SECRET_KEY === '' ? undefined : env.SECRET_KEY;
-  if (production && secretKey === undefined) throw new ConfigError('SECRET_KEY', 'is required when NODE_ENV=production');
-  const logLevel = text('LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  const redisUrl = text('REDIS_URL');
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
-  const redisKeyPrefix = env.REDIS_KEY_PREFIX ?? DEFAULT_REDIS_KEY_PREFIX;
-  const databasePoolSize = integer('DATABASE_POOL_SIZE') ?? DEFAULT_PG_POOL_SIZE;
+  const auth = optionsFromEnvironment(env) as AuthOptions & { databaseUrl?: string };
+  if (production && auth.secretKey === undefined) throw new ConfigError('SECRET_KEY', 'is required when NODE_ENV=production');
+  const logLevel = (read('LOG_LEVEL') as string | undefined) ?? DEFAULT_LOG_LEVEL;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const databasePoolSize = (read('DATABASE_POOL_SIZE') as number | undefined) ?? DEFAULT_PG_POOL_SIZE;
   if (databasePoolSize < 1) throw new ConfigError('DATABASE_POOL_SIZE', 'must be at least 1');
 
-  const argon2: Partial<Argon2Parameters> = {};
-  const memoryCost = integer('ARGON2_MEMORY_COST');
-  const timeCost = integer('ARGON2_TIME_COST');
-  const parallelism = integer('ARGON2_PARALLELISM');
-  if (memoryCost !== undefined) argon2.memoryCost = memoryCost;
-  if (timeCost !== undefined) argon2.timeCost = timeCost;
-  if (parallelism !== undefined) argon2.parallelism = parallelism;
-  if (env.NODE_ENV !== 'test' && (memoryCost !== undefined || timeCost !== undefined)) {
-    const m = memoryCost ?? 19456;
-    const t = timeCost ?? 2;
+  if (env.NODE_ENV !== 'test' && (auth.argon2?.memoryCost !== undefined || auth.argon2?.timeCost !== undefined)) {
+    const m = auth.argon2.memoryCost ?? DEFAULT_ARGON2.memoryCost;
+    const t = auth.argon2.timeCost ?? DEFAULT_ARGON2.timeCost;
     if (m < ARGON2_MIN_MEMORY) throw new ConfigError('ARGON2_MEMORY_COST', `must be at least ${ARGON2_MIN_MEMORY} KiB (OWASP)`);
     if (m * t < ARGON2_MIN_WORK) {
-      throw new ConfigError(timeCost !== undefined ? 'ARGON2_TIME_COST' : 'ARGON2_MEMORY_COST', 'memory × time is below OWASP\'s minimum argon2id cost');
+      throw new ConfigError(auth.argon2.timeCost !== undefined ? 'ARGON2_TIME_COST' : 'ARGON2_MEMORY_COST', 'memory × time is below OWASP\'s minimum argon2id cost');
     }
   }
-
-  const smtpUrl = text('SMTP_URL');
-  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
-  const publicUrl = text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { databaseUrl, ...authOptions } = auth;
+  authOptions.publicUrl ??= `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
     port,
     host,
-    databaseUrl: text('DATABASE_URL') ?? 'sqlite:data/auth.db',
+    databaseUrl: databaseUrl ?? DEFAULT_DATABASE_URL,
     databasePoolSize,
-    redisUrl,
-    redisKeyPrefix,
+    redisUrl: read('REDIS_URL') as string | undefined,
+    // Taken as given: an empty prefix is a choice.
+    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? DEFAULT_REDIS_KEY_PREFIX,
     logLevel,
     production,
-    smtpUrl,
-    mailFrom: text('MAIL_FROM') ?? 'no-reply@localhost',
-    auth: {
-      accessTokenLifetime: integer('ACCESS_TOKEN_LIFETIME'),
-      authCookieName: text('AUTH_COOKIE_NAME'),
-      csrfCookieName: text('CSRF_COOKIE_NAME'),
-      cookieSecure: boolean('COOKIE_SECURE'),
-      secretKey,
-      secretKeyFallbacks: list('SECRET_KEY_FALLBACKS'),
-      corsOrigins: list('CORS_ORIGINS'),
-      publicUrl,
-      passwordMinLength: integer('PASSWORD_MIN_LENGTH'),
-      passwordMaxLength: integer('PASSWORD_MAX_LENGTH'),
-      trustedProxies: list('TRUSTED_PROXIES'),
-      argon2: Object.keys(argon2).length > 0 ? argon2 : undefined,
-      throttle: {
-        enabled: boolean('THROTTLE_ENABLED'),
-        loginWindowSeconds: integer('THROTTLE_LOGIN_WINDOW'),
-        identifierAddressLimit: integer('THROTTLE_IDENTIFIER_ADDRESS_LIMIT'),
-        identifierLimit: integer('THROTTLE_IDENTIFIER_LIMIT'),
-        addressLimit: integer('THROTTLE_ADDRESS_LIMIT'),
-        registerLimit: integer('THROTTLE_REGISTER_LIMIT'),
-        registerWindowSeconds: integer('THROTTLE_REGISTER_WINDOW'),
-      },
-    },
+    smtpUrl: read('SMTP_URL') as string | undefined,
+    mailFrom: (read('MAIL_FROM') as string | undefined) ?? DEFAULT_MAIL_FROM,
+    auth: authOptions,
   };
 }
 

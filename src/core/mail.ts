@@ -1,3 +1,6 @@
+/** Sender address when none is configured (`MAIL_FROM`). */
+export const DEFAULT_MAIL_FROM = 'no-reply@localhost';
+
 /** One outgoing mail: a plain-text body for every client and an HTML body for the others. */
 export interface MailMessage {
   to: string;

@@ -1,8 +1,7 @@
 import nodemailer from 'nodemailer';
-import type { Mailer, MailMessage } from '../core/mail.js';
+import { DEFAULT_MAIL_FROM, type Mailer, type MailMessage } from '../core/mail.js';
 
-/** Sender address when none is configured (SPEC §2 `MAIL_FROM`). */
-export const DEFAULT_MAIL_FROM = 'no-reply@localhost';
+export { DEFAULT_MAIL_FROM };
 
 export interface SMTPMailerOptions {
   /** `smtp://user:pass@host:port` or `smtps://…` (nodemailer's connection URL); SPEC §2 `SMTP_URL`. */
