@@ -87,8 +87,93 @@ export interface ActionTokenStore {
   deleteExpiredActionTokens(now: Date): Promise<number>;
 }
 
+/** A user's TOTP enrolment as stored: the secret only encrypted. */
+export interface TotpRecord {
+  userId: number;
+  encryptedSecret: string;
+  /** False while pending (enrolled, first code not yet given). */
+  confirmed: boolean;
+  /** The last time step a code was accepted for (RFC 6238 §5.2: no second use), or `null`. */
+  lastUsedStep: number | null;
+  createdAt: Date;
+}
+
+/** Persistence of TOTP secrets and recovery codes (docs/two-factor.md). */
+export interface SecondFactorStore {
+  /** Starts (or restarts) a pending enrolment; an already confirmed one is left alone: false then. */
+  savePendingTotp(userId: number, encryptedSecret: string, now: Date): Promise<boolean>;
+  findTotp(userId: number): Promise<TotpRecord | null>;
+  /**
+   * Records that a code for `step` was accepted, only if no code for this step or a later one was
+   * (compare-and-set in one statement): of two concurrent uses of a code exactly one gets true.
+   * With `confirm`, also marks the enrolment confirmed.
+   */
+  useTotpStep(userId: number, step: number, options?: { confirm?: boolean }): Promise<boolean>;
+  /** Replaces the ciphertext if it is still `expected` (re-encryption under a new key). */
+  replaceTotpSecret(userId: number, expected: string, replacement: string): Promise<boolean>;
+  /** Removes the TOTP enrolment and every recovery code; false when there was none. */
+  deleteTotp(userId: number): Promise<boolean>;
+  /** Replaces the user's recovery codes by these digests. */
+  replaceRecoveryCodes(userId: number, digests: string[], now: Date): Promise<void>;
+  /** Marks an unused code used, in one conditional statement: true for exactly one of two concurrent uses. */
+  useRecoveryCode(userId: number, digest: string, now: Date): Promise<boolean>;
+  /** How many unused recovery codes the user has left. */
+  countRecoveryCodes(userId: number): Promise<number>;
+}
+
+/** A WebAuthn credential (passkey) as stored. */
+export interface PasskeyRecord {
+  id: number;
+  userId: number;
+  /** base64url credential id, as the authenticator names it. */
+  credentialId: string;
+  /** base64url COSE public key. */
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** What a new passkey is saved with. */
+export type NewPasskey = Omit<PasskeyRecord, 'id' | 'lastUsedAt'>;
+
+/** What a WebAuthn challenge is for. */
+export type ChallengePurpose = 'register' | 'login';
+
+/** A WebAuthn challenge as stored: its digest, never the challenge. */
+export interface ChallengeRecord {
+  digest: string;
+  purpose: ChallengePurpose;
+  /** The user registering (`register`), `null` for a sign-in. */
+  userId: number | null;
+  expiresAt: Date;
+}
+
+/** Persistence of passkeys and their single-use challenges. */
+export interface PasskeyStore {
+  /** Saves a credential; `null` when its credential id is already registered. */
+  createPasskey(passkey: NewPasskey): Promise<PasskeyRecord | null>;
+  listPasskeys(userId: number): Promise<PasskeyRecord[]>;
+  findPasskeyByCredentialId(credentialId: string): Promise<PasskeyRecord | null>;
+  /** Records a use: the new counter only if the stored one is still `expectedCounter` (compare-and-set). */
+  usePasskey(id: number, expectedCounter: number, counter: number, now: Date): Promise<boolean>;
+  /** Deletes one of the user's passkeys; false when it is not theirs or unknown. */
+  deletePasskey(userId: number, id: number): Promise<boolean>;
+  createChallenge(record: ChallengeRecord): Promise<void>;
+  /** Deletes and returns an unexpired challenge in one statement (single use); `null` otherwise. */
+  consumeChallenge(digest: string, purpose: ChallengePurpose, now: Date): Promise<ChallengeRecord | null>;
+  /** Purges challenges expired at `now`; returns how many went. */
+  deleteExpiredChallenges(now: Date): Promise<number>;
+}
+
 /** Everything the service persists, plus its lifecycle. */
 export interface Store extends UserStore, TokenStore, ActionTokenStore {
+  /** TOTP secrets and recovery codes. */
+  readonly secondFactor: SecondFactorStore;
+  /** Passkeys and WebAuthn challenges. */
+  readonly passkeys: PasskeyStore;
   /** Answers when the database is reachable; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

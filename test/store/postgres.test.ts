@@ -4,12 +4,13 @@ import { openDatabase } from '../../src/store/sql/database.js';
 import { migrateToLatest } from '../../src/store/sql/migrations.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
 import { postgres } from '../services.js';
-import { storeConformance } from './conformance.js';
+import { storeConformance, type StoreFixture } from './conformance.js';
+import { secondFactorConformance } from './second-factor-conformance.js';
 import { freshDatabase, type FreshDatabase } from './pg-database.js';
 
 const pg = postgres();
 
-storeConformance('PostgreSQL', async () => {
+async function postgresFixture(): Promise<StoreFixture> {
   const database = await freshDatabase(pg.value!);
   const store = await SQLStore.open(database.url);
   return {
@@ -19,7 +20,10 @@ storeConformance('PostgreSQL', async () => {
       await database.drop();
     },
   };
-}, { skip: pg.skip });
+}
+
+storeConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
+secondFactorConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 
 describe('PostgreSQL migrations', { skip: pg.skip }, () => {
   let database: FreshDatabase;

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
 import { tempDir } from '../helpers.js';
-import { storeConformance } from './conformance.js';
+import { storeConformance, type StoreFixture } from './conformance.js';
+import { secondFactorConformance } from './second-factor-conformance.js';
 
-storeConformance('SQLite file', async () => {
+async function sqliteFixture(): Promise<StoreFixture> {
   const dir = tempDir();
   const store = await SQLStore.open(`sqlite:${join(dir.path, 'auth.db')}`);
   return {
@@ -13,4 +14,7 @@ storeConformance('SQLite file', async () => {
       dir.cleanup();
     },
   };
-});
+}
+
+storeConformance('SQLite file', sqliteFixture);
+secondFactorConformance('SQLite file', sqliteFixture);

@@ -9,6 +9,10 @@ export interface Database {
   users: UsersTable;
   access_tokens: AccessTokensTable;
   action_tokens: ActionTokensTable;
+  totp_secrets: TotpSecretsTable;
+  recovery_codes: RecoveryCodesTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebAuthnChallengesTable;
 }
 
 export type DbTime = string | Date;
@@ -45,6 +49,47 @@ export interface ActionTokensTable {
   password_fingerprint: string | null;
   expiration_date: DbTime;
   created_at: DbTime;
+}
+
+export interface TotpSecretsTable {
+  user_id: number;
+  /** AES-256-GCM ciphertext of the secret (docs/two-factor.md); never the secret itself. */
+  encrypted_secret: string;
+  confirmed: DbBool;
+  /** PostgreSQL's bigint arrives as a string. */
+  last_used_step: number | string | null;
+  created_at: DbTime;
+}
+
+export interface RecoveryCodesTable {
+  /** SHA-256 hex digest of the normalised code. */
+  digest: string;
+  user_id: number;
+  used_at: DbTime | null;
+  created_at: DbTime;
+}
+
+export interface PasskeysTable {
+  id: Generated<number>;
+  user_id: number;
+  /** base64url, as WebAuthn names the credential. */
+  credential_id: string;
+  /** base64url of the COSE public key. */
+  public_key: string;
+  counter: number | string;
+  /** Comma-separated authenticator transports (`usb`, `internal`, …). */
+  transports: string;
+  name: string;
+  created_at: DbTime;
+  last_used_at: DbTime | null;
+}
+
+export interface WebAuthnChallengesTable {
+  /** SHA-256 hex digest of the challenge. */
+  digest: string;
+  purpose: string;
+  user_id: number | null;
+  expiration_date: DbTime;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -5,6 +5,8 @@ import type { AccessTokenRecord, ActionPurpose, ActionTokenRecord, NewUser, Stor
 import { migrateToLatest } from './migrations.js';
 import { openDatabase, openSqliteReader } from './database.js';
 import { fromDbTime } from './time.js';
+import { SQLPasskeyStore } from './passkey-store.js';
+import { SQLSecondFactorStore } from './second-factor-store.js';
 import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**
@@ -14,6 +16,8 @@ import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Di
 export class SQLStore implements Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  readonly secondFactor: SQLSecondFactorStore;
+  readonly passkeys: SQLPasskeyStore;
   /** findSession runs on every authenticated request: compiled once, run with new parameters. */
   private readonly sessionQuery: CompiledQuery<SessionRow>;
   /**
@@ -32,6 +36,8 @@ export class SQLStore implements Store {
   constructor(db: Kysely<Database>, dialect: Dialect, options: { sqlitePath?: string } = {}) {
     this.db = db;
     this.dialect = dialect;
+    this.secondFactor = new SQLSecondFactorStore(db, dialect);
+    this.passkeys = new SQLPasskeyStore(db, dialect);
     this.sessionQuery = this.sessionSelect('', this.time(new Date(0))).compile();
     this.userByEmailQuery = db.selectFrom('users').selectAll().where('email', '=', '').compile();
     const epoch = new Date(0);

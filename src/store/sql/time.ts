@@ -1,4 +1,4 @@
-import type { DbTime } from './schema.js';
+import type { DbTime, Dialect } from './schema.js';
 
 /** `YYYY-MM-DDTHH:MM:SS.mmmZ`, what `Date#toISOString()` writes for the years 0–9999. */
 const ISO_LENGTH = 24;
@@ -39,4 +39,9 @@ function digits(text: string, start: number, length: number): number {
     n = n * 10 + d;
   }
   return n;
+}
+
+/** A time as the dialect stores it: ISO 8601 text on SQLite, a `Date` for PostgreSQL's timestamptz. */
+export function toDbTime(dialect: Dialect, date: Date): DbTime {
+  return dialect === 'sqlite' ? date.toISOString() : date;
 }
