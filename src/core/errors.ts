@@ -42,7 +42,19 @@ export const ERRORS = {
   RESET_PASSWORD_INVALID_PASSWORD: { status: 400, message: 'The password does not meet the policy' },
   VERIFY_USER_BAD_TOKEN: { status: 400, message: 'The verification token is invalid or has expired' },
   VERIFY_USER_ALREADY_VERIFIED: { status: 400, message: 'The user is already verified' },
-} as const satisfies Record<string, { status: number; message: string }>;
+
+  // Second factor and passkeys (docs/two-factor.md).
+  LOGIN_OTP_REQUIRED: { status: 401, message: 'A one-time code is required to sign in', error: 'mfa_required' },
+  LOGIN_BAD_OTP: { status: 401, message: 'The one-time code is incorrect' },
+  LOGIN_OTP_NOT_PENDING: { status: 401, message: 'No sign-in is waiting for a one-time code (it may have expired)' },
+  TOTP_BAD_CODE: { status: 400, message: 'The code is incorrect' },
+  TOTP_ALREADY_ENABLED: { status: 400, message: 'Two-factor sign-in is already enabled' },
+  TOTP_NOT_ENABLED: { status: 400, message: 'Two-factor sign-in is not enabled' },
+  TOTP_NOT_PENDING: { status: 400, message: 'Start the set-up of two-factor sign-in first' },
+  TOTP_PASSWORD_REQUIRED: { status: 400, message: 'Set a password before enabling two-factor sign-in' },
+  PASSKEY_INVALID: { status: 400, message: 'The passkey response is invalid' },
+  PASSKEY_NOT_FOUND: { status: 404, message: 'Passkey not found' },
+} as const satisfies Record<string, { status: number; message: string; error?: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
@@ -56,6 +68,8 @@ export class AuthError extends Error {
   readonly detail: unknown;
   /** Seconds the client should wait (429, 503), sent as `Retry-After`. */
   readonly retryAfter: number | undefined;
+  /** An RFC 6749 §5.2-style `error` member for the body, when the registry gives one. */
+  readonly error: string | undefined;
 
   constructor(code: ErrorCode, detail?: unknown, options?: { retryAfter?: number }) {
     const entry = ERRORS[code];
@@ -65,6 +79,7 @@ export class AuthError extends Error {
     this.statusCode = entry.status;
     this.detail = detail ?? entry.message;
     this.retryAfter = options?.retryAfter;
+    this.error = 'error' in entry ? entry.error : undefined;
   }
 }
 

@@ -169,6 +169,15 @@ export class Throttle {
   }
 
   /**
+   * Takes one attempt back from every counter, clearing none: for an attempt that neither failed
+   * nor succeeded (the right password of an account that still needs its one-time code).
+   */
+  async refund(keys: ThrottleKey[]): Promise<void> {
+    if (!this.settings.enabled) return;
+    await Promise.all(keys.map((k) => this.counters.decrement(k.key)));
+  }
+
+  /**
    * The whole rule around one password check: charge the attempt (429 when over, before any
    * hashing, so even the right password is refused during a throttle), run `attempt`, and on a
    * non-null result clear the identifier's counters and refund the address's. A failure keeps its charge.

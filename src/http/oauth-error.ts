@@ -21,13 +21,14 @@ const NOT_DESCRIPTION_CHARACTERS = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
  * The RFC 6749 §5.2 code for a token-endpoint failure, or undefined when the RFC has none for it
  * (429 and 5xx: a client reads the HTTP status and `Retry-After`).
  *
- * - bad credentials (unknown email, wrong password, inactive user alike) → `invalid_grant`: "the
+ * - bad credentials (unknown email, wrong password, inactive user alike, a wrong `otp`) → `invalid_grant`: "the
  *   provided authorization grant (… resource owner credentials) is invalid";
  * - a `grant_type` other than `password` → `unsupported_grant_type`;
  * - any other schema or body failure (a missing field, a repeated one, a JSON body) → `invalid_request`.
  */
 export function oauthErrorOf(error: AuthError, body: unknown): OAuthErrorCode | undefined {
-  if (error.code === 'LOGIN_BAD_CREDENTIALS') return 'invalid_grant';
+  // A wrong one-time code is a wrong credential of the grant too (docs/two-factor.md).
+  if (error.code === 'LOGIN_BAD_CREDENTIALS' || error.code === 'LOGIN_BAD_OTP') return 'invalid_grant';
   if (!INVALID_REQUEST_CODES.has(error.code)) return undefined;
   const grantType = (body as { grant_type?: unknown } | null | undefined)?.grant_type;
   // A repeated grant_type is an array (validation.ts parseForm): malformed, so invalid_request.

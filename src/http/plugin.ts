@@ -8,7 +8,9 @@ import { AuthService, type Session } from '../core/auth-service.js';
 import type { Mailer } from '../core/mail.js';
 import { ConfigError } from '../core/errors.js';
 import { resolveAuthOptions, type AuthOptions } from '../core/options.js';
+import { SecretBox } from '../core/secret-box.js';
 import { Throttle } from '../core/throttle.js';
+import { TwoFactorService } from '../core/two-factor.js';
 import type { PublicUser } from '../core/user.js';
 import { SQLStore } from '../store/sql/sql-store.js';
 import { MemoryCounterStore } from '../store/memory-counters.js';
@@ -31,6 +33,7 @@ import { healthRoutes } from './routes/health.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { profileRoutes } from './routes/profile.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { totpRoutes } from './routes/totp.js';
 import { userRoutes } from './routes/users.js';
 import { verificationRoutes } from './routes/verification.js';
 import { serializerCompiler } from './serialization.js';
@@ -91,6 +94,8 @@ export interface FastifyUsersServices {
   accountTokens: AccountTokens;
   /** Failure counting for password checks and other abusable routes (docs/security.md, "Brute force"). */
   throttle: Throttle;
+  /** TOTP and recovery codes (docs/two-factor.md). */
+  twoFactor: TwoFactorService;
   /** Background mail delivery; `await app.fastifyUsers.mailOutbox.drain()` waits for queued mail. */
   mailOutbox: MailOutbox;
   /** A guard with options, e.g. `app.fastifyUsers.guard({ superuser: true })`. */
@@ -140,6 +145,9 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const mailer = options.mailer ?? createLogMailer(app.log, { includeBody: options.logMailBody ?? false });
   const outbox = new MailOutbox(mailer, app.log);
   const account = new AccountService(service, throttle);
+  // TOTP secrets are sealed with a key derived from SECRET_KEY; fallbacks still open (docs/two-factor.md).
+  const secretBox = new SecretBox([resolved.secretKey, ...resolved.secretKeyFallbacks], 'totp-secret');
+  const twoFactor = new TwoFactorService(service, account, secretBox, new URL(resolved.publicUrl ?? DEFAULT_LINK_BASE).host);
   // Links come from configuration only, never from the request's Host header (CVE class of
   // "password reset poisoning", OWASP Forgot Password CS).
   const tokens = new AccountTokens(service, (resolved.publicUrl ?? DEFAULT_LINK_BASE) + (options.routePrefix ?? ''), options);
@@ -148,6 +156,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     account,
     accountTokens: tokens,
     throttle,
+    twoFactor,
     mailOutbox: outbox,
     guard: (guardOptions?: GuardOptions) => createGuard(service, guardOptions),
   } satisfies FastifyUsersServices);
@@ -216,7 +225,8 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     // Under its own prefix the plugin owns the 404 too (our format, no-store); at the root the
     // 404 is the host's, which can pass `notFoundHandler` (docs/security-hardening.md).
     if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
-    await routes.register(authRoutes, { service, authenticate, throttle });
+    await routes.register(authRoutes, { service, twoFactor, authenticate, throttle });
+    await routes.register(totpRoutes, { twoFactor, authenticate, throttle });
     await routes.register(userRoutes, { authenticate });
     await routes.register(csrfRoutes, { csrf });
     await routes.register(healthRoutes, { store });

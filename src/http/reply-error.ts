@@ -21,7 +21,9 @@ export function sendError(reply: FastifyReply, error: AuthError, fields?: Readon
   // Also in library mode, where the host may send no security headers: a JSON error is never
   // sniffed as something else (OWASP HTTP Headers CS).
   reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
-  return reply.code(error.statusCode).type('application/json; charset=utf-8').send({ ...fields, detail: error.detail, code: error.code });
+  // A registry entry's own `error` (e.g. `mfa_required`) unless the route's fields say otherwise.
+  const registered = error.error === undefined ? undefined : { error: error.error };
+  return reply.code(error.statusCode).type('application/json; charset=utf-8').send({ ...registered, ...fields, detail: error.detail, code: error.code });
 }
 
 /** Fastify's own error codes that are the client's fault, mapped to our registry. */

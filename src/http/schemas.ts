@@ -36,6 +36,7 @@ export const ErrorBody = Type.Object(
   {
     detail: Type.Unknown({ description: 'A sentence, or for 422 a list of {loc, msg, type}' }),
     code: Type.String({ description: 'A code from the error registry' }),
+    error: Type.Optional(Type.String({ description: 'RFC 6749 §5.2-style error, where one applies (e.g. mfa_required)' })),
   },
   { $id: 'ErrorBody' },
 );
@@ -45,7 +46,8 @@ export const OAuthErrorBody = Type.Object(
   {
     detail: ErrorBody.properties.detail,
     code: ErrorBody.properties.code,
-    error: Type.Optional(Type.Union(OAUTH_ERROR_CODES.map((code) => Type.Literal(code)), { description: 'RFC 6749 §5.2 error code' })),
+    // `mfa_required` (LOGIN_OTP_REQUIRED) is not an RFC 6749 code; it comes from the error registry (docs/two-factor.md).
+    error: Type.Optional(Type.Union([...OAUTH_ERROR_CODES, 'mfa_required'].map((code) => Type.Literal(code)), { description: 'RFC 6749 §5.2 error code, or mfa_required' })),
     error_description: Type.Optional(Type.String({ description: 'RFC 6749 §5.2 human-readable ASCII text' })),
   },
   { $id: 'OAuthErrorBody' },
@@ -53,6 +55,11 @@ export const OAuthErrorBody = Type.Object(
 
 export const RegisterBody = Type.Object({ email: Email, password: Password });
 export type RegisterBody = Static<typeof RegisterBody>;
+
+/** A TOTP code (6 digits) or a recovery code (`xxxx-xxxx-xxxx-xxxx`), as typed. */
+export const OneTimeCode = Type.String({ minLength: 1, maxLength: 64, pattern: NO_CONTROL_CHARACTERS, description: 'A 6-digit TOTP code or a recovery code' });
+/** The optional second factor of `/token` and `/login` (docs/two-factor.md). */
+const OTPField = Type.Optional({ ...OneTimeCode, description: 'Second factor, for accounts with two-factor sign-in: a TOTP code or a recovery code' });
 
 /** OAuth2 password grant (RFC 6749 §4.3.2) as FastAPI's `OAuth2PasswordRequestForm`. */
 export const TokenForm = Type.Object({
@@ -62,6 +69,7 @@ export const TokenForm = Type.Object({
   scope: Type.Optional(Type.String({ maxLength: 1024 })),
   client_id: Type.Optional(Type.String({ maxLength: 1024 })),
   client_secret: Type.Optional(Type.String({ maxLength: 1024 })),
+  otp: OTPField,
 });
 export type TokenForm = Static<typeof TokenForm>;
 
@@ -74,6 +82,7 @@ export const TokenResponse = Type.Object({
 export const LoginForm = Type.Object({
   email: LoginIdentifier,
   password: Password,
+  otp: OTPField,
 });
 export type LoginForm = Static<typeof LoginForm>;
 
@@ -156,3 +165,66 @@ export const AdminUpdateBody = Type.Object({
 export type AdminUpdateBody = Static<typeof AdminUpdateBody>;
 
 export const PublicUserList = Type.Array(PublicUser);
+
+// Second factor and passkeys (docs/two-factor.md).
+
+export const OTPForm = Type.Object({ otp: OneTimeCode });
+export type OTPForm = Static<typeof OTPForm>;
+
+export const TOTPBeginBody = Type.Object({ current_password: Password });
+export type TOTPBeginBody = Static<typeof TOTPBeginBody>;
+
+export const TOTPEnrolment = Type.Object({
+  secret: Type.String({ description: 'The base32 secret, for typing into an authenticator app' }),
+  otpauth_url: Type.String({ description: 'The otpauth:// URI, for a QR code' }),
+});
+
+export const TOTPConfirmBody = Type.Object({ code: OneTimeCode });
+export type TOTPConfirmBody = Static<typeof TOTPConfirmBody>;
+
+export const RecoveryCodes = Type.Object({
+  recovery_codes: Type.Array(Type.String(), { description: 'Single-use codes, shown this once' }),
+});
+
+export const TOTPDisableBody = Type.Object({ current_password: Password, code: OneTimeCode });
+export type TOTPDisableBody = Static<typeof TOTPDisableBody>;
+
+export const TOTPStatus = Type.Object({
+  enabled: Type.Boolean(),
+  recovery_codes_left: Type.Integer({ description: 'Unused recovery codes' }),
+});
+
+/** A WebAuthn response as @simplewebauthn/browser produces it; checked in depth by @simplewebauthn/server. */
+const WebAuthnResponse = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 1400 }),
+    rawId: Type.String({ maxLength: 1400 }),
+    type: Type.Literal('public-key'),
+    response: Type.Object({}, { additionalProperties: true }),
+    clientExtensionResults: Type.Object({}, { additionalProperties: true }),
+    authenticatorAttachment: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { description: 'The PublicKeyCredential, JSON-encoded (WebAuthn Level 3 toJSON())' },
+);
+
+export const PasskeyName = Type.String({ minLength: 1, maxLength: 100, pattern: NO_CONTROL_CHARACTERS });
+
+export const PasskeyRegisterBody = Type.Object({ name: Type.Optional(PasskeyName), response: WebAuthnResponse });
+export type PasskeyRegisterBody = Static<typeof PasskeyRegisterBody>;
+
+export const PasskeyLoginBody = Type.Object({ response: WebAuthnResponse });
+export type PasskeyLoginBody = Static<typeof PasskeyLoginBody>;
+
+export const PasskeyInfo = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+  last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export const PasskeyList = Type.Array(PasskeyInfo);
+
+export const PasskeyIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+export type PasskeyIdParams = Static<typeof PasskeyIdParams>;
+
+/** WebAuthn options (PublicKeyCredentialCreationOptionsJSON / …RequestOptionsJSON), passed to the browser as they are. */
+export const WebAuthnOptions = Type.Object({ challenge: Type.String() }, { additionalProperties: true });

@@ -1,26 +1,51 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthService } from '../../core/auth-service.js';
 import type { Throttle } from '../../core/throttle.js';
+import type { TwoFactorService } from '../../core/two-factor.js';
 import { AuthError } from '../../core/errors.js';
-import { toPublicUser } from '../../core/user.js';
-import { ErrorBody, LoginForm, NoContent, OAuthErrorBody, PublicUser, RegisterBody, TokenForm, TokenResponse } from '../schemas.js';
+import { toPublicUser, type User } from '../../core/user.js';
+import { ErrorBody, LoginForm, NoContent, OAuthErrorBody, OTPForm, PublicUser, RegisterBody, TokenForm, TokenResponse } from '../schemas.js';
 import { handleTokenError } from '../oauth-error.js';
+import { clearPendingSignIn, readPendingSignIn, startPendingSignIn } from '../pending-sign-in.js';
 import { clearAuthCookie, setAuthCookie } from '../transport.js';
 import { markSessionChange } from '../session-change.js';
-import { FORM_MEDIA_TYPE } from '../validation.js';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE } from '../validation.js';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 
 export interface AuthRoutesOptions {
   service: AuthService;
+  twoFactor: TwoFactorService;
   authenticate: preHandlerAsyncHookHandler;
   throttle: Throttle;
 }
 
 const TAG = ['auth'];
 
-/** `POST /register`, `POST /token`, `POST /login`, `POST /logout` (SPEC §4, first table). */
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, authenticate, throttle }) => {
+/** `POST /register`, `POST /token`, `POST /login`, `POST /login/otp`, `POST /logout` (docs/api.md, docs/two-factor.md). */
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, twoFactor, authenticate, throttle }) => {
   const options = service.options;
+
+  /**
+   * Password, then the second factor (docs/two-factor.md). The attempt is charged to the login
+   * throttle first (429 before any hashing); the password is checked before anything about TOTP is
+   * read, so a wrong password costs the same with or without TOTP. A wrong `otp` keeps its charge
+   * like a wrong password; a right password without `otp` is refunded without clearing the
+   * counters (neither a failure nor a success: it must not reset the count of wrong codes).
+   */
+  async function signInWithPassword(request: FastifyRequest, identifier: string, password: string, otp: string | undefined): Promise<User | { otpRequired: User }> {
+    const keys = throttle.loginKeys(identifier, request.ip);
+    await throttle.consume(keys);
+    const user = await service.authenticate(identifier, password, { ip: request.ip });
+    if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
+    const verdict = await twoFactor.checkSignIn(user, otp);
+    if (verdict === 'bad') throw new AuthError('LOGIN_BAD_OTP');
+    if (verdict === 'required') {
+      await throttle.refund(keys);
+      return { otpRequired: user };
+    }
+    await throttle.reset(keys);
+    return user;
+  }
 
   app.post('/register', {
     schema: {
@@ -53,9 +78,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 200: TokenResponse, 400: OAuthErrorBody, 401: OAuthErrorBody, 413: OAuthErrorBody, 415: OAuthErrorBody, 422: OAuthErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
-    const { username, password } = request.body;
-    const user = await throttle.guard(throttle.loginKeys(username, request.ip), () => service.authenticate(username, password, { ip: request.ip }));
-    if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
+    const { username, password, otp } = request.body;
+    const user = await signInWithPassword(request, username, password, otp);
+    if ('otpRequired' in user) throw new AuthError('LOGIN_OTP_REQUIRED');
     const issued = await service.issueToken(user, clientOf(request));
     // RFC 6749 §5.1: token responses must not be cached.
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
@@ -73,10 +98,43 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 204: NoContent, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
-    const { email, password } = request.body;
-    const user = await throttle.guard(throttle.loginKeys(email, request.ip), () => service.authenticate(email, password, { ip: request.ip }));
-    if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
+    const { email, password, otp } = request.body;
+    const user = await signInWithPassword(request, email, password, otp);
+    if ('otpRequired' in user) {
+      // A browser may finish with `POST /login/otp` and the code alone: the password is not
+      // kept anywhere meanwhile (docs/two-factor.md).
+      startPendingSignIn(reply, options, user.otpRequired);
+      throw new AuthError('LOGIN_OTP_REQUIRED');
+    }
     const issued = await service.issueToken(user, clientOf(request));
+    setAuthCookie(reply, options, issued.token);
+    markSessionChange(request, issued.digest);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/login/otp', {
+    schema: {
+      tags: TAG,
+      summary: 'Finish a pending sign-in with a one-time code (browsers)',
+      description: 'After /login answered LOGIN_OTP_REQUIRED (or an identity provider signed the user in), the pending-sign-in cookie and a TOTP or recovery code give the auth cookie.',
+      consumes: [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE],
+      security: [],
+      body: OTPForm,
+      response: { 204: NoContent, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const userId = readPendingSignIn(request, options);
+    const pending = userId === null ? null : await service.store.findUserById(userId);
+    if (!pending || !pending.isActive) throw new AuthError('LOGIN_OTP_NOT_PENDING');
+    // The same counters as a password for this account: guessing codes here is guessing a login.
+    const keys = throttle.loginKeys(pending.email, request.ip);
+    await throttle.consume(keys);
+    if (!(await twoFactor.isEnabled(pending.id)) || (await twoFactor.checkSignIn(pending, request.body.otp)) !== 'ok') {
+      throw new AuthError('LOGIN_BAD_OTP');
+    }
+    await throttle.reset(keys);
+    const issued = await service.issueToken(pending, clientOf(request));
+    clearPendingSignIn(reply, options);
     setAuthCookie(reply, options, issued.token);
     markSessionChange(request, issued.digest);
     return reply.code(204).send(null);
