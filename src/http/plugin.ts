@@ -8,6 +8,7 @@ import { AuthService, type Session } from '../core/auth-service.js';
 import type { Mailer } from '../core/mail.js';
 import { ConfigError } from '../core/errors.js';
 import { resolveAuthOptions, type AuthOptions } from '../core/options.js';
+import { PasskeyService, relyingPartyOf } from '../core/passkeys.js';
 import { SecretBox } from '../core/secret-box.js';
 import { Throttle } from '../core/throttle.js';
 import { TwoFactorService } from '../core/two-factor.js';
@@ -30,6 +31,7 @@ import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { csrfRoutes } from './routes/csrf.js';
 import { healthRoutes } from './routes/health.js';
+import { passkeyRoutes } from './routes/passkeys.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { profileRoutes } from './routes/profile.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -96,6 +98,8 @@ export interface FastifyUsersServices {
   throttle: Throttle;
   /** TOTP and recovery codes (docs/two-factor.md). */
   twoFactor: TwoFactorService;
+  /** Passkeys: WebAuthn registration and sign-in (docs/two-factor.md). */
+  passkeys: PasskeyService;
   /** Background mail delivery; `await app.fastifyUsers.mailOutbox.drain()` waits for queued mail. */
   mailOutbox: MailOutbox;
   /** A guard with options, e.g. `app.fastifyUsers.guard({ superuser: true })`. */
@@ -148,6 +152,8 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   // TOTP secrets are sealed with a key derived from SECRET_KEY; fallbacks still open (docs/two-factor.md).
   const secretBox = new SecretBox([resolved.secretKey, ...resolved.secretKeyFallbacks], 'totp-secret');
   const twoFactor = new TwoFactorService(service, account, secretBox, new URL(resolved.publicUrl ?? DEFAULT_LINK_BASE).host);
+  // WebAuthn's RP ID and origin come from configuration, never from the Host header.
+  const passkeys = new PasskeyService(service, relyingPartyOf(resolved.publicUrl ?? DEFAULT_LINK_BASE));
   // Links come from configuration only, never from the request's Host header (CVE class of
   // "password reset poisoning", OWASP Forgot Password CS).
   const tokens = new AccountTokens(service, (resolved.publicUrl ?? DEFAULT_LINK_BASE) + (options.routePrefix ?? ''), options);
@@ -157,6 +163,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     accountTokens: tokens,
     throttle,
     twoFactor,
+    passkeys,
     mailOutbox: outbox,
     guard: (guardOptions?: GuardOptions) => createGuard(service, guardOptions),
   } satisfies FastifyUsersServices);
@@ -186,7 +193,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const purgeEvery = options.purgeIntervalSeconds ?? DEFAULT_PURGE_INTERVAL_SECONDS;
   if (purgeEvery > 0) {
     const timer = setInterval(() => {
-      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired()]).catch((err: unknown) => app.log.warn({ err }, 'purging expired tokens failed'));
+      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired(), passkeys.purgeExpiredChallenges()]).catch((err: unknown) => app.log.warn({ err }, 'purging expired tokens failed'));
     }, purgeEvery * 1000);
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));
@@ -227,6 +234,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
     await routes.register(authRoutes, { service, twoFactor, authenticate, throttle });
     await routes.register(totpRoutes, { twoFactor, authenticate, throttle });
+    await routes.register(passkeyRoutes, { service, passkeys, authenticate });
     await routes.register(userRoutes, { authenticate });
     await routes.register(csrfRoutes, { csrf });
     await routes.register(healthRoutes, { store });

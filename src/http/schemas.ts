@@ -215,12 +215,11 @@ export type PasskeyRegisterBody = Static<typeof PasskeyRegisterBody>;
 export const PasskeyLoginBody = Type.Object({ response: WebAuthnResponse });
 export type PasskeyLoginBody = Static<typeof PasskeyLoginBody>;
 
-export const PasskeyInfo = Type.Object({
-  id: Type.Integer(),
-  name: Type.String(),
-  created_at: Type.String({ format: 'date-time' }),
-  last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
+const passkeyFields = { id: Type.Integer(), name: Type.String(), created_at: Type.String({ format: 'date-time' }) };
+/** A passkey just registered. */
+export const PasskeyCreated = Type.Object(passkeyFields);
+/** A passkey in the list. */
+export const PasskeyInfo = Type.Object({ ...passkeyFields, last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) });
 export const PasskeyList = Type.Array(PasskeyInfo);
 
 export const PasskeyIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });

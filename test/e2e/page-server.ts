@@ -18,7 +18,7 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 export interface PageServer {
   app: FastifyInstance;
   smtp: TestSMTPServer;
-  /** `http://127.0.0.1:<port>`: PUBLIC_URL, the page's origin and the base of every mailed link. */
+  /** `http://127.0.0.1:<port>` (or the hostname asked for): PUBLIC_URL, the page's origin and the base of every mailed link. */
   url: string;
   /** Every request URL the HTTP server received (to show that tokens never reach it in a URL). */
   requestedUrls: string[];
@@ -39,9 +39,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function listenOnce(databaseUrl: string, smtpUrl: string): Promise<{ app: FastifyInstance; url: string }> {
+async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string): Promise<{ app: FastifyInstance; url: string }> {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${hostname}:${port}`;
   const config = readConfig({
     DATABASE_URL: databaseUrl,
     SECRET_KEY: TEST_SECRET,
@@ -64,15 +64,19 @@ async function listenOnce(databaseUrl: string, smtpUrl: string): Promise<{ app: 
   return { app, url };
 }
 
-/** Starts SMTP and the service; another process taking the probed port in between is retried. */
-export async function startPageServer(): Promise<PageServer> {
+/**
+ * Starts SMTP and the service; another process taking the probed port in between is retried.
+ * `hostname` names the server in PUBLIC_URL (it always listens on 127.0.0.1): `localhost` for
+ * passkeys, as WebAuthn refuses an IP address as RP ID and http://localhost is a secure context.
+ */
+export async function startPageServer(options: { hostname?: string } = {}): Promise<PageServer> {
   const dir = tempDir();
   const smtp = await startSMTPServer();
   const databaseUrl = `sqlite:${join(dir.path, 'auth.db')}`;
   let started: { app: FastifyInstance; url: string } | undefined;
   for (let attempt = 1; !started; attempt += 1) {
     try {
-      started = await listenOnce(databaseUrl, smtp.url);
+      started = await listenOnce(databaseUrl, smtp.url, options.hostname ?? '127.0.0.1');
     } catch (error) {
       if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt === 3) {
         await smtp.close();

@@ -142,7 +142,7 @@ describe('signing in with a second factor: otp at /token and /login, POST /login
     const value = cookiesOf(first).token_pending!;
     const [id, expires, mac] = value.split('.') as [string, string, string];
     const other = (await t.store.findUserByEmail('alice@example.com'))!.id;
-    for (const cookies of [{}, { token_pending: `${other}.${expires}.${mac}` }, { token_pending: `${id}.${Number(expires) + 600}.${mac}` }, { token_pending: 'garbage' }]) {
+    for (const cookies of <Record<string, string>[]>[{}, { token_pending: `${other}.${expires}.${mac}` }, { token_pending: `${id}.${Number(expires) + 600}.${mac}` }, { token_pending: 'garbage' }]) {
       const response = await loginOTP(totpAt(secret, clock.now), cookies);
       assert.deepEqual({ s: response.statusCode, c: response.json().code }, { s: 401, c: 'LOGIN_OTP_NOT_PENDING' }, JSON.stringify(cookies));
     }

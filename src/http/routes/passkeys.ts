@@ -1,0 +1,109 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
+import type { AuthService } from '../../core/auth-service.js';
+import { CHALLENGE_LIFETIME_SECONDS, type PasskeyService } from '../../core/passkeys.js';
+import type { PasskeyRecord } from '../../store/types.js';
+import { ErrorBody, NoContent, PasskeyCreated, PasskeyIdParams, PasskeyList, PasskeyLoginBody, PasskeyRegisterBody, WebAuthnOptions } from '../schemas.js';
+import { markSessionChange } from '../session-change.js';
+import { setAuthCookie } from '../transport.js';
+import { JSON_MEDIA_TYPE, requireMediaType } from '../validation.js';
+import { SECURITY } from './account-context.js';
+
+export interface PasskeyRoutesOptions {
+  service: AuthService;
+  passkeys: PasskeyService;
+  authenticate: preHandlerAsyncHookHandler;
+}
+
+const TAG = ['passkeys'];
+
+/** The public JSON of a passkey: no key material, no credential id. */
+function toPasskeyInfo(passkey: PasskeyRecord) {
+  return {
+    id: passkey.id,
+    name: passkey.name,
+    created_at: passkey.createdAt.toISOString(),
+    last_used_at: passkey.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Passkeys (docs/two-factor.md): `/users/me/passkeys…` to register, list and delete them while
+ * signed in; `/passkeys/login/options` and `/passkeys/login` to sign in without an email. The
+ * sign-in challenge is bound to the browser by an HttpOnly cookie of its own, so an assertion
+ * made for one browser's challenge cannot be played from another.
+ */
+export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = async (app, { service, passkeys, authenticate }) => {
+  const options = service.options;
+  const challengeCookie = `${options.authCookieName}_webauthn`;
+  const cookieAttributes = { path: '/', httpOnly: true, secure: options.cookieSecure, sameSite: 'strict' as const };
+  const clearChallenge = (reply: FastifyReply) => reply.clearCookie(challengeCookie, cookieAttributes);
+
+  app.post('/users/me/passkeys/options', {
+    preValidation: authenticate,
+    schema: { tags: TAG, summary: 'Options to register a passkey (navigator.credentials.create)', security: SECURITY, response: { 200: WebAuthnOptions, 401: ErrorBody } },
+  }, async (request) => passkeys.registrationOptions(request.authSession.user));
+
+  app.post('/users/me/passkeys', {
+    preValidation: authenticate,
+    onRequest: requireMediaType(JSON_MEDIA_TYPE),
+    schema: {
+      tags: TAG,
+      summary: 'Register a passkey from the authenticator response',
+      security: SECURITY,
+      body: PasskeyRegisterBody,
+      response: { 201: PasskeyCreated, 400: ErrorBody, 401: ErrorBody, 415: ErrorBody, 422: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const created = await passkeys.register(request.authSession.user, request.body.response as unknown as RegistrationResponseJSON, request.body.name);
+    return reply.code(201).send(toPasskeyInfo(created));
+  });
+
+  app.get('/users/me/passkeys', {
+    preValidation: authenticate,
+    schema: { tags: TAG, summary: "List the current user's passkeys", security: SECURITY, response: { 200: PasskeyList, 401: ErrorBody } },
+  }, async (request) => (await passkeys.list(request.authSession.user.id)).map(toPasskeyInfo));
+
+  app.delete('/users/me/passkeys/:id', {
+    preValidation: authenticate,
+    schema: {
+      tags: TAG,
+      summary: 'Delete one of the current user\'s passkeys',
+      security: SECURITY,
+      params: PasskeyIdParams,
+      response: { 204: NoContent, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+    },
+  }, async (request, reply) => {
+    await passkeys.remove(request.authSession.user.id, request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/passkeys/login/options', {
+    schema: { tags: TAG, summary: 'Options to sign in with a passkey, without an email (navigator.credentials.get)', security: [], response: { 200: WebAuthnOptions } },
+  }, async (_request, reply) => {
+    const { options: requestOptions, challenge } = await passkeys.authenticationOptions();
+    reply.setCookie(challengeCookie, challenge, { ...cookieAttributes, maxAge: CHALLENGE_LIFETIME_SECONDS });
+    return requestOptions;
+  });
+
+  app.post('/passkeys/login', {
+    onRequest: requireMediaType(JSON_MEDIA_TYPE),
+    schema: {
+      tags: TAG,
+      summary: 'Sign in with a passkey (sets the auth cookie, like /login)',
+      description: 'A passkey with user verification is both factors: no one-time code is asked.',
+      security: [],
+      body: PasskeyLoginBody,
+      response: { 204: NoContent, 400: ErrorBody, 415: ErrorBody, 422: ErrorBody },
+    },
+  }, async (request, reply) => {
+    // The challenge is spent by this attempt whatever its outcome.
+    clearChallenge(reply);
+    const user = await passkeys.authenticate(request.body.response as unknown as AuthenticationResponseJSON, request.cookies[challengeCookie]);
+    const issued = await service.issueToken(user, { userAgent: request.headers['user-agent'] ?? null, ip: request.ip });
+    setAuthCookie(reply, options, issued.token);
+    markSessionChange(request, issued.digest);
+    return reply.code(204).send(null);
+  });
+};
