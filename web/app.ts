@@ -11,16 +11,18 @@ import { mountAccountForms } from './views/account.js';
 import { mountDelete } from './views/delete.js';
 import { mountForgot } from './views/forgot.js';
 import { mountLogin } from './views/login.js';
+import { loadPasskeys, mountPasskeys, mountPasskeySignIn } from './views/passkeys.js';
 import { loadProfile, mountProfile } from './views/profile.js';
 import { mountRegister } from './views/register.js';
 import { mountReset, showReset } from './views/reset.js';
 import { loadSessions, mountSessions } from './views/sessions.js';
+import { loadTwoFactor, mountTwoFactor } from './views/two-factor.js';
 import { mountVerifyRequest, verifyEmail } from './views/verify.js';
 
 /** Shows the profile (and its sessions) when the session is valid, else the sign-in forms. */
 async function refresh(): Promise<void> {
   const user = await loadProfile();
-  if (user) await loadSessions();
+  if (user) await loadSignedInParts();
   showView(user ? 'profile' : 'signed-out');
   if (user) byId('profile-title').focus();
 }
@@ -29,7 +31,12 @@ async function refresh(): Promise<void> {
 async function reloadSignedIn(): Promise<void> {
   const user = await loadProfile();
   if (!user) return refresh();
-  await loadSessions();
+  await loadSignedInParts();
+}
+
+/** The lists of the signed-in view: devices, two-factor status, passkeys. */
+async function loadSignedInParts(): Promise<void> {
+  await Promise.all([loadSessions(), loadTwoFactor(), loadPasskeys()]);
 }
 
 /** Shows the view the fragment names; a token is read, then removed from the address bar. */
@@ -61,6 +68,7 @@ async function route(): Promise<void> {
 function start(): void {
   byId<HTMLAnchorElement>('docs-link').href = `${apiBase()}/docs`;
   mountLogin(refresh);
+  mountPasskeySignIn(refresh);
   mountRegister();
   mountProfile(refresh);
   mountForgot();
@@ -69,6 +77,8 @@ function start(): void {
   mountSessions(refresh);
   mountAccountForms(reloadSignedIn);
   mountDelete(refresh);
+  mountTwoFactor(reloadSignedIn);
+  mountPasskeys();
   const go = (): void => {
     route().catch((error: unknown) => {
       showView('signed-out');

@@ -6,6 +6,8 @@
  * `navigator.credentials` makes every credential and assertion; the server verifies them.
  */
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.js';
@@ -15,6 +17,18 @@ import { totpAt } from '../totp-helpers.js';
 import { CHROMIUM_ARGS, startPageServer, type PageServer } from './page-server.js';
 
 const CHROMIUM = chromium();
+/** axe-core's browser bundle, evaluated in the page (through the DevTools protocol, so the page's CSP does not block it). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's violations on the page as it is now (WCAG 2.x A/AA rules), as readable lines. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+  });
+}
 
 /** In the page: a JSON call with the CSRF header a cookie session needs; returns status and body. */
 async function call(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -164,5 +178,88 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
     await call(page, 'POST', '/logout');
     const deleted = await call(page, 'POST', '/passkeys/login', { response: await getAssertion(page) });
     assert.deepEqual({ s: deleted.status, c: deleted.body.code }, { s: 400, c: 'PASSKEY_INVALID' });
+  });
+
+  test("the page's own buttons: set up two-factor sign-in (QR code, recovery codes), the otp step at login, add and delete a passkey, sign in with a passkey; axe-clean views", async () => {
+    await register('page@example.com');
+    const { page } = await browserWithAuthenticator();
+    const notice = (text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
+    assert.deepEqual(await axeViolations(page), [], 'signed-out view');
+
+    // Log in with the password, through the form.
+    await page.locator('#login-email').fill('page@example.com');
+    await page.locator('#login-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('#profile').waitFor();
+    await page.locator('#totp-status', { hasText: 'off' }).waitFor();
+
+    // Set up TOTP: the secret, the otpauth:// link and a QR code drawn in the page; the first code turns it on.
+    await page.getByLabel('Current password').and(page.locator('#totp-start-password')).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    await page.locator('#totp-setup').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'totp-setup-title', 'focus moves to the set-up');
+    const secret = (await page.locator('#totp-secret').textContent())!;
+    assert.match(secret, /^[A-Z2-7]{32}$/);
+    assert.match((await page.locator('#totp-link').getAttribute('href'))!, new RegExp(`^otpauth://totp/.*secret=${secret}`));
+    const qr = page.getByRole('img', { name: /QR code/ });
+    assert.ok(((await qr.locator('path').getAttribute('d')) ?? '').length > 100, 'the QR code is drawn');
+    assert.deepEqual(await axeViolations(page), [], 'profile with the TOTP set-up');
+    await page.getByLabel('Code from the app', { exact: true }).fill(totpAt(secret, new Date()));
+    await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+    await page.locator('#totp-recovery').waitFor();
+    const codes = await page.locator('#totp-recovery-list li').allTextContents();
+    assert.equal(codes.length, 10);
+    await page.locator('#totp-status', { hasText: '10 recovery codes left' }).waitFor();
+    assert.deepEqual(await axeViolations(page), [], 'profile with the recovery codes');
+
+    // Add a passkey with the page's button; it shows in the list.
+    await page.getByLabel('Name of the new passkey (optional)').fill('Virtual key');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await notice('The passkey is added.');
+    await page.locator('#passkeys-list li', { hasText: 'Virtual key' }).waitFor();
+
+    // Log out; the password now leads to the otp step, where a recovery code finishes the sign-in.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await notice('You are logged out.');
+    await page.locator('#login-email').fill('page@example.com');
+    await page.locator('#login-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('#otp-form').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'otp-code', 'focus moves to the code');
+    assert.deepEqual(await axeViolations(page), [], 'the otp step');
+    await page.getByLabel('One-time code').fill(codes[0]!);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.locator('#profile').waitFor();
+    await page.locator('#totp-status', { hasText: '9 recovery codes left' }).waitFor();
+
+    // Log out; "Sign in with a passkey" signs in without email, password or code.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await notice('You are logged out.');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.locator('#profile').waitFor();
+    assert.equal(await page.locator('#profile-email').textContent(), 'page@example.com');
+
+    // Delete the passkey from the list; then it no longer signs in.
+    await page.locator('#passkeys-list').getByRole('button', { name: 'Delete', exact: true }).click();
+    await notice('The passkey "Virtual key" is deleted.');
+    await page.locator('#passkeys-empty').waitFor();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await notice('You are logged out.');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The passkey response is invalid' }).waitFor();
+
+    // Turn TOTP off from the page (password + a recovery code).
+    await page.locator('#login-email').fill('page@example.com');
+    await page.locator('#login-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByLabel('One-time code').fill(codes[1]!);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.locator('#profile').waitFor();
+    await page.locator('#totp-disable-password').fill(PASSWORD);
+    await page.getByLabel('Code from the app, or a recovery code').fill(codes[2]!);
+    await page.getByRole('button', { name: 'Turn off two-factor sign-in' }).click();
+    await notice('Two-factor sign-in is off.');
+    await page.locator('#totp-status', { hasText: 'off' }).waitFor();
+    await page.screenshot({ path: 'test-artifacts/web-two-factor.png', fullPage: true }).catch(() => {});
   });
 });
