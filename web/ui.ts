@@ -54,3 +54,55 @@ export function onSubmit(form: HTMLFormElement, action: (fields: Record<string, 
       });
   });
 }
+
+/** Runs `action` with `button` disabled meanwhile; an error becomes a message. */
+export function runBusy(button: HTMLButtonElement, action: () => Promise<void>): void {
+  button.disabled = true;
+  clearMessages();
+  action()
+    .catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)))
+    .finally(() => {
+      button.disabled = false;
+    });
+}
+
+/** What one entry of a list with an action shows (a signed-in device, a passkey). */
+export interface ListEntry {
+  /** Unique id of the entry's name, which describes its button (aria-describedby). */
+  id: string;
+  name: string;
+  /** A short tag after the name, e.g. "this device". */
+  badge?: string;
+  details: string;
+  /** The button's label, and what it does (run with the button busy). */
+  action: string;
+  onAction: () => Promise<void>;
+}
+
+/** A list item: the name (with its badge), a line of details, and a button described by the name. Text only, never markup. */
+export function listEntry(entry: ListEntry): HTMLLIElement {
+  const item = document.createElement('li');
+  const text = document.createElement('div');
+  const name = document.createElement('div');
+  name.className = 'device';
+  name.id = entry.id;
+  name.textContent = entry.name;
+  if (entry.badge) {
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.textContent = entry.badge;
+    name.append(badge);
+  }
+  const details = document.createElement('div');
+  details.className = 'details';
+  details.textContent = entry.details;
+  text.append(name, details);
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'secondary';
+  button.textContent = entry.action;
+  button.setAttribute('aria-describedby', name.id);
+  button.addEventListener('click', () => runBusy(button, entry.onAction));
+  item.append(text, button);
+  return item;
+}

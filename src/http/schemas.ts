@@ -171,8 +171,8 @@ export const PublicUserList = Type.Array(PublicUser);
 export const OTPForm = Type.Object({ otp: OneTimeCode });
 export type OTPForm = Static<typeof OTPForm>;
 
-export const TOTPBeginBody = Type.Object({ current_password: Password });
-export type TOTPBeginBody = Static<typeof TOTPBeginBody>;
+/** The same body as `DELETE /users/me`: the current password alone. */
+export const TOTPBeginBody = DeleteMeBody;
 
 export const TOTPEnrolment = Type.Object({
   secret: Type.String({ description: 'The base32 secret, for typing into an authenticator app' }),

@@ -6,7 +6,7 @@
  */
 import { browserSupportsWebAuthn, startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import { request } from '../api.js';
-import { byId, clearMessages, onSubmit, showError, showNotice } from '../ui.js';
+import { byId, listEntry, onSubmit, runBusy, showNotice } from '../ui.js';
 
 interface PasskeyInfo {
   id: number;
@@ -27,36 +27,17 @@ function describeWebAuthnError(error: unknown): string {
 }
 
 function entry(passkey: PasskeyInfo): HTMLLIElement {
-  const item = document.createElement('li');
-  const text = document.createElement('div');
-  const name = document.createElement('div');
-  name.className = 'device';
-  name.id = `passkey-${passkey.id}`;
-  name.textContent = passkey.name;
-  const details = document.createElement('div');
-  details.className = 'details';
-  details.textContent = `Added ${when(passkey.created_at)}; ${passkey.last_used_at ? `last used ${when(passkey.last_used_at)}` : 'never used'}`;
-  text.append(name, details);
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'secondary';
-  button.textContent = 'Delete';
-  button.setAttribute('aria-describedby', name.id);
-  button.addEventListener('click', () => {
-    button.disabled = true;
-    clearMessages();
-    request<null>(`/users/me/passkeys/${passkey.id}`, { method: 'DELETE' })
-      .then(async () => {
-        await loadPasskeys();
-        showNotice(`The passkey "${passkey.name}" is deleted.`);
-      })
-      .catch((error: unknown) => {
-        button.disabled = false;
-        showError(error instanceof Error ? error.message : String(error));
-      });
+  return listEntry({
+    id: `passkey-${passkey.id}`,
+    name: passkey.name,
+    details: `Added ${when(passkey.created_at)}; ${passkey.last_used_at ? `last used ${when(passkey.last_used_at)}` : 'never used'}`,
+    action: 'Delete',
+    onAction: async () => {
+      await request<null>(`/users/me/passkeys/${passkey.id}`, { method: 'DELETE' });
+      await loadPasskeys();
+      showNotice(`The passkey "${passkey.name}" is deleted.`);
+    },
   });
-  item.append(text, button);
-  return item;
 }
 
 /** Fills the list of the user's passkeys. */
@@ -90,23 +71,15 @@ export function mountPasskeys(): void {
 export function mountPasskeySignIn(onSignedIn: () => Promise<void>): void {
   const button = byId<HTMLButtonElement>('passkey-sign-in');
   button.hidden = !browserSupportsWebAuthn();
-  button.addEventListener('click', () => {
-    button.disabled = true;
-    clearMessages();
-    (async () => {
-      const optionsJSON = await request<Parameters<typeof startAuthentication>[0]['optionsJSON']>('/passkeys/login/options', { method: 'POST' });
-      let response;
-      try {
-        response = await startAuthentication({ optionsJSON });
-      } catch (error) {
-        throw new Error(describeWebAuthnError(error));
-      }
-      await request<null>('/passkeys/login', { method: 'POST', json: { response } });
-      await onSignedIn();
-    })()
-      .catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)))
-      .finally(() => {
-        button.disabled = false;
-      });
-  });
+  button.addEventListener('click', () => runBusy(button, async () => {
+    const optionsJSON = await request<Parameters<typeof startAuthentication>[0]['optionsJSON']>('/passkeys/login/options', { method: 'POST' });
+    let response;
+    try {
+      response = await startAuthentication({ optionsJSON });
+    } catch (error) {
+      throw new Error(describeWebAuthnError(error));
+    }
+    await request<null>('/passkeys/login', { method: 'POST', json: { response } });
+    await onSignedIn();
+  }));
 }
