@@ -234,7 +234,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
     await routes.register(authRoutes, { service, twoFactor, authenticate, throttle });
     await routes.register(totpRoutes, { twoFactor, authenticate, throttle });
-    await routes.register(passkeyRoutes, { service, passkeys, authenticate });
+    await routes.register(passkeyRoutes, { service, passkeys, authenticate, throttle });
     await routes.register(userRoutes, { authenticate });
     await routes.register(csrfRoutes, { csrf });
     await routes.register(healthRoutes, { store });

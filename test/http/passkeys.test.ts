@@ -68,4 +68,15 @@ describe('passkey routes through inject: options, cookies, refusals (the ceremon
     assert.deepEqual({ s: unknown.statusCode, c: unknown.json().code }, { s: 404, c: 'PASSKEY_NOT_FOUND' });
     assert.equal((await t.app.inject({ method: 'DELETE', url: '/users/me/passkeys/abc', headers: auth(token) })).statusCode, 422);
   });
+
+  test('sign-in options are counted per client address (429 over the address limit)', async () => {
+    const limited = await buildTestApp({ throttle: { addressLimit: 3 } });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await limited.app.inject({ method: 'POST', url: '/passkeys/login/options' })).statusCode);
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
 });

@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService } from '../../core/auth-service.js';
+import { clientKey } from '../../core/client-address.js';
+import type { Throttle } from '../../core/throttle.js';
 import { CHALLENGE_LIFETIME_SECONDS, type PasskeyService } from '../../core/passkeys.js';
 import type { PasskeyRecord } from '../../store/types.js';
 import { ErrorBody, NoContent, PasskeyCreated, PasskeyIdParams, PasskeyList, PasskeyLoginBody, PasskeyRegisterBody, WebAuthnOptions } from '../schemas.js';
@@ -14,6 +16,7 @@ export interface PasskeyRoutesOptions {
   service: AuthService;
   passkeys: PasskeyService;
   authenticate: preHandlerAsyncHookHandler;
+  throttle: Throttle;
 }
 
 const TAG = ['passkeys'];
@@ -34,7 +37,7 @@ function toPasskeyInfo(passkey: PasskeyRecord) {
  * sign-in challenge is bound to the browser by an HttpOnly cookie of its own, so an assertion
  * made for one browser's challenge cannot be played from another.
  */
-export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = async (app, { service, passkeys, authenticate }) => {
+export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = async (app, { service, passkeys, authenticate, throttle }) => {
   const options = service.options;
   const challengeCookie = `${options.authCookieName}_webauthn`;
   const cookieAttributes = { path: '/', httpOnly: true, secure: options.cookieSecure, sameSite: 'strict' as const };
@@ -80,8 +83,12 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
   });
 
   app.post('/passkeys/login/options', {
-    schema: { tags: TAG, summary: 'Options to sign in with a passkey, without an email (navigator.credentials.get)', security: [], response: { 200: WebAuthnOptions } },
-  }, async (_request, reply) => {
+    schema: { tags: TAG, summary: 'Options to sign in with a passkey, without an email (navigator.credentials.get)', security: [], response: { 200: WebAuthnOptions, 429: ErrorBody } },
+  }, async (request, reply) => {
+    // Anonymous and it writes a row: counted per address like login attempts, so a client cannot
+    // fill the challenge table (purged as it expires) faster than the throttle allows.
+    const settings = throttle.settings;
+    await throttle.consume([throttle.customKey('passkey-options:ip', clientKey(request.ip), settings.addressLimit, settings.loginWindowSeconds)]);
     const { options: requestOptions, challenge } = await passkeys.authenticationOptions();
     reply.setCookie(challengeCookie, challenge, { ...cookieAttributes, maxAge: CHALLENGE_LIFETIME_SECONDS });
     return requestOptions;
