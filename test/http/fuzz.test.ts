@@ -41,6 +41,17 @@ const ROUTES: [string, string][] = [
   ['GET', '/users/:id'],
   ['PATCH', '/users/:id'],
   ['DELETE', '/users/:id'],
+  ['POST', '/login/otp'],
+  ['GET', '/users/me/totp'],
+  ['POST', '/users/me/totp'],
+  ['DELETE', '/users/me/totp'],
+  ['POST', '/users/me/totp/confirm'],
+  ['POST', '/users/me/passkeys/options'],
+  ['POST', '/users/me/passkeys'],
+  ['GET', '/users/me/passkeys'],
+  ['DELETE', '/users/me/passkeys/:id'],
+  ['POST', '/passkeys/login/options'],
+  ['POST', '/passkeys/login'],
 ];
 
 const KNOWN_EMAIL = 'fuzz@example.com';
@@ -56,7 +67,7 @@ const text = fc.oneof(
   fc.constantFrom(1_000, 5_000, 70_000).map((n) => 'x'.repeat(n)),
 );
 const fieldName = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('email', 'password', 'username', 'grant_type', 'scope', 'is_superuser', 'id', 'current_password', 'token', '__proto__', 'constructor', 'email[]', 'password[$ne]') },
+  { weight: 4, arbitrary: fc.constantFrom('email', 'password', 'username', 'grant_type', 'scope', 'is_superuser', 'id', 'current_password', 'token', 'otp', 'code', 'response', '__proto__', 'constructor', 'email[]', 'password[$ne]') },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
 );
 const fieldValue = fc.oneof(text, fc.emailAddress(), fc.jsonValue({ maxDepth: 3 }));
