@@ -115,7 +115,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   app.post('/login/otp', {
     schema: {
       tags: TAG,
-      summary: 'Finish a pending sign-in with a one-time code (browsers)',
+      operationId: 'finishPendingSignIn', summary: 'Finish a pending sign-in with a one-time code (browsers)',
       description: 'After /login answered LOGIN_OTP_REQUIRED (or an identity provider signed the user in), the pending-sign-in cookie and a TOTP or recovery code give the auth cookie.',
       consumes: [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE],
       security: [],

@@ -45,7 +45,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
 
   app.post('/users/me/passkeys/options', {
     preValidation: authenticate,
-    schema: { tags: TAG, summary: 'Options to register a passkey (navigator.credentials.create)', security: SECURITY, response: { 200: WebAuthnOptions, 401: ErrorBody } },
+    schema: { tags: TAG, operationId: 'passkeyRegistrationOptions', summary: 'Options to register a passkey (navigator.credentials.create)', security: SECURITY, response: { 200: WebAuthnOptions, 401: ErrorBody } },
   }, async (request) => passkeys.registrationOptions(request.authSession.user));
 
   app.post('/users/me/passkeys', {
@@ -53,7 +53,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
     onRequest: requireMediaType(JSON_MEDIA_TYPE),
     schema: {
       tags: TAG,
-      summary: 'Register a passkey from the authenticator response',
+      operationId: 'registerPasskey', summary: 'Register a passkey from the authenticator response',
       security: SECURITY,
       body: PasskeyRegisterBody,
       response: { 201: PasskeyCreated, 400: ErrorBody, 401: ErrorBody, 415: ErrorBody, 422: ErrorBody },
@@ -65,14 +65,14 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
 
   app.get('/users/me/passkeys', {
     preValidation: authenticate,
-    schema: { tags: TAG, summary: "List the current user's passkeys", security: SECURITY, response: { 200: PasskeyList, 401: ErrorBody } },
+    schema: { tags: TAG, operationId: 'listPasskeys', summary: "List the current user's passkeys", security: SECURITY, response: { 200: PasskeyList, 401: ErrorBody } },
   }, async (request) => (await passkeys.list(request.authSession.user.id)).map(toPasskeyInfo));
 
   app.delete('/users/me/passkeys/:id', {
     preValidation: authenticate,
     schema: {
       tags: TAG,
-      summary: 'Delete one of the current user\'s passkeys',
+      operationId: 'deletePasskey', summary: 'Delete one of the current user\'s passkeys',
       security: SECURITY,
       params: PasskeyIdParams,
       response: { 204: NoContent, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody },
@@ -83,7 +83,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
   });
 
   app.post('/passkeys/login/options', {
-    schema: { tags: TAG, summary: 'Options to sign in with a passkey, without an email (navigator.credentials.get)', security: [], response: { 200: WebAuthnOptions, 429: ErrorBody } },
+    schema: { tags: TAG, operationId: 'passkeySignInOptions', summary: 'Options to sign in with a passkey, without an email (navigator.credentials.get)', security: [], response: { 200: WebAuthnOptions, 429: ErrorBody } },
   }, async (request, reply) => {
     // Anonymous and it writes a row: counted per address like login attempts, so a client cannot
     // fill the challenge table (purged as it expires) faster than the throttle allows.
@@ -98,7 +98,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
     onRequest: requireMediaType(JSON_MEDIA_TYPE),
     schema: {
       tags: TAG,
-      summary: 'Sign in with a passkey (sets the auth cookie, like /login)',
+      operationId: 'signInWithPasskey', summary: 'Sign in with a passkey (sets the auth cookie, like /login)',
       description: 'A passkey with user verification is both factors: no one-time code is asked.',
       security: [],
       body: PasskeyLoginBody,

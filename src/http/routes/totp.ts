@@ -24,7 +24,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
 
   app.get('/users/me/totp', {
     preValidation: authenticate,
-    schema: { tags: TAG, summary: 'Whether two-factor sign-in (TOTP) is on for the current user', security: SECURITY, response: { 200: TOTPStatus, 401: ErrorBody } },
+    schema: { tags: TAG, operationId: 'getTOTPStatus', summary: 'Whether two-factor sign-in (TOTP) is on for the current user', security: SECURITY, response: { 200: TOTPStatus, 401: ErrorBody } },
   }, async (request) => {
     const status = await twoFactor.status(request.authSession.user.id);
     return { enabled: status.enabled, recovery_codes_left: status.recoveryCodesLeft };
@@ -34,7 +34,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
     preValidation: authenticate,
     schema: {
       tags: TAG,
-      summary: 'Start setting up TOTP: a new secret, pending until confirmed',
+      operationId: 'beginTOTP', summary: 'Start setting up TOTP: a new secret, pending until confirmed',
       security: SECURITY,
       body: TOTPBeginBody,
       response: { 200: TOTPEnrolment, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody },
@@ -48,7 +48,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
     preValidation: authenticate,
     schema: {
       tags: TAG,
-      summary: 'Confirm TOTP with a first code; returns the recovery codes, once',
+      operationId: 'confirmTOTP', summary: 'Confirm TOTP with a first code; returns the recovery codes, once',
       description: 'Enabling TOTP signs out every other session of the user.',
       security: SECURITY,
       body: TOTPConfirmBody,
@@ -66,7 +66,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
     preValidation: authenticate,
     schema: {
       tags: TAG,
-      summary: 'Turn TOTP off (current password and a code or recovery code)',
+      operationId: 'disableTOTP', summary: 'Turn TOTP off (current password and a code or recovery code)',
       security: SECURITY,
       body: TOTPDisableBody,
       response: { 204: NoContent, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
