@@ -55,6 +55,8 @@ describe('signing in with a second factor: otp at /token and /login, POST /login
     assert.equal((await token({ username: 'replay@example.com', password: PASSWORD, otp: code })).statusCode, 200);
     const again = await token({ username: 'replay@example.com', password: PASSWORD, otp: code });
     assert.deepEqual({ s: again.statusCode, c: again.json().code }, { s: 401, c: 'LOGIN_BAD_OTP' });
+    // For OAuth2 clients a wrong code is a bad grant, as a wrong password is (RFC 6749 §5.2).
+    assert.equal(again.json().error, 'invalid_grant');
     const viaLogin = await login({ email: 'replay@example.com', password: PASSWORD, otp: code });
     assert.deepEqual({ s: viaLogin.statusCode, c: viaLogin.json().code }, { s: 401, c: 'LOGIN_BAD_OTP' });
     assert.deepEqual(setCookiesNamed(viaLogin, 'token'), [], 'no auth cookie');

@@ -95,7 +95,7 @@ describe('/openapi.json under Redocly CLI\'s recommended rules', () => {
     }
     const publicOperations = operations.filter(({ operation }) => operation.security.length === 0).map(({ name }) => name).sort();
     assert.deepEqual(publicOperations, [
-      'GET /csrf', 'GET /health', 'POST /forgot-password', 'POST /login', 'POST /register', 'POST /request-verify-token', 'POST /reset-password', 'POST /token', 'POST /verify',
+      'GET /csrf', 'GET /health', 'POST /forgot-password', 'POST /login', 'POST /login/otp', 'POST /passkeys/login', 'POST /passkeys/login/options', 'POST /register', 'POST /request-verify-token', 'POST /reset-password', 'POST /token', 'POST /verify',
     ]);
     assert.deepEqual(spec.servers, [{ url: '/' }]);
     assert.deepEqual(spec.info.license, { name: 'MIT', identifier: 'MIT' });
