@@ -24,5 +24,6 @@ export { SQLStore } from './store/sql/sql-store.js';
 export { MemoryCounterStore, type MemoryCounterStoreOptions } from './store/memory-counters.js';
 export type {
   Store, UserStore, TokenStore, ActionTokenStore, CounterStore, AccessTokenRecord, ActionTokenRecord, ActionPurpose, NewUser, UserPatch,
+  SecondFactorStore, TotpRecord, PasskeyStore, PasskeyRecord, NewPasskey, ChallengeRecord, ChallengePurpose,
 } from './store/types.js';
 export { CounterStoreFullError } from './store/types.js';
