@@ -10,7 +10,7 @@ import { byId, showError, showView } from './ui.js';
 import { mountAccountForms } from './views/account.js';
 import { mountDelete } from './views/delete.js';
 import { mountForgot } from './views/forgot.js';
-import { mountLogin } from './views/login.js';
+import { mountLogin, showOTPStep } from './views/login.js';
 import { loadPasskeys, mountPasskeys, mountPasskeySignIn } from './views/passkeys.js';
 import { loadProfile, mountProfile } from './views/profile.js';
 import { mountRegister } from './views/register.js';
@@ -55,6 +55,13 @@ async function route(): Promise<void> {
       await verifyEmail(token);
       await refresh();
     }
+    return;
+  }
+  if (path === '/otp') {
+    // A sign-in through an identity provider that still needs the one-time code (docs/two-factor.md).
+    history.replaceState(history.state, '', withoutFragment(location.href));
+    showView('signed-out');
+    showOTPStep();
     return;
   }
   if (path === '/forgot-password') {

@@ -6,6 +6,18 @@
 import { APIError, request } from '../api.js';
 import { byId, onSubmit, showNotice } from '../ui.js';
 
+/**
+ * Shows the one-time-code step in place of the log-in form. Also the page's `#/otp` route, where
+ * a sign-in through another identity provider lands when the account has two-factor sign-in
+ * (its pending-sign-in cookie is HttpOnly: the page cannot see it, the server checks it).
+ */
+export function showOTPStep(): void {
+  byId<HTMLFormElement>('login-form').hidden = true;
+  byId('otp-form').hidden = false;
+  showNotice('Enter the code from your authenticator app, or a recovery code.');
+  byId('otp-code').focus();
+}
+
 export function mountLogin(onLoggedIn: () => Promise<void>): void {
   const form = byId<HTMLFormElement>('login-form');
   const otpForm = byId<HTMLFormElement>('otp-form');
@@ -15,10 +27,7 @@ export function mountLogin(onLoggedIn: () => Promise<void>): void {
     } catch (error) {
       if (!(error instanceof APIError && error.code === 'LOGIN_OTP_REQUIRED')) throw error;
       form.reset();
-      form.hidden = true;
-      otpForm.hidden = false;
-      showNotice('Enter the code from your authenticator app, or a recovery code.');
-      byId('otp-code').focus();
+      showOTPStep();
       return;
     }
     form.reset();
