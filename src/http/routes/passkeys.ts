@@ -9,7 +9,6 @@ import type { PasskeyRecord } from '../../store/types.js';
 import { ErrorBody, NoContent, PasskeyCreated, PasskeyIdParams, PasskeyList, PasskeyLoginBody, PasskeyRegisterBody, WebAuthnOptions } from '../schemas.js';
 import { markSessionChange } from '../session-change.js';
 import { setAuthCookie } from '../transport.js';
-import { JSON_MEDIA_TYPE, requireMediaType } from '../validation.js';
 import { SECURITY } from './account-context.js';
 
 export interface PasskeyRoutesOptions {
@@ -50,7 +49,6 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
 
   app.post('/users/me/passkeys', {
     preValidation: authenticate,
-    onRequest: requireMediaType(JSON_MEDIA_TYPE),
     schema: {
       tags: TAG,
       operationId: 'registerPasskey', summary: 'Register a passkey from the authenticator response',
@@ -95,7 +93,6 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
   });
 
   app.post('/passkeys/login', {
-    onRequest: requireMediaType(JSON_MEDIA_TYPE),
     schema: {
       tags: TAG,
       operationId: 'signInWithPasskey', summary: 'Sign in with a passkey (sets the auth cookie, like /login)',
