@@ -168,12 +168,42 @@ export interface PasskeyStore {
   deleteExpiredChallenges(now: Date): Promise<number>;
 }
 
+/** A user's identity at another provider (OAuth 2.0 / OpenID Connect), as linked. */
+export interface OAuthAccount {
+  id: number;
+  userId: number;
+  /** The provider's configured name. */
+  oauthName: string;
+  /** The provider's stable subject (`sub`, or GitHub's numeric id), as text. */
+  accountId: string;
+  /** The email the provider gave when the link was made. */
+  accountEmail: string;
+  createdAt: Date;
+}
+
+/** Fields of a new link. */
+export type NewOAuthAccount = Omit<OAuthAccount, 'id' | 'createdAt'>;
+
+/** Persistence of linked provider identities; deleting a user deletes its links (cascade). */
+export interface OAuthAccountStore {
+  /** Links an identity; `null` when `(oauthName, accountId)` is already linked (to anyone, concurrent inserts included). */
+  linkOAuthAccount(account: NewOAuthAccount, now: Date): Promise<OAuthAccount | null>;
+  /** The link of an identity, or `null`. */
+  findOAuthAccount(oauthName: string, accountId: string): Promise<OAuthAccount | null>;
+  /** A user's links, oldest first. */
+  listOAuthAccounts(userId: number): Promise<OAuthAccount[]>;
+  /** Removes one of a user's links; false when that user has no link with this id. */
+  unlinkOAuthAccount(userId: number, id: number): Promise<boolean>;
+}
+
 /** Everything the service persists, plus its lifecycle. */
 export interface Store extends UserStore, TokenStore, ActionTokenStore {
   /** TOTP secrets and recovery codes. */
   readonly secondFactor: SecondFactorStore;
   /** Passkeys and WebAuthn challenges. */
   readonly passkeys: PasskeyStore;
+  /** Linked provider identities. */
+  readonly oauthAccounts: OAuthAccountStore;
   /** Answers when the database is reachable; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

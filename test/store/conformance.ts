@@ -263,5 +263,51 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       assert.equal(await store.deleteToken(record.digest), false);
       assert.equal(await store.deleteUser(user.id), false);
     });
+
+    test('linkOAuthAccount links an identity once; findOAuthAccount finds it by provider and subject', async () => {
+      const user = await newUser('oauth-link');
+      const subject = `sub-${digest().slice(0, 12)}`;
+      const linked = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email }, now);
+      assert.ok(linked);
+      assert.ok(Number.isInteger(linked.id) && linked.id > 0);
+      assert.deepEqual({ ...linked, id: 0 }, { id: 0, userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, createdAt: now });
+      assert.deepEqual(await store.oauthAccounts.findOAuthAccount('oidc', subject), linked);
+      // The same subject at another provider is another identity.
+      assert.equal(await store.oauthAccounts.findOAuthAccount('github', subject), null);
+      const other = await newUser('oauth-other');
+      assert.equal(await store.oauthAccounts.linkOAuthAccount({ userId: other.id, oauthName: 'oidc', accountId: subject, accountEmail: other.email }, now), null);
+      assert.equal((await store.oauthAccounts.findOAuthAccount('oidc', subject))?.userId, user.id);
+    });
+
+    test('10 concurrent links of one identity to different users make exactly one link', async () => {
+      const users = await Promise.all(Array.from({ length: 10 }, (_, i) => newUser(`oauth-race-${i}`)));
+      const subject = `race-${digest().slice(0, 12)}`;
+      const results = await Promise.all(users.map((u) => store.oauthAccounts.linkOAuthAccount({ userId: u.id, oauthName: 'oidc', accountId: subject, accountEmail: u.email }, now)));
+      assert.equal(results.filter(Boolean).length, 1);
+    });
+
+    test('listOAuthAccounts lists a user\'s links oldest first; unlinkOAuthAccount removes only the owner\'s link', async () => {
+      const user = await newUser('oauth-list');
+      const intruder = await newUser('oauth-intruder');
+      const first = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'github', accountId: digest().slice(0, 10), accountEmail: 'a@example.com' }, now);
+      const second = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'google', accountId: digest().slice(0, 10), accountEmail: 'b@example.com' }, now);
+      assert.ok(first && second);
+      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [first.id, second.id]);
+      assert.deepEqual(await store.oauthAccounts.listOAuthAccounts(intruder.id), []);
+      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(intruder.id, first.id), false);
+      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, first.id), true);
+      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, first.id), false);
+      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [second.id]);
+    });
+
+    test('deleteUser removes its links by cascade, freeing the identity', async () => {
+      const user = await newUser('oauth-cascade');
+      const subject = `gone-${digest().slice(0, 12)}`;
+      assert.ok(await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email }, now));
+      assert.equal(await store.deleteUser(user.id), true);
+      assert.equal(await store.oauthAccounts.findOAuthAccount('oidc', subject), null);
+      const next = await newUser('oauth-next');
+      assert.ok(await store.oauthAccounts.linkOAuthAccount({ userId: next.id, oauthName: 'oidc', accountId: subject, accountEmail: next.email }, now));
+    });
   });
 }

@@ -66,6 +66,26 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('action_tokens_expiration_idx').on('action_tokens').column('expiration_date').execute();
       },
     },
+    '0003_oauth_accounts': {
+      async up(db: Kysely<any>) {
+        // Identities at other providers (docs/oauth.md). fastapi-users' column names, so its
+        // `oauth_account` rows import 1:1; provider access and refresh tokens are not kept.
+        await db.schema
+          .createTable('oauth_accounts')
+          .addColumn('id', 'integer', (col) =>
+            dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('oauth_name', 'varchar(100)', (col) => col.notNull())
+          .addColumn('account_id', 'varchar(320)', (col) => col.notNull())
+          .addColumn('account_email', 'varchar(320)', (col) => col.notNull())
+          .addColumn('created_at', t.time, (col) => col.notNull())
+          .execute();
+        // One identity belongs to one user at most: the index decides concurrent links.
+        await db.schema.createIndex('oauth_accounts_identity_key').unique().on('oauth_accounts').columns(['oauth_name', 'account_id']).execute();
+        await db.schema.createIndex('oauth_accounts_user_id_idx').on('oauth_accounts').column('user_id').execute();
+      },
+    },
     '0004_second_factor': {
       async up(db: Kysely<any>) {
         // TOTP (RFC 6238): the secret only encrypted (AES-256-GCM, docs/two-factor.md), and the

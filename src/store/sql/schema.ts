@@ -13,6 +13,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   passkeys: PasskeysTable;
   webauthn_challenges: WebAuthnChallengesTable;
+  oauth_accounts: OAuthAccountsTable;
 }
 
 export type DbTime = string | Date;
@@ -93,3 +94,14 @@ export interface WebAuthnChallengesTable {
 }
 
 export type Dialect = 'sqlite' | 'postgres';
+
+export interface OAuthAccountsTable {
+  id: Generated<number>;
+  user_id: number;
+  /** The provider's configured name (`github`, `google`, …). */
+  oauth_name: string;
+  /** The provider's subject: the ID token's `sub`, or GitHub's numeric user id. */
+  account_id: string;
+  account_email: string;
+  created_at: DbTime;
+}

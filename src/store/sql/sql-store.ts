@@ -7,6 +7,7 @@ import { openDatabase, openSqliteReader } from './database.js';
 import { fromDbTime } from './time.js';
 import { SQLPasskeyStore } from './passkey-store.js';
 import { SQLSecondFactorStore } from './second-factor-store.js';
+import { SQLOAuthAccountStore } from './oauth-account-store.js';
 import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**
@@ -18,6 +19,7 @@ export class SQLStore implements Store {
   readonly dialect: Dialect;
   readonly secondFactor: SQLSecondFactorStore;
   readonly passkeys: SQLPasskeyStore;
+  readonly oauthAccounts: SQLOAuthAccountStore;
   /** findSession runs on every authenticated request: compiled once, run with new parameters. */
   private readonly sessionQuery: CompiledQuery<SessionRow>;
   /**
@@ -38,6 +40,7 @@ export class SQLStore implements Store {
     this.dialect = dialect;
     this.secondFactor = new SQLSecondFactorStore(db, dialect);
     this.passkeys = new SQLPasskeyStore(db, dialect);
+    this.oauthAccounts = new SQLOAuthAccountStore(db, (date) => this.time(date));
     this.sessionQuery = this.sessionSelect('', this.time(new Date(0))).compile();
     this.userByEmailQuery = db.selectFrom('users').selectAll().where('email', '=', '').compile();
     const epoch = new Date(0);

@@ -1,0 +1,66 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { NewOAuthAccount, OAuthAccount, OAuthAccountStore } from '../types.js';
+import type { Database, DbTime, OAuthAccountsTable } from './schema.js';
+import { fromDbTime } from './time.js';
+
+/**
+ * {@link OAuthAccountStore} in SQL, for SQLite and PostgreSQL alike; composed into `SQLStore`
+ * (which owns the connection) as its `oauthAccounts`.
+ */
+export class SQLOAuthAccountStore implements OAuthAccountStore {
+  private readonly db: Kysely<Database>;
+  private readonly time: (date: Date) => DbTime;
+
+  constructor(db: Kysely<Database>, time: (date: Date) => DbTime) {
+    this.db = db;
+    this.time = time;
+  }
+
+  async linkOAuthAccount(account: NewOAuthAccount, now: Date): Promise<OAuthAccount | null> {
+    const row = await this.db
+      .insertInto('oauth_accounts')
+      .values({
+        user_id: account.userId,
+        oauth_name: account.oauthName,
+        account_id: account.accountId,
+        account_email: account.accountEmail,
+        created_at: this.time(now),
+      })
+      // The unique (oauth_name, account_id) index decides between concurrent links: the loser gets null.
+      .onConflict((oc) => oc.columns(['oauth_name', 'account_id']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toOAuthAccount(row) : null;
+  }
+
+  async findOAuthAccount(oauthName: string, accountId: string): Promise<OAuthAccount | null> {
+    const row = await this.db
+      .selectFrom('oauth_accounts')
+      .selectAll()
+      .where('oauth_name', '=', oauthName)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return row ? toOAuthAccount(row) : null;
+  }
+
+  async listOAuthAccounts(userId: number): Promise<OAuthAccount[]> {
+    const rows = await this.db.selectFrom('oauth_accounts').selectAll().where('user_id', '=', userId).orderBy('id').execute();
+    return rows.map(toOAuthAccount);
+  }
+
+  async unlinkOAuthAccount(userId: number, id: number): Promise<boolean> {
+    const result = await this.db.deleteFrom('oauth_accounts').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+}
+
+function toOAuthAccount(row: Selectable<OAuthAccountsTable>): OAuthAccount {
+  return {
+    id: Number(row.id),
+    userId: Number(row.user_id),
+    oauthName: row.oauth_name,
+    accountId: row.account_id,
+    accountEmail: row.account_email,
+    createdAt: fromDbTime(row.created_at),
+  };
+}
