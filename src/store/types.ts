@@ -192,8 +192,12 @@ export interface OAuthAccountStore {
   findOAuthAccount(oauthName: string, accountId: string): Promise<OAuthAccount | null>;
   /** A user's links, oldest first. */
   listOAuthAccounts(userId: number): Promise<OAuthAccount[]>;
-  /** Removes one of a user's links; false when that user has no link with this id. */
-  unlinkOAuthAccount(userId: number, id: number): Promise<boolean>;
+  /**
+   * Removes one of a user's links: `'not-found'` when that user has no link with this id;
+   * `'last'` (and nothing removed) when `keepLast` is set and it is the user's only link — decided
+   * under a lock on the user, so two concurrent unlinks cannot remove the last two.
+   */
+  unlinkOAuthAccount(userId: number, id: number, options?: { keepLast?: boolean }): Promise<'unlinked' | 'not-found' | 'last'>;
 }
 
 /** Everything the service persists, plus its lifecycle. */

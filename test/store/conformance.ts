@@ -294,10 +294,21 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       assert.ok(first && second);
       assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [first.id, second.id]);
       assert.deepEqual(await store.oauthAccounts.listOAuthAccounts(intruder.id), []);
-      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(intruder.id, first.id), false);
-      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, first.id), true);
-      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, first.id), false);
+      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(intruder.id, first.id), 'not-found');
+      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, first.id, { keepLast: true }), 'unlinked');
+      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, first.id), 'not-found');
       assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [second.id]);
+      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, second.id, { keepLast: true }), 'last');
+      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [second.id]);
+      assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, second.id), 'unlinked');
+    });
+
+    test('concurrent unlinks with keepLast never remove the last link', async () => {
+      const user = await newUser('oauth-unlink-race');
+      const links = await Promise.all(['a', 'b', 'c'].map((p) => store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: p, accountId: digest().slice(0, 10), accountEmail: user.email }, now)));
+      const results = await Promise.all(links.map((link) => store.oauthAccounts.unlinkOAuthAccount(user.id, link!.id, { keepLast: true })));
+      assert.deepEqual(results.sort(), ['last', 'unlinked', 'unlinked']);
+      assert.equal((await store.oauthAccounts.listOAuthAccounts(user.id)).length, 1);
     });
 
     test('deleteUser removes its links by cascade, freeing the identity', async () => {

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { NewOAuthAccount, OAuthAccount, OAuthAccountStore } from '../types.js';
-import type { Database, DbTime, OAuthAccountsTable } from './schema.js';
+import type { Database, DbTime, Dialect, OAuthAccountsTable } from './schema.js';
 import { fromDbTime } from './time.js';
 
 /**
@@ -9,10 +9,12 @@ import { fromDbTime } from './time.js';
  */
 export class SQLOAuthAccountStore implements OAuthAccountStore {
   private readonly db: Kysely<Database>;
+  private readonly dialect: Dialect;
   private readonly time: (date: Date) => DbTime;
 
-  constructor(db: Kysely<Database>, time: (date: Date) => DbTime) {
+  constructor(db: Kysely<Database>, dialect: Dialect, time: (date: Date) => DbTime) {
     this.db = db;
+    this.dialect = dialect;
     this.time = time;
   }
 
@@ -48,9 +50,17 @@ export class SQLOAuthAccountStore implements OAuthAccountStore {
     return rows.map(toOAuthAccount);
   }
 
-  async unlinkOAuthAccount(userId: number, id: number): Promise<boolean> {
-    const result = await this.db.deleteFrom('oauth_accounts').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  async unlinkOAuthAccount(userId: number, id: number, options: { keepLast?: boolean } = {}): Promise<'unlinked' | 'not-found' | 'last'> {
+    return this.db.transaction().execute(async (trx) => {
+      // PostgreSQL: lock the user's row so concurrent unlinks are decided one after the other
+      // (SQLite has one writer at a time already, and no FOR UPDATE).
+      if (this.dialect === 'postgres') await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+      const links = await trx.selectFrom('oauth_accounts').select('id').where('user_id', '=', userId).execute();
+      if (!links.some((link) => Number(link.id) === id)) return 'not-found';
+      if (options.keepLast && links.length <= 1) return 'last';
+      await trx.deleteFrom('oauth_accounts').where('id', '=', id).where('user_id', '=', userId).execute();
+      return 'unlinked';
+    });
   }
 }
 

@@ -40,7 +40,7 @@ export class SQLStore implements Store {
     this.dialect = dialect;
     this.secondFactor = new SQLSecondFactorStore(db, dialect);
     this.passkeys = new SQLPasskeyStore(db, dialect);
-    this.oauthAccounts = new SQLOAuthAccountStore(db, (date) => this.time(date));
+    this.oauthAccounts = new SQLOAuthAccountStore(db, dialect, (date) => this.time(date));
     this.sessionQuery = this.sessionSelect('', this.time(new Date(0))).compile();
     this.userByEmailQuery = db.selectFrom('users').selectAll().where('email', '=', '').compile();
     const epoch = new Date(0);
