@@ -6,7 +6,7 @@ import type { ResolvedAuthOptions } from './options.js';
 import { checkPasswordPolicy, normalizePassword } from './password-policy.js';
 import { PasswordContext, type HashRequester } from './password.js';
 import { digestToken, generateToken, looksLikeToken } from './token.js';
-import type { User } from './user.js';
+import { hasUsablePassword, type User } from './user.js';
 
 /** Where a session was opened from, for the sessions list. */
 export interface ClientInfo {
@@ -97,6 +97,12 @@ export class AuthService {
   async verifyUserPassword(user: User, password: string, from: ClientInfo = {}): Promise<User | null> {
     const normalized = normalizePassword(password);
     const requester = hashRequester(from);
+    if (!hasUsablePassword(user)) {
+      // No password (an identity provider's user): answered as a wrong password, after the same work.
+      this.dummyVerifications += 1;
+      await this.passwords.verifyDummy(normalized, requester);
+      return null;
+    }
     let result = await this.passwords.verifyPassword(normalized, user.hashedPassword, requester);
     // Hashes imported from passlib/Django were made from the raw string; NFKC may differ from it.
     if (!result.valid && normalized !== password && this.passwords.needsRehash(user.hashedPassword)) {

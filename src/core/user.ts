@@ -29,3 +29,15 @@ export function toPublicUser(user: User): PublicUser {
     is_verified: user.isVerified,
   };
 }
+
+/**
+ * The `hashed_password` of a user who has no password (created by an identity provider): no
+ * scheme produces it, so it never verifies — as Django's and passlib's unusable-password marker
+ * `!`. The user may set a password through the reset flow.
+ */
+export const UNUSABLE_PASSWORD = '!';
+
+/** False for a user created by an identity provider who has not set a password yet. */
+export function hasUsablePassword(user: User): boolean {
+  return !user.hashedPassword.startsWith(UNUSABLE_PASSWORD);
+}

@@ -10,6 +10,9 @@ import { ConfigError } from '../core/errors.js';
 import { resolveAuthOptions, type AuthOptions } from '../core/options.js';
 import { PasskeyService, relyingPartyOf } from '../core/passkeys.js';
 import { SecretBox } from '../core/secret-box.js';
+import { OAuthAccounts } from '../core/oauth-accounts.js';
+import { resolveOAuthProviders, type OAuthProviderOptions } from '../core/oauth-providers.js';
+import { safeNextPath } from '../core/safe-redirect.js';
 import { Throttle } from '../core/throttle.js';
 import { TwoFactorService } from '../core/two-factor.js';
 import type { PublicUser } from '../core/user.js';
@@ -32,6 +35,9 @@ import { authRoutes } from './routes/auth.js';
 import { csrfRoutes } from './routes/csrf.js';
 import { healthRoutes } from './routes/health.js';
 import { passkeyRoutes } from './routes/passkeys.js';
+import { linkedAccountRoutes } from './routes/linked-accounts.js';
+import { oauthRoutes } from './routes/oauth.js';
+import { ProviderClient } from './oauth/provider-client.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { profileRoutes } from './routes/profile.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -80,6 +86,13 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
    * (ours, plus host routes with `config: { browserProtections: true }`). See docs/security.md.
    */
   browserProtections?: BrowserProtectionScope;
+  /** Identity providers to sign in with (docs/oauth.md); default none. Needs `publicUrl`. */
+  oauthProviders?: OAuthProviderOptions[];
+  /**
+   * A page (path) a browser is sent to, with `#oauth_error=<CODE>`, when a provider sign-in fails;
+   * default none: the failure is the JSON error. The server sets it to its web page, `/`.
+   */
+  oauthFailurePage?: string;
 }
 
 /**
@@ -128,6 +141,11 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   }
   // A database is never defaulted: an in-memory one would lose every account at restart.
   if (!options.store && !options.databaseUrl) throw new ConfigError('databaseUrl', 'give `store` or `databaseUrl` (e.g. "sqlite:data/auth.db")');
+  const providers = resolveOAuthProviders(options.oauthProviders);
+  // The redirect URI registered at each provider is built from configuration, never from the Host header.
+  if (providers.length > 0 && resolved.publicUrl === undefined) throw new ConfigError('publicUrl', 'is required with oauthProviders (redirect URI: publicUrl/oauth/<name>/callback)');
+  const failurePage = options.oauthFailurePage;
+  if (failurePage !== undefined && safeNextPath(failurePage, 'http://localhost') !== failurePage) throw new ConfigError('oauthFailurePage', 'must be a same-origin path such as "/"');
   const store = options.store ?? (await SQLStore.open(options.databaseUrl!));
   if (!options.store) app.addHook('onClose', async () => store.close());
 
@@ -251,6 +269,15 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     for (const routesOf of [passwordResetRoutes, verificationRoutes, profileRoutes, sessionRoutes, adminRoutes]) {
       await routes.register(routesOf, accountRoutes);
     }
+    const oauthAccounts = new OAuthAccounts(service);
+    const clients = new Map(providers.map((provider) => [provider.name, new ProviderClient(provider, { now: resolved.now, log: app.log })]));
+    // Discovery starts now, in the background: an issuer that is down is a warning and a 503 on its routes.
+    app.addHook('onReady', async () => {
+      for (const client of clients.values()) client.warmUp();
+    });
+    const prefix = options.routePrefix ?? '';
+    await routes.register(oauthRoutes, { service, accounts: oauthAccounts, throttle, clients, baseURL: `${resolved.publicUrl ?? DEFAULT_LINK_BASE}${prefix}`, prefix, failurePage });
+    await routes.register(linkedAccountRoutes, { accounts: oauthAccounts, authenticate });
   }, { prefix: options.routePrefix ?? '' });
 };
 

@@ -151,7 +151,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   });
 };
 
-function clientOf(request: { headers: Record<string, string | string[] | undefined>; ip: string }) {
+/** Where a session is opened from (user agent and address), for the sessions list. */
+export function clientOf(request: { headers: Record<string, string | string[] | undefined>; ip: string }) {
   const agent = request.headers['user-agent'];
   return { userAgent: typeof agent === 'string' ? agent : null, ip: request.ip };
 }
