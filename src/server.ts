@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { ConfigError } from './core/errors.js';
+import { oauthProvidersFromEnv, type OAuthProviderOptions } from './core/oauth-providers.js';
 import type { AuthOptions } from './core/options.js';
 import { registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
@@ -31,6 +32,8 @@ export interface ServerConfig {
   smtpUrl: string | undefined;
   mailFrom: string;
   auth: AuthOptions;
+  /** Identity providers (`OAUTH_PROVIDERS`, `OAUTH_<N>_*`); none when unset. */
+  oauthProviders: OAuthProviderOptions[] | undefined;
 }
 
 /**
@@ -90,6 +93,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     production,
     smtpUrl: read('SMTP_URL') as string | undefined,
     mailFrom: (read('MAIL_FROM') as string | undefined) ?? DEFAULT_MAIL_FROM,
+    oauthProviders: oauthProvidersFromEnv(env),
     auth: authOptions,
   };
 }
@@ -172,7 +176,10 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     const mailer = config.smtpUrl
       ? (await import('./mail/smtp-mailer.js')).createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
       : undefined;
-    await app.register(fastifyUsers, { ...config.auth, store, counters, mailer, logMailBody: !config.production });
+    // A failed provider sign-in in a browser lands on the web page, which explains the code.
+    await app.register(fastifyUsers, {
+      ...config.auth, store, counters, mailer, logMailBody: !config.production, oauthProviders: config.oauthProviders, oauthFailurePage: '/',
+    });
     await registerWebPage(app, { csrfCookieName: app.fastifyUsers.auth.options.csrfCookieName });
     await app.ready();
   } catch (error) {
