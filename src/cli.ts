@@ -14,9 +14,10 @@ commands:
                                       create an account; the password is prompted for (no echo)
                                       or read from stdin's first line, never from the arguments
   purge-expired                       delete expired access, reset and verification tokens
-  import <file.csv | sqlite:<path> | postgres://…> [--table users]
+  import <file.csv | sqlite:<path> | postgres://…> [--table users] [--oauth-table oauth_account]
                                       import email, hashed_password rows; bcrypt/argon2 hashes
-                                      are kept and upgraded to argon2id at each user's next login`;
+                                      are kept and upgraded to argon2id at each user's next login;
+                                      from a database, fastapi-users' linked provider accounts too`;
 
 async function serve(): Promise<void> {
   const config = readConfig();

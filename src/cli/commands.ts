@@ -9,7 +9,8 @@ import { CommandError, parseArgs, UsageError } from './args.js';
 import { importUsers } from './import-users.js';
 import { ProgressBar } from './progress.js';
 import { readPassword } from './read-password.js';
-import { DEFAULT_IMPORT_TABLE, readUserSource } from './user-sources.js';
+import { importOAuthAccounts } from './import-oauth-accounts.js';
+import { DEFAULT_IMPORT_TABLE, DEFAULT_OAUTH_IMPORT_TABLE, readUserSource } from './user-sources.js';
 
 /** Opens the configured database (migrating it) and the domain service over it. */
 async function openService(config: ServerConfig): Promise<{ service: AuthService; store: SQLStore }> {
@@ -51,18 +52,26 @@ export async function purgeExpiredCommand(config: ServerConfig, argv: string[]):
   }
 }
 
-/** `import <file.csv | sqlite:path | postgres://…> [--table users]`: users with their existing hashes. */
+/**
+ * `import <file.csv | sqlite:path | postgres://…> [--table users] [--oauth-table oauth_account]`:
+ * users with their existing hashes, and from a database their linked provider accounts.
+ */
 export async function importCommand(config: ServerConfig, argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { valued: ['table'] });
+  const args = parseArgs(argv, { valued: ['table', 'oauth-table'] });
   const [source, ...extra] = args.positional;
   if (!source || extra.length > 0) throw new UsageError('import takes one source');
-  const input = await readUserSource(source, args.values.get('table') ?? DEFAULT_IMPORT_TABLE);
+  const input = await readUserSource(source, args.values.get('table') ?? DEFAULT_IMPORT_TABLE, args.values.get('oauth-table') ?? DEFAULT_OAUTH_IMPORT_TABLE);
   const { service, store } = await openService(config);
   try {
     process.stderr.write(`importing ${input.rows.length} row(s) from ${input.describe.replace(/\/\/[^@/]*@/, '//***@')}\n`);
     const summary = await importUsers(store, input.rows, service.options.now(), new ProgressBar(input.rows.length));
     for (const problem of summary.problems) process.stderr.write(`skipped ${problem}\n`);
     console.log(`imported ${summary.imported}, skipped ${summary.duplicates} duplicate(s), ${summary.invalid} invalid`);
+    if (input.oauthRows.length > 0) {
+      const links = await importOAuthAccounts(store, input.rows, input.oauthRows, service.options.now());
+      for (const problem of links.problems) process.stderr.write(`skipped ${problem}\n`);
+      console.log(`linked ${links.linked} provider account(s), skipped ${links.duplicates} duplicate(s), ${links.invalid} invalid`);
+    }
   } finally {
     await store.close();
   }

@@ -15,10 +15,14 @@ export interface SourceRow {
 export interface UserSource {
   rows: SourceRow[];
   describe: string;
+  /** fastapi-users' `oauth_account` rows of a database source (empty when it has no such table). */
+  oauthRows: SourceRow[];
 }
 
 /** Default table read from a database source (SPEC §3); fastapi-users' SQLAlchemy table is `user`. */
 export const DEFAULT_IMPORT_TABLE = 'users';
+/** fastapi-users' table of linked provider accounts (`SQLAlchemyBaseOAuthAccountTable`). */
+export const DEFAULT_OAUTH_IMPORT_TABLE = 'oauth_account';
 
 /** `schema.table` or `table`, each part an SQL identifier: checked, then double-quoted. */
 function quoteTable(table: string): string {
@@ -27,13 +31,17 @@ function quoteTable(table: string): string {
 }
 
 /** Opens `file.csv`, `sqlite:<path>` or `postgres://…` and reads every row. */
-export async function readUserSource(source: string, table = DEFAULT_IMPORT_TABLE): Promise<UserSource> {
+export async function readUserSource(source: string, table = DEFAULT_IMPORT_TABLE, oauthTable = DEFAULT_OAUTH_IMPORT_TABLE): Promise<UserSource> {
+  const users = quoteTable(table);
+  const links = quoteTable(oauthTable);
   if (source.startsWith('sqlite:')) {
     const path = source.slice('sqlite:'.length);
     const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
     try {
-      const rows = db.prepare(`SELECT * FROM ${quoteTable(table)}`).all() as Record<string, unknown>[];
-      return { rows: rows.map((values, i) => ({ where: `row ${i + 1}`, values: lowerKeys(values) })), describe: `${path} table ${table}` };
+      const rows = db.prepare(`SELECT * FROM ${users}`).all() as Record<string, unknown>[];
+      const hasLinks = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(oauthTable.split('.').at(-1)) !== undefined;
+      const oauthRows = hasLinks ? (db.prepare(`SELECT * FROM ${links}`).all() as Record<string, unknown>[]) : [];
+      return { rows: toSourceRows(rows), oauthRows: toSourceRows(oauthRows), describe: `${path} table ${table}` };
     } finally {
       db.close();
     }
@@ -42,15 +50,21 @@ export async function readUserSource(source: string, table = DEFAULT_IMPORT_TABL
     const client = new pg.Client({ connectionString: source, connectionTimeoutMillis: 5000 });
     await client.connect();
     try {
-      const result = await client.query(`SELECT * FROM ${quoteTable(table)}`);
-      return { rows: result.rows.map((values: Record<string, unknown>, i: number) => ({ where: `row ${i + 1}`, values: lowerKeys(values) })), describe: `PostgreSQL table ${table}` };
+      const result = await client.query(`SELECT * FROM ${users}`);
+      const hasLinks = (await client.query('SELECT to_regclass($1) IS NOT NULL AS present', [links])).rows[0].present === true;
+      const oauthRows = hasLinks ? (await client.query(`SELECT * FROM ${links}`)).rows : [];
+      return { rows: toSourceRows(result.rows), oauthRows: toSourceRows(oauthRows), describe: `PostgreSQL table ${table}` };
     } finally {
       await client.end();
     }
   }
   const { header, rows } = parseCSV(readFileSync(source, 'utf8'));
   if (!header.includes('email')) throw new UsageError(`${source}: the header row has no "email" column`);
-  return { rows: rows.map((r) => ({ where: `line ${r.line}`, values: r.values })), describe: source };
+  return { rows: rows.map((r) => ({ where: `line ${r.line}`, values: r.values })), oauthRows: [], describe: source };
+}
+
+function toSourceRows(rows: Record<string, unknown>[]): SourceRow[] {
+  return rows.map((values, i) => ({ where: `row ${i + 1}`, values: lowerKeys(values) }));
 }
 
 function lowerKeys(values: Record<string, unknown>): Record<string, unknown> {

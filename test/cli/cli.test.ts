@@ -186,9 +186,24 @@ describe('CLI on a temporary SQLite database', () => {
     insert.run('a', 'sqlite-user@example.com', await bcryptHash(PASSWORD, 4), 1, 0, 1);
     insert.run('b', 'django@example.com', `bcrypt$${await bcryptHash(PASSWORD, 4)}`, 0, 0, 0);
     db.close();
+    // fastapi-users' SQLAlchemyBaseOAuthAccountTableUUID, provider tokens included (not imported).
+    const links = new BetterSqlite3(source);
+    links.exec('CREATE TABLE oauth_account (id TEXT PRIMARY KEY, oauth_name TEXT, access_token TEXT, expires_at INTEGER, refresh_token TEXT, account_id TEXT, account_email TEXT, user_id TEXT)');
+    const link = links.prepare('INSERT INTO oauth_account VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    link.run('l1', 'github', 'gho_secret-access-token', null, null, '583231', 'SQLite-User@example.com', 'a');
+    link.run('l2', 'google', 'ya29.secret', 1700000000, 'refresh-secret', '1098765', 'sqlite-user@gmail.example', 'a');
+    link.run('l3', 'github', 'gho_other', null, null, '42', 'ghost@example.com', 'no-such-user');
+    links.close();
     const run = await cli(['import', `sqlite:${source}`, '--table', 'user'], { env });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /imported 2, skipped 0 duplicate\(s\), 0 invalid/);
+    assert.match(run.stdout, /linked 2 provider account\(s\), skipped 0 duplicate\(s\), 1 invalid/);
+    assert.match(run.stderr, /oauth_account row 3: its user_id is not among the imported users/);
+    assert.doesNotMatch(run.stdout + run.stderr, /secret/);
+    const imported = (await store.findUserByEmail('sqlite-user@example.com'))!;
+    const linked = await store.oauthAccounts.listOAuthAccounts(imported.id);
+    assert.deepEqual(linked.map((a) => [a.oauthName, a.accountId, a.accountEmail]), [['github', '583231', 'sqlite-user@example.com'], ['google', '1098765', 'sqlite-user@gmail.example']]);
+    assert.equal((await store.oauthAccounts.findOAuthAccount('github', '583231'))?.userId, imported.id);
     assert.equal((await store.findUserByEmail('django@example.com'))!.isActive, false);
     const bad = await cli(['import', `sqlite:${source}`, '--table', 'user; DROP TABLE users'], { env });
     assert.equal(bad.code, 2);
@@ -205,13 +220,18 @@ describe('CLI on a temporary SQLite database', () => {
     try {
       const client = new pg.Client({ connectionString: url.href });
       await client.connect();
-      await client.query('CREATE TABLE users (email text, hashed_password text)');
-      await client.query('INSERT INTO users VALUES ($1, $2)', ['pg-user@example.com', await bcryptHash(PASSWORD, 4)]);
+      await client.query('CREATE TABLE users (id uuid PRIMARY KEY, email text, hashed_password text)');
+      await client.query('INSERT INTO users VALUES ($1, $2, $3)', ['6f1c3a52-5d0e-4b8e-9a51-6d1f1b0c2a10', 'pg-user@example.com', await bcryptHash(PASSWORD, 4)]);
+      await client.query('CREATE TABLE oauth_account (id uuid PRIMARY KEY, oauth_name varchar(100), access_token varchar(1024), expires_at integer, refresh_token varchar(1024), account_id varchar(320), account_email varchar(320), user_id uuid REFERENCES users(id))');
+      await client.query('INSERT INTO oauth_account VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6)', ['0b7e1d2c-1111-4a2b-8c3d-4e5f60718293', 'google', 'ya29.token', '1122334455', 'pg-user@example.com', '6f1c3a52-5d0e-4b8e-9a51-6d1f1b0c2a10']);
       await client.end();
       const run = await cli(['import', url.href], { env });
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /imported 1, skipped 0 duplicate\(s\), 0 invalid/);
-      assert.ok(await store.findUserByEmail('pg-user@example.com'));
+      assert.match(run.stdout, /linked 1 provider account\(s\)/);
+      const user = await store.findUserByEmail('pg-user@example.com');
+      assert.ok(user);
+      assert.equal((await store.oauthAccounts.findOAuthAccount('google', '1122334455'))?.userId, user.id);
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
