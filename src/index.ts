@@ -12,6 +12,7 @@ export { clientErrorHandler, frameworkErrors, notFoundHandler } from './http/fra
 export type { AuthOptions } from './core/options.js';
 export type { Argon2Parameters } from './core/password.js';
 export type { ThrottleOptions } from './core/throttle.js';
+export type { OAuthProviderOptions, OAuthPreset, GitHubEndpoints } from './core/oauth-providers.js';
 export type { AccountTokenOptions } from './core/account-tokens.js';
 export type { MailThrottle, MailAction } from './http/routes/account-context.js';
 export type { Session } from './core/auth-service.js';
@@ -25,5 +26,6 @@ export { MemoryCounterStore, type MemoryCounterStoreOptions } from './store/memo
 export type {
   Store, UserStore, TokenStore, ActionTokenStore, CounterStore, AccessTokenRecord, ActionTokenRecord, ActionPurpose, NewUser, UserPatch,
   SecondFactorStore, TotpRecord, PasskeyStore, PasskeyRecord, NewPasskey, ChallengeRecord, ChallengePurpose,
+  OAuthAccountStore, OAuthAccount, NewOAuthAccount,
 } from './store/types.js';
 export { CounterStoreFullError } from './store/types.js';
