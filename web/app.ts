@@ -6,7 +6,7 @@
  */
 import { apiBase } from './api.js';
 import { parseRoute, withoutFragment } from './route.js';
-import { byId, showError, showView } from './ui.js';
+import { byId, showError, showNotice, showView } from './ui.js';
 import { mountAccountForms } from './views/account.js';
 import { mountDelete } from './views/delete.js';
 import { mountForgot } from './views/forgot.js';
@@ -17,6 +17,8 @@ import { mountRegister } from './views/register.js';
 import { mountReset, showReset } from './views/reset.js';
 import { loadSessions, mountSessions } from './views/sessions.js';
 import { loadTwoFactor, mountTwoFactor } from './views/two-factor.js';
+import { oauthErrorCode, oauthErrorMessage } from './oauth-errors.js';
+import { loadLinkedAccounts, loadProviders } from './views/providers.js';
 import { mountVerifyRequest, verifyEmail } from './views/verify.js';
 
 /** Shows the profile (and its sessions) when the session is valid, else the sign-in forms. */
@@ -34,14 +36,28 @@ async function reloadSignedIn(): Promise<void> {
   await loadSignedInParts();
 }
 
-/** The lists of the signed-in view: devices, two-factor status, passkeys. */
+/** The lists of the signed-in view: devices, two-factor status, passkeys, linked accounts. */
 async function loadSignedInParts(): Promise<void> {
-  await Promise.all([loadSessions(), loadTwoFactor(), loadPasskeys()]);
+  await Promise.all([loadSessions(), loadTwoFactor(), loadPasskeys(), loadLinkedAccounts()]);
 }
 
 /** Shows the view the fragment names; a token is read, then removed from the address bar. */
 async function route(): Promise<void> {
+  // A provider sign-in that failed comes back as #oauth_error=<CODE> (docs/oauth.md).
+  const failure = oauthErrorCode(location.hash);
+  if (failure !== null) {
+    history.replaceState(history.state, '', withoutFragment(location.href));
+    await refresh();
+    showError(oauthErrorMessage(failure));
+    return;
+  }
   const { path, token } = parseRoute(location.hash);
+  if (path === '/linked') {
+    history.replaceState(history.state, '', withoutFragment(location.href));
+    await refresh();
+    showNotice('The account is linked: you can sign in with it too.');
+    return;
+  }
   if (path === '/reset-password' || path === '/verify') {
     // The token has been read: out of the address bar, the history and any bookmark
     // (OWASP Forgot Password CS). replaceState does not fire `hashchange`.
@@ -86,8 +102,10 @@ function start(): void {
   mountDelete(refresh);
   mountTwoFactor(reloadSignedIn);
   mountPasskeys();
+  // The provider list is read once; the views use it when they are shown.
+  const providersLoaded = loadProviders();
   const go = (): void => {
-    route().catch((error: unknown) => {
+    providersLoaded.then(route).catch((error: unknown) => {
       showView('signed-out');
       showError(error instanceof Error ? error.message : String(error));
     });

@@ -1,0 +1,93 @@
+/**
+ * Signing in with another provider: "Continue with <provider>" links on the log-in view, and the
+ * profile's linked accounts (GET /users/me/accounts, unlink with DELETE …/{id}, link with the same
+ * flow started while signed in). The flows are top-level navigations (plain links), not fetches:
+ * the provider's pages must open in the window, and the state cookie is set on that navigation.
+ */
+import { apiBase, request } from '../api.js';
+import { providerLabel } from '../oauth-errors.js';
+import { byId, clearMessages, showError, showNotice } from '../ui.js';
+
+interface Provider {
+  name: string;
+  authorize_url: string;
+}
+
+interface LinkedAccount {
+  id: number;
+  provider: string;
+  account_email: string;
+  created_at: string;
+}
+
+let providers: Provider[] = [];
+
+/** Where a link starts the flow; `next` is where the page lands afterwards (a path on this origin). */
+function startURL(provider: Provider, next: string): string {
+  return `${apiBase()}${provider.authorize_url}?next=${encodeURIComponent(next)}`;
+}
+
+function link(text: string, href: string): HTMLAnchorElement {
+  const a = document.createElement('a');
+  a.className = 'button-link';
+  a.href = href;
+  a.textContent = text;
+  return a;
+}
+
+/** Reads the configured providers once and shows a "Continue with …" link for each. */
+export async function loadProviders(): Promise<void> {
+  try {
+    providers = await request<Provider[]>('/oauth/providers');
+  } catch {
+    providers = []; // an older server, or none configured: the section stays hidden
+  }
+  const items = providers.map((provider) => {
+    const item = document.createElement('li');
+    item.append(link(`Continue with ${providerLabel(provider.name)}`, startURL(provider, '/')));
+    return item;
+  });
+  byId('providers-list').replaceChildren(...items);
+  byId('providers').hidden = providers.length === 0;
+}
+
+/** Fills the profile's linked accounts, with "Unlink" on each and "Link …" for the others. */
+export async function loadLinkedAccounts(): Promise<void> {
+  const accounts = await request<LinkedAccount[]>('/users/me/accounts');
+  byId('linked-list').replaceChildren(...accounts.map(entry));
+  byId('linked-empty').hidden = accounts.length > 0;
+  const linkable = providers.map((provider) => {
+    const item = document.createElement('li');
+    item.append(link(`Link ${providerLabel(provider.name)}`, startURL(provider, '/#/linked')));
+    return item;
+  });
+  byId('link-providers').replaceChildren(...linkable);
+  byId('linked-section').hidden = accounts.length === 0 && providers.length === 0;
+}
+
+function entry(account: LinkedAccount): HTMLLIElement {
+  const item = document.createElement('li');
+  const text = document.createElement('div');
+  text.id = `linked-${account.id}`;
+  text.textContent = `${providerLabel(account.provider)}: ${account.account_email}`;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'secondary';
+  button.textContent = 'Unlink';
+  button.setAttribute('aria-describedby', text.id);
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    clearMessages();
+    request<null>(`/users/me/accounts/${account.id}`, { method: 'DELETE' })
+      .then(async () => {
+        await loadLinkedAccounts();
+        showNotice(`${providerLabel(account.provider)} is no longer linked.`);
+      })
+      .catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)))
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+  item.append(text, button);
+  return item;
+}
