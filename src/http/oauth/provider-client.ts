@@ -140,10 +140,16 @@ export class ProviderClient {
       if (Object.values(provider.endpoints).some(insecure)) oidc.allowInsecureRequests(config);
       return config;
     }
-    const config = await oidc.discovery(provider.issuer, provider.clientId, provider.clientSecret, undefined, {
-      execute: insecure(provider.issuer) ? [oidc.allowInsecureRequests] : [],
-      timeout: PROVIDER_TIMEOUT_SECONDS,
-    });
+    const execute = insecure(provider.issuer) ? [oidc.allowInsecureRequests] : [];
+    const discovered = await oidc.discovery(provider.issuer, provider.clientId, provider.clientSecret, undefined, { execute, timeout: PROVIDER_TIMEOUT_SECONDS });
+    // The client authenticates as the issuer says it can: `client_secret_post` when listed, else
+    // `client_secret_basic`, the default when the list is absent (OpenID Connect Discovery §3).
+    const server = discovered.serverMetadata();
+    const config = server.token_endpoint_auth_methods_supported?.includes('client_secret_post')
+      ? discovered
+      : new oidc.Configuration(server, provider.clientId, undefined, oidc.ClientSecretBasic(provider.clientSecret));
+    for (const option of execute) option(config);
+    config.timeout = PROVIDER_TIMEOUT_SECONDS;
     oidc.enableNonRepudiationChecks(config);
     return config;
   }
