@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
@@ -16,19 +15,12 @@ import { buildServer, readConfig } from '../../src/server.js';
 import { FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
 import { startTestProvider, type TestProvider } from '../oauth/test-provider.js';
 import { chromium } from '../services.js';
-import { CHROMIUM_ARGS } from './page-server.js';
+import { CHROMIUM_ARGS, freePort } from './page-server.js';
 
 const CHROMIUM = chromium();
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe('"Continue with <provider>" in the web page, in Chromium', { skip: CHROMIUM.skip }, () => {
   const dir = tempDir();

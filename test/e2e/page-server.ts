@@ -28,7 +28,7 @@ export interface PageServer {
 }
 
 /** A port that was free a moment ago (the server must know its URL before it listens). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', reject);

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { buildMailApp, type MailApp } from '../account-helpers.js';
+import { freePort } from '../e2e/page-server.js';
 import { setCookiesNamed } from '../helpers.js';
 import { browse, CookieJar } from './flow.js';
 import { startStandInIssuer, type IdTokenFault, type StandInIssuer } from './stand-in-issuer.js';
 
-/** A loopback port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('ID tokens the relying party must refuse (a stand-in issuer built with jose)', () => {
   let issuer: StandInIssuer;
