@@ -1,4 +1,4 @@
-import { normalizeEmail } from '../core/email.js';
+import { looksLikeEmail, normalizeEmail } from '../core/email.js';
 import { checkImportedHash, type IMPORT_HASH_LIMITS } from '../core/password-hash.js';
 import type { NewUser, Store } from '../store/types.js';
 import { ProgressBar } from './progress.js';
@@ -13,8 +13,6 @@ export interface ImportSummary {
   problems: string[];
 }
 
-const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/u;
-const MAX_EMAIL = 320;
 
 /**
  * Imports `email, hashed_password` rows (Django's `password` column is read when there is no
@@ -46,7 +44,7 @@ function toNewUser(values: Record<string, unknown>): NewUser | string {
   const rawEmail = values.email;
   if (typeof rawEmail !== 'string' || rawEmail.trim() === '') return 'missing email';
   const email = normalizeEmail(rawEmail);
-  if (email.length > MAX_EMAIL || !EMAIL.test(email)) return 'invalid email';
+  if (!looksLikeEmail(email)) return 'invalid email';
   const hashed = values.hashed_password ?? values.password;
   if (typeof hashed !== 'string' || hashed === '') return 'missing hashed_password';
   const refused = checkImportedHash(hashed);

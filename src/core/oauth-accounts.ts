@@ -1,8 +1,11 @@
 import type { OAuthAccount } from '../store/types.js';
 import type { AuthService } from './auth-service.js';
-import { normalizeEmail } from './email.js';
+import { looksLikeEmail, normalizeEmail } from './email.js';
 import { AuthError } from './errors.js';
 import { hasUsablePassword, UNUSABLE_PASSWORD, type User } from './user.js';
+
+/** Longest provider subject stored (`oauth_accounts.account_id`); OpenID Connect caps `sub` at 255 ASCII characters. */
+const MAX_SUBJECT_LENGTH = 320;
 
 /** Who the provider says signed in, after the protocol checks (ID token or GitHub's API). */
 export interface ProviderIdentity {
@@ -52,6 +55,11 @@ export class OAuthAccounts {
    */
   async resolve(identity: ProviderIdentity, current: User | null, beforeCreate: () => Promise<void>): Promise<OAuthOutcome> {
     const store = this.auth.store;
+    // What a provider asserts was not checked by any schema: an email that is no address (or a
+    // subject longer than the column) is refused like any other bad answer.
+    if (!looksLikeEmail(normalizeEmail(identity.email)) || identity.subject === '' || identity.subject.length > MAX_SUBJECT_LENGTH) {
+      throw new AuthError('OAUTH_CALLBACK_FAILED');
+    }
     const linked = await store.oauthAccounts.findOAuthAccount(identity.provider, identity.subject);
     if (current) {
       if (linked && linked.userId !== current.id) throw new AuthError('OAUTH_ACCOUNT_ALREADY_LINKED');

@@ -48,6 +48,21 @@ describe('ID tokens the relying party must refuse (a stand-in issuer built with 
     });
   }
 
+  test('an identity whose email is not an address (or too long for one) is refused, and no user is made', async () => {
+    for (const email of ['not-an-email', `${'a'.repeat(64)}@${'b'.repeat(300)}.example`, 'two@at@example.com', 'ctl\u0007@example.com']) {
+      const jar = new CookieJar();
+      const start = await browse(t.app, jar, '/oauth/standin/authorize');
+      const authorization = new URL(start.headers.location as string);
+      issuer.fault = 'valid';
+      issuer.nonce = authorization.searchParams.get('nonce')!;
+      issuer.subject = { sub: `odd-${email.length}`, email, email_verified: true };
+      const response = await browse(t.app, jar, `/oauth/standin/callback?code=c&state=${authorization.searchParams.get('state')}`);
+      assert.equal(response.statusCode, 400, email);
+      assert.equal(response.json().code, 'OAUTH_CALLBACK_FAILED');
+      assert.equal(await t.store.findUserByEmail(email), null);
+    }
+  });
+
   test('an email released only at the UserInfo endpoint is read from there', async () => {
     const { response, jar } = await callbackWith('email-in-userinfo-only');
     assert.equal(response.statusCode, 302, response.body);
