@@ -275,8 +275,8 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     app.addHook('onReady', async () => {
       for (const client of clients.values()) client.warmUp();
     });
-    const prefix = options.routePrefix ?? '';
-    await routes.register(oauthRoutes, { service, accounts: oauthAccounts, throttle, clients, baseURL: `${resolved.publicUrl ?? DEFAULT_LINK_BASE}${prefix}`, prefix, failurePage });
+    const routePrefix = options.routePrefix ?? '';
+    await routes.register(oauthRoutes, { service, accounts: oauthAccounts, throttle, clients, baseURL: `${resolved.publicUrl ?? DEFAULT_LINK_BASE}${routePrefix}`, routePrefix, failurePage });
     await routes.register(linkedAccountRoutes, { accounts: oauthAccounts, authenticate });
   }, { prefix: options.routePrefix ?? '' });
 };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../../src/core/errors.js';
 import { buildServer, readConfig } from '../../src/server.js';
-import { buildTestApp, TEST_SECRET } from '../helpers.js';
+import { buildTestApp, setCookiesNamed, TEST_SECRET } from '../helpers.js';
 import { buildMailApp, type MailApp } from '../account-helpers.js';
 import { browse, CookieJar } from './flow.js';
 import { startStandInIssuer, type StandInIssuer } from './stand-in-issuer.js';
@@ -60,6 +60,31 @@ describe('configuration and the server', () => {
       buildTestApp({ oauthProviders: [{ name: 'github', clientId: 'a', clientSecret: 'b' }] }),
       (error: unknown) => error instanceof ConfigError && error.key === 'publicUrl',
     );
+  });
+
+  test('under a routePrefix the redirect URI, the state cookie\'s path and the sign-in all carry the prefix', async () => {
+    const t = await buildTestApp({
+      routePrefix: '/auth',
+      publicUrl: 'https://app.example.com',
+      oauthProviders: [{ name: 'standin', issuer: issuer.issuer, clientId: 'wiring-client', clientSecret: 's' }],
+    });
+    try {
+      const jar = new CookieJar();
+      const start = await browse(t.app, jar, '/auth/oauth/standin/authorize?next=/app/home');
+      assert.equal(start.statusCode, 302, start.body);
+      const authorization = new URL(start.headers.location as string);
+      assert.equal(authorization.searchParams.get('redirect_uri'), 'https://app.example.com/auth/oauth/standin/callback');
+      assert.match(setCookiesNamed(start, 'fastify_users_oauth')[0]!, /Path=\/auth\/oauth\//);
+      issuer.fault = 'valid';
+      issuer.nonce = authorization.searchParams.get('nonce')!;
+      issuer.subject = { sub: 'prefixed', email: 'prefixed@example.com', email_verified: true };
+      const back = await browse(t.app, jar, `/auth/oauth/standin/callback?code=c&state=${authorization.searchParams.get('state')}`);
+      assert.equal(back.statusCode, 302, back.body);
+      assert.equal(back.headers.location, '/app/home');
+      assert.equal((await browse(t.app, jar, '/auth/users/me')).json().email, 'prefixed@example.com');
+    } finally {
+      await t.close();
+    }
   });
 
   test('the server reads OAUTH_* and sends a failed browser sign-in to the web page with the code; API calls get JSON', async () => {

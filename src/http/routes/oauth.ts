@@ -21,8 +21,11 @@ export interface OAuthRoutesOptions {
   clients: ReadonlyMap<string, ProviderClient>;
   /** `publicUrl` + the routes' prefix: the base of redirect URIs, and of `next`. */
   baseURL: string;
-  /** The prefix of the plugin's routes ('' by default), for the state cookie's path. */
-  prefix: string;
+  /**
+   * The prefix of the plugin's routes ('' by default), for the state cookie's path and the
+   * providers' start links (not named `prefix`: Fastify would prefix these routes once more).
+   */
+  routePrefix: string;
   /** Where a browser is sent with `#oauth_error=<CODE>` when a flow fails; default none (JSON errors). */
   failurePage?: string;
 }
@@ -38,7 +41,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
   const { service, accounts, throttle, clients, baseURL } = options;
   const auth = service.options;
   const keys = [auth.secretKey, ...auth.secretKeyFallbacks];
-  const cookiePath = `${options.prefix}/oauth/`;
+  const cookiePath = `${options.routePrefix}/oauth/`;
   const redirectURI = (name: string) => `${baseURL}/oauth/${name}/callback`;
 
   const clientOf = (name: string): ProviderClient => {
@@ -64,7 +67,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
 
   app.get('/oauth/providers', {
     schema: { tags: TAG, operationId: 'listOAuthProviders', summary: 'List the identity providers one can sign in with', security: PUBLIC, response: { 200: OAuthProviderList } },
-  }, async () => [...clients.keys()].map((name) => ({ name, authorize_url: `${options.prefix}/oauth/${name}/authorize` })));
+  }, async () => [...clients.keys()].map((name) => ({ name, authorize_url: `${options.routePrefix}/oauth/${name}/authorize` })));
 
   app.get('/oauth/:provider/authorize', {
     schema: {
