@@ -71,9 +71,18 @@ describe('/openapi.json under Redocly CLI\'s recommended rules', () => {
       if (status.startsWith('4')) delete broken.paths['/verify'].post.responses[status];
     }
     writeFileSync(join(dir.path, 'broken.json'), JSON.stringify(broken));
+    // And the narrowed 2XX rule and its redirect counterpart: a sign-in route without its 302, another without its 200.
+    const noSuccess = structuredClone(spec);
+    delete noSuccess.paths['/oauth/{provider}/authorize'].get.responses['302'];
+    delete noSuccess.paths['/users/me/accounts'].get.responses['200'];
+    writeFileSync(join(dir.path, 'no-success.json'), JSON.stringify(noSuccess));
 
-    const [served, control] = await Promise.all([lint(dir.path, 'openapi.json'), lint(dir.path, 'broken.json')]);
-    for (const { stderr } of [served, control]) assert.doesNotMatch(stderr, /NETWORK ATTEMPT/, 'the linter ran offline');
+    const [served, control, successControl] = await Promise.all([lint(dir.path, 'openapi.json'), lint(dir.path, 'broken.json'), lint(dir.path, 'no-success.json')]);
+    for (const { stderr } of [served, control, successControl]) assert.doesNotMatch(stderr, /NETWORK ATTEMPT/, 'the linter ran offline');
+    assert.deepEqual(
+      successControl.report.problems.map((problem) => [problem.ruleId, problem.location[0]?.pointer]).sort(),
+      [['rule/oauth-redirect-response', '#/paths/~1oauth~1{provider}~1authorize/get/responses'], ['rule/operation-2xx-response', '#/paths/~1users~1me~1accounts/get/responses']],
+    );
     assert.deepEqual(served.report.problems.map((problem) => `${problem.severity} ${problem.ruleId} ${problem.location[0]?.pointer}: ${problem.message}`), []);
     assert.deepEqual(served.report.totals, { errors: 0, warnings: 0, ignored: 0 });
     assert.deepEqual(
@@ -95,7 +104,7 @@ describe('/openapi.json under Redocly CLI\'s recommended rules', () => {
     }
     const publicOperations = operations.filter(({ operation }) => operation.security.length === 0).map(({ name }) => name).sort();
     assert.deepEqual(publicOperations, [
-      'GET /csrf', 'GET /health', 'POST /forgot-password', 'POST /login', 'POST /login/otp', 'POST /passkeys/login', 'POST /passkeys/login/options', 'POST /register', 'POST /request-verify-token', 'POST /reset-password', 'POST /token', 'POST /verify',
+      'GET /csrf', 'GET /health', 'GET /oauth/providers', 'GET /oauth/{provider}/authorize', 'GET /oauth/{provider}/callback', 'POST /forgot-password', 'POST /login', 'POST /login/otp', 'POST /passkeys/login', 'POST /passkeys/login/options', 'POST /register', 'POST /request-verify-token', 'POST /reset-password', 'POST /token', 'POST /verify',
     ]);
     assert.deepEqual(spec.servers, [{ url: '/' }]);
     assert.deepEqual(spec.info.license, { name: 'MIT', identifier: 'MIT' });
