@@ -79,6 +79,10 @@ export const SETTINGS: readonly Setting[] = [
   S({ env: 'THROTTLE_ADDRESS_LIMIT', option: 'throttle.addressLimit', type: 'integer', default: DEFAULT_THROTTLE.addressLimit, group: 'throttle', description: 'login attempts per client address, any email' }),
   S({ env: 'THROTTLE_REGISTER_LIMIT', option: 'throttle.registerLimit', type: 'integer', default: DEFAULT_THROTTLE.registerLimit, group: 'throttle', description: 'registrations per client address per registration window' }),
   S({ env: 'THROTTLE_REGISTER_WINDOW', option: 'throttle.registerWindowSeconds', type: 'integer', default: DEFAULT_THROTTLE.registerWindowSeconds, group: 'throttle', description: 'seconds of the registration window' }),
+  // The per-provider variables (OAUTH_<N>_CLIENT_ID, …) are named after each provider, so they
+  // are read by core/oauth-providers.ts (`oauthProvidersFromEnv`), not declared one by one here;
+  // the library option `oauthProviders` takes a list of objects, not this list of names.
+  S({ env: 'OAUTH_PROVIDERS', type: 'list', group: 'essential', defaultText: 'unset', description: 'comma-separated identity providers to sign in with: `github`, `google`, or any name with `OAUTH_<N>_ISSUER`; each needs `OAUTH_<N>_CLIENT_ID` and `OAUTH_<N>_CLIENT_SECRET` (`<N>` upper-cased, `-` → `_`), optional `OAUTH_<N>_SCOPES`; requires `PUBLIC_URL`; library option `oauthProviders` (docs/oauth.md)' }),
   S({ env: 'NODE_ENV', type: 'text', group: 'essential', defaultText: 'unset', description: '`production` makes `SECRET_KEY` mandatory and keeps mail bodies out of the log' }),
 ];
 
