@@ -90,7 +90,8 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
   oauthProviders?: OAuthProviderOptions[];
   /**
    * A page (path) a browser is sent to, with `#oauth_error=<CODE>`, when a provider sign-in fails;
-   * default none: the failure is the JSON error. The server sets it to its web page, `/`.
+   * default none: the failure is the JSON error. The server sets it to its web page, `/`. A user
+   * with two-factor sign-in is sent to it (default `/`) with `#/otp` to give the code.
    */
   oauthFailurePage?: string;
 }
@@ -276,7 +277,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
       for (const client of clients.values()) client.warmUp();
     });
     const routePrefix = options.routePrefix ?? '';
-    await routes.register(oauthRoutes, { service, accounts: oauthAccounts, throttle, clients, baseURL: `${resolved.publicUrl ?? DEFAULT_LINK_BASE}${routePrefix}`, routePrefix, failurePage });
+    await routes.register(oauthRoutes, { service, twoFactor, accounts: oauthAccounts, throttle, clients, baseURL: `${resolved.publicUrl ?? DEFAULT_LINK_BASE}${routePrefix}`, routePrefix, failurePage });
     await routes.register(linkedAccountRoutes, { accounts: oauthAccounts, authenticate });
   }, { prefix: options.routePrefix ?? '' });
 };

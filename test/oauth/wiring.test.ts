@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../../src/core/errors.js';
 import { buildServer, readConfig } from '../../src/server.js';
-import { buildTestApp, setCookiesNamed, TEST_SECRET } from '../helpers.js';
+import { bearerToken, buildTestApp, PASSWORD, setCookiesNamed, TEST_SECRET } from '../helpers.js';
+import { enableTOTP, totpAt } from '../totp-helpers.js';
 import { buildMailApp, type MailApp } from '../account-helpers.js';
 import { browse, CookieJar } from './flow.js';
 import { startStandInIssuer, type StandInIssuer } from './stand-in-issuer.js';
@@ -51,6 +52,36 @@ describe('throttles at the callback', () => {
     }
     const response = await signIn(t.app, new CookieJar(), 'reg-2');
     assert.equal(response.statusCode, 429);
+  });
+});
+
+describe('a user with two-factor sign-in', () => {
+  test('signing in through a provider leads to the one-time-code step, not to a session; the code finishes it', async () => {
+    const clock = { now: new Date() };
+    const t = await buildTestApp({
+      publicUrl: 'https://auth.example.com',
+      now: () => clock.now,
+      oauthProviders: [{ name: 'standin', issuer: issuer.issuer, clientId: 'wiring-client', clientSecret: 's' }],
+    });
+    try {
+      const user = await t.app.fastifyUsers.auth.register('totp-user@example.com', PASSWORD, { isVerified: true });
+      const { secret } = await enableTOTP(t.app, await bearerToken(t.app, 'totp-user@example.com'), () => clock.now);
+      clock.now = new Date(clock.now.getTime() + 30_000); // the next step: the enrolment code is spent
+      // Rule 3 links the verified identity to the verified account; rule 2 would do the same afterwards.
+      const jar = new CookieJar();
+      const response = await signIn(t.app, jar, 'totp-user');
+      assert.equal(response.statusCode, 302, response.body);
+      assert.equal(response.headers.location, '/#/otp');
+      assert.deepEqual(setCookiesNamed(response, 'token'), [], 'no session before the code');
+      assert.equal(setCookiesNamed(response, 'token_pending').length, 1);
+      assert.equal((await t.store.oauthAccounts.listOAuthAccounts(user.id)).length, 1);
+
+      const finish = await browse(t.app, jar, '/login/otp', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `otp=${totpAt(secret, clock.now)}` });
+      assert.equal(finish.statusCode, 204, finish.body);
+      assert.equal((await browse(t.app, jar, '/users/me')).json().email, 'totp-user@example.com');
+    } finally {
+      await t.close();
+    }
   });
 });
 

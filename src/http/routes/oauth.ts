@@ -7,6 +7,7 @@ import { AuthError } from '../../core/errors.js';
 import type { OAuthAccounts } from '../../core/oauth-accounts.js';
 import { safeNextPath } from '../../core/safe-redirect.js';
 import type { Throttle } from '../../core/throttle.js';
+import type { TwoFactorService } from '../../core/two-factor.js';
 import { constantTimeEqual, sessionIdOf } from '../../core/token.js';
 import { completeSignIn } from '../oauth/complete-sign-in.js';
 import type { ProviderClient } from '../oauth/provider-client.js';
@@ -15,6 +16,7 @@ import { AuthorizeQuery, CallbackQuery, ErrorBody, OAuthProviderList, ProviderPa
 
 export interface OAuthRoutesOptions {
   service: AuthService;
+  twoFactor: TwoFactorService;
   accounts: OAuthAccounts;
   throttle: Throttle;
   /** Configured providers by name. */
@@ -26,7 +28,10 @@ export interface OAuthRoutesOptions {
    * providers' start links (not named `prefix`: Fastify would prefix these routes once more).
    */
   routePrefix: string;
-  /** Where a browser is sent with `#oauth_error=<CODE>` when a flow fails; default none (JSON errors). */
+  /**
+   * The web page: a browser is sent there with `#oauth_error=<CODE>` when a flow fails (default
+   * none: JSON errors), and with `#/otp` when the user must still give a one-time code (default `/`).
+   */
   failurePage?: string;
 }
 
@@ -38,7 +43,7 @@ const PUBLIC: [] = [];
  * `GET /oauth/{provider}/authorize` and `GET /oauth/{provider}/callback`.
  */
 export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async (app, options) => {
-  const { service, accounts, throttle, clients, baseURL } = options;
+  const { service, twoFactor, accounts, throttle, clients, baseURL } = options;
   const auth = service.options;
   const keys = [auth.secretKey, ...auth.secretKeyFallbacks];
   const cookiePath = `${options.routePrefix}/oauth/`;
@@ -142,7 +147,10 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
       // The login throttle counts this sign-in for the email; creating a user counts as a registration.
       const outcome = await throttle.guard(throttle.loginKeys(identity.email, request.ip), () =>
         accounts.resolve(identity, current?.session.user ?? null, () => throttle.consume(throttle.registrationKeys(request.ip))));
-      if (outcome?.kind === 'sign-in') await completeSignIn(request, reply, service, outcome.user);
+      if (outcome?.kind === 'sign-in' && (await completeSignIn(request, reply, { service, twoFactor }, outcome.user)) === 'otp-required') {
+        // The page's one-time-code step (docs/two-factor.md) finishes the sign-in.
+        return reply.redirect(`${options.failurePage ?? '/'}#/otp`, 302);
+      }
       return reply.redirect(safeNextPath(flow.next, baseURL), 302);
     } catch (error) {
       return fail(request, reply, error);
