@@ -52,6 +52,11 @@ const ROUTES: [string, string][] = [
   ['DELETE', '/users/me/passkeys/:id'],
   ['POST', '/passkeys/login/options'],
   ['POST', '/passkeys/login'],
+  ['GET', '/oauth/providers'],
+  ['GET', '/oauth/:provider/authorize'],
+  ['GET', '/oauth/:provider/callback'],
+  ['GET', '/users/me/accounts'],
+  ['DELETE', '/users/me/accounts/:id'],
 ];
 
 const KNOWN_EMAIL = 'fuzz@example.com';
