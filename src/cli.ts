@@ -34,7 +34,7 @@ async function serve(): Promise<void> {
 
 async function migrate(): Promise<void> {
   const config = readConfig();
-  const { db, dialect } = openDatabase(config.databaseUrl, { poolSize: 1 });
+  const { db, dialect } = await openDatabase(config.databaseUrl, { poolSize: 1 });
   try {
     // Safe to run while instances start: the migrator's lock makes concurrent runs wait, not collide.
     const applied = await migrateToLatest(db, dialect);

@@ -1,9 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { DestinationStream } from 'pino';
 import { ConfigError } from './core/errors.js';
 import { oauthProvidersFromEnv, type OAuthProviderOptions } from './core/oauth-providers.js';
 import type { AuthOptions } from './core/options.js';
-import { registerOpenAPI } from './http/openapi.js';
+import { missingDocsPackages, registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
 import { createClientErrorHandler, createFrameworkErrorHandler, notFoundHandler } from './http/framework-errors.js';
 import { handleError } from './http/reply-error.js';
@@ -16,6 +15,8 @@ import { SQLStore } from './store/sql/sql-store.js';
 import type { CounterStore } from './store/types.js';
 import { helmetHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import { registerWebPage } from './http/web-page.js';
+import { createSMTPMailer } from './mail/smtp-mailer.js';
+import { importOptional } from './optional-packages.js';
 
 /** Everything the server reads from the environment, typed and validated. */
 export interface ServerConfig {
@@ -134,7 +135,7 @@ export interface BuildServerOverrides {
   /** Replaces the logger configuration entirely (e.g. `false`). */
   logger?: boolean | object;
   /** Keeps the configured logger (level, redaction) but writes to this stream, e.g. to capture logs in a test. */
-  logStream?: DestinationStream;
+  logStream?: { write(line: string): void };
 }
 
 /** Builds the whole service (routes, docs, error format) from a config; does not listen. */
@@ -164,7 +165,10 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
   try {
     // Helmet first, so its headers are on every response, refusals and 404s included.
     await registerSecurityHeaders(app);
-    await registerOpenAPI(app);
+    // The API docs need two optional peer dependencies; without them the service runs undocumented.
+    const missingDocs = missingDocsPackages();
+    if (missingDocs.length === 0) await registerOpenAPI(app);
+    else app.log.warn(`/docs and /openapi.json are off: npm install ${missingDocs.join(' ')} to serve them`);
     // Closed in reverse order of opening once in-flight requests have drained (app.close()).
     const store = await SQLStore.open(config.databaseUrl, { poolSize: config.databasePoolSize });
     app.addHook('onClose', async () => store.close());
@@ -174,7 +178,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     // SMTP when SMTP_URL is set; otherwise the plugin logs each mail, with its body (and so the
     // link) only outside production, because logs must never hold a token (OWASP Logging CS).
     const mailer = config.smtpUrl
-      ? (await import('./mail/smtp-mailer.js')).createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
+      ? await createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
       : undefined;
     // A failed provider sign-in in a browser lands on the web page, which explains the code.
     await app.register(fastifyUsers, {
@@ -196,8 +200,9 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
  */
 async function openRedisCounters(app: FastifyInstance, config: ServerConfig): Promise<CounterStore> {
   let reported = false;
-  // Loaded only when REDIS_URL is set: ioredis is a tenth of a second of start-up otherwise.
-  const { RedisCounterStore } = await import('./store/redis/redis-counters.js');
+  // Loaded only when REDIS_URL is set: ioredis is a tenth of a second of start-up otherwise, and
+  // an optional peer dependency an install for one instance does not need.
+  const { RedisCounterStore } = await importOptional('ioredis', 'REDIS_URL', 'redis://', () => import('./store/redis/redis-counters.js'));
   const counters = new RedisCounterStore(config.redisUrl!, {
     keyPrefix: config.redisKeyPrefix,
     onError: (err) => {

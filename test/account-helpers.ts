@@ -35,7 +35,7 @@ export async function buildMailApp(options: Partial<FastifyUsersOptions> = {}): 
   const clock = testClock();
   const t = await buildTestApp({
     publicUrl: PUBLIC_URL,
-    mailer: createSMTPMailer({ url: smtp.url, from: 'auth@example.test' }),
+    mailer: await createSMTPMailer({ url: smtp.url, from: 'auth@example.test' }),
     now: () => clock.now,
     // These suites walk the flows many times per account; the default mail throttle has its own
     // test (pass `mailThrottle: undefined` to get it).

@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import { importOptional } from '../optional-packages.js';
 import { UsageError } from './args.js';
 import { parseCSV } from './csv.js';
 
@@ -47,6 +47,7 @@ export async function readUserSource(source: string, table = DEFAULT_IMPORT_TABL
     }
   }
   if (source.startsWith('postgres://') || source.startsWith('postgresql://')) {
+    const pg = (await importOptional('pg', 'import source', 'postgres://', () => import('pg'))).default;
     const client = new pg.Client({ connectionString: source, connectionTimeoutMillis: 5000 });
     await client.connect();
     try {

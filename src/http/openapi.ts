@@ -1,5 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { isInstalled, missingPackage, type OptionalPackage } from '../optional-packages.js';
 import type { DocsOptions } from './docs-app.js';
+
+/** The optional peer dependencies the docs load on first use. */
+const DOCS_PACKAGES: OptionalPackage[] = ['@fastify/swagger', '@fastify/swagger-ui'];
+
+/** Those of {@link DOCS_PACKAGES} not installed: the docs can be served when this is empty. */
+export function missingDocsPackages(): OptionalPackage[] {
+  return DOCS_PACKAGES.filter((name) => !isInstalled(name));
+}
 
 /** Request headers that matter to Swagger UI's pages and assets (caching, compression, ranges). */
 const FORWARDED_REQUEST_HEADERS = ['accept', 'accept-encoding', 'if-none-match', 'if-modified-since', 'range'];
@@ -16,6 +25,9 @@ const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encodi
  * are then passed on — with this app's headers and its 404.
  */
 export async function registerOpenAPI(app: FastifyInstance, options: DocsOptions = {}): Promise<void> {
+  // Checked now, loaded later: a missing package is a start-up error, not a 500 on the first visit.
+  const [missing] = missingDocsPackages();
+  if (missing) throw missingPackage('registerOpenAPI', missing, '/docs');
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
     // Hidden routes (these docs routes among them) are left out of the document anyway.

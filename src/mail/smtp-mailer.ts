@@ -1,5 +1,5 @@
-import nodemailer from 'nodemailer';
 import { DEFAULT_MAIL_FROM, type Mailer, type MailMessage } from '../core/mail.js';
+import { importOptional } from '../optional-packages.js';
 
 export { DEFAULT_MAIL_FROM };
 
@@ -10,8 +10,14 @@ export interface SMTPMailerOptions {
   from?: string;
 }
 
-/** Sends mail over SMTP with nodemailer (a connection per mail; add `?pool=true` to the URL to pool), plain text plus HTML. */
-export function createSMTPMailer(options: SMTPMailerOptions): Mailer {
+/**
+ * Sends mail over SMTP with nodemailer (a connection per mail; add `?pool=true` to the URL to pool),
+ * plain text plus HTML. nodemailer is an optional peer dependency, imported here: when it is not
+ * installed this rejects with a ConfigError naming it (on `SMTP_URL`, where the server takes the
+ * URL from), before any mail is queued.
+ */
+export async function createSMTPMailer(options: SMTPMailerOptions): Promise<Mailer> {
+  const nodemailer = (await importOptional('nodemailer', 'SMTP_URL', 'smtp://', () => import('nodemailer'))).default;
   const transport = nodemailer.createTransport(options.url);
   const from = options.from ?? DEFAULT_MAIL_FROM;
   return {

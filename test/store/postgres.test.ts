@@ -35,8 +35,8 @@ describe('PostgreSQL migrations', { skip: pg.skip }, () => {
   test('two instances migrating a fresh database at once apply each migration exactly once', async () => {
     // Two separate pools, as two processes would have; Kysely's migrator serialises them with
     // pg_advisory_xact_lock, so the loser sees the migrations done and applies nothing.
-    const a = openDatabase(database.url, { poolSize: 2 });
-    const b = openDatabase(database.url, { poolSize: 2 });
+    const a = await openDatabase(database.url, { poolSize: 2 });
+    const b = await openDatabase(database.url, { poolSize: 2 });
     try {
       const [appliedA, appliedB] = await Promise.all([migrateToLatest(a.db, 'postgres'), migrateToLatest(b.db, 'postgres')]);
       const applied = [...appliedA, ...appliedB].sort();
@@ -55,7 +55,7 @@ describe('PostgreSQL migrations', { skip: pg.skip }, () => {
   });
 
   test('migrating again is a no-op', async () => {
-    const c = openDatabase(database.url, { poolSize: 1 });
+    const c = await openDatabase(database.url, { poolSize: 1 });
     try {
       assert.deepEqual(await migrateToLatest(c.db, 'postgres'), []);
     } finally {
@@ -64,7 +64,7 @@ describe('PostgreSQL migrations', { skip: pg.skip }, () => {
   });
 
   test('the pool is bounded by poolSize', async () => {
-    const d = openDatabase(database.url, { poolSize: 3 });
+    const d = await openDatabase(database.url, { poolSize: 3 });
     try {
       const store = new SQLStore(d.db, 'postgres');
       await Promise.all(Array.from({ length: 30 }, () => store.ping()));

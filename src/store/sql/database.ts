@@ -1,10 +1,9 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import type pg from 'pg';
 import { ConfigError } from '../../core/errors.js';
+import { importOptional } from '../../optional-packages.js';
 import type { Database, Dialect } from './schema.js';
 
 /**
@@ -98,7 +97,7 @@ export interface OpenDatabase {
  * Opens `sqlite:<path>`, `sqlite::memory:` or `postgres(ql)://…` as a Kysely instance.
  * SQLite runs in WAL mode with foreign keys on (for the cascade from users to tokens).
  */
-export function openDatabase(url: string, options: { poolSize?: number } = {}): OpenDatabase {
+export async function openDatabase(url: string, options: { poolSize?: number } = {}): Promise<OpenDatabase> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path === '') throw new ConfigError('databaseUrl', 'sqlite: needs a path or :memory:');
@@ -115,8 +114,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    // Loaded only when PostgreSQL is used: start-up on SQLite does not pay for parsing `pg`.
-    const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+    // Loaded only when PostgreSQL is used: start-up on SQLite does not pay for parsing `pg`, and
+    // an install for SQLite does not need it (an optional peer dependency).
+    const { Pool } = (await importOptional('pg', 'databaseUrl', 'postgres://', () => import('pg'))).default;
     const pool = new Pool({
       connectionString: url,
       max: options.poolSize ?? DEFAULT_PG_POOL_SIZE,

@@ -53,7 +53,7 @@ export class SQLStore implements Store {
 
   /** Opens a database URL and migrates it to the latest schema. */
   static async open(url: string, options: { poolSize?: number; migrate?: boolean } = {}): Promise<SQLStore> {
-    const { db, dialect, sqlitePath } = openDatabase(url, options);
+    const { db, dialect, sqlitePath } = await openDatabase(url, options);
     if (options.migrate !== false) {
       try {
         await migrateToLatest(db, dialect);
