@@ -1,31 +1,24 @@
-/** Positional arguments and `--flag` / `--name value` / `--name=value` options of a command. */
-export interface ParsedArgs {
-  positional: string[];
-  flags: Set<string>;
-  values: Map<string, string>;
-}
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-/** Parses argv; `valued` names the options that take a value. Unknown options are errors. */
-export function parseArgs(argv: string[], allowed: { flags?: string[]; valued?: string[] }): ParsedArgs {
-  const result: ParsedArgs = { positional: [], flags: new Set(), values: new Map() };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) {
-      result.positional.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (allowed.valued?.includes(name)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      result.values.set(name, value);
-    } else if (allowed.flags?.includes(name) && inline === undefined) {
-      result.flags.add(name);
-    } else {
-      throw new UsageError(`unknown option --${name}`);
-    }
+/** The options a command accepts, in `node:util` `parseArgs`'s form: `{ table: { type: 'string' } }`. */
+export type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** What {@link parseCommandArgs} returns: `values` typed after the options, and the positionals. */
+export type CommandArgs<T extends CommandOptions> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
+
+/**
+ * A command's arguments parsed by `node:util` `parseArgs` (strict: an unknown option, a missing
+ * value or a value given to a flag is a {@link UsageError}). Its messages name the option, never
+ * the value, so a password typed by mistake (`--password …`) is not echoed.
+ */
+export function parseCommandArgs<T extends CommandOptions>(args: string[], options: T): CommandArgs<T> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code?.startsWith('ERR_PARSE_ARGS_')) throw new UsageError(String(message).split('\n')[0]!);
+    throw error;
   }
-  return result;
 }
 
 /** A command that could not do its job for a reason the operator can fix: one line, exit code 1. */

@@ -5,7 +5,7 @@ import { AuthError } from '../core/errors.js';
 import { resolveAuthOptions } from '../core/options.js';
 import type { ServerConfig } from '../server.js';
 import { SQLStore } from '../store/sql/sql-store.js';
-import { CommandError, parseArgs, UsageError } from './args.js';
+import { CommandError, parseCommandArgs, UsageError } from './args.js';
 import { importUsers } from './import-users.js';
 import { ProgressBar } from './progress.js';
 import { readPassword } from './read-password.js';
@@ -21,13 +21,13 @@ async function openService(config: ServerConfig): Promise<{ service: AuthService
 
 /** `create-user <email> [--superuser] [--verified]`: the password comes from a prompt or stdin, never argv. */
 export async function createUserCommand(config: ServerConfig, argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { flags: ['superuser', 'verified'] });
-  const [email, ...extra] = args.positional;
+  const args = parseCommandArgs(argv, { superuser: { type: 'boolean' }, verified: { type: 'boolean' } });
+  const [email, ...extra] = args.positionals;
   if (!email || extra.length > 0) throw new UsageError('create-user takes one email');
   const password = await readPassword(`Password for ${email}: `, { confirm: true });
   const { service, store } = await openService(config);
   try {
-    const user = await service.register(email, password, { isSuperuser: args.flags.has('superuser'), isVerified: args.flags.has('verified') });
+    const user = await service.register(email, password, { isSuperuser: args.values.superuser === true, isVerified: args.values.verified === true });
     const role = user.isSuperuser ? 'superuser' : 'user';
     console.log(`created ${role} ${user.email} (id ${user.id}${user.isVerified ? ', verified' : ''})`);
   } catch (error) {
@@ -41,7 +41,8 @@ export async function createUserCommand(config: ServerConfig, argv: string[]): P
 
 /** `purge-expired`: deletes expired access, reset and verification tokens. */
 export async function purgeExpiredCommand(config: ServerConfig, argv: string[]): Promise<void> {
-  parseArgs(argv, {});
+  const { positionals } = parseCommandArgs(argv, {});
+  if (positionals.length > 0) throw new UsageError('purge-expired takes no arguments');
   const { service, store } = await openService(config);
   try {
     const access = await service.purgeExpiredTokens();
@@ -57,10 +58,13 @@ export async function purgeExpiredCommand(config: ServerConfig, argv: string[]):
  * users with their existing hashes, and from a database their linked provider accounts.
  */
 export async function importCommand(config: ServerConfig, argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { valued: ['table', 'oauth-table'] });
-  const [source, ...extra] = args.positional;
+  const args = parseCommandArgs(argv, {
+    table: { type: 'string', default: DEFAULT_IMPORT_TABLE },
+    'oauth-table': { type: 'string', default: DEFAULT_OAUTH_IMPORT_TABLE },
+  });
+  const [source, ...extra] = args.positionals;
   if (!source || extra.length > 0) throw new UsageError('import takes one source');
-  const input = await readUserSource(source, args.values.get('table') ?? DEFAULT_IMPORT_TABLE, args.values.get('oauth-table') ?? DEFAULT_OAUTH_IMPORT_TABLE);
+  const input = await readUserSource(source, args.values.table, args.values['oauth-table']);
   const { service, store } = await openService(config);
   try {
     process.stderr.write(`importing ${input.rows.length} row(s) from ${input.describe.replace(/\/\/[^@/]*@/, '//***@')}\n`);

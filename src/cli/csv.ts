@@ -1,53 +1,35 @@
-/**
- * Parses RFC 4180 CSV (quoted fields, `""` escapes, CRLF or LF, a UTF-8 BOM) into records keyed
- * by the header row's names, trimmed and lower-cased. Each record keeps its line number.
- */
-export function parseCSV(text: string): { header: string[]; rows: Array<{ line: number; values: Record<string, string> }> } {
-  const records = splitRecords(text.replace(/^\uFEFF/, ''));
-  const [head, ...body] = records;
-  if (!head) return { header: [], rows: [] };
-  const header = head.fields.map((h) => h.trim().toLowerCase());
-  const rows = body
-    .filter((r) => !(r.fields.length === 1 && r.fields[0] === ''))
-    .map((r) => ({ line: r.line, values: Object.fromEntries(header.map((name, i) => [name, r.fields[i] ?? ''])) }));
-  return { header, rows };
+import { parse } from 'csv-parse/sync';
+
+/** One CSV record keyed by the header's names, with the line it starts on (for the import's messages). */
+export interface CSVRow {
+  line: number;
+  values: Record<string, string>;
 }
 
-function splitRecords(text: string): Array<{ line: number; fields: string[] }> {
-  const records: Array<{ line: number; fields: string[] }> = [];
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let start = 1;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 1;
-      } else if (c === '"') quoted = false;
-      else {
-        if (c === '\n') line += 1;
-        field += c;
-      }
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i += 1;
-      fields.push(field);
-      records.push({ line: start, fields });
-      fields = [];
-      field = '';
-      line += 1;
-      start = line;
-    } else field += c;
-  }
-  if (field !== '' || fields.length > 0) {
-    fields.push(field);
-    records.push({ line: start, fields });
-  }
-  return records;
+/** Line breaks as csv-parse counts them: CRLF, LF or CR, inside quoted fields too. */
+const LINE_BREAK = /\r\n|\n|\r/g;
+
+/**
+ * Parses RFC 4180 CSV (quoted fields, `""` escapes, CRLF, LF or CR, a UTF-8 BOM, blank lines
+ * skipped) with csv-parse into records keyed by the header row's names, trimmed and lower-cased.
+ * A row with fewer fields than the header gets `''` for the rest. Malformed CSV (a stray quote, an
+ * unclosed one) throws csv-parse's error, which names the line.
+ */
+export function parseCSV(text: string): { header: string[]; rows: CSVRow[] } {
+  let header: string[] = [];
+  const records = parse(text, {
+    bom: true,
+    columns: (names: string[]) => (header = names.map((name) => name.trim().toLowerCase())),
+    record_delimiter: ['\r\n', '\n', '\r'],
+    skip_empty_lines: true,
+    relax_column_count: true,
+    info: true,
+  }) as Array<{ record: Record<string, string | undefined>; info: { lines: number } }>;
+  const rows = records.map(({ record, info }) => {
+    const values = Object.fromEntries(header.map((name) => [name, record[name] ?? '']));
+    // `info.lines` is the line the record ends on; a quoted field may span several.
+    const spanned = Object.values(values).reduce((count, value) => count + (value.match(LINE_BREAK)?.length ?? 0), 0);
+    return { line: info.lines - spanned, values };
+  });
+  return { header, rows };
 }

@@ -1,4 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { CsvError } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { importOptional } from '../optional-packages.js';
 import { UsageError } from './args.js';
@@ -59,13 +60,23 @@ export async function readUserSource(source: string, table = DEFAULT_IMPORT_TABL
       await client.end();
     }
   }
-  const { header, rows } = parseCSV(readFileSync(source, 'utf8'));
+  const { header, rows } = parseSourceCSV(source);
   if (!header.includes('email')) throw new UsageError(`${source}: the header row has no "email" column`);
   return { rows: rows.map((r) => ({ where: `line ${r.line}`, values: r.values })), oauthRows: [], describe: source };
 }
 
 function toSourceRows(rows: Record<string, unknown>[]): SourceRow[] {
   return rows.map((values, i) => ({ where: `row ${i + 1}`, values: lowerKeys(values) }));
+}
+
+/** The CSV file's records; malformed CSV is the operator's to fix, reported with csv-parse's line. */
+function parseSourceCSV(source: string): ReturnType<typeof parseCSV> {
+  try {
+    return parseCSV(readFileSync(source, 'utf8'));
+  } catch (error) {
+    if (error instanceof CsvError) throw new UsageError(`${source}: ${error.message}`);
+    throw error;
+  }
 }
 
 function lowerKeys(values: Record<string, unknown>): Record<string, unknown> {
