@@ -58,4 +58,4 @@ version_of() { node -p "require('$ROOT/node_modules/$1/package.json').version"; 
 npm install --prefer-offline --no-audit --no-fund --save-dev "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" > /dev/null
 ./node_modules/.bin/tsc -p tsconfig.json
 echo "== TypeScript consumer type-checks; the misspelt request.user field is a type error"
-echo "package consumers: 2 passed, 0 failed"
+echo "== package: the ES module and the TypeScript consumer passed"
