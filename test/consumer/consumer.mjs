@@ -47,10 +47,15 @@ try {
   assert.equal((await server.inject({ method: 'GET', url: '/' })).statusCode, 200, 'the built web page ships in the package');
   assert.equal((await server.inject({ method: 'GET', url: '/docs' })).statusCode, 404);
   await server.close();
-  await assert.rejects(buildServer(readConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }), { logger: false }), {
-    message: 'DATABASE_URL: postgres:// needs the optional package "pg": npm install pg',
-  });
-  console.log('ESM consumer: register, login, guarded host route, server entry: ok');
+  // Each optional peer, asked for but not installed, is named in the error.
+  const missing = { DATABASE_URL: ['postgres://nobody@127.0.0.1:1/none', 'postgres://', 'pg'], REDIS_URL: ['redis://127.0.0.1:1', 'redis://', 'ioredis'], SMTP_URL: ['smtp://127.0.0.1:1', 'smtp://', 'nodemailer'] };
+  for (const [variable, [value, scheme, name]] of Object.entries(missing)) {
+    const environment = { NODE_ENV: 'test', SECRET_KEY: secretKey, DATABASE_URL: `sqlite:${join(dir, 'server.db')}`, [variable]: value };
+    await assert.rejects(buildServer(readConfig(environment), { logger: false }), {
+      message: `${variable}: ${scheme} needs the optional package "${name}": npm install ${name}`,
+    });
+  }
+  console.log('== ESM consumer: register, login, guarded host route, the server entry, the missing-package messages: ok');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
