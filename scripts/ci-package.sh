@@ -53,9 +53,10 @@ node consumer.mjs
 ./node_modules/.bin/fastify-users help | grep -q '^usage: fastify-users'
 DATABASE_URL="sqlite:$WORK/cli.db" ./node_modules/.bin/fastify-users migrate
 
-# The TypeScript consumer: the same TypeScript and Node types as the repository.
+# The TypeScript consumer: the same TypeScript and Node types as the repository (no install
+# scripts: better-sqlite3, built above, would otherwise be compiled again).
 version_of() { node -p "require('$ROOT/node_modules/$1/package.json').version"; }
-npm install --prefer-offline --no-audit --no-fund --save-dev "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" > /dev/null
+npm install --prefer-offline --no-audit --no-fund --ignore-scripts --save-dev "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" > /dev/null
 ./node_modules/.bin/tsc -p tsconfig.json
 echo "== TypeScript consumer type-checks; the misspelt request.user field is a type error"
 echo "== package: the ES module and the TypeScript consumer passed"
