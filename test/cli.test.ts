@@ -21,7 +21,7 @@ describe('CLI', () => {
   const dir = tempDir();
   after(() => dir.cleanup());
 
-  test('migrate creates the schema of SPEC §3 and exits 0; a second run is a no-op', () => {
+  test('migrate creates the schema of docs/migrating-from-fastapi.md and exits 0; a second run is a no-op', () => {
     const path = join(dir.path, 'nested', 'auth.db');
     const first = cli(['migrate'], { DATABASE_URL: `sqlite:${path}` });
     assert.equal(first.status, 0, first.stderr);

@@ -20,7 +20,7 @@ export interface UserSource {
   oauthRows: SourceRow[];
 }
 
-/** Default table read from a database source (SPEC §3); fastapi-users' SQLAlchemy table is `user`. */
+/** Default table read from a database source (docs/migrating-from-fastapi.md); fastapi-users' SQLAlchemy table is `user`. */
 export const DEFAULT_IMPORT_TABLE = 'users';
 /** fastapi-users' table of linked provider accounts (`SQLAlchemyBaseOAuthAccountTable`). */
 export const DEFAULT_OAUTH_IMPORT_TABLE = 'oauth_account';

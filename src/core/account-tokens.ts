@@ -7,9 +7,9 @@ import { resetPasswordMail, verifyEmailMail, type MailMessage } from './mail.js'
 import { constantTimeEqual, digestToken, generateToken, looksLikeToken } from './token.js';
 import type { User } from './user.js';
 
-/** A reset link lives 1 hour (SPEC §4; OWASP Forgot Password CS: short-lived). */
+/** A reset link lives 1 hour (docs/api.md; OWASP Forgot Password CS: short-lived). */
 export const DEFAULT_RESET_PASSWORD_TOKEN_LIFETIME = 3600;
-/** A verification link lives 24 hours (SPEC §4). */
+/** A verification link lives 24 hours (docs/api.md). */
 export const DEFAULT_VERIFY_TOKEN_LIFETIME = 86_400;
 /** Where the web page handles each link; the token is in the fragment, which browsers never send. */
 export const RESET_PASSWORD_LINK_PATH = '/#/reset-password?token=';

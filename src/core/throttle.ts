@@ -4,7 +4,7 @@ import { clientKey } from './client-address.js';
 import { normalizeEmail } from './email.js';
 import { AuthError, ConfigError } from './errors.js';
 
-/** SPEC §5 "Brute force" defaults: 5 / 10 / 100 failures per 15 minutes, 20 registrations per hour. */
+/** Brute-force defaults (docs/security.md): 5 / 10 / 100 failures per 15 minutes, 20 registrations per hour. */
 export const DEFAULT_THROTTLE = {
   enabled: true,
   loginWindowSeconds: 15 * 60,
@@ -160,7 +160,7 @@ export class Throttle {
 
   /**
    * After a success: clears the counters marked `clearOnSuccess` and takes the successful attempt
-   * back from the others, so only failures count against an address (SPEC §5: "failed logins are
+   * back from the others, so only failures count against an address (docs/security.md: "failed logins are
    * throttled"; an office behind one NAT is not locked out by its own logins).
    */
   async reset(keys: ThrottleKey[]): Promise<void> {

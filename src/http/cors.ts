@@ -4,13 +4,13 @@ import type { ResolvedAuthOptions } from '../core/options.js';
 import type { ProtectionScope } from './protection-scope.js';
 import { DEFAULT_CSRF_HEADER_NAME } from '../core/options.js';
 
-/** Methods a cross-origin front end may use (the routes of SPEC §4). */
+/** Methods a cross-origin front end may use (the routes of docs/api.md). */
 export const CORS_METHODS = ['GET', 'POST', 'PATCH', 'DELETE'];
 /** Request headers a cross-origin front end may send. */
 export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', DEFAULT_CSRF_HEADER_NAME];
 
 /**
- * CORS for the origins in `corsOrigins` only (SPEC §5), with `@fastify/cors`:
+ * CORS for the origins in `corsOrigins` only (docs/security.md), with `@fastify/cors`:
  *
  * - the request's origin is echoed when it is listed, by exact string match — never `*`, which
  *   the Fetch standard forbids with credentials, and never a suffix or regex (a

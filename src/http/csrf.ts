@@ -63,7 +63,7 @@ export function sessionDigestOf(request: FastifyRequest, authCookieName: string)
 }
 
 /**
- * Installs the CSRF rule of SPEC §5 on every route of `app` (its own and the host's):
+ * Installs the CSRF rule of docs/security.md on every route of `app` (its own and the host's):
  *
  * - an unsafe request that carries the auth cookie must carry `x-csrftoken` equal to the
  *   `csrftoken` cookie and signed for the current session, else 403 `CSRF_TOKEN_INVALID` before

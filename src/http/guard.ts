@@ -23,7 +23,7 @@ export function createGuard(service: AuthService, options: GuardOptions = {}): p
     try {
       session = credential ? await service.resolveToken(credential.token) : null;
     } catch (error) {
-      // A lost database is a 503 here too, whatever error handler the host app has (SPEC §6).
+      // A lost database is a 503 here too, whatever error handler the host app has (docs/operations.md, "Health, shutdown and outages").
       const authError = toAuthError(error);
       if (authError.statusCode >= 500) request.log.warn({ err: error }, 'authentication failed: backing service');
       await sendError(reply, authError);

@@ -6,7 +6,7 @@ import type { ProtectionScope } from './protection-scope.js';
 import { sendError } from './reply-error.js';
 
 /**
- * True when an unsafe request may proceed as far as its origin goes (SPEC §5):
+ * True when an unsafe request may proceed as far as its origin goes (docs/security.md):
  *
  * - an `Origin` header must be this server's own origin or one of `allowed` — exact string
  *   comparison of serialised origins (RFC 6454 §6.1), so `http://evil-example.com` is not

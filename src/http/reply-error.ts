@@ -55,7 +55,7 @@ export function toAuthError(error: unknown): AuthError {
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped) return new AuthError(mapped);
   // A lost database or Redis is neither the client's fault nor a bug: 503 + Retry-After with the
-  // generic sentence (SPEC §6); the driver's message stays in the log.
+  // generic sentence (docs/operations.md, "Health, shutdown and outages"); the driver's message stays in the log.
   if (isUnavailableError(error)) {
     return new AuthError('SERVICE_UNAVAILABLE', undefined, { retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS });
   }

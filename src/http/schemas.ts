@@ -97,7 +97,7 @@ export const HealthResponse = Type.Object({ status: Type.String() });
 /** Responses every authenticated route may give, for OpenAPI. */
 export const AUTH_ERRORS = { 401: ErrorBody, 403: ErrorBody } as const;
 
-// Account lifecycle (SPEC §4, second table).
+// Account lifecycle (docs/api.md, "Account lifecycle").
 
 /** Reset and verification tokens are 43 characters; anything up to this length is "bad token", not 422. */
 export const ACTION_TOKEN_MAX_LENGTH = 256;

@@ -56,7 +56,7 @@ export function helmetHeaders(): Record<string, string> {
 const JSON_TYPE = /\bjson\b/;
 
 /**
- * Security headers on every response of `app` (SPEC §5): helmet's set —
+ * Security headers on every response of `app` (docs/security.md): helmet's set —
  * `Strict-Transport-Security` (1 year, subdomains; RFC 6797), `X-Content-Type-Options: nosniff`,
  * `X-Frame-Options`, `Referrer-Policy: no-referrer`, Cross-Origin-{Opener,Resource}-Policy, … —
  * with {@link CONTENT_SECURITY_POLICY}; and `Cache-Control: no-store` on every JSON response, so

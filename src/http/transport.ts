@@ -3,7 +3,7 @@ import type { ResolvedAuthOptions } from '../core/options.js';
 
 /**
  * Reads the credential of a request: the `Authorization: Bearer` header when present, else the
- * auth cookie (SPEC §4). Never the query string or body (RFC 6750 §2.3 discourages it: URLs end
+ * auth cookie (docs/api.md). Never the query string or body (RFC 6750 §2.3 discourages it: URLs end
  * up in logs and Referer headers).
  */
 export function readToken(request: FastifyRequest, cookieName: string): { token: string; via: 'bearer' | 'cookie' } | null {

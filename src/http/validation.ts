@@ -18,7 +18,7 @@ function makeAjv(coerceTypes: boolean): Ajv {
 
 // One "@", a local part and a dotted domain, no whitespace or control characters inside
 // (HTML's "valid e-mail address", relaxed to allow non-ASCII). Surrounding spaces are allowed
-// because the stored form is trimmed (SPEC §3).
+// because the stored form is trimmed (docs/migrating-from-fastapi.md).
 const EMAIL = /^[^\s@\p{Cc}]{1,64}@(?=.{1,255}$)[^\s@\p{Cc}.]+(\.[^\s@\p{Cc}.]+)+$/u;
 
 function isEmail(value: string): boolean {
@@ -98,7 +98,7 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor']);
 
 /**
  * Parses a JSON body. Prototype-poisoning keys at any depth are refused with 400 `FORBIDDEN_KEY`
- * (SPEC §5; OWASP Prototype Pollution Prevention CS) rather than passed on; anything that is not
+ * (docs/security.md; OWASP Prototype Pollution Prevention CS) rather than passed on; anything that is not
  * JSON is 400 `MALFORMED_BODY`. (Fastify's own parser reports both as "invalid JSON".)
  */
 export function parseJSON(body: string): unknown {

@@ -20,7 +20,7 @@ const ASSETS: Record<string, string> = {
 };
 
 /**
- * Serves the web page of SPEC §4 at `GET /` and its bundle under `/web/`. Files are read once at
+ * Serves the web page (docs/web-page.md) at `GET /` and its bundle under `/web/`. Files are read once at
  * start. When the bundle has not been built, `/` answers 503 saying how to build it rather than
  * failing the whole server (`npm start` and `npm test` build it first).
  */

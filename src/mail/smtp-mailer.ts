@@ -4,7 +4,7 @@ import { importOptional } from '../optional-packages.js';
 export { DEFAULT_MAIL_FROM };
 
 export interface SMTPMailerOptions {
-  /** `smtp://user:pass@host:port` or `smtps://…` (nodemailer's connection URL); SPEC §2 `SMTP_URL`. */
+  /** `smtp://user:pass@host:port` or `smtps://…` (nodemailer's connection URL); `SMTP_URL` (docs/configuration.md). */
   url: string;
   /** The `From` address; default `no-reply@localhost`. */
   from?: string;

@@ -1,6 +1,6 @@
 /**
  * Telling "the backing service is away" apart from every other failure. A lost database or Redis
- * is not the client's fault and not a bug: the HTTP layer answers 503 with `Retry-After` (SPEC §6)
+ * is not the client's fault and not a bug: the HTTP layer answers 503 with `Retry-After` (docs/operations.md, "Health, shutdown and outages")
  * and a generic body; the driver's message (host names, SQL) only goes to the log.
  */
 

@@ -24,7 +24,7 @@ async function rejection(promise: Promise<unknown>): Promise<AuthError> {
 const fail = async () => null;
 
 describe('Throttle', () => {
-  test('defaults are SPEC §5: 5 / 10 / 100 per 15 min, 20 registrations per hour', () => {
+  test('defaults as docs/security.md lists them: 5 / 10 / 100 per 15 min, 20 registrations per hour', () => {
     assert.deepEqual(resolveThrottleOptions(), {
       enabled: true, loginWindowSeconds: 900, identifierAddressLimit: 5, identifierLimit: 10, addressLimit: 100, registerLimit: 20, registerWindowSeconds: 3600,
     });

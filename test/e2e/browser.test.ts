@@ -46,7 +46,7 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
     const config = readConfig({
       DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`,
       SECRET_KEY: TEST_SECRET,
-      COOKIE_SECURE: 'false', // plain HTTP, as in development (SPEC §2)
+      COOKIE_SECURE: 'false', // plain HTTP, as in development (docs/configuration.md)
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'silent',

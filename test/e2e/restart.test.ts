@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test';
 import { tempDir, TEST_SECRET } from '../helpers.js';
 import { startServer } from './server-process.js';
 
-/** SPEC §4 through a real listening server process on a temp SQLite file, across a restart. */
+/** The HTTP API (docs/api.md) through a real listening server process on a temp SQLite file, across a restart. */
 describe('end to end: a real server process on a SQLite file', () => {
   const dir = tempDir();
   after(() => dir.cleanup());

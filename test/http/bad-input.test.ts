@@ -7,7 +7,7 @@ import { buildTestServer, testDatabases, type TestServer } from '../server-helpe
 const JSON_TYPE = { 'content-type': 'application/json' };
 const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' };
 
-for (const database of testDatabases()) describe(`bad input on every route is a 4xx JSON error, nothing stored, nothing granted (SPEC §5; ${database.name})`, { skip: database.skip }, () => {
+for (const database of testDatabases()) describe(`bad input on every route is a 4xx JSON error, nothing stored, nothing granted (${database.name})`, { skip: database.skip }, () => {
   let s: TestServer;
   let drop: () => Promise<void>;
   const userCount = async () => (await s.app.fastifyUsers.auth.store.listUsers(0, 10_000)).length;

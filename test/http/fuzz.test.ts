@@ -6,7 +6,7 @@ import { PASSWORD } from '../helpers.js';
 import { buildTestServer, testDatabases, type TestServer } from '../server-helpers.js';
 
 /**
- * Property-based fuzzing of every route (SPEC §5 "Bad input"): generated bodies, headers,
+ * Property-based fuzzing of every route (docs/security.md, "Bad input"): generated bodies, headers,
  * content types, methods and client addresses. Whatever arrives: never a 5xx, every error is
  * JSON `{detail, code}`, and a refused request changes nothing (the user count moves only on 201).
  * `npm test` runs a bounded number of cases; `npm run fuzz` (FUZZ_RUNS, default 20000) a long run.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildTestApp, PASSWORD, register, type TestApp } from '../helpers.js';
 
-/** SPEC §4, `POST /register`. */
+/** `POST /register` (docs/api.md). */
 describe('POST /register', () => {
   let t: TestApp;
   before(async () => {

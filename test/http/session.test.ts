@@ -106,7 +106,7 @@ describe('POST /logout', () => {
   test('cookie: 204, the auth cookie is cleared with the same attributes, and the cookie no longer works', async () => {
     const login = await t.app.inject({ method: 'POST', url: '/login', ...form({ email: 'alice@example.com', password: PASSWORD }) });
     const cookie = setCookiesNamed(login, 'token')[0]!.split(';')[0]!.slice('token='.length);
-    // A cookie-authenticated unsafe request carries the CSRF pair minted at login (SPEC §5).
+    // A cookie-authenticated unsafe request carries the CSRF pair minted at login (docs/security.md).
     const csrf = setCookiesNamed(login, 'csrftoken')[0]!.split(';')[0]!.slice('csrftoken='.length);
     const response = await t.app.inject({
       method: 'POST',

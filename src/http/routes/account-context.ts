@@ -8,7 +8,7 @@ import type { ResolvedAuthOptions } from '../../core/options.js';
 export type MailAction = 'forgot-password' | 'request-verify-token';
 
 /**
- * A throttle for the mail-sending routes, per address and per account (SPEC §5). It resolves to
+ * A throttle for the mail-sending routes, per address and per account (docs/security.md). It resolves to
  * let the request through, or rejects with `AuthError('TOO_MANY_REQUESTS', …, { retryAfter })`,
  * which becomes a 429 with `Retry-After`. It runs before anything else, so the answer for a
  * throttled request does not depend on whether the account exists either.

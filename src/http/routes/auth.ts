@@ -58,7 +58,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
   }, async (request, reply) => {
     // Counted per address whatever the outcome: the duplicate answer tells whether an email has
-    // an account (SPEC §4), so probing it is rate-limited (OWASP Authentication CS, "enumeration").
+    // an account (docs/api.md), so probing it is rate-limited (OWASP Authentication CS, "enumeration").
     await throttle.consume(throttle.registrationKeys(request.ip));
     // Only email and password are read: `is_superuser`, `id`, … in the body are ignored.
     const user = await service.register(request.body.email, request.body.password);

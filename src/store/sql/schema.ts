@@ -1,7 +1,7 @@
 import type { Generated } from 'kysely';
 
 /**
- * Tables as SPEC §3 names them, so a database made by the FastAPI note maps 1:1.
+ * Tables named as the FastAPI note names them (docs/migrating-from-fastapi.md), so a database made by the FastAPI note maps 1:1.
  * Times and booleans differ by dialect (ISO text and 0/1 on SQLite, timestamptz and boolean on
  * PostgreSQL); `sql-store.ts` converts at the edge.
  */
@@ -31,7 +31,7 @@ export interface UsersTable {
 }
 
 export interface AccessTokensTable {
-  /** SHA-256 hex digest of the token (SPEC §3): the token itself is never stored. */
+  /** SHA-256 hex digest of the token (docs/migrating-from-fastapi.md): the token itself is never stored. */
   token: string;
   user_id: number;
   expiration_date: DbTime;
