@@ -9,6 +9,7 @@ import { CommandError, parseCommandArgs, UsageError } from './args.js';
 import { importUsers } from './import-users.js';
 import { ProgressBar } from './progress.js';
 import { readPassword } from './read-password.js';
+import type { CLIStreams } from './run.js';
 import { importOAuthAccounts } from './import-oauth-accounts.js';
 import { DEFAULT_IMPORT_TABLE, DEFAULT_OAUTH_IMPORT_TABLE, readUserSource } from './user-sources.js';
 
@@ -20,16 +21,16 @@ async function openService(config: ServerConfig): Promise<{ service: AuthService
 }
 
 /** `create-user <email> [--superuser] [--verified]`: the password comes from a prompt or stdin, never argv. */
-export async function createUserCommand(config: ServerConfig, argv: string[]): Promise<void> {
+export async function createUserCommand(config: ServerConfig, argv: string[], io: CLIStreams): Promise<void> {
   const args = parseCommandArgs(argv, { superuser: { type: 'boolean' }, verified: { type: 'boolean' } });
   const [email, ...extra] = args.positionals;
   if (!email || extra.length > 0) throw new UsageError('create-user takes one email');
-  const password = await readPassword(`Password for ${email}: `, { confirm: true });
+  const password = await readPassword(`Password for ${email}: `, io, { confirm: true });
   const { service, store } = await openService(config);
   try {
     const user = await service.register(email, password, { isSuperuser: args.values.superuser === true, isVerified: args.values.verified === true });
     const role = user.isSuperuser ? 'superuser' : 'user';
-    console.log(`created ${role} ${user.email} (id ${user.id}${user.isVerified ? ', verified' : ''})`);
+    io.stdout.write(`created ${role} ${user.email} (id ${user.id}${user.isVerified ? ', verified' : ''})\n`);
   } catch (error) {
     // Registered errors (taken email, policy) are the operator's to fix: one line, exit 1.
     if (error instanceof AuthError) throw new CommandError(typeof error.detail === 'string' ? error.detail : error.message);
@@ -40,14 +41,14 @@ export async function createUserCommand(config: ServerConfig, argv: string[]): P
 }
 
 /** `purge-expired`: deletes expired access, reset and verification tokens. */
-export async function purgeExpiredCommand(config: ServerConfig, argv: string[]): Promise<void> {
+export async function purgeExpiredCommand(config: ServerConfig, argv: string[], io: CLIStreams): Promise<void> {
   const { positionals } = parseCommandArgs(argv, {});
   if (positionals.length > 0) throw new UsageError('purge-expired takes no arguments');
   const { service, store } = await openService(config);
   try {
     const access = await service.purgeExpiredTokens();
     const action = await new AccountTokens(service, config.auth.publicUrl ?? '').purgeExpired();
-    console.log(`purged ${access} expired access token(s) and ${action} expired reset/verification token(s)`);
+    io.stdout.write(`purged ${access} expired access token(s) and ${action} expired reset/verification token(s)\n`);
   } finally {
     await store.close();
   }
@@ -57,7 +58,7 @@ export async function purgeExpiredCommand(config: ServerConfig, argv: string[]):
  * `import <file.csv | sqlite:path | postgres://…> [--table users] [--oauth-table oauth_account]`:
  * users with their existing hashes, and from a database their linked provider accounts.
  */
-export async function importCommand(config: ServerConfig, argv: string[]): Promise<void> {
+export async function importCommand(config: ServerConfig, argv: string[], io: CLIStreams): Promise<void> {
   const args = parseCommandArgs(argv, {
     table: { type: 'string', default: DEFAULT_IMPORT_TABLE },
     'oauth-table': { type: 'string', default: DEFAULT_OAUTH_IMPORT_TABLE },
@@ -67,14 +68,14 @@ export async function importCommand(config: ServerConfig, argv: string[]): Promi
   const input = await readUserSource(source, args.values.table, args.values['oauth-table']);
   const { service, store } = await openService(config);
   try {
-    process.stderr.write(`importing ${input.rows.length} row(s) from ${input.describe.replace(/\/\/[^@/]*@/, '//***@')}\n`);
-    const summary = await importUsers(store, input.rows, service.options.now(), new ProgressBar(input.rows.length));
-    for (const problem of summary.problems) process.stderr.write(`skipped ${problem}\n`);
-    console.log(`imported ${summary.imported}, skipped ${summary.duplicates} duplicate(s), ${summary.invalid} invalid`);
+    io.stderr.write(`importing ${input.rows.length} row(s) from ${input.describe.replace(/\/\/[^@/]*@/, '//***@')}\n`);
+    const summary = await importUsers(store, input.rows, service.options.now(), new ProgressBar(input.rows.length, io.stderr));
+    for (const problem of summary.problems) io.stderr.write(`skipped ${problem}\n`);
+    io.stdout.write(`imported ${summary.imported}, skipped ${summary.duplicates} duplicate(s), ${summary.invalid} invalid\n`);
     if (input.oauthRows.length > 0) {
       const links = await importOAuthAccounts(store, input.rows, input.oauthRows, service.options.now());
-      for (const problem of links.problems) process.stderr.write(`skipped ${problem}\n`);
-      console.log(`linked ${links.linked} provider account(s), skipped ${links.duplicates} duplicate(s), ${links.invalid} invalid`);
+      for (const problem of links.problems) io.stderr.write(`skipped ${problem}\n`);
+      io.stdout.write(`linked ${links.linked} provider account(s), skipped ${links.duplicates} duplicate(s), ${links.invalid} invalid\n`);
     }
   } finally {
     await store.close();

@@ -7,12 +7,12 @@ const REDRAW_MS = 100;
  */
 export class ProgressBar {
   private readonly total: number;
-  private readonly stream: NodeJS.WriteStream;
+  private readonly stream: NodeJS.WritableStream & { isTTY?: boolean };
   private readonly tty: boolean;
   private lastDraw = 0;
   private lastTenth = -1;
 
-  constructor(total: number, stream: NodeJS.WriteStream = process.stderr) {
+  constructor(total: number, stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr) {
     this.total = total;
     this.tty = Boolean(stream.isTTY);
     this.stream = stream;
