@@ -1,30 +1,20 @@
 import BetterSqlite3 from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ROOT } from './e2e/server-process.js';
-import { tempDir, TEST_SECRET } from './helpers.js';
-
-function cli(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { cli } from './support/cli.js';
+import { TEST_SECRET } from './support/constants.js';
+import { tempDir } from './support/temp.js';
 
 describe('CLI', () => {
   const dir = tempDir();
   after(() => dir.cleanup());
 
-  test('migrate creates the schema of docs/migrating-from-fastapi.md and exits 0; a second run is a no-op', () => {
+  test('migrate creates the schema of docs/migrating-from-fastapi.md and exits 0; a second run is a no-op', async () => {
     const path = join(dir.path, 'nested', 'auth.db');
-    const first = cli(['migrate'], { DATABASE_URL: `sqlite:${path}` });
-    assert.equal(first.status, 0, first.stderr);
+    const first = await cli(['migrate'], { env: { DATABASE_URL: `sqlite:${path}` } });
+    assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /^applied 0001_users_and_access_tokens.* to sqlite:/);
     assert.ok(existsSync(path));
     const db = new BetterSqlite3(path, { readonly: true });
@@ -39,8 +29,8 @@ describe('CLI', () => {
     } finally {
       db.close();
     }
-    const second = cli(['migrate'], { DATABASE_URL: `sqlite:${path}` });
-    assert.equal(second.status, 0);
+    const second = await cli(['migrate'], { env: { DATABASE_URL: `sqlite:${path}` } });
+    assert.equal(second.code, 0);
     assert.match(second.stdout, /is up to date/);
   });
 
@@ -54,9 +44,9 @@ describe('CLI', () => {
     ['migrate with an empty sqlite: path', { DATABASE_URL: 'sqlite:' }, ['migrate'], /^configuration error: DATABASE_URL: /],
   ];
   for (const [label, env, args, variable] of badConfigurations) {
-    test(`${label}: one line naming the variable on stderr and a non-zero exit`, () => {
-      const result = cli(args, { DATABASE_URL: `sqlite:${join(dir.path, 'bad.db')}`, ...env });
-      assert.notEqual(result.status, 0);
+    test(`${label}: one line naming the variable on stderr and a non-zero exit`, async () => {
+      const result = await cli(args, { env: { DATABASE_URL: `sqlite:${join(dir.path, 'bad.db')}`, ...env } });
+      assert.notEqual(result.code, 0);
       const lines = result.stderr.trim().split('\n');
       assert.equal(lines.length, 1, result.stderr);
       assert.match(lines[0]!, /^configuration error: /);
@@ -65,9 +55,9 @@ describe('CLI', () => {
     });
   }
 
-  test('an unknown command prints usage and exits 2', () => {
-    const result = cli(['frobnicate'], {});
-    assert.equal(result.status, 2);
+  test('an unknown command prints usage and exits 2', async () => {
+    const result = await cli(['frobnicate']);
+    assert.equal(result.code, 2);
     assert.match(result.stderr, /unknown command "frobnicate"/);
   });
 });

@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from '../src/core/errors.js';
 import { buildServer, readConfig } from '../src/server.js';
-import { tempDir, TEST_SECRET } from './helpers.js';
+import { TEST_SECRET } from './support/constants.js';
+import { tempDir } from './support/temp.js';
 
 describe('buildServer: OpenAPI, docs and the JSON 404', () => {
   let app: FastifyInstance;

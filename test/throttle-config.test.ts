@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError } from '../src/core/errors.js';
 import { readConfig } from '../src/server.js';
-import { buildTestServer } from './server-helpers.js';
+import { buildTestServer } from './support/servers.js';
 
 describe('THROTTLE_* environment variables', () => {
   test('are read into the throttle options; unset ones keep their defaults', () => {

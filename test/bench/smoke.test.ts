@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BEGIN_MARK, END_MARK, spliceReport, verdict } from '../../bench/lib/report.js';
 import { median, quantile } from '../../bench/lib/stats.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../support/temp.js';
 
 // Speed is never asserted here: only that the harness runs end to end and reports well-formed tables.
 describe('npm run bench (smoke mode)', () => {

@@ -3,9 +3,7 @@ import { hash as bcryptHash } from '@node-rs/bcrypt';
 import BetterSqlite3 from 'better-sqlite3';
 import Fastify from 'fastify';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
@@ -13,35 +11,16 @@ import { digestToken, generateToken } from '../../src/core/token.js';
 import { fastifyUsers } from '../../src/http/plugin.js';
 import { handleError } from '../../src/http/reply-error.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
-import { bearerToken, FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
-import { postgres } from '../services.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI (`node --import tsx src/cli.ts …`) as a child process. */
-function cli(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      env: { ...process.env, LOG_LEVEL: 'silent', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
-}
+import { cli } from '../support/cli.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { freshDatabase } from '../support/databases.js';
+import { bearerToken } from '../support/requests.js';
+import { postgres } from '../support/services.js';
+import { sqliteURL, tempDir } from '../support/temp.js';
 
 describe('CLI on a temporary SQLite database', () => {
   const dir = tempDir();
-  const databaseUrl = `sqlite:${join(dir.path, 'auth.db')}`;
+  const databaseUrl = sqliteURL(dir);
   const env = { DATABASE_URL: databaseUrl };
   let store: SQLStore;
 
@@ -81,31 +60,6 @@ describe('CLI on a temporary SQLite database', () => {
     } finally {
       await app.close();
     }
-  });
-
-  const noPty = existsSync('/usr/bin/script') ? false : 'util-linux `script` (a pseudo-terminal) is not installed';
-  test('create-user on a terminal prompts twice and never echoes the password', { skip: noPty, timeout: 120_000 }, async () => {
-    // `script` gives the CLI a real pseudo-terminal; the password is typed only once each prompt shows.
-    const child = spawn('script', ['-qec', `${process.execPath} --import tsx src/cli.ts create-user tty@example.com`, '/dev/null'], {
-      env: { ...process.env, ...env, LOG_LEVEL: 'silent' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let typed = 0;
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const prompts = (output.match(/Password for tty@example\.com: |Repeat password: /g) ?? []).length;
-      while (typed < prompts) {
-        typed += 1;
-        child.stdin.write(`${PASSWORD}\r`);
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    assert.equal(code, 0, output);
-    assert.equal(typed, 2, 'asked twice');
-    assert.match(output, /created user tty@example\.com/);
-    assert.ok(!output.includes(PASSWORD), 'the terminal never showed the password');
-    assert.ok(await store.findUserByEmail('tty@example.com'));
   });
 
   test('create-user refuses a taken email, no password and a password given as an argument', async () => {
@@ -211,21 +165,16 @@ describe('CLI on a temporary SQLite database', () => {
 
   const pgService = postgres();
   test('import from a PostgreSQL table', { skip: pgService.skip }, async () => {
-    const name = `fu_import_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: pgService.value });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(pgService.value!);
-    url.pathname = `/${name}`;
+    const database = await freshDatabase(pgService.value!, 'import');
     try {
-      const client = new pg.Client({ connectionString: url.href });
+      const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       await client.query('CREATE TABLE users (id uuid PRIMARY KEY, email text, hashed_password text)');
       await client.query('INSERT INTO users VALUES ($1, $2, $3)', ['6f1c3a52-5d0e-4b8e-9a51-6d1f1b0c2a10', 'pg-user@example.com', await bcryptHash(PASSWORD, 4)]);
       await client.query('CREATE TABLE oauth_account (id uuid PRIMARY KEY, oauth_name varchar(100), access_token varchar(1024), expires_at integer, refresh_token varchar(1024), account_id varchar(320), account_email varchar(320), user_id uuid REFERENCES users(id))');
       await client.query('INSERT INTO oauth_account VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6)', ['0b7e1d2c-1111-4a2b-8c3d-4e5f60718293', 'google', 'ya29.token', '1122334455', 'pg-user@example.com', '6f1c3a52-5d0e-4b8e-9a51-6d1f1b0c2a10']);
       await client.end();
-      const run = await cli(['import', url.href], { env });
+      const run = await cli(['import', database.url], { env });
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /imported 1, skipped 0 duplicate\(s\), 0 invalid/);
       assert.match(run.stdout, /linked 1 provider account\(s\)/);
@@ -233,8 +182,7 @@ describe('CLI on a temporary SQLite database', () => {
       assert.ok(user);
       assert.equal((await store.oauthAccounts.findOAuthAccount('google', '1122334455'))?.userId, user.id);
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await database.drop();
     }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError } from '../../src/core/errors.js';
 import { DEFAULT_ACCESS_TOKEN_LIFETIME, resolveAuthOptions, type AuthOptions } from '../../src/core/options.js';
-import { TEST_SECRET } from '../helpers.js';
+import { TEST_SECRET } from '../support/constants.js';
 
 const resolve = (options: AuthOptions) => resolveAuthOptions({ secretKey: TEST_SECRET, ...options }, () => 'r'.repeat(43));
 

@@ -5,7 +5,7 @@ import { resolveAuthOptions } from '../../src/core/options.js';
 import { checkPasswordPolicy, normalizePassword } from '../../src/core/password-policy.js';
 import { PasswordContext } from '../../src/core/password.js';
 import type { Store } from '../../src/store/types.js';
-import { FAST_ARGON2, TEST_SECRET } from '../helpers.js';
+import { FAST_ARGON2, TEST_SECRET } from '../support/constants.js';
 
 const POLICY = { minLength: 15, maxLength: 1024 };
 const check = (password: string, email?: string) => checkPasswordPolicy(normalizePassword(password), POLICY, email);

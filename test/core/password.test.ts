@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { DEFAULT_ARGON2, PasswordContext } from '../../src/core/password.js';
-import { FAST_ARGON2 } from '../helpers.js';
+import { FAST_ARGON2 } from '../support/constants.js';
 
 const PASSWORD = 'correct horse battery staple';
 const context = new PasswordContext({ argon2: FAST_ARGON2 });

@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.js';
-import { PASSWORD } from '../helpers.js';
-import { chromium } from '../services.js';
-import { CHROMIUM_ARGS, startPageServer, type PageServer } from './page-server.js';
+import { launchChromium } from '../support/browser.js';
+import { PASSWORD } from '../support/constants.js';
+import { type PageServer, startPageServer } from '../support/servers.js';
+import { chromium } from '../support/services.js';
 
 const CHROMIUM = chromium();
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -30,7 +31,7 @@ describe('the account views of the web page, in Chromium', { skip: CHROMIUM.skip
     await buildWeb();
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startPageServer();
-    browser = await playwright.launch({ executablePath: CHROMIUM.value, args: CHROMIUM_ARGS });
+    browser = await launchChromium(CHROMIUM.value!);
   });
 
   after(async () => {

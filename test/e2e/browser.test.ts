@@ -11,11 +11,13 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildWeb, WEB_OUT_DIR } from '../../scripts/build-web.js';
 import { buildServer, readConfig } from '../../src/server.js';
-import { FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
-import { chromium } from '../services.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { launchChromium } from '../support/browser.js';
+import { chromium } from '../support/services.js';
+import { tempDir } from '../support/temp.js';
 import { startAttackerServer, startFrontEndServer, type TinyServer } from './attacker-server.js';
 
 const CHROMIUM = chromium();
@@ -72,10 +74,7 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
     });
     assert.equal(registered.status, 201);
 
-    browser = await playwright.launch({
-      executablePath: CHROMIUM.value,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium(CHROMIUM.value!);
     victim = await browser.newContext();
     // Fail in seconds rather than Playwright's 30 s when an expectation does not hold.
     victim.setDefaultTimeout(10_000);

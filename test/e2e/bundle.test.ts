@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildServerBundle, SERVER_BUNDLE_DIR } from '../../scripts/build-server.js';
 import { buildWeb } from '../../scripts/build-web.js';
-import { tempDir, TEST_SECRET } from '../helpers.js';
-import { postgres, redis } from '../services.js';
-import { deleteKeys } from '../store/redis-keys.js';
-import { freshDatabase, type FreshDatabase } from '../store/pg-database.js';
-import { registerAndLogin, startServer, type ServerProcess } from './server-process.js';
+import { TEST_SECRET } from '../support/constants.js';
+import { freshDatabase, type FreshDatabase } from '../support/databases.js';
+import { type ServerProcess, startServer } from '../support/processes.js';
+import { deleteKeys, uniqueKeyPrefix } from '../support/redis.js';
+import { registerAndLogin } from '../support/requests.js';
+import { postgres, redis } from '../support/services.js';
+import { tempDir } from '../support/temp.js';
 
 /** The packages a file of the bundle imports statically (`import … from "x"` / `import "x"`), minified or not. */
 function staticImports(file: string): string[] {
@@ -116,7 +117,7 @@ const redisService = redis();
 describe('the bundled service on PostgreSQL and Redis (its on-demand chunks)', { skip: pg.skip || redisService.skip }, () => {
   let database: FreshDatabase;
   let server: ServerProcess;
-  const prefix = `fu-bundle-${randomBytes(6).toString('hex')}:`;
+  const prefix = uniqueKeyPrefix('bundle');
   before(async () => {
     await buildServerBundle();
     database = await freshDatabase(pg.value!, 'bundle');

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { generateToken } from '../../src/core/token.js';
-import { PASSWORD } from '../helpers.js';
-import { postgres } from '../services.js';
-import { freshDatabase, type FreshDatabase } from '../store/pg-database.js';
-import { login, registerAndLogin, startServer, type ServerProcess } from './server-process.js';
+import { PASSWORD } from '../support/constants.js';
+import { freshDatabase, type FreshDatabase } from '../support/databases.js';
+import { type ServerProcess, startServer } from '../support/processes.js';
+import { login, registerAndLogin } from '../support/requests.js';
+import { postgres } from '../support/services.js';
 
 const pg = postgres();
 

@@ -3,8 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { tempDir } from '../helpers.js';
-import { startServer } from './server-process.js';
+import { startServer } from '../support/processes.js';
+import { tempDir } from '../support/temp.js';
 
 const curlMissing = spawnSync('curl', ['--version']).status !== 0;
 if (curlMissing) console.log('# SKIP curl not installed: the docs/api.md walk-through test needs it');

@@ -4,8 +4,9 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PASSWORD, tempDir } from '../helpers.js';
-import { startServer, type ServerProcess } from './server-process.js';
+import { PASSWORD } from '../support/constants.js';
+import { type ServerProcess, startServer } from '../support/processes.js';
+import { tempDir } from '../support/temp.js';
 
 describe('SIGTERM drains in-flight requests, then exits 0', () => {
   const dir = tempDir();

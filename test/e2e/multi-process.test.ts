@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RedisCounterStore } from '../../src/store/redis/redis-counters.js';
-import { PASSWORD } from '../helpers.js';
-import { postgres, redis } from '../services.js';
-import { deleteKeys } from '../store/redis-keys.js';
-import { freshDatabase, type FreshDatabase } from '../store/pg-database.js';
-import { login, registerAndLogin, startServer, type ServerProcess } from './server-process.js';
+import { PASSWORD } from '../support/constants.js';
+import { freshDatabase, type FreshDatabase } from '../support/databases.js';
+import { type ServerProcess, startServer } from '../support/processes.js';
+import { deleteKeys, uniqueKeyPrefix } from '../support/redis.js';
+import { login, registerAndLogin } from '../support/requests.js';
+import { postgres, redis } from '../support/services.js';
 
 const pg = postgres();
 const redisService = redis();
@@ -42,7 +42,7 @@ describe('two server processes on one PostgreSQL and one Redis behave as one ser
   let database: FreshDatabase;
   let a: ServerProcess;
   let b: ServerProcess;
-  const prefix = `fu-mp-${randomBytes(6).toString('hex')}:`;
+  const prefix = uniqueKeyPrefix('mp');
 
   before(async () => {
     database = await freshDatabase(pg.value!, 'multi');

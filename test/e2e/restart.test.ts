@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { tempDir, TEST_SECRET } from '../helpers.js';
-import { startServer } from './server-process.js';
+import { TEST_SECRET } from '../support/constants.js';
+import { startServer } from '../support/processes.js';
+import { tempDir } from '../support/temp.js';
 
 /** The HTTP API (docs/api.md) through a real listening server process on a temp SQLite file, across a restart. */
 describe('end to end: a real server process on a SQLite file', () => {

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../examples/library.js';
-import { FAST_ARGON2, form, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { cookieValue } from '../support/cookies.js';
+import { form } from '../support/requests.js';
+import { tempDir } from '../support/temp.js';
 
 const BEGIN = '// README:begin\n';
 const END = '// README:end';
@@ -54,8 +57,7 @@ describe('README "As a library" example', () => {
       assert.deepEqual(hello.json(), { hello: 'lib@example.com' });
 
       const login = await app.inject({ method: 'POST', url: '/auth/login', ...form({ email: 'lib@example.com', password: PASSWORD }) });
-      const cookie = [login.headers['set-cookie']].flat().map(String).find((c) => c.startsWith('token='))!;
-      const viaCookie = await app.inject({ method: 'GET', url: '/hello', cookies: { token: cookie.split(';')[0]!.slice(6) } });
+      const viaCookie = await app.inject({ method: 'GET', url: '/hello', cookies: { token: cookieValue(login, 'token') } });
       assert.deepEqual(viaCookie.json(), { hello: 'lib@example.com' });
     });
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { bearerToken, buildTestApp, form, PASSWORD, register, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { setCookieHeader } from '../support/cookies.js';
+import { bearerToken, form, register } from '../support/requests.js';
 
 describe('register, token, login, logout', () => {
   let t: TestApp;
@@ -36,7 +39,7 @@ describe('register, token, login, logout', () => {
   test('POST /login sets the auth cookie with SPEC attributes', async () => {
     const response = await t.app.inject({ method: 'POST', url: '/login', ...form({ email: 'alice@example.com', password: PASSWORD }) });
     assert.equal(response.statusCode, 204);
-    const cookie = [response.headers['set-cookie']].flat().find((c) => c?.startsWith('token='));
+    const cookie = setCookieHeader(response, 'token');
     assert.ok(cookie);
     assert.match(cookie, /^token=[A-Za-z0-9_-]{43}; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     assert.doesNotMatch(cookie, /Domain/i);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { browserLogin, buildHostApp, type HostTestApp } from './browser-helpers.js';
+import { buildHostApp, type HostTestApp } from '../support/apps.js';
+import { browserLogin } from '../support/requests.js';
 
 const FRONT_END = 'https://app.example.com';
 

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { mintCSRFToken, verifyCSRFToken } from '../../src/http/csrf.js';
 import { digestToken } from '../../src/core/token.js';
-import { bearerToken, form, PASSWORD, register, TEST_SECRET } from '../helpers.js';
-import { browserLogin, buildHostApp, setCookies, type HostTestApp } from './browser-helpers.js';
+import { buildHostApp, type HostTestApp } from '../support/apps.js';
+import { PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { setCookies } from '../support/cookies.js';
+import { bearerToken, browserLogin, form, register } from '../support/requests.js';
 
 const REFUSED = { detail: 'CSRF token verification failed', code: 'CSRF_TOKEN_INVALID' };
 const OLD_KEY = 'an-older-secret-key-still-verifying-000000001';

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { buildTestApp, form, observable, PASSWORD, register, setCookiesNamed, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { setCookiesNamed } from '../support/cookies.js';
+import { form, observable, register } from '../support/requests.js';
 
 describe('login answers do not reveal whether an account exists (OWASP Authentication CS)', () => {
   let t: TestApp;

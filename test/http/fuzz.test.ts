@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { PASSWORD } from '../helpers.js';
-import { buildTestServer, testDatabases, type TestServer } from '../server-helpers.js';
+import { PASSWORD } from '../support/constants.js';
+import { testDatabases } from '../support/databases.js';
+import { buildTestServer, type TestServer } from '../support/servers.js';
 
 /**
  * Property-based fuzzing of every route (docs/security.md, "Bad input"): generated bodies, headers,

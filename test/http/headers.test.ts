@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
 import { buildServer, readConfig } from '../../src/server.js';
 import { buildWeb } from '../../scripts/build-web.js';
-import { FAST_ARGON2, form, PASSWORD, register, tempDir, TEST_SECRET } from '../helpers.js';
-import { setCookies } from './browser-helpers.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { setCookies } from '../support/cookies.js';
+import { form, register } from '../support/requests.js';
+import { tempDir } from '../support/temp.js';
 
 /** The real server (server.ts) on a temp SQLite file, with the given extra environment. */
 async function startServer(env: Record<string, string>): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {

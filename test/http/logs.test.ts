@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { form, PASSWORD } from '../helpers.js';
-import { buildTestServer, type TestServer } from '../server-helpers.js';
+import { PASSWORD } from '../support/constants.js';
+import { cookieValue } from '../support/cookies.js';
+import { form } from '../support/requests.js';
+import { buildTestServer, type TestServer } from '../support/servers.js';
 
 /** A pino destination that keeps every line written to it. */
 function captureStream() {
@@ -30,11 +32,11 @@ describe('logs never hold a password, token or cookie (OWASP Logging CS, ASVS 16
 
     const login = await app.inject({ method: 'POST', url: '/login', ...form({ email: 'log@example.com', password: PASSWORD }) });
     assert.equal(login.statusCode, 204);
-    const cookieValue = [login.headers['set-cookie']].flat().find((c) => c?.startsWith('token='))!.split(';')[0]!.slice('token='.length);
-    secrets.push(cookieValue);
+    const cookie = cookieValue(login, 'token');
+    secrets.push(cookie);
 
     assert.equal((await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'GET', url: '/users/me', cookies: { token: cookieValue } })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'GET', url: '/users/me', cookies: { token: cookie } })).statusCode, 200);
     // A token or password in the query string is ignored by the routes and hidden in the log.
     await app.inject({ method: 'GET', url: `/users/me?access_token=${token}&password=${encodeURIComponent(PASSWORD)}` });
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AuthError } from '../../src/core/errors.js';
 import type { MailAction } from '../../src/http/routes/account-context.js';
-import { buildMailApp, userWithToken, type MailApp } from '../account-helpers.js';
+import { buildMailApp, type MailApp } from '../support/apps.js';
+import { userWithToken } from '../support/requests.js';
 
 describe('the mailThrottle seam of forgot-password and request-verify-token', () => {
   let t: MailApp;

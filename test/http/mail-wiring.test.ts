@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { RESET_PASSWORD_LINK_PATH } from '../../src/core/account-tokens.js';
 import { buildServer, readConfig } from '../../src/server.js';
-import { PASSWORD, TEST_SECRET } from '../helpers.js';
-import { startSMTPServer, tokenFromMail } from '../mail-server.js';
+import { PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { startSMTPServer, tokenFromMail } from '../support/mail.js';
 
 /** A pino destination that keeps every line. */
 function logSink() {

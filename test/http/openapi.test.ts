@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { fastifyUsers, registerOpenAPI } from '../../src/index.js';
-import { FAST_ARGON2, tempDir, TEST_SECRET } from '../helpers.js';
+import { FAST_ARGON2, TEST_SECRET } from '../support/constants.js';
+import { tempDir } from '../support/temp.js';
 
 describe('registerOpenAPI in a host app (library mode)', () => {
   test('documents the plugin\'s routes under its prefix and the host\'s own; /docs is served; nothing hidden leaks in', async () => {

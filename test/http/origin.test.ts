@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { form, PASSWORD, register } from '../helpers.js';
-import { browserLogin, buildHostApp, type HostTestApp } from './browser-helpers.js';
+import { buildHostApp, type HostTestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { browserLogin, form, register } from '../support/requests.js';
 
 const REFUSED = { detail: 'Cross-origin request refused', code: 'ORIGIN_NOT_ALLOWED' };
 const FRONT_END = 'https://app.example.com';

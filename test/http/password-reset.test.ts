@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RESET_PASSWORD_LINK_PATH } from '../../src/core/account-tokens.js';
 import { digestToken } from '../../src/core/token.js';
-import { auth, buildMailApp, changeEmail, PUBLIC_URL, userWithToken, type MailApp } from '../account-helpers.js';
-import { bearerToken, observable, PASSWORD, setCookiesNamed } from '../helpers.js';
-import { tokenFromMail } from '../mail-server.js';
+import { buildMailApp, type MailApp, PUBLIC_URL } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { setCookiesNamed } from '../support/cookies.js';
+import { tokenFromMail } from '../support/mail.js';
+import { auth, bearerToken, changeEmail, observable, userWithToken } from '../support/requests.js';
 
 const NEW_PASSWORD = 'a brand new passphrase for alice';
 

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifyUsers } from '../../src/http/plugin.js';
-import { FAST_ARGON2, form, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { form } from '../support/requests.js';
+import { tempDir } from '../support/temp.js';
 
 /** A host app with the plugin on a real SQLite file; `prepare` runs before the plugin is registered. */
 async function hostApp(prepare: (app: FastifyInstance) => void = () => {}) {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { after, before, describe, test } from 'node:test';
-import { form, PASSWORD } from '../helpers.js';
-import { buildTestServer, testDatabases, type TestServer } from '../server-helpers.js';
+import { PASSWORD } from '../support/constants.js';
+import { testDatabases } from '../support/databases.js';
+import { form } from '../support/requests.js';
+import { buildTestServer, type TestServer } from '../support/servers.js';
 
 for (const database of testDatabases()) {
   describe(`races (${database.name})`, { skip: database.skip }, () => {

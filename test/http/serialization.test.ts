@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { serializerCompiler } from '../../src/http/serialization.js';
 import { PublicUser } from '../../src/http/schemas.js';
-import { buildTestApp, register } from '../helpers.js';
+import { buildTestApp } from '../support/apps.js';
+import { register } from '../support/requests.js';
 
 const route = { method: 'GET', url: '/x', httpStatus: '200' };
 

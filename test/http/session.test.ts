@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { digestToken } from '../../src/core/token.js';
-import { bearerToken, buildTestApp, form, PASSWORD, register, setCookiesNamed, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { cookieValue, setCookieHeader } from '../support/cookies.js';
+import { bearerToken, form, register } from '../support/requests.js';
 
 const NOT_AUTHENTICATED = { detail: 'Not authenticated', code: 'NOT_AUTHENTICATED' };
 
 async function cookieLogin(t: TestApp, email: string): Promise<string> {
   const response = await t.app.inject({ method: 'POST', url: '/login', ...form({ email, password: PASSWORD }) });
-  const cookie = [response.headers['set-cookie']].flat().map(String).find((c) => c.startsWith('token='));
-  if (!cookie) throw new Error(`login failed: ${response.statusCode}`);
-  return cookie.split(';')[0]!.slice('token='.length);
+  return cookieValue(response, 'token');
 }
 
 function assertNotAuthenticated(response: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, label = ''): void {
@@ -105,9 +106,9 @@ describe('POST /logout', () => {
 
   test('cookie: 204, the auth cookie is cleared with the same attributes, and the cookie no longer works', async () => {
     const login = await t.app.inject({ method: 'POST', url: '/login', ...form({ email: 'alice@example.com', password: PASSWORD }) });
-    const cookie = setCookiesNamed(login, 'token')[0]!.split(';')[0]!.slice('token='.length);
+    const cookie = cookieValue(login, 'token');
     // A cookie-authenticated unsafe request carries the CSRF pair minted at login (docs/security.md).
-    const csrf = setCookiesNamed(login, 'csrftoken')[0]!.split(';')[0]!.slice('csrftoken='.length);
+    const csrf = cookieValue(login, 'csrftoken');
     const response = await t.app.inject({
       method: 'POST',
       url: '/logout',
@@ -115,7 +116,7 @@ describe('POST /logout', () => {
       headers: { 'x-csrftoken': csrf },
     });
     assert.equal(response.statusCode, 204);
-    const cleared = [response.headers['set-cookie']].flat().map(String).find((c) => c.startsWith('token='));
+    const cleared = setCookieHeader(response, 'token');
     assert.ok(cleared, 'a Set-Cookie clears the auth cookie');
     assert.match(cleared, /^token=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/);
     assertNotAuthenticated(await t.app.inject({ method: 'GET', url: '/users/me', cookies: { token: cookie } }));

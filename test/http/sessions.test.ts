@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LAST_USED_RESOLUTION_MS } from '../../src/core/auth-service.js';
 import { digestToken } from '../../src/core/token.js';
-import { auth, userWithToken } from '../account-helpers.js';
-import { buildTestApp, form, PASSWORD, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { auth, form, userWithToken } from '../support/requests.js';
 
 describe('sessions list and revocation', () => {
   let t: TestApp;

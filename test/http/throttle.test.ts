@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildTestApp, form, PASSWORD, register, type TestApp } from '../helpers.js';
-import { buildTestServer, type TestServer } from '../server-helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { form, register } from '../support/requests.js';
+import { buildTestServer, type TestServer } from '../support/servers.js';
 
 const EMAIL = 'alice@example.com';
 const WRONG = 'wrong password, long enough';

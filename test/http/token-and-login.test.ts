@@ -2,7 +2,10 @@ import { Algorithm, hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { bearerToken, buildTestApp, form, observable, PASSWORD, register, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { cookieValue, setCookieHeader } from '../support/cookies.js';
+import { bearerToken, form, observable, register } from '../support/requests.js';
 
 const CURRENT_HASH = /^\$argon2id\$v=19\$m=256,t=1,p=1\$/; // FAST_ARGON2, the test app's "current" parameters
 
@@ -158,20 +161,17 @@ describe('POST /login (cookie)', () => {
   });
   after(async () => t.close());
 
-  const authCookieOf = (response: { headers: Record<string, unknown> }) =>
-    [response.headers['set-cookie'] ?? []].flat().map(String).find((c) => c.startsWith('token='));
-
   test('204 with Set-Cookie: token=…; Max-Age=86400; Path=/; HttpOnly; Secure; SameSite=Lax, no Domain, no body', async () => {
     const response = await t.app.inject({ method: 'POST', url: '/login', ...form({ email: 'alice@example.com', password: PASSWORD }) });
     assert.equal(response.statusCode, 204);
     assert.equal(response.body, '');
-    const cookie = authCookieOf(response);
+    const cookie = setCookieHeader(response, 'token');
     assert.match(cookie ?? '', /^token=[A-Za-z0-9_-]{43}; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
   });
 
   test('the cookie works on /users/me and /protected-route', async () => {
     const response = await t.app.inject({ method: 'POST', url: '/login', ...form({ email: 'alice@example.com', password: PASSWORD }) });
-    const value = authCookieOf(response)!.split(';')[0]!.slice('token='.length);
+    const value = cookieValue(response, 'token');
     for (const url of ['/users/me', '/protected-route']) {
       const me = await t.app.inject({ method: 'GET', url, cookies: { token: value } });
       assert.equal(me.statusCode, 200, url);
@@ -185,7 +185,7 @@ describe('POST /login (cookie)', () => {
       assert.equal(response.statusCode, 401);
       assert.equal(response.headers['www-authenticate'], 'Bearer');
       assert.deepEqual(response.json(), { detail: 'Incorrect email or password', code: 'LOGIN_BAD_CREDENTIALS' });
-      assert.equal(authCookieOf(response), undefined);
+      assert.equal(setCookieHeader(response, 'token'), undefined);
     }
   });
 
@@ -204,7 +204,7 @@ describe('POST /login with configured cookie options', () => {
     try {
       await register(t.app, 'alice@example.com');
       const response = await t.app.inject({ method: 'POST', url: '/login', ...form({ email: 'alice@example.com', password: PASSWORD }) });
-      const cookie = [response.headers['set-cookie']].flat().map(String).find((c) => c.startsWith('session='));
+      const cookie = setCookieHeader(response, 'session');
       assert.match(cookie ?? '', /^session=[A-Za-z0-9_-]{43}; Max-Age=3600; Path=\/; HttpOnly; SameSite=Lax$/);
     } finally {
       await t.close();

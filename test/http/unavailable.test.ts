@@ -7,7 +7,8 @@ import { handleError } from '../../src/http/reply-error.js';
 import { buildServer, readConfig } from '../../src/server.js';
 import { RedisCounterStore } from '../../src/store/redis/redis-counters.js';
 import { isUnavailableError, StoreUnavailableError } from '../../src/store/unavailable.js';
-import { tempDir, TEST_SECRET } from '../helpers.js';
+import { TEST_SECRET } from '../support/constants.js';
+import { tempDir } from '../support/temp.js';
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 async function closedPort(): Promise<number> {

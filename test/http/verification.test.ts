@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { VERIFY_LINK_PATH } from '../../src/core/account-tokens.js';
-import { auth, buildMailApp, changeEmail, PUBLIC_URL, userWithToken, type MailApp } from '../account-helpers.js';
-import { observable } from '../helpers.js';
-import { tokenFromMail } from '../mail-server.js';
+import { buildMailApp, type MailApp, PUBLIC_URL } from '../support/apps.js';
+import { tokenFromMail } from '../support/mail.js';
+import { auth, changeEmail, observable, userWithToken } from '../support/requests.js';
 
 describe('request-verify-token and verify over real SMTP', () => {
   let t: MailApp;

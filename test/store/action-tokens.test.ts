@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
 import type { ActionTokenRecord } from '../../src/store/types.js';
-import { tempDir } from '../helpers.js';
-import { postgres } from '../services.js';
+import { postgresStore, sqliteStore, type TestStore } from '../support/databases.js';
+import { postgres } from '../support/services.js';
 
 interface Target {
   name: string;
   skip: string | false;
-  open(): Promise<{ store: SQLStore; cleanup: () => Promise<void> }>;
+  open(): Promise<TestStore>;
 }
 
 const pgService = postgres();
@@ -20,33 +17,13 @@ const targets: Target[] = [
   {
     name: 'SQLite',
     skip: false,
-    async open() {
-      const dir = tempDir();
-      const store = await SQLStore.open(`sqlite:${join(dir.path, 'auth.db')}`);
-      return { store, cleanup: async () => { await store.close(); dir.cleanup(); } };
-    },
+    open: sqliteStore,
   },
   {
     name: 'PostgreSQL',
     skip: pgService.skip,
-    async open() {
-      // A database of our own, dropped afterwards: other engineers share the server.
-      const name = `fu_action_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: pgService.value });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      const url = new URL(pgService.value!);
-      url.pathname = `/${name}`;
-      const store = await SQLStore.open(url.href);
-      return {
-        store,
-        cleanup: async () => {
-          await store.close();
-          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-          await admin.end();
-        },
-      };
-    },
+    // A database of our own, dropped afterwards: other files and engineers share the server.
+    open: () => postgresStore(pgService.value!, 'action'),
   },
 ];
 

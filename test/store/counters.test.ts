@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { MemoryCounterStore } from '../../src/store/memory-counters.js';
@@ -7,9 +6,9 @@ import { ReplyError, type Redis } from 'ioredis';
 import { REDIS_FULL_RETRY_AFTER_SECONDS, RedisCounterStore } from '../../src/store/redis/redis-counters.js';
 import { CounterStoreFullError } from '../../src/store/types.js';
 import { isUnavailableError, StoreUnavailableError } from '../../src/store/unavailable.js';
-import { redis } from '../services.js';
+import { deleteKeys, uniqueKeyPrefix } from '../support/redis.js';
+import { redis } from '../support/services.js';
 import { counterConformance } from './counter-conformance.js';
-import { deleteKeys } from './redis-keys.js';
 
 const redisService = redis();
 
@@ -19,7 +18,7 @@ counterConformance('memory', async () => {
 });
 
 counterConformance('Redis', async () => {
-  const prefix = `fu-test-${randomBytes(6).toString('hex')}:`;
+  const prefix = uniqueKeyPrefix('test');
   const counters = new RedisCounterStore(redisService.value!, { keyPrefix: prefix });
   assert.equal(await counters.waitUntilReady(), true);
   return {

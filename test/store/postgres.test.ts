@@ -3,24 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import { openDatabase } from '../../src/store/sql/database.js';
 import { migrateToLatest } from '../../src/store/sql/migrations.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
-import { postgres } from '../services.js';
-import { storeConformance, type StoreFixture } from './conformance.js';
+import { freshDatabase, postgresStore, type FreshDatabase } from '../support/databases.js';
+import { postgres } from '../support/services.js';
+import { storeConformance } from './conformance.js';
 import { secondFactorConformance } from './second-factor-conformance.js';
-import { freshDatabase, type FreshDatabase } from './pg-database.js';
 
 const pg = postgres();
 
-async function postgresFixture(): Promise<StoreFixture> {
-  const database = await freshDatabase(pg.value!);
-  const store = await SQLStore.open(database.url);
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      await database.drop();
-    },
-  };
-}
+const postgresFixture = () => postgresStore(pg.value!);
 
 storeConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 secondFactorConformance('PostgreSQL', postgresFixture, { skip: pg.skip });

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { digestToken, generateToken } from '../../src/core/token.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
-import { tempDir } from '../helpers.js';
-import { postgres } from '../services.js';
+import { postgresStore, type TestStore } from '../support/databases.js';
+import { postgres } from '../support/services.js';
+import { sqliteURL, tempDir } from '../support/temp.js';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const HOUR = 3_600_000;
@@ -27,7 +26,7 @@ describe('findSession on a SQLite file (prepared statement on a read connection)
   let store: SQLStore;
   let generic: SQLStore;
   before(async () => {
-    store = await SQLStore.open(`sqlite:${join(dir.path, 'auth.db')}`);
+    store = await SQLStore.open(sqliteURL(dir));
     // Same database through Kysely only (what :memory: and PostgreSQL use): the reference result.
     generic = new SQLStore(store.db, 'sqlite');
   });
@@ -96,22 +95,13 @@ describe('findSession on :memory: (compiled Kysely query)', () => {
 
 const pgService = postgres();
 describe('findSession on PostgreSQL (compiled Kysely query)', { skip: pgService.skip }, () => {
-  const name = `fu_session_${randomBytes(6).toString('hex')}`;
-  let admin: pg.Client;
+  let opened: TestStore;
   let store: SQLStore;
   before(async () => {
-    admin = new pg.Client({ connectionString: pgService.value });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(pgService.value!);
-    url.pathname = `/${name}`;
-    store = await SQLStore.open(url.toString());
+    opened = await postgresStore(pgService.value!, 'session');
+    store = opened.store;
   });
-  after(async () => {
-    await store?.close();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  });
+  after(async () => opened?.cleanup());
 
   test('finds live tokens only, with the same fields as SQLite', async () => {
     const { user, live, expired } = await seed(store);

@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { SQLStore } from '../../src/store/sql/sql-store.js';
 import { postgres } from './services.js';
+import { sqliteURL, tempDir } from './temp.js';
 
 /** A PostgreSQL database made for one test run, and how to drop it. */
 export interface FreshDatabase {
@@ -62,4 +64,36 @@ export function testDatabases(): TestDatabase[] {
       },
     },
   ];
+}
+
+/** A migrated store on a database of its own, and how to close it and delete that database. */
+export interface TestStore {
+  store: SQLStore;
+  cleanup: () => Promise<void>;
+}
+
+/** A store on a new SQLite file in a temp folder. */
+export async function sqliteStore(): Promise<TestStore> {
+  const dir = tempDir();
+  const store = await SQLStore.open(sqliteURL(dir));
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      dir.cleanup();
+    },
+  };
+}
+
+/** A store on a fresh PostgreSQL database ({@link freshDatabase}), dropped by `cleanup()`. */
+export async function postgresStore(adminUrl: string, label = 'store'): Promise<TestStore> {
+  const database = await freshDatabase(adminUrl, label);
+  const store = await SQLStore.open(database.url);
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await database.drop();
+    },
+  };
 }

@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { postgres } from '../services.js';
-import { freshDatabase, type FreshDatabase } from '../store/pg-database.js';
+import { cli } from '../support/cli.js';
+import { freshDatabase, type FreshDatabase } from '../support/databases.js';
+import { postgres } from '../support/services.js';
 
 const pg = postgres();
 
-/** Runs `fastify-users migrate` as a deploy pipeline would; resolves with exit code and output. */
-async function migrate(databaseUrl: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate'], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: databaseUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const [code] = await once(child, 'exit');
-  return { code: code as number | null, output };
+/**
+ * Runs `fastify-users migrate` as a deploy pipeline would; resolves with exit code and output. Each
+ * run opens its own connection, so two at once contend for the migrator's lock in PostgreSQL itself.
+ */
+async function migrate(databaseUrl: string): Promise<{ code: number; output: string }> {
+  const run = await cli(['migrate'], { env: { NODE_ENV: 'test', DATABASE_URL: databaseUrl } });
+  return { code: run.code, output: run.stdout + run.stderr };
 }
 
 describe('the migrate command on PostgreSQL', { skip: pg.skip }, () => {
