@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node's own test runner (Node 20 has no glob in --test).
 // Extra arguments are passed through, e.g. `npm test -- --test-name-pattern=csrf`.
+//
+// Files run TEST_CONCURRENCY at a time (default 4; node's own default is one fewer than the CPUs,
+// i.e. 1 on a 2-core machine): most files wait on PostgreSQL, a child process or a browser rather
+// than on the CPU, and every file works on its own temp folder, database, Redis prefix and port 0,
+// so they can overlap (docs/testing.md). The slowest files are listed at the end, on stderr.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +22,12 @@ const args = process.argv.slice(2);
 const filters = args.filter((a) => !a.startsWith('--'));
 const flags = args.filter((a) => a.startsWith('--'));
 const files = collect('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...flags, ...files], {
+const concurrency = flags.some((f) => f.startsWith('--test-concurrency')) ? [] : [`--test-concurrency=${process.env.TEST_CONCURRENCY ?? 4}`];
+// A reporter given on the command line replaces both of ours.
+const reporters = flags.some((f) => f.startsWith('--test-reporter'))
+  ? []
+  : ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/test-file-durations.mjs', '--test-reporter-destination=stderr'];
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporters, ...concurrency, ...flags, ...files], {
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' },
 });
