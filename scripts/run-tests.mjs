@@ -5,10 +5,14 @@
 // Files run TEST_CONCURRENCY at a time (default 4; node's own default is one fewer than the CPUs,
 // i.e. 1 on a 2-core machine): most files wait on PostgreSQL, a child process or a browser rather
 // than on the CPU, and every file works on its own temp folder, database, Redis prefix and port 0,
-// so they can overlap (docs/testing.md). The slowest files are listed at the end, on stderr.
+// so they can overlap (docs/testing.md). The slowest files start first, by the durations the last
+// run recorded (end-to-end files first when there is no record), so no long file starts last and
+// runs alone; they are listed at the end, on stderr.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
+const DURATIONS_FILE = join('node_modules', '.cache', 'fastify-users', 'test-durations.json');
 
 function collect(dir) {
   return readdirSync(dir).sort().flatMap((name) => {
@@ -22,6 +26,18 @@ const args = process.argv.slice(2);
 const filters = args.filter((a) => !a.startsWith('--'));
 const flags = args.filter((a) => a.startsWith('--'));
 const files = collect('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+
+/** Milliseconds each file took last time (scripts/test-file-durations.mjs writes them). */
+function recordedDurations() {
+  try {
+    return JSON.parse(readFileSync(DURATIONS_FILE, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+const recorded = recordedDurations();
+const expected = (file) => recorded[file] ?? (file.startsWith(join('test', 'e2e')) ? 1e9 : 0);
+files.sort((a, b) => expected(b) - expected(a));
 const concurrency = flags.some((f) => f.startsWith('--test-concurrency')) ? [] : [`--test-concurrency=${process.env.TEST_CONCURRENCY ?? 4}`];
 // A reporter given on the command line replaces both of ours.
 const reporters = flags.some((f) => f.startsWith('--test-reporter'))
@@ -29,6 +45,6 @@ const reporters = flags.some((f) => f.startsWith('--test-reporter'))
   : ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/test-file-durations.mjs', '--test-reporter-destination=stderr'];
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporters, ...concurrency, ...flags, ...files], {
   stdio: 'inherit',
-  env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' },
+  env: { TEST_DURATIONS_FILE: DURATIONS_FILE, ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' },
 });
 process.exit(result.status ?? 1);
