@@ -11,13 +11,14 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildServer, readConfig } from '../../src/server.js';
-import { FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
-import { chromium } from '../services.js';
+import { launchChromium } from '../support/browser.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { chromium } from '../support/services.js';
+import { tempDir } from '../support/temp.js';
 import { buildWeb, WEB_OUT_DIR } from '../../scripts/build-web.js';
 import { startBlankPageServer, startFrontEndServer, type TinyServer } from './attacker-server.js';
-import { CHROMIUM_ARGS } from './page-server.js';
 
 const CHROMIUM = chromium();
 const EMAIL = 'front@example.com';
@@ -69,10 +70,7 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
     });
     assert.equal(registered.status, 201);
 
-    browser = await playwright.launch({
-      executablePath: CHROMIUM.value,
-      args: [...CHROMIUM_ARGS, `--host-resolver-rules=${HOSTS.map((host) => `MAP ${host} 127.0.0.1`).join(', ')}`],
-    });
+    browser = await launchChromium(CHROMIUM.value!, [`--host-resolver-rules=${HOSTS.map((host) => `MAP ${host} 127.0.0.1`).join(', ')}`]);
     context = await browser.newContext();
     context.setDefaultTimeout(10_000);
   });

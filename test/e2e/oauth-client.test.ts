@@ -12,9 +12,9 @@ import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildServer, readConfig } from '../../src/server.js';
-import { FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
-import { pythonOAuthClient } from '../services.js';
-import { ROOT } from './server-process.js';
+import { FAST_ARGON2, PASSWORD, ROOT, TEST_SECRET } from '../support/constants.js';
+import { pythonOAuthClient } from '../support/services.js';
+import { tempDir } from '../support/temp.js';
 
 const PYTHON = pythonOAuthClient();
 const SCRIPT = join(ROOT, 'test', 'e2e', 'oauth_client.py');

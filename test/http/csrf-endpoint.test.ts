@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { TEST_SECRET } from '../helpers.js';
+import { buildHostApp, type HostTestApp } from '../support/apps.js';
+import { TEST_SECRET } from '../support/constants.js';
+import { setCookies } from '../support/cookies.js';
+import { browserLogin } from '../support/requests.js';
 import { verifyCSRFToken } from '../../src/http/csrf.js';
 import { digestToken } from '../../src/core/token.js';
-import { browserLogin, buildHostApp, setCookies, type HostTestApp } from './browser-helpers.js';
 
 const FRONT_END = 'http://app.example.test:3000';
 

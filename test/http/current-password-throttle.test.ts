@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { auth, userWithToken } from '../account-helpers.js';
-import { buildTestApp, form, PASSWORD, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { auth, form, userWithToken } from '../support/requests.js';
 
 const WRONG = 'not the current password at all';
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Mailer, MailMessage } from '../../src/core/mail.js';
 import { DEFAULT_MAIL_CONCURRENCY, DEFAULT_MAIL_DOMAIN_QUEUE_LIMIT } from '../../src/mail/outbox.js';
-import { buildTestApp, register, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { register } from '../support/requests.js';
 
 describe('the mail queue of the routes is bounded per recipient domain', () => {
   let t: TestApp;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, readConfig } from '../../src/server.js';
-import { FAST_ARGON2, tempDir, TEST_SECRET } from '../helpers.js';
-import { ROOT } from '../e2e/server-process.js';
+import { FAST_ARGON2, ROOT, TEST_SECRET } from '../support/constants.js';
+import { tempDir } from '../support/temp.js';
 
 const REDOCLY = join(ROOT, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
 const NETWORK_GUARD = join(ROOT, 'test', 'no-network.mjs');

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifyUsers, type FastifyUsersOptions } from '../../src/http/plugin.js';
-import { FAST_ARGON2, form, PASSWORD, setCookiesNamed, tempDir, TEST_SECRET } from '../helpers.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { setCookiesNamed } from '../support/cookies.js';
+import { form } from '../support/requests.js';
+import { tempDir } from '../support/temp.js';
 
 const FRONT_END = 'https://app.example.com';
 const FOREIGN = 'https://evil.example.net';

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MemoryCounterStore } from '../../src/store/memory-counters.js';
-import { buildTestApp, form, PASSWORD, register, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { form, register } from '../support/requests.js';
 
 const VICTIM = 'victim@example.com';
 const WRONG = 'wrong password, long enough';
