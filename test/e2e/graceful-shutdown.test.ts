@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PASSWORD } from '../support/constants.js';
@@ -31,12 +30,13 @@ describe('SIGTERM drains in-flight requests, then exits 0', () => {
       `POST /register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`,
     );
     socket.write(body.slice(0, 10));
-    await sleep(100);
+    // The server has read the headers and is waiting for the body (its request log line); a fixed
+    // pause here let a loaded machine send SIGTERM first, when the connection still looked idle.
+    await server.waitForOutput(/"msg":"incoming request"/);
 
     const exited = once(server.child, 'exit');
     server.child.kill('SIGTERM');
-    for (let i = 0; i < 100 && !/shutting down/.test(server.output()); i++) await sleep(20);
-    assert.match(server.output(), /shutting down/);
+    await server.waitForOutput(/shutting down/);
     // Still draining: the process waits for our request.
     assert.equal(server.child.exitCode, null);
     await assert.rejects(fetch(`${server.url}/health`), 'the listener is closed to new connections');

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FAST_ARGON2, ROOT, TEST_SECRET } from './constants.js';
 
 /** How tests start the sources as `npm start` does. */
@@ -16,6 +17,8 @@ export interface ServerProcess {
   url: string;
   /** Everything the process printed, for assertions and for debugging failures. */
   output: () => string;
+  /** Resolves once the output matches `pattern`; rejects with the output after `timeoutMs`. */
+  waitForOutput: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop: () => Promise<number | null>;
 }
@@ -69,6 +72,12 @@ export async function startServer(env: Record<string, string>, entry: string[] =
     child,
     url,
     output: () => output,
+    waitForOutput: async (pattern, timeoutMs = 20_000) => {
+      // Polled rather than timed: on a loaded machine the child may take seconds to get there.
+      for (const deadline = Date.now() + timeoutMs; !pattern.test(output); await sleep(20)) {
+        if (Date.now() > deadline) throw new Error(`no ${pattern} in the output after ${timeoutMs} ms:\n${output}`);
+      }
+    },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
