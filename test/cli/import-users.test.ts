@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { importUsers } from '../../src/cli/import-users.js';
 import { readUserSource } from '../../src/cli/user-sources.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
-import { PASSWORD, tempDir } from '../helpers.js';
+import { PASSWORD } from '../support/constants.js';
+import { tempDir } from '../support/temp.js';
 
 test('import refuses incomplete hashes and costs beyond the bounds, with the line number and without the hash', async () => {
   const dir = tempDir();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkImportedHash, parsePasswordHash } from '../../src/core/password-hash.js';
 import { PasswordContext } from '../../src/core/password.js';
-import { FAST_ARGON2 } from '../helpers.js';
+import { FAST_ARGON2 } from '../support/constants.js';
 
 const PASSWORD = 'correct horse battery staple';
 /** 16-byte salt and 32-byte output in unpadded base64, as argon2 libraries write them. */

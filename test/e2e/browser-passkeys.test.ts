@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.js';
-import { PASSWORD } from '../helpers.js';
-import { chromium } from '../services.js';
-import { totpAt } from '../totp-helpers.js';
-import { CHROMIUM_ARGS, startPageServer, type PageServer } from './page-server.js';
+import { launchChromium } from '../support/browser.js';
+import { PASSWORD } from '../support/constants.js';
+import { type PageServer, startPageServer } from '../support/servers.js';
+import { chromium } from '../support/services.js';
+import { totpAt } from '../support/totp.js';
 
 const CHROMIUM = chromium();
 /** axe-core's browser bundle, evaluated in the page (through the DevTools protocol, so the page's CSP does not block it). */
@@ -76,7 +77,7 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
   before(async () => {
     await buildWeb();
     server = await startPageServer({ hostname: 'localhost' });
-    browser = await playwright.launch({ executablePath: CHROMIUM.value, args: CHROMIUM_ARGS });
+    browser = await launchChromium(CHROMIUM.value!);
   });
   after(async () => {
     await browser?.close();

@@ -6,7 +6,8 @@ import { frameworkErrors, notFoundHandler } from '../../src/index.js';
 import { fastifyUsers } from '../../src/http/plugin.js';
 import { connect } from 'node:net';
 import { buildServer, readConfig } from '../../src/server.js';
-import { FAST_ARGON2, tempDir, TEST_SECRET } from '../helpers.js';
+import { FAST_ARGON2, TEST_SECRET } from '../support/constants.js';
+import { tempDir } from '../support/temp.js';
 
 /** A host app as README "As a library" shows it: the plugin under /auth, the host's own routes beside it. */
 async function hostApp(options: { frameworkErrors?: typeof frameworkErrors } = {}): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { testClock, userWithToken } from '../account-helpers.js';
-import { buildTestApp, form, PASSWORD, setCookiesNamed, TEST_SECRET, type TestApp } from '../helpers.js';
-import { enableTOTP, totpAt } from '../totp-helpers.js';
+import { buildTestApp, type TestApp, testClock } from '../support/apps.js';
+import { PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { setCookiesNamed } from '../support/cookies.js';
+import { form, userWithToken } from '../support/requests.js';
+import { enableTOTP, totpAt } from '../support/totp.js';
 
 const WRONG_PASSWORD = 'definitely not the password';
 

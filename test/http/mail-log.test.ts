@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { join } from 'node:path';
 import { fastifyUsers, type FastifyUsersOptions } from '../../src/http/plugin.js';
-import { FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { tempDir } from '../support/temp.js';
 
 /** The plugin with no mailer, its log captured; runs a forgot-password and returns the log lines. */
 async function forgotPasswordLog(options: Partial<FastifyUsersOptions>): Promise<string[]> {

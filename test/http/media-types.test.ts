@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { auth } from '../account-helpers.js';
-import { bearerToken, form, PASSWORD } from '../helpers.js';
+import { PASSWORD } from '../support/constants.js';
+import { auth, bearerToken, form } from '../support/requests.js';
 import { appWithRoutes } from './route-inventory.js';
 
 const FORM = 'application/x-www-form-urlencoded';

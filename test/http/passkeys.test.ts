@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { auth, userWithToken } from '../account-helpers.js';
-import { buildTestApp, setCookiesNamed, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { setCookiesNamed } from '../support/cookies.js';
+import { auth, userWithToken } from '../support/requests.js';
 
 /** What a client could send instead of a real authenticator response. */
 const FORGED = {

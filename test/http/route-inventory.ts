@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { join } from 'node:path';
 import { fastifyUsers, type FastifyUsersOptions } from '../../src/http/plugin.js';
 import { handleError } from '../../src/http/reply-error.js';
-import { FAST_ARGON2, tempDir, TEST_SECRET } from '../helpers.js';
+import { FAST_ARGON2, TEST_SECRET } from '../support/constants.js';
+import { tempDir } from '../support/temp.js';
 
 /** The plugin on a temp SQLite file, with every route it declared as Fastify recorded it. */
 export async function appWithRoutes(options: Partial<FastifyUsersOptions> = {}): Promise<{ app: FastifyInstance; routes: RouteOptions[]; close: () => Promise<void> }> {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { auth } from '../account-helpers.js';
-import { form, PASSWORD, tempDir } from '../helpers.js';
-import { buildTestServer, testDatabases } from '../server-helpers.js';
-import { totpAt } from '../totp-helpers.js';
+import { PASSWORD } from '../support/constants.js';
+import { testDatabases } from '../support/databases.js';
+import { auth, form } from '../support/requests.js';
+import { buildTestServer } from '../support/servers.js';
+import { tempDir } from '../support/temp.js';
+import { totpAt } from '../support/totp.js';
 
 /**
  * A TOTP code is spent once across instances: two servers on one database (two processes' worth

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { auth, testClock, userWithToken } from '../account-helpers.js';
-import { bearerToken, buildTestApp, PASSWORD, type TestApp } from '../helpers.js';
-import { base32Decode, enableTOTP, totpAt } from '../totp-helpers.js';
+import { buildTestApp, type TestApp, testClock } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { auth, bearerToken, userWithToken } from '../support/requests.js';
+import { base32Decode, enableTOTP, totpAt } from '../support/totp.js';
 
 describe('TOTP set-up: POST/GET/DELETE /users/me/totp and /users/me/totp/confirm', () => {
   let t: TestApp;

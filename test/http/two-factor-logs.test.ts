@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { auth } from '../account-helpers.js';
-import { form, PASSWORD } from '../helpers.js';
-import { buildTestServer, type TestServer } from '../server-helpers.js';
-import { base32Decode, totpAt } from '../totp-helpers.js';
+import { PASSWORD } from '../support/constants.js';
+import { auth, form } from '../support/requests.js';
+import { buildTestServer, type TestServer } from '../support/servers.js';
+import { base32Decode, totpAt } from '../support/totp.js';
 
 describe('logs never hold a TOTP secret, a one-time code or a recovery code', () => {
   let s: TestServer;

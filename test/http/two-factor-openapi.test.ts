@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildTestServer } from '../server-helpers.js';
+import { buildTestServer } from '../support/servers.js';
 
 test('OpenAPI: every second-factor and passkey operation has a unique operationId and a summary; the anonymous ones say security: []', async () => {
   const s = await buildTestServer();

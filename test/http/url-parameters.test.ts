@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { auth } from '../account-helpers.js';
-import { bearerToken, buildTestApp, PASSWORD, type TestApp } from '../helpers.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { auth, bearerToken } from '../support/requests.js';
 import { appWithRoutes } from './route-inventory.js';
 
 interface PropertySchema {

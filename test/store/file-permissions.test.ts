@@ -3,7 +3,7 @@ import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../support/temp.js';
 
 const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 
