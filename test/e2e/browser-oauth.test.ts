@@ -9,13 +9,15 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium as playwright, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.js';
 import { buildServer, readConfig } from '../../src/server.js';
-import { FAST_ARGON2, PASSWORD, tempDir, TEST_SECRET } from '../helpers.js';
+import { launchChromium } from '../support/browser.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { freePort } from '../support/servers.js';
+import { chromium } from '../support/services.js';
+import { tempDir } from '../support/temp.js';
 import { startTestProvider, type TestProvider } from '../oauth/test-provider.js';
-import { chromium } from '../services.js';
-import { CHROMIUM_ARGS, freePort } from './page-server.js';
 
 const CHROMIUM = chromium();
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -49,7 +51,7 @@ describe('"Continue with <provider>" in the web page, in Chromium', { skip: CHRO
     config.auth.argon2 = FAST_ARGON2;
     app = await buildServer(config, { logger: false });
     await app.listen({ port, host: '127.0.0.1' });
-    browser = await playwright.launch({ executablePath: CHROMIUM.value, args: CHROMIUM_ARGS });
+    browser = await launchChromium(CHROMIUM.value!);
   });
 
   after(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { buildMailApp, PUBLIC_URL, type MailApp } from '../account-helpers.js';
-import { setCookiesNamed } from '../helpers.js';
+import { buildMailApp, type MailApp, PUBLIC_URL } from '../support/apps.js';
+import { setCookiesNamed } from '../support/cookies.js';
 import { browse, CookieJar } from './flow.js';
 import { startGitHubStandIn, type GitHubStandIn } from './github-stand-in.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { buildMailApp, type MailApp } from '../account-helpers.js';
-import { freePort } from '../e2e/page-server.js';
-import { setCookiesNamed } from '../helpers.js';
+import { buildMailApp, type MailApp } from '../support/apps.js';
+import { setCookiesNamed } from '../support/cookies.js';
+import { freePort } from '../support/servers.js';
 import { browse, CookieJar } from './flow.js';
 import { startStandInIssuer, type IdTokenFault, type StandInIssuer } from './stand-in-issuer.js';
 

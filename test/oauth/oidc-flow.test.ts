@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RESET_PASSWORD_LINK_PATH } from '../../src/core/account-tokens.js';
-import { buildMailApp, PUBLIC_URL, type MailApp } from '../account-helpers.js';
-import { bearerToken, form, PASSWORD, register, setCookiesNamed } from '../helpers.js';
-import { tokenFromMail } from '../mail-server.js';
+import { buildMailApp, type MailApp, PUBLIC_URL } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { setCookiesNamed } from '../support/cookies.js';
+import { tokenFromMail } from '../support/mail.js';
+import { bearerToken, form, register } from '../support/requests.js';
 import { actAtProvider, browse, CookieJar } from './flow.js';
 import { startTestProvider, type TestProvider } from './test-provider.js';
 

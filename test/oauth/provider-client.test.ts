@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { AuthError } from '../../src/core/errors.js';
 import { resolveOAuthProviders } from '../../src/core/oauth-providers.js';
 import { DISCOVERY_RETRY_SECONDS, ProviderClient } from '../../src/http/oauth/provider-client.js';
-import { freePort } from '../e2e/page-server.js';
+import { freePort } from '../support/servers.js';
 import { startStandInIssuer } from './stand-in-issuer.js';
 
 /** A logger that records its warnings. */

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../../src/core/errors.js';
 import { buildServer, readConfig } from '../../src/server.js';
-import { bearerToken, buildTestApp, PASSWORD, setCookiesNamed, TEST_SECRET } from '../helpers.js';
-import { enableTOTP, totpAt } from '../totp-helpers.js';
-import { buildMailApp, type MailApp } from '../account-helpers.js';
+import { buildMailApp, buildTestApp, type MailApp } from '../support/apps.js';
+import { PASSWORD, TEST_SECRET } from '../support/constants.js';
+import { setCookiesNamed } from '../support/cookies.js';
+import { bearerToken } from '../support/requests.js';
+import { enableTOTP, totpAt } from '../support/totp.js';
 import { browse, CookieJar } from './flow.js';
 import { startStandInIssuer, type StandInIssuer } from './stand-in-issuer.js';
 

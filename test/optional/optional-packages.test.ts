@@ -9,7 +9,8 @@ import { createSMTPMailer } from '../../src/mail/smtp-mailer.js';
 import { isMissingPackage } from '../../src/optional-packages.js';
 import { buildServer, readConfig } from '../../src/server.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
-import { tempDir, TEST_SECRET } from '../helpers.js';
+import { TEST_SECRET } from '../support/constants.js';
+import { tempDir } from '../support/temp.js';
 
 // Every optional peer dependency is made unresolvable in this process (the packages stay in
 // node_modules for the other test files): an install that left them out.
