@@ -5,6 +5,7 @@ import { AuthError } from './errors.js';
 import type { ResolvedAuthOptions } from './options.js';
 import { checkPasswordPolicy, normalizePassword } from './password-policy.js';
 import { PasswordContext, type HashRequester } from './password.js';
+import type { SessionCache } from './session-cache.js';
 import { digestToken, generateToken, looksLikeToken } from './token.js';
 import { hasUsablePassword, type User } from './user.js';
 
@@ -45,12 +46,19 @@ export class AuthService {
   readonly store: Store;
   readonly options: ResolvedAuthOptions;
   readonly passwords: PasswordContext;
+  /** Validated sessions in memory (docs/session-cache.md); `null` when turned off. */
+  readonly sessions: SessionCache | null;
   /** Counts verifications spent on unknown emails (the timing equaliser), for tests and metrics. */
   dummyVerifications = 0;
 
-  constructor(store: Store, options: ResolvedAuthOptions) {
+  /**
+   * `sessions`: a cache of validated sessions; give it only with a store whose session-changing
+   * writes evict from it (`withSessionChanges`) and a channel feeding it changes from elsewhere.
+   */
+  constructor(store: Store, options: ResolvedAuthOptions, extra: { sessions?: SessionCache } = {}) {
     this.store = store;
     this.options = options;
+    this.sessions = extra.sessions ?? null;
     this.passwords = new PasswordContext({ argon2: options.argon2, concurrency: options.hashConcurrency });
   }
 
@@ -136,18 +144,39 @@ export class AuthService {
     return { token, digest, expiresIn: this.options.accessTokenLifetime };
   }
 
-  /** The session a token belongs to, if it is well-formed, unexpired and its user active; else `null`. */
+  /**
+   * The session a token belongs to, if it is well-formed, unexpired and its user active; else
+   * `null`. A cached session skips the database, but its absolute expiry is checked here on every
+   * request, cached or not (OWASP Session Management CS, "Absolute Timeout").
+   */
   async resolveToken(token: string): Promise<Session | null> {
     if (!looksLikeToken(token)) return null;
     const digest = digestToken(token);
     const now = this.options.now();
+    const cached = this.sessions?.get(digest);
+    if (cached !== undefined) {
+      if (cached.expiresAt <= now.getTime()) return null;
+      if (now.getTime() - cached.lastUsedAt > LAST_USED_RESOLUTION_MS) this.touch(digest, now);
+      return { user: cached.user, digest };
+    }
+    const ticket = this.sessions?.ticket();
     const found = await this.store.findSession(digest, now);
     if (!found || !found.user.isActive) return null;
-    if (now.getTime() - found.token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      // Not awaited: bookkeeping must not slow or fail the request it describes.
-      this.store.touchToken(digest, now).catch(() => {});
+    let lastUsedAt = found.token.lastUsedAt.getTime();
+    if (now.getTime() - lastUsedAt > LAST_USED_RESOLUTION_MS) {
+      this.touch(digest, now);
+      lastUsedAt = now.getTime();
+    }
+    if (ticket !== undefined) {
+      this.sessions!.set(ticket, digest, { user: found.user, expiresAt: found.token.expiresAt.getTime(), lastUsedAt });
     }
     return { user: found.user, digest };
+  }
+
+  /** Writes `last_used_at`; not awaited: bookkeeping must not slow or fail the request it describes. */
+  private touch(digest: string, now: Date): void {
+    this.sessions?.touched(digest, now.getTime());
+    this.store.touchToken(digest, now).catch(() => {});
   }
 
   /** Revokes one session (logout). */

@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import { ABSOLUTE_PASSWORD_MIN_LENGTH, DEFAULT_PASSWORD_MAX_LENGTH, DEFAULT_PASSWORD_MIN_LENGTH } from './password-policy.js';
 import { DEFAULT_ARGON2, DEFAULT_HASH_CONCURRENCY, type Argon2Parameters } from './password.js';
+import { DEFAULT_SESSION_CACHE_SIZE } from './session-cache.js';
 import { resolveThrottleOptions, type ThrottleOptions, type ThrottleSettings } from './throttle.js';
 
 /** 24 hours, as the FastAPI note's database strategy (absolute, counted from issue). */
@@ -40,6 +41,10 @@ export interface AuthOptions {
   trustedProxies?: string[];
   /** Brute-force throttling of logins and registrations (SPEC §5); defaults in `DEFAULT_THROTTLE`. */
   throttle?: ThrottleOptions;
+  /** Keep validated sessions in memory (docs/session-cache.md); default true. */
+  sessionCache?: boolean;
+  /** Sessions kept in memory at most, least recently used leave first; default 100000. */
+  sessionCacheSize?: number;
   /** The clock, injectable for tests; default `() => new Date()`. */
   now?: () => Date;
 }
@@ -92,6 +97,11 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
   const hashConcurrency = options.hashConcurrency ?? DEFAULT_HASH_CONCURRENCY;
   if (!Number.isInteger(hashConcurrency) || hashConcurrency < 1) throw new ConfigError('hashConcurrency', 'must be a positive whole number');
 
+  const sessionCache = options.sessionCache ?? true;
+  if (typeof sessionCache !== 'boolean') throw new ConfigError('sessionCache', 'must be true or false');
+  const sessionCacheSize = options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE;
+  if (!Number.isInteger(sessionCacheSize) || sessionCacheSize < 1) throw new ConfigError('sessionCacheSize', 'must be a positive whole number of sessions');
+
   return {
     accessTokenLifetime: lifetime,
     authCookieName,
@@ -108,6 +118,8 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
     hashConcurrency,
     trustedProxies: [...(options.trustedProxies ?? [])],
     throttle: resolveThrottleOptions(options.throttle),
+    sessionCache,
+    sessionCacheSize,
     now: options.now ?? (() => new Date()),
   };
 }

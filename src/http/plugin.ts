@@ -26,6 +26,8 @@ import { MailOutbox } from '../mail/outbox.js';
 import { createGuard, type GuardOptions } from './guard.js';
 import { kSessionChange } from './session-change.js';
 import { createProtectionScope, DEFAULT_BROWSER_PROTECTIONS, type BrowserProtectionScope } from './protection-scope.js';
+import { setUpSessionCache } from './session-cache-setup.js';
+import type { SessionChannel } from '../store/session-channel.js';
 import { registerOriginCheck } from './origin-check.js';
 import { notFoundHandler } from './framework-errors.js';
 import { handleError } from './reply-error.js';
@@ -94,6 +96,13 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
    * with two-factor sign-in is sent to it (default `/`) with `#/otp` to give the code.
    */
   oauthFailurePage?: string;
+  /**
+   * Where the session cache hears of changes made by other instances (docs/session-cache.md).
+   * Default: the database's own (LISTEN/NOTIFY on PostgreSQL, the change counter on a SQLite
+   * file); the server passes Redis pub/sub when `REDIS_URL` is set. A custom `store` without
+   * a channel runs without the cache.
+   */
+  sessionChannel?: SessionChannel;
 }
 
 /**
@@ -147,14 +156,16 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   if (providers.length > 0 && resolved.publicUrl === undefined) throw new ConfigError('publicUrl', 'is required with oauthProviders (redirect URI: publicUrl/oauth/<name>/callback)');
   const failurePage = options.oauthFailurePage;
   if (failurePage !== undefined && safeNextPath(failurePage, 'http://localhost') !== failurePage) throw new ConfigError('oauthFailurePage', 'must be a same-origin path such as "/"');
-  const store = options.store ?? (await SQLStore.open(options.databaseUrl!));
-  if (!options.store) app.addHook('onClose', async () => store.close());
+  const openedStore = options.store ?? (await SQLStore.open(options.databaseUrl!));
+  if (!options.store) app.addHook('onClose', async () => openedStore.close());
+  // Every service sees the store through the cache's choke point (src/store/session-effects.ts).
+  const { store, sessions } = await setUpSessionCache(app, openedStore, resolved, options.sessionChannel);
 
   const counters = options.counters ?? new MemoryCounterStore({ now: () => resolved.now().getTime() });
   if (!options.counters) app.addHook('onClose', async () => counters.close());
   const throttle = new Throttle(counters, resolved.throttle);
 
-  const service = new AuthService(store, resolved);
+  const service = new AuthService(store, resolved, { sessions });
   const authenticate = createGuard(service);
   app.decorate('authenticate', authenticate);
   if (!options.mailer) {

@@ -4,6 +4,9 @@ import type { User } from '../../core/user.js';
 import type { AccessTokenRecord, ActionPurpose, ActionTokenRecord, NewUser, Store, UserPatch } from '../types.js';
 import { migrateToLatest } from './migrations.js';
 import { openDatabase, openSqliteReader } from './database.js';
+import type { SessionChannel } from '../session-channel.js';
+import { PgSessionListener } from './pg-session-listener.js';
+import { SESSION_LOG_RETENTION_MS, SQLiteSessionWatch } from './sqlite-session-watch.js';
 import { fromDbTime } from './time.js';
 import { SQLPasskeyStore } from './passkey-store.js';
 import { SQLSecondFactorStore } from './second-factor-store.js';
@@ -33,9 +36,14 @@ export class SQLStore implements Store {
   private readonly sqlitePath: string | undefined;
   private reader: BetterSqlite3.Database | undefined;
   private sessionStatement: BetterSqlite3.Statement<unknown[], unknown[]> | undefined;
+  /** On PostgreSQL: where a dedicated connection may LISTEN for session changes. */
+  private readonly postgresUrl: string | undefined;
 
-  /** `sqlitePath`: the file behind a SQLite `db`, enabling the prepared-statement fast path. */
-  constructor(db: Kysely<Database>, dialect: Dialect, options: { sqlitePath?: string } = {}) {
+  /**
+   * `sqlitePath`: the file behind a SQLite `db`, enabling the prepared-statement fast path and the
+   * change watch; `postgresUrl`: the database behind a PostgreSQL `db`, for LISTEN.
+   */
+  constructor(db: Kysely<Database>, dialect: Dialect, options: { sqlitePath?: string; postgresUrl?: string } = {}) {
     this.db = db;
     this.dialect = dialect;
     this.secondFactor = new SQLSecondFactorStore(db, dialect);
@@ -49,6 +57,7 @@ export class SQLStore implements Store {
       .values(this.tokenRow({ digest: '', userId: 0, expiresAt: epoch, createdAt: epoch, lastUsedAt: epoch, userAgent: '', ip: '' }))
       .compile();
     this.sqlitePath = dialect === 'sqlite' ? options.sqlitePath : undefined;
+    this.postgresUrl = dialect === 'postgres' ? options.postgresUrl : undefined;
   }
 
   /** Opens a database URL and migrates it to the latest schema. */
@@ -62,7 +71,17 @@ export class SQLStore implements Store {
         throw error;
       }
     }
-    return new SQLStore(db, dialect, { sqlitePath });
+    return new SQLStore(db, dialect, { sqlitePath, postgresUrl: dialect === 'postgres' ? url : undefined });
+  }
+
+  /**
+   * How this database tells an instance of session changes made by others (docs/session-cache.md):
+   * LISTEN on PostgreSQL, the change counter on a SQLite file, `'local'` for `sqlite::memory:`
+   * (no other connection can see it), `null` when it cannot (a PostgreSQL store built without its URL).
+   */
+  sessionChannel(): SessionChannel | 'local' | null {
+    if (this.dialect === 'postgres') return this.postgresUrl === undefined ? null : new PgSessionListener(this.postgresUrl);
+    return this.sqlitePath === undefined ? 'local' : new SQLiteSessionWatch(this.sqlitePath);
   }
 
   private time(date: Date): DbTime {
@@ -219,6 +238,12 @@ export class SQLStore implements Store {
 
   async deleteExpiredTokens(now: Date): Promise<number> {
     const result = await this.db.deleteFrom('access_tokens').where('expiration_date', '<=', this.time(now)).executeTakeFirst();
+    if (this.dialect === 'sqlite') {
+      // The change log only needs to outlive a watcher's poll (sqlite-session-watch.ts). Aged by
+      // SQLite's clock, which wrote the rows, not by `now` (a test's clock may run ahead).
+      const age = `-${Math.round(SESSION_LOG_RETENTION_MS / 1000)} seconds`;
+      await sql`delete from session_invalidations where created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${age})`.execute(this.db);
+    }
     return Number(result.numDeletedRows);
   }
 

@@ -1,0 +1,162 @@
+import { LRUCache } from 'lru-cache';
+import type { User } from './user.js';
+
+/** Sessions kept per instance when nothing else is configured (docs/session-cache.md). */
+export const DEFAULT_SESSION_CACHE_SIZE = 100_000;
+
+/**
+ * How long a confirmation from the change channel is trusted, in milliseconds. A channel confirms
+ * "every change committed before time T has reached you"; the cache answers only until T + this.
+ * A connection that dies silently therefore stops the cache within this bound, which is the
+ * guarantee "revoked everywhere within a second" (docs/session-cache.md, "Guarantees").
+ */
+export const SESSION_CACHE_LEASE_MS = 1000;
+
+/** What the guard needs of a validated session, without asking the database again. */
+export interface CachedSession {
+  /** The session's user, frozen: every request of the session shares this object. */
+  user: Readonly<User>;
+  /** Absolute expiry of the token (epoch ms), checked on every request. */
+  expiresAt: number;
+  /** When `last_used_at` was last written (epoch ms), so the bookkeeping keeps its pace. */
+  lastUsedAt: number;
+}
+
+/** What a write changed: sessions by token digest, and users (all their sessions) by id. */
+export interface SessionChange {
+  digests?: readonly string[];
+  userIds?: readonly number[];
+}
+
+/**
+ * Where a change channel reports. Implemented by {@link SessionCache}; a channel (LISTEN/NOTIFY,
+ * Redis pub/sub, SQLite's change counter) calls these and nothing else.
+ */
+export interface SessionChangeSink {
+  /** A change made somewhere (here or elsewhere): drop what it touches. */
+  evict(change: SessionChange): void;
+  /** Every change committed before `at` (a {@link monotonicNow} reading) has been delivered. */
+  confirm(at: number): void;
+  /** A notice may have been missed (connection lost): answer from the database until the next confirm, then start empty. */
+  lost(): void;
+}
+
+/** Milliseconds on a clock that never goes back (unlike `Date.now()`), for leases. */
+export function monotonicNow(): number {
+  return performance.now();
+}
+
+/**
+ * A bounded, least-recently-used map from token digest to {@link CachedSession}, trusted only while
+ * its change channel vouches for it. Two rules keep it from ever serving a revoked session longer
+ * than the lease:
+ * - a session read from the database is stored only if no change arrived while it was read (the
+ *   `ticket`): otherwise a read that raced a revocation could put the revoked session back;
+ * - after a lost channel the cache is emptied before it answers again.
+ */
+export class SessionCache implements SessionChangeSink {
+  private readonly entries: LRUCache<string, CachedSession>;
+  /** Digests cached per user, so a change of the user evicts all of its sessions. */
+  private readonly byUser = new Map<number, Set<string>>();
+  /** Bumped by every change: a read that started under an older value is not stored. */
+  private epoch = 0;
+  private trustedUntil = 0;
+  private mustClear = false;
+  /** Counters for tests and metrics. */
+  readonly stats = { hits: 0, misses: 0, evictions: 0, clears: 0 };
+
+  constructor(options: { size?: number } = {}) {
+    this.entries = new LRUCache<string, CachedSession>({
+      max: options.size ?? DEFAULT_SESSION_CACHE_SIZE,
+      // Least recently used entries leave silently; the user index must forget them too.
+      dispose: (value, digest) => this.unindex(value.user.id, digest),
+    });
+  }
+
+  /** Entries held now (never more than the configured size). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** True while the channel's last confirmation is fresh and nothing is pending a clear. */
+  get trusted(): boolean {
+    return !this.mustClear && monotonicNow() < this.trustedUntil;
+  }
+
+  /** The cached session for a digest, when the cache may answer; `undefined` means "ask the database". */
+  get(digest: string): CachedSession | undefined {
+    if (!this.trusted) return undefined;
+    const entry = this.entries.get(digest);
+    if (entry) this.stats.hits += 1;
+    else this.stats.misses += 1;
+    return entry;
+  }
+
+  /** Taken before reading the database; give it back to {@link set}. */
+  ticket(): number {
+    return this.epoch;
+  }
+
+  /** Stores a session read from the database, unless a change arrived since `ticket` or the channel is unsure. */
+  set(ticket: number, digest: string, session: CachedSession): void {
+    if (ticket !== this.epoch || !this.trusted) return;
+    Object.freeze(session.user);
+    this.entries.set(digest, session);
+    let digests = this.byUser.get(session.user.id);
+    if (!digests) this.byUser.set(session.user.id, (digests = new Set()));
+    digests.add(digest);
+  }
+
+  /** Records that `last_used_at` was written for a cached session. */
+  touched(digest: string, at: number): void {
+    const entry = this.entries.peek(digest);
+    if (entry) entry.lastUsedAt = at;
+  }
+
+  evict(change: SessionChange): void {
+    this.epoch += 1;
+    for (const digest of change.digests ?? []) {
+      if (this.entries.delete(digest)) this.stats.evictions += 1;
+    }
+    for (const userId of change.userIds ?? []) {
+      for (const digest of [...(this.byUser.get(userId) ?? [])]) {
+        if (this.entries.delete(digest)) this.stats.evictions += 1;
+      }
+    }
+  }
+
+  confirm(at: number): void {
+    if (this.mustClear) {
+      this.clear();
+      this.mustClear = false;
+    }
+    this.trustedUntil = Math.max(this.trustedUntil, at + SESSION_CACHE_LEASE_MS);
+  }
+
+  lost(): void {
+    this.epoch += 1;
+    this.mustClear = true;
+    this.trustedUntil = 0;
+  }
+
+  /** Trusted for good: for a database no other process can open (`sqlite::memory:`). */
+  trustForever(): void {
+    this.mustClear = false;
+    this.trustedUntil = Number.POSITIVE_INFINITY;
+  }
+
+  /** Empties the cache (and refuses reads in flight). */
+  clear(): void {
+    this.epoch += 1;
+    this.stats.clears += 1;
+    this.entries.clear();
+    this.byUser.clear();
+  }
+
+  private unindex(userId: number, digest: string): void {
+    const digests = this.byUser.get(userId);
+    if (!digests) return;
+    digests.delete(digest);
+    if (digests.size === 0) this.byUser.delete(userId);
+  }
+}

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import type { ResolvedAuthOptions } from '../core/options.js';
+import { SessionCache } from '../core/session-cache.js';
+import { withSessionChanges } from '../store/session-effects.js';
+import type { SessionChannel } from '../store/session-channel.js';
+import { SQLStore } from '../store/sql/sql-store.js';
+import type { Store } from '../store/types.js';
+
+/** The store the services use and the cache they share, when the cache is on. */
+export interface SessionCacheSetup {
+  store: Store;
+  sessions: SessionCache | undefined;
+}
+
+/**
+ * Turns the session cache on (docs/session-cache.md): the store is wrapped so that this
+ * instance's own changes evict at once, and the channel (given, or the database's own) feeds
+ * changes made elsewhere. Without a channel there is no cache: correct before fast.
+ */
+export async function setUpSessionCache(
+  app: FastifyInstance,
+  store: Store,
+  options: ResolvedAuthOptions,
+  given: SessionChannel | undefined,
+): Promise<SessionCacheSetup> {
+  if (!options.sessionCache) return { store, sessions: undefined };
+  const channel = given ?? (store instanceof SQLStore ? store.sessionChannel() : null);
+  if (channel === null) {
+    app.log.warn('session cache off: the store offers no change channel (pass `sessionChannel`, see docs/session-cache.md)');
+    return { store, sessions: undefined };
+  }
+  const sessions = new SessionCache({ size: options.sessionCacheSize });
+  const wrapped = withSessionChanges(
+    store,
+    (change) => {
+      sessions.evict(change);
+      if (channel !== 'local') channel.publish?.(change);
+    },
+    () => sessions.clear(),
+  );
+  if (channel === 'local') {
+    sessions.trustForever();
+  } else {
+    await channel.start(sessions);
+    app.addHook('onClose', async () => channel.close());
+  }
+  return { store: wrapped, sessions };
+}
