@@ -20,9 +20,9 @@ export interface TestApp {
 /** Host routes to add before `ready()`, as an application would beside the plugin. */
 type HostRoutes = (app: FastifyInstance) => void;
 
-async function pluginApp(options: Partial<FastifyUsersOptions>, hostRoutes?: HostRoutes): Promise<TestApp> {
-  const dir = tempDir();
-  const store = await SQLStore.open(sqliteURL(dir));
+async function pluginApp(options: Partial<FastifyUsersOptions>, hostRoutes?: HostRoutes, at: { path?: string } = {}): Promise<TestApp> {
+  const dir = at.path === undefined ? tempDir() : { path: '', cleanup: () => {} };
+  const store = await SQLStore.open(at.path === undefined ? sqliteURL(dir) : `sqlite:${at.path}`);
   const app = Fastify({ logger: false, onProtoPoisoning: 'error', onConstructorPoisoning: 'error' });
   app.setErrorHandler(handleError);
   await app.register(fastifyUsers, { store, secretKey: TEST_SECRET, argon2: FAST_ARGON2, ...options });
@@ -39,9 +39,12 @@ async function pluginApp(options: Partial<FastifyUsersOptions>, hostRoutes?: Hos
   };
 }
 
-/** The plugin on a real SQLite file in a temp folder, ready for `app.inject()`. */
-export function buildTestApp(options: Partial<FastifyUsersOptions> = {}): Promise<TestApp> {
-  return pluginApp(options);
+/**
+ * The plugin on a real SQLite file in a temp folder, ready for `app.inject()`; or on the file
+ * `at.path` (another instance on the same database; the caller removes it).
+ */
+export function buildTestApp(options: Partial<FastifyUsersOptions> = {}, at: { path?: string } = {}): Promise<TestApp> {
+  return pluginApp(options, undefined, at);
 }
 
 /** A host app with the plugin and one host route (`POST /host/action`) that counts its calls. */

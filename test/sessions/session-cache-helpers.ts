@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import type { SessionCache } from '../../src/core/session-cache.js';
+import { auth } from '../account-helpers.js';
+import { bearerToken, buildTestApp, PASSWORD, register, tempDir, type TestApp } from '../helpers.js';
+
+/** The cache of an app's plugin (the tests need it on). */
+export function cacheOf(app: FastifyInstance): SessionCache {
+  const sessions = app.fastifyUsers.auth.sessions;
+  assert.ok(sessions, 'the session cache is on');
+  return sessions;
+}
+
+/** GET /users/me with a bearer token. */
+export function me(app: FastifyInstance, token: string) {
+  return app.inject({ method: 'GET', url: '/users/me', headers: auth(token) });
+}
+
+/** Makes sure `token` is served from the cache: a first request fills it, the second must be a hit. */
+export async function warm(app: FastifyInstance, token: string): Promise<void> {
+  assert.equal((await me(app, token)).statusCode, 200);
+  const hits = cacheOf(app).stats.hits;
+  assert.equal((await me(app, token)).statusCode, 200);
+  assert.equal(cacheOf(app).stats.hits, hits + 1, 'the second request was answered from the cache');
+}
+
+/** Registers `email` (optionally as superuser) and returns `count` bearer tokens. */
+export async function userWithTokens(app: FastifyInstance, email: string, count: number, extra: { superuser?: boolean } = {}): Promise<string[]> {
+  if (extra.superuser) await app.fastifyUsers.auth.register(email, PASSWORD, { isSuperuser: true });
+  else assert.equal((await register(app, email)).statusCode, 201);
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i += 1) tokens.push(await bearerToken(app, email));
+  return tokens;
+}
+
+/** Two instances of the plugin (two apps, two stores, two caches) on one SQLite file. */
+export async function twoInstancesOnOneFile(): Promise<{ a: TestApp; b: TestApp; path: string; close(): Promise<void> }> {
+  const dir = tempDir();
+  const path = join(dir.path, 'auth.db');
+  const a = await buildTestApp({}, { path });
+  const b = await buildTestApp({}, { path });
+  return { a, b, path, close: async () => { await a.close(); await b.close(); dir.cleanup(); } };
+}
+
+/**
+ * Polls `request` until it returns `expected`, failing if an answer other than `expected` comes to
+ * a request sent `withinMs` or more after `since`: the guarantee is about requests that arrive
+ * after the window, however slow the machine is at answering them.
+ */
+export async function refusedWithin(request: () => Promise<number>, since: number, withinMs = 1000, expected = 401): Promise<number> {
+  for (;;) {
+    const sent = performance.now();
+    const status = await request();
+    if (status === expected) return sent - since;
+    assert.ok(sent - since < withinMs, `a request sent ${Math.round(sent - since)} ms after the change still got ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
