@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AccountTokens } from '../core/account-tokens.js';
 import { AuthService } from '../core/auth-service.js';
+import { normalizeEmail } from '../core/email.js';
 import { AuthError } from '../core/errors.js';
 import { resolveAuthOptions } from '../core/options.js';
 import type { ServerConfig } from '../server.js';
@@ -35,6 +36,26 @@ export async function createUserCommand(config: ServerConfig, argv: string[], io
     // Registered errors (taken email, policy) are the operator's to fix: one line, exit 1.
     if (error instanceof AuthError) throw new CommandError(typeof error.detail === 'string' ? error.detail : error.message);
     throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `revoke-sessions <email>`: signs a user out everywhere (a lost device, a suspected leak). Running
+ * servers refuse the sessions within a second: the database announces the change to them
+ * (docs/session-cache.md).
+ */
+export async function revokeSessionsCommand(config: ServerConfig, argv: string[]): Promise<void> {
+  const args = parseArgs(argv, {});
+  const [email, ...extra] = args.positional;
+  if (!email || extra.length > 0) throw new UsageError('revoke-sessions takes one email');
+  const { service, store } = await openService(config);
+  try {
+    const user = await store.findUserByEmail(normalizeEmail(email));
+    if (!user) throw new CommandError(`no user with email ${email}`);
+    const count = await service.revokeUserTokens(user.id);
+    console.log(`revoked ${count} session(s) of ${user.email}`);
   } finally {
     await store.close();
   }

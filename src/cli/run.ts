@@ -27,6 +27,7 @@ commands:
   create-user <email> [--superuser] [--verified]
                                       create an account; the password is prompted for (no echo)
                                       or read from stdin's first line, never from the arguments
+  revoke-sessions <email>             sign a user out everywhere (running servers notice within 1 s)
   purge-expired                       delete expired access, reset and verification tokens
   import <file.csv | sqlite:<path> | postgres://…> [--table users] [--oauth-table oauth_account]
                                       import email, hashed_password rows; bcrypt/argon2 hashes
@@ -73,6 +74,9 @@ async function dispatch(argv: string[], io: CLIStreams): Promise<number> {
       return 0;
     case 'create-user':
       await (await commands()).createUserCommand(readConfig(io.env), rest, io);
+      return 0;
+    case 'revoke-sessions':
+      await (await commands()).revokeSessionsCommand(readConfig(io.env), rest, io);
       return 0;
     case 'purge-expired':
       await (await commands()).purgeExpiredCommand(readConfig(io.env), rest, io);

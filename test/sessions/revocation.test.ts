@@ -20,7 +20,7 @@ describe('session cache, one instance: the next request sees every change', () =
 
   before(async () => {
     t = await buildTestApp();
-    [admin] = await userWithTokens(t.app, 'admin@example.com', 1, { superuser: true });
+    admin = (await userWithTokens(t.app, 'admin@example.com', 1, { superuser: true }))[0]!;
   });
   after(async () => t.close());
 
