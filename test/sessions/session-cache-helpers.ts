@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { SessionCache } from '../../src/core/session-cache.js';
 import { auth } from '../account-helpers.js';
-import { bearerToken, buildTestApp, PASSWORD, register, tempDir, type TestApp } from '../helpers.js';
+import { fastifyUsers, type FastifyUsersOptions } from '../../src/http/plugin.js';
+import { handleError } from '../../src/http/reply-error.js';
+import { bearerToken, buildTestApp, FAST_ARGON2, PASSWORD, register, tempDir, TEST_SECRET, type TestApp } from '../helpers.js';
 
 /** The cache of an app's plugin (the tests need it on). */
 export function cacheOf(app: FastifyInstance): SessionCache {
@@ -54,6 +56,24 @@ export async function refusedWithin(request: () => Promise<number>, since: numbe
     const status = await request();
     if (status === expected) return sent - since;
     assert.ok(sent - since < withinMs, `a request sent ${Math.round(sent - since)} ms after the change still got ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The plugin opening its own database from a URL (as a library user on PostgreSQL would). */
+export async function pluginApp(options: Partial<FastifyUsersOptions>): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  app.setErrorHandler(handleError);
+  await app.register(fastifyUsers, { secretKey: TEST_SECRET, argon2: FAST_ARGON2, ...options });
+  await app.ready();
+  return app;
+}
+
+/** Waits (up to `timeoutMs`) until `condition` holds. */
+export async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    assert.ok(performance.now() < deadline, `timed out waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
