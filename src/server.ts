@@ -14,6 +14,7 @@ import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
 import { SQLStore } from './store/sql/sql-store.js';
 import type { CounterStore } from './store/types.js';
 import { helmetHeaders, registerSecurityHeaders } from './http/security-headers.js';
+import type { SessionChannel } from './store/session-channel.js';
 import { registerWebPage } from './http/web-page.js';
 import { createSMTPMailer } from './mail/smtp-mailer.js';
 import { importOptional } from './optional-packages.js';
@@ -180,9 +181,12 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     const mailer = config.smtpUrl
       ? await createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
       : undefined;
+    // With REDIS_URL, session changes travel on Redis pub/sub (docs/session-cache.md); otherwise
+    // on the database's own channel, which the plugin opens.
+    const sessionChannel = config.redisUrl && store.dialect === 'postgres' ? await openRedisSessionChannel(app, config) : undefined;
     // A failed provider sign-in in a browser lands on the web page, which explains the code.
     await app.register(fastifyUsers, {
-      ...config.auth, store, counters, mailer, logMailBody: !config.production, oauthProviders: config.oauthProviders, oauthFailurePage: '/',
+      ...config.auth, store, counters, mailer, logMailBody: !config.production, oauthProviders: config.oauthProviders, oauthFailurePage: '/', sessionChannel,
     });
     await registerWebPage(app, { csrfCookieName: app.fastifyUsers.auth.options.csrfCookieName });
     await app.ready();
@@ -191,6 +195,19 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     throw error instanceof ConfigError ? namedForEnvironment(error) : error;
   }
   return app;
+}
+
+/** The session cache's channel on Redis; connection problems are logged once per outage. */
+export async function openRedisSessionChannel(app: FastifyInstance | undefined, config: Pick<ServerConfig, 'redisUrl' | 'redisKeyPrefix'>): Promise<SessionChannel> {
+  const { RedisSessionChannel } = await import('./store/redis/redis-session-channel.js');
+  let reported = false;
+  return new RedisSessionChannel(config.redisUrl!, {
+    keyPrefix: config.redisKeyPrefix,
+    onError: (err) => {
+      if (!reported) app?.log.warn({ err: { message: err.message } }, 'redis unavailable; sessions are read from the database until it returns');
+      reported = true;
+    },
+  });
 }
 
 /**

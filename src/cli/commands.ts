@@ -5,6 +5,7 @@ import { normalizeEmail } from '../core/email.js';
 import { AuthError } from '../core/errors.js';
 import { resolveAuthOptions } from '../core/options.js';
 import type { ServerConfig } from '../server.js';
+import { withSessionChanges } from '../store/session-effects.js';
 import { SQLStore } from '../store/sql/sql-store.js';
 import { CommandError, parseCommandArgs, UsageError } from './args.js';
 import { importUsers } from './import-users.js';
@@ -14,11 +15,27 @@ import type { CLIStreams } from './run.js';
 import { importOAuthAccounts } from './import-oauth-accounts.js';
 import { DEFAULT_IMPORT_TABLE, DEFAULT_OAUTH_IMPORT_TABLE, readUserSource } from './user-sources.js';
 
-/** Opens the configured database (migrating it) and the domain service over it. */
-async function openService(config: ServerConfig): Promise<{ service: AuthService; store: SQLStore }> {
+/**
+ * Opens the configured database (migrating it) and the domain service over it. With `REDIS_URL`
+ * on PostgreSQL, running servers hear of session changes on Redis, so the CLI's writes are
+ * published there too (docs/session-cache.md); `close` flushes them.
+ */
+async function openService(config: ServerConfig): Promise<{ service: AuthService; store: Store; close(): Promise<void> }> {
   const options = resolveAuthOptions(config.auth, () => randomBytes(32).toString('base64url'));
-  const store = await SQLStore.open(config.databaseUrl);
-  return { service: new AuthService(store, options), store };
+  const opened = await SQLStore.open(config.databaseUrl);
+  if (!config.redisUrl || opened.dialect !== 'postgres') {
+    return { service: new AuthService(opened, options), store: opened, close: () => opened.close() };
+  }
+  const channel = await openRedisSessionChannel(undefined, config);
+  const store = withSessionChanges(opened, (change) => channel.publish?.(change), () => {});
+  return {
+    service: new AuthService(store, options),
+    store,
+    close: async () => {
+      await channel.close();
+      await opened.close();
+    },
+  };
 }
 
 /** `create-user <email> [--superuser] [--verified]`: the password comes from a prompt or stdin, never argv. */
@@ -27,7 +44,7 @@ export async function createUserCommand(config: ServerConfig, argv: string[], io
   const [email, ...extra] = args.positionals;
   if (!email || extra.length > 0) throw new UsageError('create-user takes one email');
   const password = await readPassword(`Password for ${email}: `, io, { confirm: true });
-  const { service, store } = await openService(config);
+  const { service, store, close } = await openService(config);
   try {
     const user = await service.register(email, password, { isSuperuser: args.values.superuser === true, isVerified: args.values.verified === true });
     const role = user.isSuperuser ? 'superuser' : 'user';
@@ -37,7 +54,7 @@ export async function createUserCommand(config: ServerConfig, argv: string[], io
     if (error instanceof AuthError) throw new CommandError(typeof error.detail === 'string' ? error.detail : error.message);
     throw error;
   } finally {
-    await store.close();
+    await close();
   }
 }
 
@@ -47,17 +64,16 @@ export async function createUserCommand(config: ServerConfig, argv: string[], io
  * (docs/session-cache.md).
  */
 export async function revokeSessionsCommand(config: ServerConfig, argv: string[]): Promise<void> {
-  const args = parseArgs(argv, {});
-  const [email, ...extra] = args.positional;
+  const [email, ...extra] = parseCommandArgs(argv, {}).positionals;
   if (!email || extra.length > 0) throw new UsageError('revoke-sessions takes one email');
-  const { service, store } = await openService(config);
+  const { service, store, close } = await openService(config);
   try {
     const user = await store.findUserByEmail(normalizeEmail(email));
     if (!user) throw new CommandError(`no user with email ${email}`);
     const count = await service.revokeUserTokens(user.id);
     console.log(`revoked ${count} session(s) of ${user.email}`);
   } finally {
-    await store.close();
+    await close();
   }
 }
 
@@ -65,13 +81,13 @@ export async function revokeSessionsCommand(config: ServerConfig, argv: string[]
 export async function purgeExpiredCommand(config: ServerConfig, argv: string[], io: CLIStreams): Promise<void> {
   const { positionals } = parseCommandArgs(argv, {});
   if (positionals.length > 0) throw new UsageError('purge-expired takes no arguments');
-  const { service, store } = await openService(config);
+  const { service, store, close } = await openService(config);
   try {
     const access = await service.purgeExpiredTokens();
     const action = await new AccountTokens(service, config.auth.publicUrl ?? '').purgeExpired();
     io.stdout.write(`purged ${access} expired access token(s) and ${action} expired reset/verification token(s)\n`);
   } finally {
-    await store.close();
+    await close();
   }
 }
 
@@ -87,7 +103,7 @@ export async function importCommand(config: ServerConfig, argv: string[], io: CL
   const [source, ...extra] = args.positionals;
   if (!source || extra.length > 0) throw new UsageError('import takes one source');
   const input = await readUserSource(source, args.values.table, args.values['oauth-table']);
-  const { service, store } = await openService(config);
+  const { service, store, close } = await openService(config);
   try {
     io.stderr.write(`importing ${input.rows.length} row(s) from ${input.describe.replace(/\/\/[^@/]*@/, '//***@')}\n`);
     const summary = await importUsers(store, input.rows, service.options.now(), new ProgressBar(input.rows.length, io.stderr));
@@ -99,6 +115,6 @@ export async function importCommand(config: ServerConfig, argv: string[], io: CL
       io.stdout.write(`linked ${links.linked} provider account(s), skipped ${links.duplicates} duplicate(s), ${links.invalid} invalid\n`);
     }
   } finally {
-    await store.close();
+    await close();
   }
 }

@@ -1,0 +1,129 @@
+import { Redis } from 'ioredis';
+import { monotonicNow, type SessionChange, type SessionChangeSink } from '../../core/session-cache.js';
+import { SESSION_CHANNEL_HEARTBEAT_MS, type SessionChannel } from '../session-channel.js';
+import { DEFAULT_REDIS_KEY_PREFIX } from './defaults.js';
+
+/** Client name of the subscribing connection (`CLIENT LIST`), for operators and fault tests. */
+export const SESSION_SUBSCRIBER_NAME = 'fastify-users-sessions';
+
+export interface RedisSessionChannelOptions {
+  /** Prefix of the pub/sub channel, as of every key; default `fastify-users:`. */
+  keyPrefix?: string;
+  /** Called on connection errors (both clients keep reconnecting); default: ignored. */
+  onError?: (error: Error) => void;
+  heartbeatMs?: number;
+  /** Client name of the subscribing connection; default `fastify-users-sessions`. */
+  connectionName?: string;
+}
+
+/**
+ * Session changes on Redis pub/sub, for deployments that set `REDIS_URL`
+ * (docs/session-cache.md). Every instance publishes the changes its own writes make (the store
+ * wrapper calls {@link publish}) and subscribes to everyone's. A `PING` on the subscribing
+ * connection confirms it: Redis answers a client's commands in order, after any message
+ * published before it, so a PONG to a PING sent at T means every notice published before T has
+ * arrived. While the subscriber is disconnected the cache is bypassed; it starts empty once the
+ * subscription is back.
+ */
+export class RedisSessionChannel implements SessionChannel {
+  private readonly subscriber: Redis;
+  private readonly publisher: Redis;
+  private readonly channel: string;
+  private readonly heartbeatMs: number;
+  private sink: SessionChangeSink | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private subscribed = false;
+  /** Bumped at every loss: a PONG or SUBSCRIBE answer from before it confirms nothing. */
+  private generation = 0;
+  private beating = false;
+  /** Publishes not yet answered: {@link close} waits for them (the CLI publishes, then exits). */
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(url: string, options: RedisSessionChannelOptions = {}) {
+    this.channel = `${options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX}sessions`;
+    this.heartbeatMs = options.heartbeatMs ?? SESSION_CHANNEL_HEARTBEAT_MS;
+    const retryStrategy = (times: number) => Math.min(times * 50, 2000);
+    // Subscribed again by hand on every connection (below), so that we know when it is in place.
+    this.subscriber = new Redis(url, { connectionName: options.connectionName ?? SESSION_SUBSCRIBER_NAME, autoResubscribe: false, retryStrategy, lazyConnect: true });
+    // Publishes made while Redis is away wait in the offline queue and go when it returns.
+    this.publisher = new Redis(url, { retryStrategy, lazyConnect: true });
+    for (const client of [this.subscriber, this.publisher]) client.on('error', (error: Error) => options.onError?.(error));
+  }
+
+  async start(sink: SessionChangeSink): Promise<void> {
+    this.sink = sink;
+    this.subscriber.on('message', (_channel: string, message: string) => this.receive(message));
+    this.subscriber.on('ready', () => void this.subscribe());
+    for (const event of ['close', 'reconnecting', 'end']) {
+      this.subscriber.on(event, () => {
+        this.subscribed = false;
+        this.generation += 1;
+        this.sink?.lost();
+      });
+    }
+    this.heartbeat = setInterval(() => void this.beat(), this.heartbeatMs);
+    this.heartbeat.unref();
+    await Promise.all([this.subscriber.connect(), this.publisher.connect()]).catch(() => {});
+  }
+
+  publish(change: SessionChange): void {
+    const sent = this.publisher.publish(this.channel, JSON.stringify({ d: change.digests ?? [], u: change.userIds ?? [] }))
+      .catch(() => {})
+      .finally(() => this.pending.delete(sent));
+    this.pending.add(sent);
+  }
+
+  private async subscribe(): Promise<void> {
+    const at = monotonicNow();
+    const generation = this.generation;
+    try {
+      await this.subscriber.subscribe(this.channel);
+      if (generation !== this.generation) return;
+      this.subscribed = true;
+      this.sink?.confirm(at);
+    } catch {
+      // The connection went again; 'ready' comes back with it.
+    }
+  }
+
+  private receive(message: string): void {
+    try {
+      const { d, u } = JSON.parse(message) as { d: unknown; u: unknown };
+      if (Array.isArray(d) && Array.isArray(u) && d.every((x) => typeof x === 'string') && u.every(Number.isSafeInteger)) {
+        this.sink?.evict({ digests: d as string[], userIds: u as number[] });
+        return;
+      }
+    } catch {
+      // fall through: a notice we cannot read may have named anything
+    }
+    this.sink?.lost();
+    this.sink?.confirm(monotonicNow());
+  }
+
+  private async beat(): Promise<void> {
+    if (!this.subscribed || this.beating) return;
+    this.beating = true;
+    const at = monotonicNow();
+    const generation = this.generation;
+    try {
+      await this.subscriber.ping();
+      if (this.subscribed && generation === this.generation) this.sink?.confirm(at);
+    } catch {
+      // 'close' reports the loss
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.sink = undefined;
+    this.subscriber.disconnect();
+    if (this.pending.size > 0) {
+      const timeout = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+      await Promise.race([Promise.all(this.pending), timeout]);
+    }
+    if (this.publisher.status === 'ready') await this.publisher.quit().catch(() => this.publisher.disconnect());
+    else this.publisher.disconnect();
+  }
+}
