@@ -68,7 +68,7 @@ export const SETTINGS: readonly Setting[] = [
   S({ env: 'SMTP_URL', type: 'url', schemes: ['smtp:', 'smtps:'], group: 'essential', defaultText: 'unset', description: '`smtp://user:pass@host:587` or `smtps://…`; unset → mail is written to the log' }),
   S({ env: 'MAIL_FROM', type: 'text', default: DEFAULT_MAIL_FROM, group: 'essential', description: 'the `From` address of mail' }),
   S({ env: 'TRUSTED_PROXIES', option: 'trustedProxies', type: 'list', group: 'essential', defaultText: 'unset', description: 'comma-separated addresses whose `X-Forwarded-For` is believed' }),
-  S({ env: 'SESSION_CACHE', option: 'sessionCache', type: 'boolean', default: true, defaultText: '`on`', group: 'essential', description: 'validated sessions kept in memory, revoked on every instance within 1 s; `off` reads the database on every request ([docs/session-cache.md](docs/session-cache.md))' }),
+  S({ env: 'SESSION_CACHE', option: 'sessionCache', type: 'boolean', default: true, defaultText: '`on`', group: 'essential', description: 'validated sessions kept in memory, revoked on every instance within 1 s; `off` reads the database on every request (see docs/session-cache.md)' }),
   S({ env: 'SESSION_CACHE_SIZE', option: 'sessionCacheSize', type: 'integer', default: DEFAULT_SESSION_CACHE_SIZE, group: 'essential', description: 'sessions kept in memory per instance, at most (least recently used leave first)' }),
   S({ env: 'DATABASE_POOL_SIZE', type: 'integer', default: DEFAULT_PG_POOL_SIZE, group: 'tuning', description: 'PostgreSQL connections per instance' }),
   S({ env: 'REDIS_KEY_PREFIX', type: 'text', default: DEFAULT_REDIS_KEY_PREFIX, group: 'tuning', description: 'prefix of every Redis key, so the Redis can be shared' }),
