@@ -124,6 +124,15 @@ describe('readConfig', () => {
     refuses({ LOG_LEVEL: 'loud' }, 'LOG_LEVEL');
     refuses({ REDIS_URL: 'http://x' }, 'REDIS_URL');
     refuses({ NODE_ENV: 'production' }, 'SECRET_KEY');
+    refuses({ SESSION_CACHE: 'sometimes' }, 'SESSION_CACHE');
+    refuses({ SESSION_CACHE_SIZE: 'lots' }, 'SESSION_CACHE_SIZE');
+  });
+
+  test('SESSION_CACHE on by default, off with "off"; SESSION_CACHE_SIZE read', () => {
+    assert.equal(readConfig({}).auth.sessionCache, undefined);
+    assert.equal(readConfig({ SESSION_CACHE: 'off' }).auth.sessionCache, false);
+    assert.equal(readConfig({ SESSION_CACHE: 'on' }).auth.sessionCache, true);
+    assert.equal(readConfig({ SESSION_CACHE_SIZE: '500' }).auth.sessionCacheSize, 500);
   });
 
   test('option errors found at build time are renamed to their variable', async () => {
@@ -134,6 +143,7 @@ describe('readConfig', () => {
       [{ PASSWORD_MIN_LENGTH: '7' }, 'PASSWORD_MIN_LENGTH'],
       [{ CORS_ORIGINS: 'not a url' }, 'CORS_ORIGINS'],
       [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+      [{ SESSION_CACHE_SIZE: '0' }, 'SESSION_CACHE_SIZE'],
     ];
     for (const [env, variable] of cases) {
       await assert.rejects(

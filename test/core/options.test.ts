@@ -38,6 +38,9 @@ describe('resolveAuthOptions', () => {
   });
 
   test('a short secret key names secretKey; a short fallback names secretKeyFallbacks', () => {
+    assertConfigError({ sessionCacheSize: 0 }, 'sessionCacheSize', /positive whole number/);
+    assertConfigError({ sessionCacheSize: 1.5 }, 'sessionCacheSize', /positive whole number/);
+    assertConfigError({ sessionCache: 'yes' as unknown as boolean }, 'sessionCache', /true or false/);
     assertConfigError({ secretKey: 'x'.repeat(31) }, 'secretKey', /at least 32/);
     assertConfigError({ secretKeyFallbacks: ['short'] }, 'secretKeyFallbacks', /at least 32/);
     assert.equal(resolve({ secretKey: 'x'.repeat(32) }).secretKey, 'x'.repeat(32));
