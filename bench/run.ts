@@ -7,7 +7,7 @@
 //   npm run bench -- --rows=1,3        only some rows (--no-better-auth: row 1 without it)
 //   npm run bench -- --rows=1 --baseline=REF   row 1 also runs our server as of commit REF
 //   BENCH_SCALE=3000000 npm run bench  row 5's large database holds 3M tokens (users = tokens / 10)
-//   BENCH_DATABASE_URL=postgres://…    where row 7 creates its throwaway database
+//   BENCH_DATABASE_URL=postgres://…    where rows 7 and 8 create their throwaway databases
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BenchContext, type BenchConfig } from './lib/context.js';
@@ -17,6 +17,7 @@ import { bearerRow } from './rows/bearer.js';
 import { cookieRow } from './rows/cookie.js';
 import { loginsRow } from './rows/logins.js';
 import { postgresRow } from './rows/postgres.js';
+import { revocationRow } from './rows/revocation.js';
 import { scaleRow } from './rows/scale.js';
 import { startupRow } from './rows/startup.js';
 import { stallsRow } from './rows/stalls.js';
@@ -42,7 +43,7 @@ function parseArgs(argv: string[]): { config: BenchConfig; rows: number[]; out: 
     postgresUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   };
   if (mode === 'smoke') config.scale.small = { users: 1000, tokens: 2000 };
-  const rows = value('rows')?.split(',').map(Number) ?? (mode === 'smoke' ? [1] : [1, 2, 3, 4, 5, 6, 7]);
+  const rows = value('rows')?.split(',').map(Number) ?? (mode === 'smoke' ? [1] : [1, 2, 3, 4, 5, 6, 7, 8]);
   const out = value('out') ?? (mode === 'smoke' ? null : 'docs/BENCHMARKS.md');
   return { config, rows, out };
 }
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     5: () => scaleRow(ctx),
     6: () => startupRow(ctx),
     7: () => postgresRow(ctx),
+    8: () => revocationRow(ctx),
   };
   try {
     for (const id of rows) {
