@@ -1,12 +1,12 @@
-// What each per-request duty costs, in CPU instructions: one variant of the app answers
-// GET /users/me (bearer, a session already in memory) N times through app.inject(), in process.
-// Run under callgrind twice, with N and with 0, and the difference over N is the instructions per
-// request (`valgrind --tool=callgrind` counts instructions deterministically enough, where
-// `perf stat -e instructions` is not available, as in a VM):
+// What each per-request duty costs: variants of the app, each adding one duty, answer
+// GET /users/me (bearer, the session already known) through app.inject() in one process, in
+// alternating rounds, and the CPU time (user + system) per request of each is compared.
 //
-//   node --import tsx bench/duties.ts            all variants, printed as a table (runs valgrind)
-//   node --import tsx bench/duties.ts VARIANT N  one variant, N requests (what valgrind runs)
-import { spawnSync } from 'node:child_process';
+//   node --import tsx bench/duties.ts [requests per round = 5000] [rounds = 5]
+//
+// `perf stat -e instructions` would be steadier, but this VM exposes no hardware counters
+// ("<not supported>"), and `valgrind --tool=callgrind` on Node with tsx took minutes per run
+// before the first request; CPU time in alternating rounds, by median, is what is left.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,8 +48,8 @@ async function plugin(dir: string, sessionCache: boolean): Promise<FastifyInstan
   return app;
 }
 
-async function run(variant: string, n: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'fastify-users-duties-'));
+/** A variant ready to answer, with the headers of its (already cached) session. */
+async function prepare(variant: string, dir: string): Promise<{ app: FastifyInstance; headers: Record<string, string> }> {
   const app = await VARIANTS[variant]!(dir);
   await app.ready();
   let headers: Record<string, string> = {};
@@ -61,34 +61,38 @@ async function run(variant: string, n: number): Promise<void> {
     });
     headers = { authorization: `Bearer ${token.json().access_token}` };
   }
-  // Warm-up, the same for N = 0 and N > 0, so that both include start-up and JIT compilation.
-  for (let i = 0; i < 200; i += 1) await app.inject({ method: 'GET', url: '/users/me', headers });
+  return { app, headers };
+}
+
+/** CPU microseconds per request over `n` requests. */
+async function cpuPerRequest(app: FastifyInstance, headers: Record<string, string>, n: number): Promise<number> {
+  const before = process.cpuUsage();
   for (let i = 0; i < n; i += 1) {
     const response = await app.inject({ method: 'GET', url: '/users/me', headers });
-    if (response.statusCode !== 200) throw new Error(`${variant}: ${response.statusCode}`);
+    if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode}`);
   }
-  await app.close();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / n;
+}
+
+const n = Number(process.argv[2] ?? 5000);
+const rounds = Number(process.argv[3] ?? 5);
+const dir = mkdtempSync(join(tmpdir(), 'fastify-users-duties-'));
+try {
+  const names = Object.keys(VARIANTS);
+  const prepared = [];
+  for (const [i, name] of names.entries()) prepared.push(await prepare(name, join(dir, String(i))));
+  const samples: number[][] = names.map(() => []);
+  for (let round = -1; round < rounds; round += 1) {
+    for (const [i, { app, headers }] of prepared.entries()) {
+      const us = await cpuPerRequest(app, headers, n);
+      if (round >= 0) samples[i]!.push(us); // round -1 warms the JIT up
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  console.log(`| variant (app.inject, in process) | CPU per request, median of ${rounds} × ${n} |\n|---|---|`);
+  for (const [i, name] of names.entries()) console.log(`| ${name} | ${median(samples[i]!).toFixed(1)} µs |`);
+  for (const { app } of prepared) await app.close();
+} finally {
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** Instructions callgrind counted for one run of a variant. */
-function instructions(variant: string, n: number): number {
-  const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--import', 'tsx', 'bench/duties.ts', variant, String(n)], {
-    encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
-  });
-  const match = /Collected : (\d+)/.exec(result.stderr);
-  if (result.status !== 0 || !match) throw new Error(`valgrind failed for ${variant}: ${result.stderr.slice(-2000)}`);
-  return Number(match[1]);
-}
-
-const [variant, count] = process.argv.slice(2);
-if (variant !== undefined) {
-  await run(variant, Number(count ?? 0));
-} else {
-  const n = Number(process.env.DUTIES_REQUESTS ?? 2000);
-  console.log(`| variant | instructions per request (callgrind, ${n} requests minus 0) |\n|---|---|`);
-  for (const name of Object.keys(VARIANTS)) {
-    const perRequest = (instructions(name, n) - instructions(name, 0)) / n;
-    console.log(`| ${name} | ${Math.round(perRequest).toLocaleString('en')} |`);
-  }
 }

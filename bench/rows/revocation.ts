@@ -69,7 +69,8 @@ export async function revocationRow(ctx: BenchContext): Promise<RowReport> {
       );
       notes.push(
         `${iterations} sessions, each answered twice by B (so from its memory), logged out on A; B polled back to back until 401. ` +
-          'The delay includes the poll request in flight when the notice lands (PostgreSQL LISTEN/NOTIFY, docs/session-cache.md).',
+          'The delay runs to the answer of the first refused poll, so it includes that request\'s own time on a loaded machine: ' +
+          'when B answered no 200 after the logout, B knew before the first poll arrived (PostgreSQL LISTEN/NOTIFY, docs/session-cache.md).',
       );
     } finally {
       await Promise.allSettled(servers.map((s) => s.stop()));

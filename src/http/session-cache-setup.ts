@@ -40,9 +40,15 @@ export async function setUpSessionCache(
   );
   if (channel === 'local') {
     sessions.trustForever();
-  } else {
+    return { store: wrapped, sessions };
+  }
+  app.addHook('onClose', async () => channel.close());
+  try {
     await channel.start(sessions);
-    app.addHook('onClose', async () => channel.close());
+  } catch (error) {
+    // E.g. a database not migrated to 0005 (opened with `migrate: false`): no notices, no cache.
+    app.log.warn({ err: error }, 'session cache off: its change channel did not start');
+    return { store, sessions: undefined };
   }
   return { store: wrapped, sessions };
 }
