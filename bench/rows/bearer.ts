@@ -54,6 +54,15 @@ async function startBaseline(ctx: BenchContext, ref: string): Promise<ServerProc
  */
 export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, baseline?: string): Promise<RowReport> {
   const [ours, bare, handWritten] = await Promise.all([ctx.ours(), ctx.bare(), ctx.handWritten()]);
+  // The same server without its session cache (docs/session-cache.md): what the cache buys.
+  const uncached = await ctx.server('ours-cache-off', async () =>
+    startServer({
+      name: 'ours-cache-off',
+      command: process.execPath,
+      args: tsxArgs('src/cli.ts', 'serve'),
+      env: { ...OUR_ENV, SESSION_CACHE: 'off', DATABASE_URL: `sqlite:${await ctx.seededSqlite('ours-cache-off')}` },
+    }),
+  );
   const requests = bearerRequests(ctx.bearerPool());
   const body = await expectOk(ours, requests[0]!);
   const bareBody = await expectOk(bare, { path: '/users/me' });
@@ -65,7 +74,7 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, base
       'SQLite join with the expiry, the same body through the same schema — without the headers, CSRF/Origin/CORS hooks and request ' +
       'logger SPEC §5 asks of ours (the issue measured it at 0.41–0.59 × bare).',
   ];
-  const cpu: Record<string, number[]> = { bare: [], 'hand-written': [], ours: [], 'better-auth': [], 'better-auth-cookie-cache': [], baseline: [] };
+  const cpu: Record<string, number[]> = { bare: [], 'hand-written': [], ours: [], 'ours-cache-off': [], 'better-auth': [], 'better-auth-cookie-cache': [], baseline: [] };
   const measure = (name: string, server: ServerProcess, specs: typeof requests) => async () => {
     const result = await ctx.drive(server, specs);
     cpu[name]!.push(result.cpuUsPerRequest);
@@ -75,6 +84,7 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, base
     bare: measure('bare', bare, [{ path: '/users/me' }]),
     'hand-written': measure('hand-written', handWritten, requests),
     ours: measure('ours', ours, requests),
+    'ours-cache-off': measure('ours-cache-off', uncached, requests),
   };
   if (baseline) {
     const server = await startBaseline(ctx, baseline);
@@ -108,6 +118,7 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, base
       { label: 'bare Fastify GET /users/me (ceiling)', value: rps.bare!, unit: 'req/s' },
       { label: 'hand-written check GET /users/me, bearer', value: rps['hand-written']!, unit: 'req/s' },
       { label: 'ours GET /users/me, bearer', value: rps.ours!, unit: 'req/s' },
+      { label: 'ours with SESSION_CACHE=off GET /users/me, bearer', value: rps['ours-cache-off']!, unit: 'req/s' },
     ],
     checks: [
       { label: 'ours / bare Fastify', value: rps.ours! / rps.bare!, unit: 'x', target: { op: '>=', value: 0.6 } },
@@ -115,6 +126,8 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, base
       { label: 'hand-written check / bare Fastify (the yardstick)', value: rps['hand-written']! / rps.bare!, unit: 'x' },
       { label: 'hand-written check / bare Fastify, by server CPU per request', value: median(cpu.bare!) / median(cpu['hand-written']!), unit: 'x' },
       { label: 'ours / hand-written check', value: rps.ours! / rps['hand-written']!, unit: 'x', target: { op: '>=', value: 1.0 } },
+      { label: 'ours / hand-written check, by server CPU per request', value: median(cpu['hand-written']!) / median(cpu.ours!), unit: 'x' },
+      { label: 'ours / ours with SESSION_CACHE=off, by server CPU per request', value: median(cpu['ours-cache-off']!) / median(cpu.ours!), unit: 'x' },
     ],
     notes,
   };
@@ -130,6 +143,7 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, base
     { label: 'bare Fastify: server CPU per request', value: median(cpu.bare!), unit: 'µs' },
     { label: 'hand-written check: server CPU per request', value: median(cpu['hand-written']!), unit: 'µs' },
     { label: 'ours: server CPU per request', value: median(cpu.ours!), unit: 'µs' },
+    { label: 'ours with SESSION_CACHE=off: server CPU per request', value: median(cpu['ours-cache-off']!), unit: 'µs' },
   );
   if (withBetterAuth) {
     report.metrics.push(

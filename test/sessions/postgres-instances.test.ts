@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { PASSWORD } from '../helpers.js';
 import { postgres } from '../services.js';
 import { freshDatabase, type FreshDatabase } from '../store/pg-database.js';
-import { login, registerAndLogin, ROOT, startServer, type ServerProcess } from '../e2e/server-process.js';
-import { refusedWithin } from './session-cache-helpers.js';
+import { login, registerAndLogin, startServer, type ServerProcess } from '../e2e/server-process.js';
+import { refusedWithin, runCLI } from './session-cache-helpers.js';
 
 const pg = postgres();
 const NEW_PASSWORD = 'another long passphrase for tests';
@@ -137,16 +136,7 @@ describe('session cache across two server processes on PostgreSQL', { skip: pg.s
     const email = fresh();
     const token = await registerAndLogin(a.url, email, PASSWORD);
     await warmOnB(token);
-    const run = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'revoke-sessions', email], {
-        cwd: ROOT, env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (chunk) => (output += chunk));
-      child.stderr.on('data', (chunk) => (output += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, output }));
-    });
+    const run = await runCLI(['revoke-sessions', email], { DATABASE_URL: database.url });
     assert.equal(run.code, 0, run.output);
     await refusedOnB(token, performance.now());
 

@@ -9,10 +9,9 @@ import { buildTestApp, tempDir, type TestApp } from '../helpers.js';
 import { postgres, redis } from '../services.js';
 import { freshDatabase, type FreshDatabase } from '../store/pg-database.js';
 import { deleteKeys } from '../store/redis-keys.js';
-import { registerAndLogin, ROOT, startServer, type ServerProcess } from '../e2e/server-process.js';
+import { registerAndLogin, startServer, type ServerProcess } from '../e2e/server-process.js';
 import { PASSWORD } from '../helpers.js';
-import { spawn } from 'node:child_process';
-import { cacheOf, eventually, me, refusedWithin, userWithTokens, warm } from './session-cache-helpers.js';
+import { cacheOf, eventually, me, refusedWithin, runCLI, userWithTokens, warm } from './session-cache-helpers.js';
 
 const redisService = redis();
 const pg = postgres();
@@ -103,14 +102,8 @@ describe('servers on PostgreSQL with REDIS_URL: the CLI publishes its changes on
     const status = async () => (await fetch(`${server.url}/users/me`, { headers: auth(token) })).status;
     assert.equal(await status(), 200);
     assert.equal(await status(), 200);
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'revoke-sessions', 'carol@example.com'], {
-        cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'silent' }, stdio: 'ignore',
-      });
-      child.on('error', reject);
-      child.on('close', resolve);
-    });
-    assert.equal(code, 0);
+    const run = await runCLI(['revoke-sessions', 'carol@example.com'], env);
+    assert.equal(run.code, 0, run.output);
     await refusedWithin(status, performance.now());
   });
 });

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { SessionCache } from '../../src/core/session-cache.js';
 import { auth } from '../account-helpers.js';
+import { ROOT } from '../e2e/server-process.js';
 import { fastifyUsers, type FastifyUsersOptions } from '../../src/http/plugin.js';
 import { handleError } from '../../src/http/reply-error.js';
 import { bearerToken, buildTestApp, FAST_ARGON2, PASSWORD, register, tempDir, TEST_SECRET, type TestApp } from '../helpers.js';
@@ -76,4 +78,20 @@ export async function eventually(condition: () => boolean, what: string, timeout
     assert.ok(performance.now() < deadline, `timed out waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Runs the real CLI (another process) with `env` added; resolves with its exit code and output. */
+export function runCLI(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
 }

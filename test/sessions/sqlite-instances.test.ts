@@ -1,27 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { LAST_USED_RESOLUTION_MS } from '../../src/core/auth-service.js';
 import { auth, testClock } from '../account-helpers.js';
 import { bearerToken, buildTestApp, PASSWORD, register } from '../helpers.js';
-import { ROOT } from '../e2e/server-process.js';
-import { cacheOf, me, refusedWithin, twoInstancesOnOneFile, userWithTokens, warm } from './session-cache-helpers.js';
-
-/** Runs the real CLI on a database; resolves with its exit code and output. */
-function cli(args: string[], databaseUrl: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
+import { cacheOf, me, refusedWithin, runCLI, twoInstancesOnOneFile, userWithTokens, warm } from './session-cache-helpers.js';
 
 describe('session cache on one SQLite file shared by several instances', () => {
   let pair: Awaited<ReturnType<typeof twoInstancesOnOneFile>>;
@@ -66,7 +48,7 @@ describe('session cache on one SQLite file shared by several instances', () => {
     const [token1, token2] = await userWithTokens(pair.a.app, 'dave@example.com', 2);
     await warm(pair.a.app, token1!);
     await warm(pair.b.app, token2!);
-    const run = await cli(['revoke-sessions', 'Dave@Example.com'], `sqlite:${pair.path}`);
+    const run = await runCLI(['revoke-sessions', 'Dave@Example.com'], { DATABASE_URL: `sqlite:${pair.path}` });
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /revoked 2 session\(s\) of dave@example.com/);
     const since = performance.now();
