@@ -11,15 +11,19 @@ export type SessionEffect<Args extends unknown[]> = typeof READS | typeof KEEPS_
 
 type Method = (...args: never[]) => unknown;
 
-/**
- * Every method of {@link Store}, classified. The mapped type makes the compiler refuse a `Store`
- * method that is missing here, and test/store/session-effects.test.ts enumerates the interface's
- * methods (with the TypeScript checker) as a second guard: a write path added later cannot skip
- * the eviction without someone deciding, here, that it does not touch sessions.
- */
-export type StoreSessionEffects = {
-  [K in keyof Store]-?: Store[K] extends Method ? SessionEffect<Parameters<Store[K]>> : never;
+/** A table of effects for every method of `T`, and a nested table for every sub-store it holds. */
+export type SessionEffects<T> = {
+  [K in keyof T]-?: T[K] extends Method ? SessionEffect<Parameters<T[K]>> : T[K] extends object ? SessionEffects<T[K]> : never;
 };
+
+/**
+ * Every method of {@link Store}, and of the stores it composes (`secondFactor`, `passkeys`),
+ * classified. The mapped type makes the compiler refuse a method that is missing here, and
+ * test/store/session-effects.test.ts enumerates the interfaces' methods (with the TypeScript
+ * checker) as a second guard: a write path added later cannot skip the eviction without someone
+ * deciding, here, that it does not touch sessions.
+ */
+export type StoreSessionEffects = SessionEffects<Store>;
 
 /**
  * The one table of which store writes end or change sessions (docs/session-cache.md). A changed
@@ -48,6 +52,30 @@ export const STORE_SESSION_EFFECTS: StoreSessionEffects = {
   consumeActionToken: KEEPS_SESSIONS,
   deleteUserActionTokens: KEEPS_SESSIONS,
   deleteExpiredActionTokens: KEEPS_SESSIONS,
+  // Second factor (docs/two-factor.md): the cached user holds none of it; enabling TOTP ends the
+  // other sessions through deleteUserTokens. Confirming an enrolment, or removing it, changes
+  // how the user signs in: their cached sessions go too, to be read afresh.
+  secondFactor: {
+    savePendingTotp: KEEPS_SESSIONS,
+    findTotp: READS,
+    useTotpStep: ([userId, , options]) => ({ userIds: options?.confirm ? [userId] : [] }),
+    replaceTotpSecret: KEEPS_SESSIONS,
+    deleteTotp: ([userId]) => ({ userIds: [userId] }),
+    replaceRecoveryCodes: KEEPS_SESSIONS,
+    useRecoveryCode: KEEPS_SESSIONS,
+    countRecoveryCodes: READS,
+  },
+  // Passkeys sign in (new sessions); they change no existing one.
+  passkeys: {
+    createPasskey: KEEPS_SESSIONS,
+    listPasskeys: READS,
+    findPasskeyByCredentialId: READS,
+    usePasskey: KEEPS_SESSIONS,
+    deletePasskey: KEEPS_SESSIONS,
+    createChallenge: KEEPS_SESSIONS,
+    consumeChallenge: KEEPS_SESSIONS,
+    deleteExpiredChallenges: KEEPS_SESSIONS,
+  },
   ping: READS,
   close: READS,
 };
@@ -68,25 +96,37 @@ const UNKNOWN_WRITE = Symbol('unknown write');
  * if slow, until someone classifies it.
  */
 export function withSessionChanges(store: Store, listener: SessionChangeListener, onUnknown: () => void): Store {
-  const effects = STORE_SESSION_EFFECTS as Record<string, SessionEffect<unknown[]> | undefined>;
+  return wrapStore(store, STORE_SESSION_EFFECTS as unknown as EffectTable, listener, onUnknown);
+}
+
+type EffectTable = { [key: string]: SessionEffect<unknown[]> | EffectTable | undefined };
+
+function wrapStore<T extends object>(store: T, effects: EffectTable, listener: SessionChangeListener, onUnknown: () => void): T {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, key) {
       const value = Reflect.get(target, key, target) as unknown;
-      if (typeof value !== 'function') return value;
-      let method = wrapped.get(key);
-      if (method === undefined) {
-        const effect = typeof key === 'string' ? effects[key] : undefined;
-        method = wrap(target, value as (...args: unknown[]) => unknown, effect ?? UNKNOWN_WRITE, listener, onUnknown);
-        wrapped.set(key, method);
+      const effect = typeof key === 'string' ? effects[key] : undefined;
+      const known = wrapped.get(key);
+      if (known !== undefined) return known;
+      let result: unknown;
+      if (typeof value === 'function') {
+        const methodEffect = typeof effect === 'object' ? undefined : effect;
+        result = wrap(target as Store, value as (...args: unknown[]) => unknown, methodEffect ?? UNKNOWN_WRITE, listener, onUnknown);
+      } else if (typeof value === 'object' && value !== null && typeof effect === 'object') {
+        // A composed store (`secondFactor`, `passkeys`): its methods go through the same choke point.
+        result = wrapStore(value, effect, listener, onUnknown);
+      } else {
+        return value;
       }
-      return method;
+      wrapped.set(key, result);
+      return result;
     },
   });
 }
 
 function wrap(
-  target: Store,
+  target: object,
   method: (...args: unknown[]) => unknown,
   effect: SessionEffect<unknown[]> | typeof UNKNOWN_WRITE,
   listener: SessionChangeListener,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { auth } from '../account-helpers.js';
 import { buildTestApp, PASSWORD, type TestApp } from '../helpers.js';
+import { enableTOTP } from '../totp-helpers.js';
 import { cacheOf, me, userWithTokens, warm } from './session-cache-helpers.js';
 
 const NEW_PASSWORD = 'another long passphrase for tests';
@@ -124,6 +125,15 @@ describe('session cache, one instance: the next request sees every change', () =
     });
     assert.equal(byUser.statusCode, 200);
     assert.equal((await me(t.app, token!)).json().email, 'renamed.again@example.com');
+  });
+
+  test('enabling TOTP ends the other sessions, keeps the current one', async () => {
+    const [current, other] = await userWithTokens(t.app, fresh(), 2);
+    await warm(t.app, current!);
+    await warm(t.app, other!);
+    await enableTOTP(t.app, current!, () => new Date());
+    assert.equal((await me(t.app, other!)).statusCode, 401);
+    assert.equal((await me(t.app, current!)).statusCode, 200);
   });
 
   test('a write through the services\' store (as a host app would make) evicts too', async () => {

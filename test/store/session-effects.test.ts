@@ -6,7 +6,10 @@ import type { SessionChange } from '../../src/core/session-cache.js';
 import { KEEPS_SESSIONS, READS, STORE_SESSION_EFFECTS, withSessionChanges } from '../../src/store/session-effects.js';
 import type { Store } from '../../src/store/types.js';
 
-/** The methods of the `Store` interface (inherited ones included), as the TypeScript checker sees them. */
+/**
+ * The methods of the `Store` interface (inherited ones included) and of the stores it composes
+ * (`secondFactor.savePendingTotp`, …), as the TypeScript checker sees them, as dotted paths.
+ */
 function storeInterfaceMethods(): string[] {
   const file = fileURLToPath(new URL('../../src/store/types.ts', import.meta.url));
   const program = ts.createProgram([file], { strict: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext });
@@ -14,20 +17,32 @@ function storeInterfaceMethods(): string[] {
   const source = program.getSourceFile(file)!;
   const declaration = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Store');
   assert.ok(declaration, 'src/store/types.ts declares `Store`');
-  const type = checker.getTypeAtLocation(declaration);
-  return checker.getPropertiesOfType(type)
-    .filter((p) => checker.getTypeOfSymbolAtLocation(p, declaration).getCallSignatures().length > 0)
-    .map((p) => p.name)
-    .sort();
+  const methods: string[] = [];
+  const visit = (type: ts.Type, prefix: string) => {
+    for (const property of checker.getPropertiesOfType(type)) {
+      const propertyType = checker.getTypeOfSymbolAtLocation(property, declaration);
+      if (propertyType.getCallSignatures().length > 0) methods.push(prefix + property.name);
+      else if (propertyType.flags & ts.TypeFlags.Object) visit(propertyType, `${prefix}${property.name}.`);
+    }
+  };
+  visit(checker.getTypeAtLocation(declaration), '');
+  return methods.sort();
+}
+
+/** The dotted paths of the table's entries. */
+function classified(table: object, prefix = ''): string[] {
+  return Object.entries(table).flatMap(([key, value]) =>
+    typeof value === 'object' && value !== null ? classified(value, `${prefix}${key}.`) : [prefix + key]).sort();
 }
 
 describe('which store writes change sessions', () => {
   test('every method of the Store interface is classified (a new write path must say what it does to sessions)', () => {
     const methods = storeInterfaceMethods();
     assert.ok(methods.includes('deleteToken') && methods.includes('updateUser'), `found ${methods.join(', ')}`);
-    const unclassified = methods.filter((m) => !(m in STORE_SESSION_EFFECTS));
+    const table = classified(STORE_SESSION_EFFECTS);
+    const unclassified = methods.filter((m) => !table.includes(m));
     assert.deepEqual(unclassified, [], `classify these in src/store/session-effects.ts: ${unclassified.join(', ')}`);
-    assert.deepEqual(Object.keys(STORE_SESSION_EFFECTS).sort(), methods, 'no stale entries either');
+    assert.deepEqual(table, methods, 'no stale entries either');
   });
 
   test('the writes that end or change a session or its user name what they change', () => {
@@ -38,6 +53,17 @@ describe('which store writes change sessions', () => {
       assert.equal(typeof effect, 'function', name);
       assert.deepEqual((effect as (args: unknown[]) => SessionChange)([42, {}, 'x', new Date()]), { userIds: [42] }, name);
     }
+  });
+
+  test('a composed store\'s methods go through the choke point too', async () => {
+    const fake = {
+      secondFactor: { async deleteTotp() { return true; }, async findTotp() { return null; } },
+    } as unknown as Store;
+    const reported: unknown[] = [];
+    const store = withSessionChanges(fake, (change) => reported.push(change), () => reported.push('unknown'));
+    await store.secondFactor.findTotp(3);
+    await store.secondFactor.deleteTotp(3);
+    assert.deepEqual(reported, [{ userIds: [3] }]);
   });
 
   test('the wrapper reports a change after the write, even when the write fails, and none for reads', async () => {
