@@ -76,6 +76,14 @@ export const STORE_SESSION_EFFECTS: StoreSessionEffects = {
     consumeChallenge: KEEPS_SESSIONS,
     deleteExpiredChallenges: KEEPS_SESSIONS,
   },
+  // Provider identities (docs/oauth.md): linking or unlinking one changes how the user signs in
+  // next time, not a session nor the cached user.
+  oauthAccounts: {
+    linkOAuthAccount: KEEPS_SESSIONS,
+    findOAuthAccount: READS,
+    listOAuthAccounts: READS,
+    unlinkOAuthAccount: KEEPS_SESSIONS,
+  },
   ping: READS,
   close: READS,
 };
