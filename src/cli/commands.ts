@@ -7,6 +7,8 @@ import { resolveAuthOptions } from '../core/options.js';
 import type { ServerConfig } from '../server.js';
 import { withSessionChanges } from '../store/session-effects.js';
 import { SQLStore } from '../store/sql/sql-store.js';
+import type { Store } from '../store/types.js';
+import { openRedisSessionChannel } from '../server.js';
 import { CommandError, parseCommandArgs, UsageError } from './args.js';
 import { importUsers } from './import-users.js';
 import { ProgressBar } from './progress.js';
