@@ -65,7 +65,7 @@ export async function createUserCommand(config: ServerConfig, argv: string[], io
  * servers refuse the sessions within a second: the database announces the change to them
  * (docs/session-cache.md).
  */
-export async function revokeSessionsCommand(config: ServerConfig, argv: string[]): Promise<void> {
+export async function revokeSessionsCommand(config: ServerConfig, argv: string[], io: CLIStreams): Promise<void> {
   const [email, ...extra] = parseCommandArgs(argv, {}).positionals;
   if (!email || extra.length > 0) throw new UsageError('revoke-sessions takes one email');
   const { service, store, close } = await openService(config);
@@ -73,7 +73,7 @@ export async function revokeSessionsCommand(config: ServerConfig, argv: string[]
     const user = await store.findUserByEmail(normalizeEmail(email));
     if (!user) throw new CommandError(`no user with email ${email}`);
     const count = await service.revokeUserTokens(user.id);
-    console.log(`revoked ${count} session(s) of ${user.email}`);
+    io.stdout.write(`revoked ${count} session(s) of ${user.email}\n`);
   } finally {
     await close();
   }
