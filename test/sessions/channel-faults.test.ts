@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { after, before, describe, test } from 'node:test';
-import { auth } from '../account-helpers.js';
-import { postgres } from '../services.js';
-import { freshDatabase, type FreshDatabase } from '../store/pg-database.js';
+import { auth } from '../support/requests.js';
+import { postgres } from '../support/services.js';
+import { freshDatabase, type FreshDatabase } from '../support/databases.js';
 import { SESSION_LISTENER_APPLICATION_NAME } from '../../src/store/sql/pg-session-listener.js';
 import { cacheOf, eventually, me, pluginApp, refusedWithin, userWithTokens, warm } from './session-cache-helpers.js';
 

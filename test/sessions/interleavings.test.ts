@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { digestToken } from '../../src/core/token.js';
 import { SQLiteSessionWatch } from '../../src/store/sql/sqlite-session-watch.js';
-import { auth } from '../account-helpers.js';
-import { buildTestApp, form, PASSWORD, register, tempDir, type TestApp } from '../helpers.js';
+import { auth } from '../support/requests.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { form, register } from '../support/requests.js';
+import { tempDir } from '../support/temp.js';
 import { me } from './session-cache-helpers.js';
 
 const USERS = ['ann@example.com', 'ben@example.com'];

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { PASSWORD } from '../helpers.js';
-import { postgres } from '../services.js';
-import { freshDatabase, type FreshDatabase } from '../store/pg-database.js';
-import { login, registerAndLogin, startServer, type ServerProcess } from '../e2e/server-process.js';
+import { PASSWORD } from '../support/constants.js';
+import { postgres } from '../support/services.js';
+import { freshDatabase, type FreshDatabase } from '../support/databases.js';
+import { startServer, type ServerProcess } from '../support/processes.js';
+import { login, registerAndLogin } from '../support/requests.js';
 import { refusedWithin, runCLI } from './session-cache-helpers.js';
 
 const pg = postgres();

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { auth } from '../account-helpers.js';
-import { buildTestApp, PASSWORD, type TestApp } from '../helpers.js';
-import { enableTOTP } from '../totp-helpers.js';
+import { auth } from '../support/requests.js';
+import { buildTestApp, type TestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { enableTOTP } from '../support/totp.js';
 import { cacheOf, me, userWithTokens, warm } from './session-cache-helpers.js';
 
 const NEW_PASSWORD = 'another long passphrase for tests';

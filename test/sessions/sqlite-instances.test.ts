@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LAST_USED_RESOLUTION_MS } from '../../src/core/auth-service.js';
-import { auth, testClock } from '../account-helpers.js';
-import { bearerToken, buildTestApp, PASSWORD, register } from '../helpers.js';
+import { testClock } from '../support/apps.js';
+import { auth } from '../support/requests.js';
+import { buildTestApp } from '../support/apps.js';
+import { PASSWORD } from '../support/constants.js';
+import { bearerToken, register } from '../support/requests.js';
 import { cacheOf, me, refusedWithin, runCLI, twoInstancesOnOneFile, userWithTokens, warm } from './session-cache-helpers.js';
 
 describe('session cache on one SQLite file shared by several instances', () => {
