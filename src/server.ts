@@ -150,9 +150,9 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
       ...(overrides.logStream ? { stream: overrides.logStream } : {}),
     },
     bodyLimit: DEFAULT_BODY_LIMIT,
-    // X-Forwarded-For is believed only from the listed proxies (SPEC §5); otherwise the socket address.
+    // X-Forwarded-For is believed only from the listed proxies (docs/security.md); otherwise the socket address.
     trustProxy: config.auth.trustedProxies && config.auth.trustedProxies.length > 0 ? config.auth.trustedProxies : false,
-    // Refuse, rather than strip, prototype-poisoning keys in JSON (SPEC §5 "Bad input").
+    // Refuse, rather than strip, prototype-poisoning keys in JSON (docs/security.md, "Bad input").
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: false },

@@ -86,7 +86,7 @@ describe('buildServer: OpenAPI, docs and the JSON 404', () => {
 });
 
 describe('readConfig', () => {
-  test('defaults are SPEC §2: 127.0.0.1:8000, sqlite:data/auth.db, info', () => {
+  test('defaults as docs/configuration.md lists them: 127.0.0.1:8000, sqlite:data/auth.db, info', () => {
     const config = readConfig({});
     assert.equal(config.port, 8000);
     assert.equal(config.host, '127.0.0.1');

@@ -72,7 +72,7 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, base
       `ours answers e.g. \`${body}\`, bare Fastify a constant \`${bareBody}\` through the same response schema.`,
     'the hand-written check (bench/servers/hand-written.ts) is the issue\'s yardstick: bare Fastify plus the token\'s SHA-256 and one prepared ' +
       'SQLite join with the expiry, the same body through the same schema — without the headers, CSRF/Origin/CORS hooks and request ' +
-      'logger SPEC §5 asks of ours (the issue measured it at 0.41–0.59 × bare).',
+      'logger docs/security.md asks of ours (measured before at 0.41–0.59 × bare).',
   ];
   const cpu: Record<string, number[]> = { bare: [], 'hand-written': [], ours: [], 'ours-cache-off': [], 'better-auth': [], 'better-auth-cookie-cache': [], baseline: [] };
   const measure = (name: string, server: ServerProcess, specs: typeof requests) => async () => {

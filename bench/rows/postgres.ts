@@ -63,13 +63,13 @@ export async function postgresRow(ctx: BenchContext): Promise<RowReport> {
         { label: 'PostgreSQL server RSS after the row', value: server.rssMiB(), unit: 'MiB' },
       ],
       checks: [
-        // Issue 14: with sessions in memory, PostgreSQL's round trip leaves the bearer path.
+        // With sessions in memory (docs/session-cache.md), PostgreSQL's round trip leaves the bearer path.
         { label: 'bearer: PostgreSQL / SQLite', value: bp / bs, unit: 'x', target: { op: '>=', value: 0.9 } },
         { label: 'logins: PostgreSQL / SQLite', value: lp / ls, unit: 'x' },
       ],
       notes: [
         'PostgreSQL runs on the same 2 cores as the server and the load generator, so its own CPU is part of the price; ' +
-          'the bearer target (≥ 0.9 × SQLite) is issue 14\'s, met by answering known sessions from memory (docs/session-cache.md).',
+          'the bearer target (≥ 0.9 × SQLite) is met by answering known sessions from memory (docs/session-cache.md).',
       ],
     };
   } finally {

@@ -9,7 +9,7 @@ export const DEFAULT_ACCESS_TOKEN_LIFETIME = 86_400;
 export const DEFAULT_AUTH_COOKIE_NAME = 'token';
 export const DEFAULT_CSRF_COOKIE_NAME = 'csrftoken';
 export const DEFAULT_CSRF_HEADER_NAME = 'x-csrftoken';
-/** HMAC keys shorter than this are refused (SPEC §2). */
+/** HMAC keys shorter than this are refused (docs/configuration.md). */
 export const MIN_SECRET_KEY_LENGTH = 32;
 
 /** Settings of the product, the same whether read from the environment or passed by a library user. */
@@ -39,7 +39,7 @@ export interface AuthOptions {
   hashConcurrency?: number;
   /** Addresses (exact IPs) whose `X-Forwarded-For` is believed; default none. */
   trustedProxies?: string[];
-  /** Brute-force throttling of logins and registrations (SPEC §5); defaults in `DEFAULT_THROTTLE`. */
+  /** Brute-force throttling of logins and registrations (docs/security.md); defaults in `DEFAULT_THROTTLE`. */
   throttle?: ThrottleOptions;
   /** Keep validated sessions in memory (docs/session-cache.md); default true. */
   sessionCache?: boolean;

@@ -49,7 +49,7 @@ import { verificationRoutes } from './routes/verification.js';
 import { serializerCompiler } from './serialization.js';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, parseForm, parseJSON, requireMediaType, validatorCompiler } from './validation.js';
 
-/** SPEC §5: bodies over 64 KiB are refused with 413. */
+/** Bodies over 64 KiB are refused with 413 (docs/security.md, "Bad input"). */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 /** How often expired tokens are purged. */
 export const DEFAULT_PURGE_INTERVAL_SECONDS = 600;
@@ -67,7 +67,7 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
   purgeIntervalSeconds?: number;
   /**
    * Where throttle counters live (the caller closes it). Default: a new in-memory store, right for
-   * one process; give the Redis store when several instances share the load (SPEC §5).
+   * one process; give the Redis store when several instances share the load (docs/security.md, "Throttling").
    */
   counters?: CounterStore;
   /**
@@ -207,7 +207,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
 
   if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
 
-  // Browser protections (SPEC §5) in the outer, non-encapsulated scope (fastify-plugin), so they
+  // Browser protections (docs/security.md) in the outer, non-encapsulated scope (fastify-plugin), so they
   // hold for every route of the host app as well as ours. All three run in onRequest, in this
   // order after the cookie parser: CORS answers preflight first (before any authentication),
   // then the Origin check, then CSRF — so a refused request never reaches a handler.
@@ -237,7 +237,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     routes.setErrorHandler(handleError);
     // Our own body parsers, for our routes only: duplicate form keys stay visible (as arrays, so
     // the schema refuses them) and `__proto__`/`constructor` keys are a 400 `FORBIDDEN_KEY`
-    // whatever the host app's parser settings (SPEC §5 "Bad input").
+    // whatever the host app's parser settings (docs/security.md, "Bad input").
     for (const [type, parse] of [[FORM_MEDIA_TYPE, parseForm], [JSON_MEDIA_TYPE, parseJSON]] as const) {
       if (routes.hasContentTypeParser(type)) routes.removeContentTypeParser(type);
       routes.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
@@ -307,7 +307,7 @@ function requireDeclaredMediaType(route: RouteOptions): void {
 }
 
 /**
- * The fastify-users plugin: the routes of SPEC §4, bearer and cookie transports, and
+ * The fastify-users plugin: the routes of docs/api.md, bearer and cookie transports, and
  * `app.authenticate` for the host's own routes.
  */
 export const fastifyUsers = fp(plugin, { fastify: '5.x', name: 'fastify-users' });

@@ -102,8 +102,8 @@ describe('two server processes on one PostgreSQL and one Redis behave as one ser
   });
 
   test('a Redis counter is shared: two processes incrementing one key count every increment once', async () => {
-    // The throttle (issue 5) builds on this store; until its HTTP test lands, the sharing is
-    // checked with the same store class the servers use, from two separate processes.
+    // The throttle builds on this store; the sharing is checked with the same store class the
+    // servers use, from two separate processes.
     const key = 'shared-counter';
     const [first, second] = await Promise.all([
       incrementFromAnotherProcess(redisService.value!, prefix, key, 25),

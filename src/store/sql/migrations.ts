@@ -48,7 +48,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     },
     '0002_action_tokens': {
       async up(db: Kysely<any>) {
-        // Password-reset and email-verification tokens (SPEC §4): only the SHA-256 digest is kept,
+        // Password-reset and email-verification tokens (docs/api.md): only the SHA-256 digest is kept,
         // like access tokens, so a leaked table cannot be replayed (OWASP Forgot Password CS).
         await db.schema
           .createTable('action_tokens')
