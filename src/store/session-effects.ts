@@ -110,13 +110,15 @@ export function withSessionChanges(store: Store, listener: SessionChangeListener
 type EffectTable = { [key: string]: SessionEffect<unknown[]> | EffectTable | undefined };
 
 function wrapStore<T extends object>(store: T, effects: EffectTable, listener: SessionChangeListener, onUnknown: () => void): T {
-  const wrapped = new Map<PropertyKey, unknown>();
+  // Wrappers made once per method, and made again if the store's property is replaced (a test
+  // double, a patched method): the choke point must wrap what the store holds now.
+  const wrapped = new Map<PropertyKey, { value: unknown; result: unknown }>();
   return new Proxy(store, {
     get(target, key) {
       const value = Reflect.get(target, key, target) as unknown;
       const effect = typeof key === 'string' ? effects[key] : undefined;
       const known = wrapped.get(key);
-      if (known !== undefined) return known;
+      if (known !== undefined && known.value === value) return known.result;
       let result: unknown;
       if (typeof value === 'function') {
         const methodEffect = typeof effect === 'object' ? undefined : effect;
@@ -127,7 +129,7 @@ function wrapStore<T extends object>(store: T, effects: EffectTable, listener: S
       } else {
         return value;
       }
-      wrapped.set(key, result);
+      wrapped.set(key, { value, result });
       return result;
     },
   });

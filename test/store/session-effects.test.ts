@@ -83,4 +83,14 @@ describe('which store writes change sessions', () => {
     assert.deepEqual(calls, ['delete abc', 'deleteUser', 'find', 'new']);
     assert.deepEqual(reported, [{ digests: ['abc'] }, { userIds: [7] }, 'unknown']);
   });
+
+  test('a method replaced on the store after wrapping is the one called, still through the choke point', async () => {
+    const fake = { async deleteToken() { return false; } } as unknown as Store;
+    const reported: unknown[] = [];
+    const store = withSessionChanges(fake, (change) => reported.push(change), () => reported.push('unknown'));
+    assert.equal(await store.deleteToken('a'), false);
+    store.deleteToken = async () => true; // e.g. a test double installed on the service's store
+    assert.equal(await store.deleteToken('b'), true);
+    assert.deepEqual(reported, [{ digests: ['a'] }, { digests: ['b'] }]);
+  });
 });
