@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHmac } from 'node:crypto';
 import type { ResolvedAuthOptions } from '../core/options.js';
-import { constantTimeEqual } from '../core/token.js';
+import { macFor, verifyMac } from '../core/keyed-mac.js';
 
 /** A pending sign-in waits this long for its one-time code (docs/two-factor.md). */
 export const PENDING_SIGN_IN_SECONDS = 5 * 60;
@@ -14,10 +13,8 @@ export function pendingSignInCookieName(options: ResolvedAuthOptions): string {
   return `${options.authCookieName}_pending`;
 }
 
-function sign(key: string, userId: number, expires: number): string {
-  // A purpose label keeps this MAC apart from every other use of the same key (CSRF tokens).
-  return createHmac('sha256', key).update(`pending-sign-in!${userId}!${expires}`).digest('base64url');
-}
+/** A purpose label keeps this MAC apart from every other use of the same key (CSRF tokens). */
+const PURPOSE = 'pending-sign-in!';
 
 /**
  * Starts a pending sign-in: the first factor passed (a password, or an identity provider's
@@ -28,7 +25,7 @@ function sign(key: string, userId: number, expires: number): string {
  */
 export function startPendingSignIn(reply: FastifyReply, options: ResolvedAuthOptions, user: { id: number }): void {
   const expires = Math.floor(options.now().getTime() / 1000) + PENDING_SIGN_IN_SECONDS;
-  reply.setCookie(pendingSignInCookieName(options), `${user.id}.${expires}.${sign(options.secretKey, user.id, expires)}`, {
+  reply.setCookie(pendingSignInCookieName(options), `${user.id}.${expires}.${macFor(options.secretKey, PURPOSE, `${user.id}!${expires}`)}`, {
     maxAge: PENDING_SIGN_IN_SECONDS,
     path: '/',
     httpOnly: true,
@@ -43,9 +40,7 @@ export function readPendingSignIn(request: FastifyRequest, options: ResolvedAuth
   if (!match) return null;
   const userId = Number(match[1]);
   const expires = Number(match[2]);
-  let valid = false;
-  // No early exit: the same work whichever key (if any) signed it.
-  for (const key of [options.secretKey, ...options.secretKeyFallbacks]) valid = constantTimeEqual(sign(key, userId, expires), match[3]!) || valid;
+  const valid = verifyMac([options.secretKey, ...options.secretKeyFallbacks], PURPOSE, `${userId}!${expires}`, match[3]!);
   return valid && expires * 1000 > options.now().getTime() ? userId : null;
 }
 

@@ -1,5 +1,4 @@
-import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from '../../core/token.js';
+import { macFor, verifyMac } from '../../core/keyed-mac.js';
 
 /** Name of the cookie that carries one sign-in flow from `/authorize` to `/callback`. */
 export const STATE_COOKIE_NAME = 'fastify_users_oauth';
@@ -23,15 +22,13 @@ export interface FlowState {
   expiresAt: number;
 }
 
-/** HMAC under its own label, so no other signature of this key (CSRF tokens) can pass for a flow. */
-function sign(key: string, payload: string): string {
-  return createHmac('sha256', key).update('oauth-flow!').update(payload).digest('base64url');
-}
+/** The MAC's own label, so no other signature of this key (CSRF tokens) can pass for a flow. */
+const PURPOSE = 'oauth-flow!';
 
 /** `<base64url JSON>.<HMAC-SHA256>`, signed with the current secret key. */
 export function sealFlowState(flow: FlowState, key: string): string {
   const payload = Buffer.from(JSON.stringify(flow)).toString('base64url');
-  return `${payload}.${sign(key, payload)}`;
+  return `${payload}.${macFor(key, PURPOSE, payload)}`;
 }
 
 /** The flow in a cookie, if one of `keys` signed it and it has not expired at `now`; else `null`. */
@@ -39,9 +36,7 @@ export function openFlowState(value: string | undefined, keys: readonly string[]
   if (typeof value !== 'string' || value.length > 4096) return null;
   const [payload, mac, extra] = value.split('.');
   if (!payload || !mac || extra !== undefined) return null;
-  let valid = false;
-  for (const key of keys) valid = constantTimeEqual(sign(key, payload), mac) || valid;
-  if (!valid) return null;
+  if (!verifyMac(keys, PURPOSE, payload, mac)) return null;
   let flow: FlowState;
   try {
     flow = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as FlowState;
