@@ -6,6 +6,7 @@ import { missingDocsPackages, registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
 import { createClientErrorHandler, createFrameworkErrorHandler, notFoundHandler } from './http/framework-errors.js';
 import { handleError } from './http/reply-error.js';
+import { deferredChildLoggerFactory } from './http/request-logger.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_MAIL_FROM } from './core/mail.js';
 import { DEFAULT_ARGON2 } from './core/password.js';
@@ -149,6 +150,8 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
       serializers: { req: serializeRequest },
       ...(overrides.logStream ? { stream: overrides.logStream } : {}),
     },
+    // Each request's pino child is made when it first logs (src/http/request-logger.ts).
+    ...(overrides.logger === false ? {} : { childLoggerFactory: deferredChildLoggerFactory }),
     bodyLimit: DEFAULT_BODY_LIMIT,
     // X-Forwarded-For is believed only from the listed proxies (docs/security.md); otherwise the socket address.
     trustProxy: config.auth.trustedProxies && config.auth.trustedProxies.length > 0 ? config.auth.trustedProxies : false,
