@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alternate, bearerRequests, expectOk, OUR_ENV, tsxArgs, type BenchContext } from '../lib/context.js';
 import { startServer, type ServerProcess } from '../lib/process.js';
@@ -38,6 +38,9 @@ async function startBaseline(ctx: BenchContext, ref: string): Promise<ServerProc
   const dir = join('node_modules', '.cache', 'fastify-users-bench', ref.replace(/[^\w.-]/g, '_'));
   mkdirSync(dir, { recursive: true });
   execFileSync('sh', ['-c', `git archive ${JSON.stringify(ref)} src | tar -x -C ${JSON.stringify(dir)}`]);
+  // Node looks for a file's package scope no higher than node_modules: without this the extracted
+  // src/ would load as CommonJS (and its top-level await fail).
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
   return ctx.server(`baseline-${ref}`, async () =>
     startServer({
       name: `ours@${ref}`,

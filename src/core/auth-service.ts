@@ -153,12 +153,8 @@ export class AuthService {
     if (!looksLikeToken(token)) return null;
     const digest = digestToken(token);
     const now = this.options.now();
-    const cached = this.sessions?.get(digest);
-    if (cached !== undefined) {
-      if (cached.expiresAt <= now.getTime()) return null;
-      if (now.getTime() - cached.lastUsedAt > LAST_USED_RESOLUTION_MS) this.touch(digest, now);
-      return { user: cached.user, digest };
-    }
+    const known = this.fromCache(digest, now);
+    if (known !== undefined) return known;
     const ticket = this.sessions?.ticket();
     const found = await this.store.findSession(digest, now);
     if (!found || !found.user.isActive) return null;
@@ -171,6 +167,26 @@ export class AuthService {
       this.sessions!.set(ticket, digest, { user: found.user, expiresAt: found.token.expiresAt.getTime(), lastUsedAt });
     }
     return { user: found.user, digest };
+  }
+
+  /**
+   * What {@link resolveToken} answers when the session cache alone can tell, without a promise: the
+   * session, or `null` for a malformed token or an expired cached one; `undefined` when only the
+   * database knows. The guard asks this first, so a known session costs no microtask.
+   */
+  knownSession(token: string): Session | null | undefined {
+    if (this.sessions === undefined) return undefined;
+    if (!looksLikeToken(token)) return null;
+    return this.fromCache(digestToken(token), this.options.now());
+  }
+
+  /** The cache's answer for a digest (see {@link knownSession}). */
+  private fromCache(digest: string, now: Date): Session | null | undefined {
+    const cached = this.sessions?.get(digest);
+    if (cached === undefined) return undefined;
+    if (cached.expiresAt <= now.getTime()) return null;
+    if (now.getTime() - cached.lastUsedAt > LAST_USED_RESOLUTION_MS) this.touch(digest, now);
+    return { user: cached.user, digest };
   }
 
   /** Writes `last_used_at`; not awaited: bookkeeping must not slow or fail the request it describes. */

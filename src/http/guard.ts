@@ -19,15 +19,18 @@ export function createGuard(service: AuthService, options: GuardOptions = {}): p
   const cookieName = service.options.authCookieName;
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const credential = readToken(request, cookieName);
-    let session;
-    try {
-      session = credential ? await service.resolveToken(credential.token) : null;
-    } catch (error) {
-      // A lost database is a 503 here too, whatever error handler the host app has (docs/operations.md, "Health, shutdown and outages").
-      const authError = toAuthError(error);
-      if (authError.statusCode >= 500) request.log.warn({ err: error }, 'authentication failed: backing service');
-      await sendError(reply, authError);
-      return;
+    // A session the cache knows is answered without waiting on anything (no await on this path).
+    let session = credential ? service.knownSession(credential.token) : null;
+    if (session === undefined) {
+      try {
+        session = await service.resolveToken(credential!.token);
+      } catch (error) {
+        // A lost database is a 503 here too, whatever error handler the host app has (docs/operations.md, "Health, shutdown and outages").
+        const authError = toAuthError(error);
+        if (authError.statusCode >= 500) request.log.warn({ err: error }, 'authentication failed: backing service');
+        await sendError(reply, authError);
+        return;
+      }
     }
     if (!session) {
       await sendError(reply, new AuthError('NOT_AUTHENTICATED'));
