@@ -79,10 +79,10 @@ export async function cookieRow(ctx: BenchContext): Promise<RowReport> {
     ],
     checks: [
       { label: 'cookie GET / bare', value: s / b, unit: 'x' },
-      { label: `cookie unsafe POST${withCsrf > 0 ? ' + CSRF' : ' (no CSRF yet)'} / bare`, value: u / b, unit: 'x', target: { op: '>=', value: 0.6 } },
+      { label: `cookie unsafe POST${withCsrf > 0 ? ' + CSRF' : ' (no CSRF yet)'} / bare`, value: u / b, unit: 'x', target: { op: '>=', value: 0.5 } },
     ],
     notes: [
-      'the issue sets no separate target for this row; it is held to row 1\'s 0.6 × bare.',
+      'target 0.5 × bare for an unsafe cookie request with its CSRF check (the session cache\'s targets, docs/session-cache.md).',
       'the unsafe request is a host route (`POST /bench/unsafe`, behind `app.authenticate`) of bench/servers/library.ts, so no token is revoked while measuring.',
       csrfNote,
     ],

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { constantTimeEqual } from './token.js';
 
 /**
@@ -7,7 +7,26 @@ import { constantTimeEqual } from './token.js';
  * one use never verifies for another (NIST SP 800-108's domain separation, in its simplest form).
  */
 export function macFor(key: string, purpose: string, message: string): string {
-  return createHmac('sha256', key).update(purpose).update(message).digest('base64url');
+  return createHmac('sha256', keyObjectOf(key)).update(purpose).update(message).digest('base64url');
+}
+
+/**
+ * Keys imported once: `createHmac` with a string imports the key on every call, a third of an
+ * HMAC's cost, and a CSRF check runs one per unsafe request (docs/BENCHMARKS.md). A process holds
+ * a handful of keys (the secret and its fallbacks); the bound only guards against a caller that
+ * passes many.
+ */
+const imported = new Map<string, KeyObject>();
+const MAX_IMPORTED_KEYS = 16;
+
+function keyObjectOf(key: string): KeyObject {
+  let object = imported.get(key);
+  if (object === undefined) {
+    if (imported.size >= MAX_IMPORTED_KEYS) imported.clear();
+    object = createSecretKey(Buffer.from(key, 'utf8'));
+    imported.set(key, object);
+  }
+  return object;
 }
 
 /**

@@ -132,12 +132,12 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
 
   /** Whether the response must carry a new CSRF cookie (see above). */
   function needsFreshToken(request: FastifyRequest): boolean {
-    // A refused request changes nothing, its CSRF cookie included; a CORS preflight needs none.
-    if (refusedRequests.has(request) || request.method === 'OPTIONS' || !scope.appliesTo(request)) return false;
     // A bearer client (Authorization header, no auth cookie) has no ambient credential to protect
     // and is no browser page that could echo the cookie: minting one per API call would only cost
     // the hot path an HMAC and a Set-Cookie (docs/BENCHMARKS.md).
     if (request.headers.authorization !== undefined && !request.cookies?.[authCookieName]) return false;
+    // A refused request changes nothing, its CSRF cookie included; a CORS preflight needs none.
+    if (refusedRequests.has(request) || request.method === 'OPTIONS' || !scope.appliesTo(request)) return false;
     // Login and logout changed the session: rotate.
     if (sessionChangeOf(request) !== undefined) return true;
     const current = request.cookies?.[cookieName];

@@ -52,7 +52,8 @@ export function registerOriginCheck(app: FastifyInstance, options: ResolvedAuthO
     if (SAFE_METHODS.has(request.method) || !scope.appliesTo(request)) return done();
     const origin = single(request.headers.origin);
     const fetchSite = single(request.headers['sec-fetch-site']);
-    const ownOrigin = fixedOrigin ?? ownOriginOf(request, undefined);
+    // This server's origin is only needed to compare an Origin header with (parsing Host is ~0.6 µs).
+    const ownOrigin = origin === undefined ? null : (fixedOrigin ?? ownOriginOf(request, undefined));
     if (!isOriginAllowed(origin, fetchSite, ownOrigin, allowed)) {
       markRefused(request);
       sendError(reply, new AuthError('ORIGIN_NOT_ALLOWED')); // answered: done() is not called

@@ -76,8 +76,9 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
     done();
   });
   app.addHook('onSend', (_request, reply, payload, done) => {
+    if (reply.hasHeader('cache-control')) return done(null, payload);
     const type = reply.getHeader('content-type');
-    if (typeof type === 'string' && JSON_TYPE.test(type) && !reply.hasHeader('cache-control')) {
+    if (typeof type === 'string' && JSON_TYPE.test(type)) {
       reply.header('cache-control', 'no-store');
     }
     done(null, payload);
