@@ -147,11 +147,12 @@ export class AuthService {
   /**
    * The session a token belongs to, if it is well-formed, unexpired and its user active; else
    * `null`. A cached session skips the database, but its absolute expiry is checked here on every
-   * request, cached or not (OWASP Session Management CS, "Absolute Timeout").
+   * request, cached or not (OWASP Session Management CS, "Absolute Timeout"). `knownDigest` is the
+   * token's SHA-256 digest when the caller has it already.
    */
-  async resolveToken(token: string): Promise<Session | null> {
+  async resolveToken(token: string, knownDigest?: string): Promise<Session | null> {
     if (!looksLikeToken(token)) return null;
-    const digest = digestToken(token);
+    const digest = knownDigest ?? digestToken(token);
     const now = this.options.now();
     const known = this.fromCache(digest, now);
     if (known !== undefined) return known;
@@ -172,12 +173,13 @@ export class AuthService {
   /**
    * What {@link resolveToken} answers when the session cache alone can tell, without a promise: the
    * session, or `null` for a malformed token or an expired cached one; `undefined` when only the
-   * database knows. The guard asks this first, so a known session costs no microtask.
+   * database knows. The guard asks this first, so a known session costs no microtask. `digest`
+   * is the token's SHA-256 digest when the caller has it already.
    */
-  knownSession(token: string): Session | null | undefined {
+  knownSession(token: string, digest?: string): Session | null | undefined {
     if (this.sessions === undefined) return undefined;
     if (!looksLikeToken(token)) return null;
-    return this.fromCache(digestToken(token), this.options.now());
+    return this.fromCache(digest ?? digestToken(token), this.options.now());
   }
 
   /** The cache's answer for a digest (see {@link knownSession}). */

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { macFor, verifyMac } from '../core/keyed-mac.js';
 import { AuthError } from '../core/errors.js';
 import { DEFAULT_CSRF_HEADER_NAME, type ResolvedAuthOptions } from '../core/options.js';
-import { constantTimeEqual, digestToken } from '../core/token.js';
+import { constantTimeEqual } from '../core/token.js';
+import { authCookieDigest, declareAuthCookieDigest } from './transport.js';
 import { sendError } from './reply-error.js';
 import type { ProtectionScope } from './protection-scope.js';
 import { sessionChangeOf } from './session-change.js';
@@ -57,8 +58,7 @@ export function verifyCSRFToken(token: string, sessionDigest: string, keys: read
 
 /** The digest CSRF tokens are bound to: that of the auth cookie's value, `''` when absent. */
 export function sessionDigestOf(request: FastifyRequest, authCookieName: string): string {
-  const cookie = request.cookies?.[authCookieName];
-  return cookie ? digestToken(cookie) : '';
+  return authCookieDigest(request, authCookieName);
 }
 
 /**
@@ -80,6 +80,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
   const keys = [options.secretKey, ...options.secretKeyFallbacks];
   const cookieName = options.csrfCookieName;
   const authCookieName = options.authCookieName;
+  declareAuthCookieDigest(app);
 
   // Both hooks are synchronous (callback style): they run on every request of the host app, and an
   // async hook costs a promise and a microtask each time (docs/BENCHMARKS.md).

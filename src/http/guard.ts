@@ -3,7 +3,7 @@ import type { AuthService } from '../core/auth-service.js';
 import { AuthError } from '../core/errors.js';
 import { toPublicUser } from '../core/user.js';
 import { sendError, toAuthError } from './reply-error.js';
-import { readToken } from './transport.js';
+import { authCookieDigest, readToken } from './transport.js';
 
 export interface GuardOptions {
   /** Also require `is_superuser` (403 otherwise); default false. */
@@ -20,10 +20,12 @@ export function createGuard(service: AuthService, options: GuardOptions = {}): p
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const credential = readToken(request, cookieName);
     // A session the cache knows is answered without waiting on anything (no await on this path).
-    let session = credential ? service.knownSession(credential.token) : null;
+    // A cookie's digest may already be known from the CSRF check of this request.
+    const digest = credential?.via === 'cookie' ? authCookieDigest(request, cookieName) : undefined;
+    let session = credential ? service.knownSession(credential.token, digest) : null;
     if (session === undefined) {
       try {
-        session = await service.resolveToken(credential!.token);
+        session = await service.resolveToken(credential!.token, digest);
       } catch (error) {
         // A lost database is a 503 here too, whatever error handler the host app has (docs/operations.md, "Health, shutdown and outages").
         const authError = toAuthError(error);

@@ -174,7 +174,8 @@ for (const database of testDatabases()) describe(`fuzzing every route (${databas
   before(async () => {
     const created = await database.create();
     drop = created.drop;
-    s = await buildTestServer({ ...created.env, TRUSTED_PROXIES: '127.0.0.1' });
+    // A listed CORS origin, so the CORS hooks and their catch-all preflight route are fuzzed too.
+    s = await buildTestServer({ ...created.env, TRUSTED_PROXIES: '127.0.0.1', CORS_ORIGINS: 'https://app.example.com' });
     assert.equal((await s.app.inject({ method: 'POST', url: '/register', payload: { email: KNOWN_EMAIL, password: PASSWORD } })).statusCode, 201);
     const issued = await s.app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `username=${KNOWN_EMAIL}&password=${encodeURIComponent(PASSWORD)}` });
     token = issued.json().access_token;
