@@ -118,6 +118,28 @@ export class Throttle {
     ];
   }
 
+  /**
+   * The counters of a passkey sign-in whose assertion names `credentialId` (as sent, known or
+   * not) from `ip`: per address (the login address limit, charged first) and per credential and
+   * address (the per-identifier-and-address limit), so a client that sends assertions which do
+   * not verify is refused with 429 before any more verification work. There is deliberately no
+   * per-credential counter from anywhere, unlike `loginKeys`' per-identifier one: that one slows
+   * distributed password guessing, but an assertion's signature cannot be guessed, so such a
+   * counter would protect nothing and would let anyone who learns a credential id lock its owner
+   * out by sending garbage for it (OWASP Authentication CS, "Account lockout"). A success clears
+   * the credential's count and takes its own charge back from the address's.
+   */
+  passkeyLoginKeys(credentialId: string, ip: string): ThrottleKey[] {
+    const s = this.settings;
+    const window = s.loginWindowSeconds;
+    const address = clientKey(ip);
+    const credential = createHash('sha256').update(credentialId).digest('base64url');
+    return [
+      { key: `passkey:cred+ip:${credential}:${address}`, limit: s.identifierAddressLimit, windowSeconds: window, clearOnSuccess: true },
+      { key: `passkey:ip:${address}`, limit: s.addressLimit, windowSeconds: window, clearOnSuccess: false, chargedFirst: true },
+    ];
+  }
+
   /** The counter of registrations from `ip`. */
   registrationKeys(ip: string): ThrottleKey[] {
     return [{ key: `register:ip:${clientKey(ip)}`, limit: this.settings.registerLimit, windowSeconds: this.settings.registerWindowSeconds, clearOnSuccess: false }];

@@ -152,6 +152,20 @@ describe('Throttle', () => {
     assert.doesNotMatch(throttle.loginKeys('alice@example.com', '192.0.2.1').map((k) => k.key).join(' '), /alice/);
   });
 
+  test('passkey sign-ins: per credential and address and per address, with no counter per credential from anywhere; the credential id is hashed', async () => {
+    const { throttle, counters } = setup({ addressLimit: 7 });
+    const credential = 'Y3JlZGVudGlhbC1pZA';
+    const keys = throttle.passkeyLoginKeys(credential, '192.0.2.1');
+    assert.deepEqual(keys.map((k) => [k.limit, k.windowSeconds, k.clearOnSuccess, k.chargedFirst ?? false]), [[5, 900, true, false], [7, 900, false, true]]);
+    assert.doesNotMatch(keys.map((k) => k.key).join(' '), new RegExp(credential));
+    // Failures for one credential from ten addresses refuse none of them a first attempt elsewhere.
+    for (let i = 0; i < 10; i++) for (let j = 0; j < 5; j++) await throttle.guard(throttle.passkeyLoginKeys(credential, `198.51.100.${i}`), fail);
+    assert.equal(await throttle.guard(throttle.passkeyLoginKeys(credential, '203.0.113.1'), async () => 'owner'), 'owner');
+    await rejection(throttle.guard(throttle.passkeyLoginKeys(credential, '198.51.100.0'), async () => 'ok'));
+    const passwordAddress = throttle.loginKeys('anyone@example.com', '198.51.100.0')[2]!;
+    assert.equal((await counters.get(passwordAddress.key)).count, 0, "passkey failures do not use up the address's password logins");
+  });
+
   test('disabled: nothing is counted or refused', async () => {
     const { throttle, counters } = setup({ enabled: false });
     const keys = throttle.loginKeys('alice@example.com', '192.0.2.1');

@@ -267,4 +267,27 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
     await page.locator('#totp-status', { hasText: 'off' }).waitFor();
     await page.screenshot({ path: 'test-artifacts/web-two-factor.png', fullPage: true }).catch(() => {});
   });
+
+  test("garbage for a passkey's credential id from other addresses does not keep its owner out; it throttles those addresses", async () => {
+    await register('targeted@example.com');
+    const { page } = await browserWithAuthenticator();
+    await passwordLogin(page, 'targeted@example.com');
+    const created = await call(page, 'POST', '/users/me/passkeys', { response: await createCredential(page) });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await call(page, 'POST', '/logout');
+    const user = await server.app.fastifyUsers.auth.store.findUserByEmail('targeted@example.com');
+    const [passkey] = await server.app.fastifyUsers.auth.store.passkeys.listPasskeys(user!.id);
+    const id = passkey!.credentialId;
+    const garbage = { id, rawId: id, type: 'public-key', response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} };
+    for (let a = 1; a <= 12; a++) {
+      const statuses = [];
+      for (let i = 0; i < 6; i++) {
+        statuses.push((await server.app.inject({ method: 'POST', url: '/passkeys/login', remoteAddress: `203.0.113.${a}`, payload: { response: garbage } })).statusCode);
+      }
+      assert.deepEqual(statuses, [400, 400, 400, 400, 400, 429], `from 203.0.113.${a}`);
+    }
+    const signedIn = await call(page, 'POST', '/passkeys/login', { response: await getAssertion(page) });
+    assert.equal(signedIn.status, 204, JSON.stringify(signedIn.body));
+    assert.equal((await call(page, 'GET', '/users/me')).body.email, 'targeted@example.com');
+  });
 });

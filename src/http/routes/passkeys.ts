@@ -99,12 +99,21 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
       description: 'A passkey with user verification is both factors: no one-time code is asked.',
       security: [],
       body: PasskeyLoginBody,
-      response: { 204: NoContent, 400: ErrorBody, 415: ErrorBody, 422: ErrorBody },
+      response: { 204: NoContent, 400: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
-    // The challenge is spent by this attempt whatever its outcome.
+    const assertion = request.body.response as unknown as AuthenticationResponseJSON;
+    // Charged before any verification work, as a password is before hashing (429 with
+    // Retry-After, RFC 6585 §4): per address, and per credential and address — never per
+    // credential from anywhere, so garbage sent for someone's credential id cannot lock them
+    // out (OWASP Authentication CS, "Account lockout"; docs/security-throttling.md). A throttled
+    // attempt spends nothing, its challenge included.
+    const keys = throttle.passkeyLoginKeys(assertion.id, request.ip);
+    await throttle.consume(keys);
+    // The challenge is spent by this attempt whatever its outcome; a failure keeps its charge.
     clearChallenge(reply);
-    const user = await passkeys.authenticate(request.body.response as unknown as AuthenticationResponseJSON, request.cookies[challengeCookie]);
+    const user = await passkeys.authenticate(assertion, request.cookies[challengeCookie]);
+    await throttle.reset(keys);
     const issued = await service.issueToken(user, { userAgent: request.headers['user-agent'] ?? null, ip: request.ip });
     setAuthCookie(reply, options, issued.token);
     markSessionChange(request, issued.digest);
