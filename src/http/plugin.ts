@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler, RouteOptions } from 'fastify';
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomBytes } from 'node:crypto';
 import { AccountService } from '../core/account-service.js';
@@ -10,7 +10,6 @@ import { ConfigError } from '../core/errors.js';
 import { resolveAuthOptions, type AuthOptions } from '../core/options.js';
 import { PasskeyService, relyingPartyOf } from '../core/passkeys.js';
 import { SecretBox } from '../core/secret-box.js';
-import { OAuthAccounts } from '../core/oauth-accounts.js';
 import { resolveOAuthProviders, type OAuthProviderOptions } from '../core/oauth-providers.js';
 import { safeNextPath } from '../core/safe-redirect.js';
 import { Throttle } from '../core/throttle.js';
@@ -29,28 +28,11 @@ import { createProtectionScope, DEFAULT_BROWSER_PROTECTIONS, type BrowserProtect
 import { setUpSessionCache } from './session-cache-setup.js';
 import type { SessionChannel } from '../store/session-channel.js';
 import { registerOriginCheck } from './origin-check.js';
-import { notFoundHandler } from './framework-errors.js';
-import { handleError } from './reply-error.js';
-import type { AccountRoutesOptions, MailThrottle } from './routes/account-context.js';
-import { adminRoutes } from './routes/admin.js';
-import { authRoutes } from './routes/auth.js';
-import { csrfRoutes } from './routes/csrf.js';
-import { healthRoutes } from './routes/health.js';
-import { passkeyRoutes } from './routes/passkeys.js';
-import { linkedAccountRoutes } from './routes/linked-accounts.js';
-import { oauthRoutes } from './routes/oauth.js';
-import { ProviderClient } from './oauth/provider-client.js';
-import { passwordResetRoutes } from './routes/password-reset.js';
-import { profileRoutes } from './routes/profile.js';
-import { sessionRoutes } from './routes/sessions.js';
-import { totpRoutes } from './routes/totp.js';
-import { userRoutes } from './routes/users.js';
-import { verificationRoutes } from './routes/verification.js';
-import { serializerCompiler } from './serialization.js';
-import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, parseForm, parseJSON, requireMediaType, validatorCompiler } from './validation.js';
+import { registerPluginRoutes } from './plugin-routes.js';
+import type { MailThrottle } from './routes/account-context.js';
 
-/** Bodies over 64 KiB are refused with 413 (docs/security.md, "Bad input"). */
-export const DEFAULT_BODY_LIMIT = 64 * 1024;
+export { DEFAULT_BODY_LIMIT } from './plugin-routes.js';
+
 /** How often expired tokens are purged. */
 export const DEFAULT_PURGE_INTERVAL_SECONDS = 600;
 /** Base of mail links when `publicUrl` is not given: the server's default address. */
@@ -176,17 +158,18 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   if (resolved.publicUrl === undefined) {
     app.log.warn(`publicUrl is not set: links in mail point to ${DEFAULT_LINK_BASE}`);
   }
+  const linkBase = resolved.publicUrl ?? DEFAULT_LINK_BASE;
   const mailer = options.mailer ?? createLogMailer(app.log, { includeBody: options.logMailBody ?? false });
   const outbox = new MailOutbox(mailer, app.log);
   const account = new AccountService(service, throttle);
   // TOTP secrets are sealed with a key derived from SECRET_KEY; fallbacks still open (docs/two-factor.md).
   const secretBox = new SecretBox([resolved.secretKey, ...resolved.secretKeyFallbacks], 'totp-secret');
-  const twoFactor = new TwoFactorService(service, account, secretBox, new URL(resolved.publicUrl ?? DEFAULT_LINK_BASE).host);
+  const twoFactor = new TwoFactorService(service, account, secretBox, new URL(linkBase).host);
   // WebAuthn's RP ID and origin come from configuration, never from the Host header.
-  const passkeys = new PasskeyService(service, relyingPartyOf(resolved.publicUrl ?? DEFAULT_LINK_BASE));
+  const passkeys = new PasskeyService(service, relyingPartyOf(linkBase));
   // Links come from configuration only, never from the request's Host header (CVE class of
   // "password reset poisoning", OWASP Forgot Password CS).
-  const tokens = new AccountTokens(service, (resolved.publicUrl ?? DEFAULT_LINK_BASE) + (options.routePrefix ?? ''), options);
+  const tokens = new AccountTokens(service, linkBase + (options.routePrefix ?? ''), options);
   app.decorate('fastifyUsers', {
     auth: service,
     account,
@@ -229,82 +212,29 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     app.addHook('onClose', async () => clearInterval(timer));
   }
 
-  // The routes live in their own encapsulated context: their validator, error format and
-  // `Cache-Control: no-store` apply to them without touching the host application's routes.
-  await app.register(async (routes) => {
-    routes.setValidatorCompiler(validatorCompiler);
-    routes.setSerializerCompiler(serializerCompiler);
-    routes.setErrorHandler(handleError);
-    // Our own body parsers, for our routes only: duplicate form keys stay visible (as arrays, so
-    // the schema refuses them) and `__proto__`/`constructor` keys are a 400 `FORBIDDEN_KEY`
-    // whatever the host app's parser settings (docs/security.md, "Bad input").
-    for (const [type, parse] of [[FORM_MEDIA_TYPE, parseForm], [JSON_MEDIA_TYPE, parseJSON]] as const) {
-      if (routes.hasContentTypeParser(type)) routes.removeContentTypeParser(type);
-      routes.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
-        try {
-          done(null, parse(body as string));
-        } catch (error) {
-          done(error as Error, undefined);
-        }
-      });
-    }
-    routes.addHook('onRoute', (route) => {
-      route.bodyLimit ??= DEFAULT_BODY_LIMIT;
-      requireDeclaredMediaType(route);
-      scope.markPluginRoute(route);
-    });
-    // Set first, so a route that needs another policy overrides it; synchronous, as it runs on
-    // every request (an async hook costs a promise and a microtask).
-    routes.addHook('onRequest', (_request, reply, done) => {
-      reply.header('cache-control', 'no-store');
-      done();
-    });
-    // Under its own prefix the plugin owns the 404 too (our format, no-store); at the root the
-    // 404 is the host's, which can pass `notFoundHandler` (docs/security-hardening.md).
-    if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
-    await routes.register(authRoutes, { service, twoFactor, authenticate, throttle });
-    await routes.register(totpRoutes, { twoFactor, authenticate, throttle });
-    await routes.register(passkeyRoutes, { service, passkeys, authenticate, throttle });
-    await routes.register(userRoutes, { authenticate });
-    await routes.register(csrfRoutes, { csrf });
-    await routes.register(healthRoutes, { store });
-    const accountRoutes: AccountRoutesOptions = {
-      account,
-      tokens,
-      outbox,
-      options: resolved,
-      authenticate,
-      superuser: createGuard(service, { superuser: true }),
-      // Default: 3 mails per account and 20 per address per hour, in the shared counters.
-      throttle: options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip))),
-    };
-    for (const routesOf of [passwordResetRoutes, verificationRoutes, profileRoutes, sessionRoutes, adminRoutes]) {
-      await routes.register(routesOf, accountRoutes);
-    }
-    const oauthAccounts = new OAuthAccounts(service);
-    const clients = new Map(providers.map((provider) => [provider.name, new ProviderClient(provider, { now: resolved.now, log: app.log })]));
-    // Discovery starts now, in the background: an issuer that is down is a warning and a 503 on its routes.
-    app.addHook('onReady', async () => {
-      for (const client of clients.values()) client.warmUp();
-    });
-    const routePrefix = options.routePrefix ?? '';
-    await routes.register(oauthRoutes, { service, twoFactor, accounts: oauthAccounts, throttle, clients, baseURL: `${resolved.publicUrl ?? DEFAULT_LINK_BASE}${routePrefix}`, routePrefix, failurePage });
-    await routes.register(linkedAccountRoutes, { accounts: oauthAccounts, authenticate });
-  }, { prefix: options.routePrefix ?? '' });
+  // The routes live in their own encapsulated context (http/plugin-routes.ts): their validator,
+  // error format and `Cache-Control: no-store` apply to them without touching the host
+  // application's routes.
+  await registerPluginRoutes(app, {
+    routePrefix: options.routePrefix,
+    resolved,
+    linkBase,
+    store,
+    service,
+    account,
+    tokens,
+    twoFactor,
+    passkeys,
+    throttle,
+    outbox,
+    authenticate,
+    csrf,
+    scope,
+    providers,
+    failurePage,
+    mailThrottle: options.mailThrottle,
+  });
 };
-
-/**
- * A route with a body reads only the media types it declares — OpenAPI's `consumes` (the form
- * routes), JSON otherwise — and refuses any other with 415 before a byte is parsed: both parsers
- * are registered for all our routes, so without this a form body would reach a JSON route and
- * be applied (OWASP REST Security CS, "Validate content types"). Derived from the schema so a
- * new route cannot forget it.
- */
-function requireDeclaredMediaType(route: RouteOptions): void {
-  if (!route.schema?.body) return;
-  const consumes = (route.schema as { consumes?: string[] }).consumes ?? [JSON_MEDIA_TYPE];
-  route.onRequest = [requireMediaType(...consumes), ...[route.onRequest ?? []].flat()];
-}
 
 /**
  * The fastify-users plugin: the routes of docs/api.md, bearer and cookie transports, and

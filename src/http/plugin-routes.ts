@@ -1,0 +1,145 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler, RouteOptions } from 'fastify';
+import type { AccountService } from '../core/account-service.js';
+import type { AccountTokens } from '../core/account-tokens.js';
+import type { AuthService } from '../core/auth-service.js';
+import type { ResolvedAuthOptions } from '../core/options.js';
+import { OAuthAccounts } from '../core/oauth-accounts.js';
+import type { ResolvedOAuthProvider } from '../core/oauth-providers.js';
+import type { PasskeyService } from '../core/passkeys.js';
+import type { Throttle } from '../core/throttle.js';
+import type { TwoFactorService } from '../core/two-factor.js';
+import type { MailOutbox } from '../mail/outbox.js';
+import type { Store } from '../store/types.js';
+import type { CSRFTokens } from './csrf.js';
+import { notFoundHandler } from './framework-errors.js';
+import { createGuard } from './guard.js';
+import { ProviderClient } from './oauth/provider-client.js';
+import type { ProtectionScope } from './protection-scope.js';
+import { handleError } from './reply-error.js';
+import type { AccountRoutesOptions, MailThrottle } from './routes/account-context.js';
+import { adminRoutes } from './routes/admin.js';
+import { authRoutes } from './routes/auth.js';
+import { csrfRoutes } from './routes/csrf.js';
+import { healthRoutes } from './routes/health.js';
+import { linkedAccountRoutes } from './routes/linked-accounts.js';
+import { oauthRoutes } from './routes/oauth.js';
+import { passkeyRoutes } from './routes/passkeys.js';
+import { passwordResetRoutes } from './routes/password-reset.js';
+import { profileRoutes } from './routes/profile.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { totpRoutes } from './routes/totp.js';
+import { userRoutes } from './routes/users.js';
+import { verificationRoutes } from './routes/verification.js';
+import { serializerCompiler } from './serialization.js';
+import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, parseForm, parseJSON, requireMediaType, validatorCompiler } from './validation.js';
+
+/** Bodies over 64 KiB are refused with 413 (docs/security.md, "Bad input"). */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** What the plugin hands its routes: the settings it resolved and the services it built, once, at registration. */
+export interface PluginRoutesOptions {
+  /** The plugin's `routePrefix` as given (e.g. `/auth`); none puts the routes at the root. */
+  routePrefix: string | undefined;
+  resolved: ResolvedAuthOptions;
+  /** Base of the links the service builds (mail, OAuth redirect URIs): `publicUrl`, or the server's default address. */
+  linkBase: string;
+  store: Store;
+  service: AuthService;
+  account: AccountService;
+  tokens: AccountTokens;
+  twoFactor: TwoFactorService;
+  passkeys: PasskeyService;
+  throttle: Throttle;
+  outbox: MailOutbox;
+  authenticate: preHandlerAsyncHookHandler;
+  csrf: CSRFTokens;
+  /** Marks each of our routes as the plugin's, for `browserProtections: 'plugin-routes'`. */
+  scope: ProtectionScope;
+  providers: ResolvedOAuthProvider[];
+  /** The plugin's `oauthFailurePage`, already checked to be a same-origin path. */
+  failurePage: string | undefined;
+  /** The plugin's `mailThrottle`; without it, the shared counters' mail limits. */
+  mailThrottle: MailThrottle | undefined;
+}
+
+/**
+ * Registers the plugin's routes on `app`. They live in their own encapsulated context: their
+ * validator, error format and `Cache-Control: no-store` apply to them without touching the host
+ * application's routes.
+ */
+export async function registerPluginRoutes(app: FastifyInstance, options: PluginRoutesOptions): Promise<void> {
+  const { resolved, store, service, account, tokens, twoFactor, passkeys, throttle, outbox, authenticate, csrf, scope, providers, failurePage } = options;
+  await app.register(async (routes) => {
+    routes.setValidatorCompiler(validatorCompiler);
+    routes.setSerializerCompiler(serializerCompiler);
+    routes.setErrorHandler(handleError);
+    // Our own body parsers, for our routes only: duplicate form keys stay visible (as arrays, so
+    // the schema refuses them) and `__proto__`/`constructor` keys are a 400 `FORBIDDEN_KEY`
+    // whatever the host app's parser settings (docs/security.md, "Bad input").
+    for (const [type, parse] of [[FORM_MEDIA_TYPE, parseForm], [JSON_MEDIA_TYPE, parseJSON]] as const) {
+      if (routes.hasContentTypeParser(type)) routes.removeContentTypeParser(type);
+      routes.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
+        try {
+          done(null, parse(body as string));
+        } catch (error) {
+          done(error as Error, undefined);
+        }
+      });
+    }
+    routes.addHook('onRoute', (route) => {
+      route.bodyLimit ??= DEFAULT_BODY_LIMIT;
+      requireDeclaredMediaType(route);
+      scope.markPluginRoute(route);
+    });
+    // Set first, so a route that needs another policy overrides it; synchronous, as it runs on
+    // every request (an async hook costs a promise and a microtask).
+    routes.addHook('onRequest', (_request, reply, done) => {
+      reply.header('cache-control', 'no-store');
+      done();
+    });
+    // Under its own prefix the plugin owns the 404 too (our format, no-store); at the root the
+    // 404 is the host's, which can pass `notFoundHandler` (docs/security-hardening.md).
+    if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
+    await routes.register(authRoutes, { service, twoFactor, authenticate, throttle });
+    await routes.register(totpRoutes, { twoFactor, authenticate, throttle });
+    await routes.register(passkeyRoutes, { service, passkeys, authenticate, throttle });
+    await routes.register(userRoutes, { authenticate });
+    await routes.register(csrfRoutes, { csrf });
+    await routes.register(healthRoutes, { store });
+    const accountRoutes: AccountRoutesOptions = {
+      account,
+      tokens,
+      outbox,
+      options: resolved,
+      authenticate,
+      superuser: createGuard(service, { superuser: true }),
+      // Default: 3 mails per account and 20 per address per hour, in the shared counters.
+      throttle: options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip))),
+    };
+    for (const routesOf of [passwordResetRoutes, verificationRoutes, profileRoutes, sessionRoutes, adminRoutes]) {
+      await routes.register(routesOf, accountRoutes);
+    }
+    const oauthAccounts = new OAuthAccounts(service);
+    const clients = new Map(providers.map((provider) => [provider.name, new ProviderClient(provider, { now: resolved.now, log: app.log })]));
+    // Discovery starts now, in the background: an issuer that is down is a warning and a 503 on its routes.
+    app.addHook('onReady', async () => {
+      for (const client of clients.values()) client.warmUp();
+    });
+    const routePrefix = options.routePrefix ?? '';
+    await routes.register(oauthRoutes, { service, twoFactor, accounts: oauthAccounts, throttle, clients, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
+    await routes.register(linkedAccountRoutes, { accounts: oauthAccounts, authenticate });
+  }, { prefix: options.routePrefix ?? '' });
+}
+
+/**
+ * A route with a body reads only the media types it declares — OpenAPI's `consumes` (the form
+ * routes), JSON otherwise — and refuses any other with 415 before a byte is parsed: both parsers
+ * are registered for all our routes, so without this a form body would reach a JSON route and
+ * be applied (OWASP REST Security CS, "Validate content types"). Derived from the schema so a
+ * new route cannot forget it.
+ */
+function requireDeclaredMediaType(route: RouteOptions): void {
+  if (!route.schema?.body) return;
+  const consumes = (route.schema as { consumes?: string[] }).consumes ?? [JSON_MEDIA_TYPE];
+  route.onRequest = [requireMediaType(...consumes), ...[route.onRequest ?? []].flat()];
+}
