@@ -52,7 +52,8 @@ export function monotonicNow(): number {
  * than the lease:
  * - a session read from the database is stored only if no change arrived while it was read (the
  *   `ticket`): otherwise a read that raced a revocation could put the revoked session back;
- * - after a lost channel the cache is emptied before it answers again.
+ * - before the channel's first confirmation, and after a lost channel, the cache is emptied
+ *   (and reads in flight refused) before it answers again.
  */
 export class SessionCache implements SessionChangeSink {
   private readonly entries: LRUCache<string, CachedSession>;
@@ -61,7 +62,12 @@ export class SessionCache implements SessionChangeSink {
   /** Bumped by every change: a read that started under an older value is not stored. */
   private epoch = 0;
   private trustedUntil = 0;
-  private mustClear = false;
+  /**
+   * Set from the start, as after a loss: a channel vouches only for changes made once it listens,
+   * and a request may have read the database before that (a Redis subscription completes after
+   * the server is ready), so the first confirmation refuses reads begun before it.
+   */
+  private mustClear = true;
   /** Counters for tests and metrics. */
   readonly stats = { hits: 0, misses: 0, evictions: 0, clears: 0 };
 

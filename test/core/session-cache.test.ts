@@ -40,6 +40,16 @@ describe('SessionCache', () => {
     assert.ok(cache.get('d'));
   });
 
+  test('a session read before the channel first confirmed is not stored (no channel vouches for changes made before it listened)', () => {
+    const cache = new SessionCache();
+    const ticket = cache.ticket();
+    cache.confirm(monotonicNow());
+    cache.set(ticket, 'd', session(1));
+    assert.equal(cache.get('d'), undefined);
+    cache.set(cache.ticket(), 'd', session(1));
+    assert.ok(cache.get('d'), 'a read begun after the confirmation is stored');
+  });
+
   test('a change of a user evicts all of its sessions and only them', () => {
     const cache = trustedCache();
     for (const [digest, user] of [['a1', 1], ['a2', 1], ['b1', 2]] as const) cache.set(cache.ticket(), digest, session(user));
