@@ -1,6 +1,7 @@
 /**
- * The plugin in a Fastify app on a real SQLite file, for `app.inject()`: plain, with a host
- * route, or with a real SMTP server and a clock the test moves.
+ * The plugin in a Fastify app on a real SQLite file (or a PostgreSQL database the caller made),
+ * for `app.inject()`: plain, with a host route, or with a real SMTP server and a clock the test
+ * moves.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifyUsers, type FastifyUsersOptions } from '../../src/http/plugin.js';
@@ -20,9 +21,16 @@ export interface TestApp {
 /** Host routes to add before `ready()`, as an application would beside the plugin. */
 type HostRoutes = (app: FastifyInstance) => void;
 
-async function pluginApp(options: Partial<FastifyUsersOptions>, hostRoutes?: HostRoutes, at: { path?: string } = {}): Promise<TestApp> {
-  const dir = at.path === undefined ? tempDir() : { path: '', cleanup: () => {} };
-  const store = await SQLStore.open(at.path === undefined ? sqliteURL(dir) : `sqlite:${at.path}`);
+/** Where an app's store lives: a SQLite file's `path`, or a `databaseUrl`; default a new SQLite file. */
+export interface TestAppDatabase {
+  path?: string;
+  databaseUrl?: string;
+}
+
+async function pluginApp(options: Partial<FastifyUsersOptions>, hostRoutes?: HostRoutes, at: TestAppDatabase = {}): Promise<TestApp> {
+  const given = at.databaseUrl ?? (at.path === undefined ? undefined : `sqlite:${at.path}`);
+  const dir = given === undefined ? tempDir() : { path: '', cleanup: () => {} };
+  const store = await SQLStore.open(given ?? sqliteURL(dir));
   const app = Fastify({ logger: false, onProtoPoisoning: 'error', onConstructorPoisoning: 'error' });
   app.setErrorHandler(handleError);
   await app.register(fastifyUsers, { store, secretKey: TEST_SECRET, argon2: FAST_ARGON2, ...options });
@@ -41,9 +49,10 @@ async function pluginApp(options: Partial<FastifyUsersOptions>, hostRoutes?: Hos
 
 /**
  * The plugin on a real SQLite file in a temp folder, ready for `app.inject()`; or on the file
- * `at.path` (another instance on the same database; the caller removes it).
+ * `at.path`, or the database `at.databaseUrl` (e.g. from `freshDatabase()` in databases.ts), for another instance
+ * on the same database (the caller removes it).
  */
-export function buildTestApp(options: Partial<FastifyUsersOptions> = {}, at: { path?: string } = {}): Promise<TestApp> {
+export function buildTestApp(options: Partial<FastifyUsersOptions> = {}, at: TestAppDatabase = {}): Promise<TestApp> {
   return pluginApp(options, undefined, at);
 }
 

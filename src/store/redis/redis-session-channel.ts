@@ -115,14 +115,21 @@ export class RedisSessionChannel implements SessionChannel {
     }
   }
 
+  /**
+   * Resolves once Redis has answered every publish made so far (or after `timeoutMs`): from then
+   * on, a subscriber's PONG to a later PING vouches for those notices too.
+   */
+  async flush(timeoutMs = 2000): Promise<void> {
+    if (this.pending.size === 0) return;
+    const timeout = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([Promise.all(this.pending), timeout]);
+  }
+
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     this.sink = undefined;
     this.subscriber.disconnect();
-    if (this.pending.size > 0) {
-      const timeout = new Promise((resolve) => setTimeout(resolve, 2000).unref());
-      await Promise.race([Promise.all(this.pending), timeout]);
-    }
+    await this.flush();
     if (this.publisher.status === 'ready') await this.publisher.quit().catch(() => this.publisher.disconnect());
     else this.publisher.disconnect();
   }
