@@ -1,143 +1,119 @@
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { digestToken } from '../../src/core/token.js';
+import { monotonicNow } from '../../src/core/session-cache.js';
+import { RedisSessionChannel } from '../../src/store/redis/redis-session-channel.js';
+import { PgSessionListener } from '../../src/store/sql/pg-session-listener.js';
 import { SQLiteSessionWatch } from '../../src/store/sql/sqlite-session-watch.js';
-import { auth } from '../support/requests.js';
-import { buildTestApp, type TestApp } from '../support/apps.js';
-import { PASSWORD } from '../support/constants.js';
-import { form, register } from '../support/requests.js';
+import type { SessionChannel } from '../../src/store/session-channel.js';
+import { buildTestApp, type TestApp, type TestAppDatabase } from '../support/apps.js';
+import { freshDatabase } from '../support/databases.js';
+import { deleteKeys, uniqueKeyPrefix } from '../support/redis.js';
+import { postgres, redis } from '../support/services.js';
+import { WatchedChannel } from '../support/session-channels.js';
+import { checkInterleavings, type TwoInstances } from '../support/session-interleavings.js';
 import { tempDir } from '../support/temp.js';
-import { me } from './session-cache-helpers.js';
 
-const USERS = ['ann@example.com', 'ben@example.com'];
-const instance = fc.integer({ min: 0, max: 1 });
-const user = fc.integer({ min: 0, max: USERS.length - 1 });
-const session = fc.nat({ max: 20 });
+const pg = postgres();
+const redisService = redis();
 
-/** One step of a run; instances are 0 and 1, sessions are picked among those issued so far. */
-const step = fc.oneof(
-  { arbitrary: fc.record({ op: fc.constant('request' as const), on: instance, session }), weight: 8 },
-  { arbitrary: fc.record({ op: fc.constant('sync' as const), on: instance }), weight: 3 },
-  { arbitrary: fc.record({ op: fc.constant('login' as const), on: instance, user }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('logout' as const), on: instance, session }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('revoke-others' as const), on: instance, session }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('toggle-active' as const), on: instance, user }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('rename' as const), on: instance, user }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('promote' as const), on: instance, user }), weight: 1 },
-);
-type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+/** Builds both apps on `at`, each with its channel; closes what was built if one fails. */
+async function twoApps(at: TestAppDatabase, channels: readonly [SessionChannel, SessionChannel]): Promise<[TestApp, TestApp]> {
+  const a = await buildTestApp({ sessionChannel: channels[0] }, at);
+  try {
+    return [a, await buildTestApp({ sessionChannel: channels[1] }, at)];
+  } catch (error) {
+    await a.close();
+    throw error;
+  }
+}
 
-interface Issued { token: string; digest: string; user: number }
-/** A change the other instance has not read yet: what it touched. */
-interface Pending { digest?: string; user?: number }
+/**
+ * One SQLite file. The watchers' timers never fire within a run: only `sync` polls the change
+ * log, so the window between a change and its notice is as long as the run makes it.
+ */
+async function onSQLiteFile(): Promise<TwoInstances> {
+  const dir = tempDir();
+  const path = join(dir.path, 'auth.db');
+  const watches = [new SQLiteSessionWatch(path, { intervalMs: 3_600_000 }), new SQLiteSessionWatch(path, { intervalMs: 3_600_000 })] as const;
+  const apps = await twoApps({ path }, watches).catch((error) => { dir.cleanup(); throw error; });
+  return {
+    apps,
+    sync: async (on) => watches[on]!.poll(),
+    close: async () => {
+      for (const t of apps) await t.close();
+      dir.cleanup();
+    },
+  };
+}
+
+/**
+ * One PostgreSQL database, each instance LISTENing as in production (heartbeat included). The
+ * database delivers notices by itself, so the window is as short as it makes it; `sync` waits
+ * until a heartbeat sent after the call has been answered, which the server answers only after
+ * every notice committed before it (docs/session-cache.md, "the lease").
+ */
+async function onPostgres(): Promise<TwoInstances> {
+  const database = await freshDatabase(pg.value!, 'interleavings');
+  const channels = [new WatchedChannel(new PgSessionListener(database.url)), new WatchedChannel(new PgSessionListener(database.url))] as const;
+  const apps = await twoApps({ databaseUrl: database.url }, channels).catch(async (error) => { await database.drop(); throw error; });
+  return {
+    apps,
+    sync: (on) => channels[on]!.caughtUp(monotonicNow(), `instance ${on}`),
+    close: async () => {
+      for (const t of apps) await t.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * One PostgreSQL database whose instances hear each other through Redis pub/sub (as with
+ * `REDIS_URL` set). A notice is published after the write returns; `sync` waits until Redis has
+ * answered the other instance's publishes, then for a PING sent after that to come back.
+ */
+async function onPostgresWithRedis(): Promise<TwoInstances> {
+  const database = await freshDatabase(pg.value!, 'interleavings_redis');
+  const prefix = uniqueKeyPrefix('interleavings');
+  const redisChannels = [0, 1].map((side) => new RedisSessionChannel(redisService.value!, { keyPrefix: prefix, connectionName: `${prefix}${side}` }));
+  const channels = [new WatchedChannel(redisChannels[0]!), new WatchedChannel(redisChannels[1]!)] as const;
+  const apps = await twoApps({ databaseUrl: database.url }, channels).catch(async (error) => { await database.drop(); throw error; });
+  return {
+    apps,
+    sync: async (on) => {
+      await redisChannels[1 - on]!.flush(10_000);
+      await channels[on]!.caughtUp(monotonicNow(), `instance ${on}`);
+    },
+    close: async () => {
+      for (const t of apps) await t.close();
+      await database.drop();
+      await deleteKeys(redisService.value!, prefix);
+    },
+  };
+}
+
+/**
+ * The deployments users run, each with its own number of runs (`SESSION_PROPERTY_RUNS` sets them
+ * all): a run on PostgreSQL costs a database and waits for heartbeats.
+ */
+const DEPLOYMENTS = [
+  { name: 'one SQLite file, change log read by the sync steps', skip: false, runs: 25, open: onSQLiteFile },
+  { name: 'one PostgreSQL database, LISTEN/NOTIFY', skip: pg.skip, runs: 15, open: onPostgres },
+  { name: 'one PostgreSQL database, Redis pub/sub', skip: pg.skip || redisService.skip, runs: 15, open: onPostgresWithRedis },
+];
 
 /**
  * Random interleavings of logins, requests, logouts, revocations and user changes on two
- * instances of one SQLite database, each with its session cache. The change channel is polled
- * only by explicit `sync` steps, so the window between a change and its notice is as long as
- * the run makes it. Every answer is compared with the database's truth: always on the instance
- * that made the last change touching the session, and on the other once it has synced.
+ * instances, each with its session cache. Every answer is compared with the database's truth:
+ * always on the instance that made the last change touching the session, and on the other once
+ * it has synced (test/support/session-interleavings.ts).
  */
-describe('session cache: random interleavings across two instances agree with the database', () => {
-  test('property', async () => {
-    let runs = 0;
-    let hits = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 40 }), async (steps) => {
-        runs += 1;
-        const dir = tempDir();
-        const path = join(dir.path, 'auth.db');
-        // The watchers' timers never fire within a run: only `sync` reads the other's changes.
-        const watches = [new SQLiteSessionWatch(path, { intervalMs: 3_600_000 }), new SQLiteSessionWatch(path, { intervalMs: 3_600_000 })];
-        let apps: TestApp[] = [];
-        try {
-          apps = [await buildTestApp({ sessionChannel: watches[0] }, { path }), await buildTestApp({ sessionChannel: watches[1] }, { path })];
-          const ids: number[] = [];
-          for (const email of USERS) ids.push((await register(apps[0]!.app, email)).json().id);
-          const emails = [...USERS];
-          const issued: Issued[] = [];
-          const pending: Pending[][] = [[], []];
-          const record = (on: number, change: Pending) => pending[1 - on]!.push(change);
-          // Every user starts with a session opened on each instance, answered once by both.
-          for (let u = 0; u < USERS.length; u += 1) for (const on of [0, 1]) await apply({ op: 'login', on, user: u });
-          for (let i = 0; i < issued.length; i += 1) for (const on of [0, 1]) await apply({ op: 'request', on, session: i });
-          for (const s of steps) await apply(s);
-          hits += apps[0]!.app.fastifyUsers.auth.sessions!.stats.hits + apps[1]!.app.fastifyUsers.auth.sessions!.stats.hits;
-
-          async function apply(s: Step): Promise<void> {
-            const app = apps[s.on]!.app;
-            const pick = 'session' in s && issued.length > 0 ? issued[s.session % issued.length]! : undefined;
-            switch (s.op) {
-              case 'login': {
-                const response = await app.inject({ method: 'POST', url: '/token', ...form({ username: emails[s.user]!, password: PASSWORD }) });
-                if (response.statusCode === 200) {
-                  const token = response.json().access_token as string;
-                  issued.push({ token, digest: digestToken(token), user: s.user });
-                }
-                return;
-              }
-              case 'request':
-                if (pick) await check(s.on, pick);
-                return;
-              case 'logout':
-                if (!pick) return;
-                await app.inject({ method: 'POST', url: '/logout', headers: auth(pick.token) });
-                record(s.on, { digest: pick.digest });
-                return;
-              case 'revoke-others':
-                if (!pick) return;
-                await app.inject({ method: 'DELETE', url: '/users/me/sessions', headers: auth(pick.token) });
-                record(s.on, { user: pick.user });
-                return;
-              case 'toggle-active': {
-                const current = (await apps[0]!.store.findUserById(ids[s.user]!))!;
-                await app.fastifyUsers.account.updateUser(ids[s.user]!, { isActive: !current.isActive });
-                record(s.on, { user: s.user });
-                return;
-              }
-              case 'rename':
-                emails[s.user] = `${emails[s.user]!.split('@')[0]!.split('+')[0]}+${issued.length}${Math.random().toString(36).slice(2, 6)}@example.com`;
-                await app.fastifyUsers.account.updateUser(ids[s.user]!, { email: emails[s.user]! });
-                record(s.on, { user: s.user });
-                return;
-              case 'promote': {
-                const current = (await apps[0]!.store.findUserById(ids[s.user]!))!;
-                await app.fastifyUsers.account.updateUser(ids[s.user]!, { isSuperuser: !current.isSuperuser });
-                record(s.on, { user: s.user });
-                return;
-              }
-              case 'sync':
-                watches[s.on]!.poll();
-                pending[s.on] = [];
-                return;
-            }
-          }
-
-          /** The answer of instance `on` for a session, against the database (read around the caches). */
-          async function check(on: number, s: Issued): Promise<void> {
-            const response = await me(apps[on]!.app, s.token);
-            const unsure = pending[on]!.some((p) => p.digest === s.digest || p.user === s.user);
-            if (unsure) return;
-            const truth = await apps[0]!.store.findSession(s.digest, new Date());
-            const valid = truth !== null && truth.user.isActive;
-            assert.equal(response.statusCode, valid ? 200 : 401, `instance ${on}, session of ${USERS[s.user]}`);
-            if (valid) {
-              const body = response.json();
-              assert.equal(body.email, truth.user.email);
-              assert.equal(body.is_superuser, truth.user.isSuperuser);
-              assert.equal(body.is_active, true);
-            }
-          }
-        } finally {
-          for (const t of apps) await t.close();
-          dir.cleanup();
-        }
-      }),
-      { numRuns: Number(process.env.SESSION_PROPERTY_RUNS ?? 25) },
-    );
-    assert.ok(runs >= 1);
-    assert.ok(hits > runs, `the caches answered (${hits} hits in ${runs} runs)`);
+for (const deployment of DEPLOYMENTS) {
+  describe(`session cache: random interleavings across two instances agree with the database (${deployment.name})`, { skip: deployment.skip }, () => {
+    test('property', async () => {
+      const { runs, hits } = await checkInterleavings(deployment.open, Number(process.env.SESSION_PROPERTY_RUNS ?? deployment.runs));
+      assert.ok(runs >= 1);
+      assert.ok(hits > runs, `the caches answered (${hits} hits in ${runs} runs)`);
+    });
   });
-});
+}
