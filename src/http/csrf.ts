@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { macFor, verifyMac } from '../core/keyed-mac.js';
 import { AuthError } from '../core/errors.js';
 import { DEFAULT_CSRF_HEADER_NAME, type ResolvedAuthOptions } from '../core/options.js';
@@ -22,6 +23,9 @@ export function markRefused(request: FastifyRequest): void {
 
 /** Tokens handed out in a response body (`GET /csrf`): the response sets the same one as its cookie. */
 const issuedTokens = new WeakMap<FastifyRequest, string>();
+
+/** Verified CSRF pairs remembered per instance (about 200 bytes each). */
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 /** Bytes of randomness in a CSRF token's public half. */
 const CSRF_RANDOM_BYTES = 32;
@@ -81,6 +85,17 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
   const cookieName = options.csrfCookieName;
   const authCookieName = options.authCookieName;
   declareAuthCookieDigest(app);
+  // Pairs already verified, token → the session digest it verified for. With the keys fixed for
+  // the life of the process, a token's HMAC for a session cannot stop verifying, so the answer can
+  // be remembered: an HMAC is most of an unsafe request's CSRF cost (docs/BENCHMARKS.md). Only a
+  // verified pair is kept, under the exact digest: a token never passes for another session.
+  const verified = new LRUCache<string, string>({ max: VERIFIED_TOKENS_KEPT });
+  const verifies = (token: string, sessionDigest: string): boolean => {
+    if (verified.get(token) === sessionDigest) return true;
+    if (!verifyCSRFToken(token, sessionDigest, keys)) return false;
+    verified.set(token, sessionDigest);
+    return true;
+  };
 
   // Both hooks are synchronous (callback style): they run on every request of the host app, and an
   // async hook costs a promise and a microtask each time (docs/BENCHMARKS.md).
@@ -92,7 +107,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
       typeof cookie === 'string' &&
       typeof header === 'string' &&
       constantTimeEqual(header, cookie) &&
-      verifyCSRFToken(cookie, sessionDigestOf(request, authCookieName), keys);
+      verifies(cookie, sessionDigestOf(request, authCookieName));
     if (!valid) {
       markRefused(request);
       sendError(reply, new AuthError('CSRF_TOKEN_INVALID')); // answered: done() is not called
@@ -121,7 +136,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     tokenFor(request: FastifyRequest): string {
       const digest = sessionDigestOf(request, authCookieName);
       const current = request.cookies?.[cookieName];
-      if (current && verifyCSRFToken(current, digest, keys)) return current;
+      if (current && verifies(current, digest)) return current;
       let issued = issuedTokens.get(request);
       if (issued === undefined) {
         issued = mintCSRFToken(options.secretKey, digest);
@@ -145,7 +160,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     if (!current) return true;
     // An unsafe request keeps its token (with the auth cookie it was verified on the way in; without
     // one it guards nothing yet); a safe one gets a fresh token when its own does not verify.
-    return SAFE_METHODS.has(request.method) && !verifyCSRFToken(current, sessionDigestOf(request, authCookieName), keys);
+    return SAFE_METHODS.has(request.method) && !verifies(current, sessionDigestOf(request, authCookieName));
   }
 }
 

@@ -142,6 +142,31 @@ describe('CSRF: unsafe requests with the auth cookie', () => {
     assert.equal(await stillLoggedIn(victim.token), true);
   });
 
+  test('a pair already verified for its own session still fails with another session (the remembered answer is per session)', async () => {
+    const victim = await browserLogin(t.app, 'victim2@example.com');
+    const attacker = await browserLogin(t.app, 'attacker2@example.com');
+    for (let i = 0; i < 2; i += 1) {
+      const own = await t.app.inject({ method: 'POST', url: '/host/action', headers: { cookie: attacker.cookie, 'x-csrftoken': attacker.csrf } });
+      assert.equal(own.statusCode, 200, 'verified, then answered from memory');
+    }
+    const before = t.hostCalls();
+    const crossed = await t.app.inject({
+      method: 'POST',
+      url: '/host/action',
+      headers: { cookie: `token=${victim.token}; csrftoken=${attacker.csrf}`, 'x-csrftoken': attacker.csrf },
+    });
+    assert.equal(crossed.statusCode, 403);
+    assert.equal(t.hostCalls(), before);
+    // And the other way round: the victim's verified pair does not open the attacker's session to it.
+    assert.equal((await t.app.inject({ method: 'POST', url: '/host/action', headers: { cookie: victim.cookie, 'x-csrftoken': victim.csrf } })).statusCode, 200);
+    const reversed = await t.app.inject({
+      method: 'POST',
+      url: '/host/action',
+      headers: { cookie: `token=${attacker.token}; csrftoken=${victim.csrf}`, 'x-csrftoken': victim.csrf },
+    });
+    assert.equal(reversed.statusCode, 403);
+  });
+
   test('a pair minted before login (no session) is refused with the auth cookie', async () => {
     const s = await browserLogin(t.app, 'prelogin@example.com');
     const anonymous = mintCSRFToken(TEST_SECRET, '');
