@@ -1,5 +1,5 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { AuthService } from '../core/auth-service.js';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
+import type { AuthService, Session } from '../core/auth-service.js';
 import { AuthError } from '../core/errors.js';
 import { toPublicUser } from '../core/user.js';
 import { sendError, toAuthError } from './reply-error.js';
@@ -10,22 +10,27 @@ export interface GuardOptions {
   superuser?: boolean;
 }
 
+/** What the guard's fast path returns to a direct caller (`await app.authenticate(request, reply)`). */
+const ADMITTED: Promise<void> = Promise.resolve();
+
 /**
  * A preHandler that admits only authenticated requests and sets `request.user` (public fields)
  * and `request.authSession` (the domain user and token digest). It answers 401/403 itself, so it
  * works whatever error handler the host app has.
+ *
+ * A session the cache knows is admitted synchronously: as a hook (Fastify passes `done`) it calls
+ * `done()` at once, with no promise or microtask on the request's path (docs/BENCHMARKS.md);
+ * called directly it returns a settled promise. Anything else (a database read, a refusal) returns
+ * the promise of the full check, which Fastify awaits — so it is an async hook to every caller.
  */
 export function createGuard(service: AuthService, options: GuardOptions = {}): preHandlerAsyncHookHandler {
   const cookieName = service.options.authCookieName;
-  return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const credential = readToken(request, cookieName);
-    // A session the cache knows is answered without waiting on anything (no await on this path).
-    // A cookie's digest may already be known from the CSRF check of this request.
-    const digest = credential?.via === 'cookie' ? authCookieDigest(request, cookieName) : undefined;
-    let session = credential ? service.knownSession(credential.token, digest) : null;
+
+  async function check(request: FastifyRequest, reply: FastifyReply, token: string | undefined, digest: string | undefined, known: Session | null | undefined): Promise<void> {
+    let session = known;
     if (session === undefined) {
       try {
-        session = await service.resolveToken(credential!.token, digest);
+        session = await service.resolveToken(token!, digest);
       } catch (error) {
         // A lost database is a 503 here too, whatever error handler the host app has (docs/operations.md, "Health, shutdown and outages").
         const authError = toAuthError(error);
@@ -42,7 +47,27 @@ export function createGuard(service: AuthService, options: GuardOptions = {}): p
       await sendError(reply, new AuthError('FORBIDDEN'));
       return;
     }
-    request.authSession = session;
-    request.user = toPublicUser(session.user);
-  };
+    admit(request, session);
+  }
+
+  function guard(request: FastifyRequest, reply: FastifyReply, done?: HookHandlerDoneFunction): Promise<void> | undefined {
+    const credential = readToken(request, cookieName);
+    // A cookie's digest may already be known from the CSRF check of this request.
+    const digest = credential?.via === 'cookie' ? authCookieDigest(request, cookieName) : undefined;
+    const known = credential ? service.knownSession(credential.token, digest) : null;
+    if (known && (!options.superuser || known.user.isSuperuser)) {
+      admit(request, known);
+      if (done === undefined) return ADMITTED;
+      done();
+      return undefined;
+    }
+    return check(request, reply, credential?.token, digest, known);
+  }
+  return guard as unknown as preHandlerAsyncHookHandler;
+}
+
+/** Sets what an authenticated request carries. */
+function admit(request: FastifyRequest, session: Session): void {
+  request.authSession = session;
+  request.user = toPublicUser(session.user);
 }

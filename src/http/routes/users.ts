@@ -6,6 +6,11 @@ const SECURED = { security: [{ OAuth2PasswordBearer: [] }], response: { 200: Pub
 
 /** `GET /users/me` and the note's `GET /protected-route`. */
 export const userRoutes: FastifyPluginAsyncTypebox<{ authenticate: preHandlerAsyncHookHandler }> = async (app, { authenticate }) => {
-  app.get('/users/me', { preHandler: authenticate, schema: { tags: ['users'], operationId: 'getCurrentUser', summary: 'The current user', ...SECURED } }, async (request) => request.user);
-  app.get('/protected-route', { preHandler: authenticate, schema: { tags: ['users'], operationId: 'getProtectedRoute', summary: 'Any authenticated route', ...SECURED } }, async (request) => request.user);
+  // Synchronous handlers: the answer is at hand, and an async one costs a promise per request.
+  app.get('/users/me', { preHandler: authenticate, schema: { tags: ['users'], operationId: 'getCurrentUser', summary: 'The current user', ...SECURED } }, (request, reply) => {
+    reply.send(request.user);
+  });
+  app.get('/protected-route', { preHandler: authenticate, schema: { tags: ['users'], operationId: 'getProtectedRoute', summary: 'Any authenticated route', ...SECURED } }, (request, reply) => {
+    reply.send(request.user);
+  });
 };
