@@ -37,7 +37,7 @@ try {
     env: { ...OUR_ENV, DATABASE_URL: `sqlite:${db}` },
   });
   const result = await load({ url: server.url, requests: bearerRequests(ctx.bearerPool()), connections: 10, durationSeconds: seconds });
-  console.log(`${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx`);
+  console.log(`${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx, ${Math.round(result.rps * seconds)} requests`);
   server.child.kill(script === 'src/cli.ts' ? 'SIGINT' : 'SIGTERM'); // the server closes and exits, and node writes the profile
   await new Promise((resolve) => server.child.once('exit', resolve));
   const file = readdirSync(out).find((f) => f.endsWith('.cpuprofile'))!;

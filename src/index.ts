@@ -9,6 +9,7 @@ export type { GuardOptions } from './http/guard.js';
 export type { BrowserProtectionScope } from './http/protection-scope.js';
 export { registerOpenAPI } from './http/openapi.js';
 export { clientErrorHandler, frameworkErrors, notFoundHandler } from './http/framework-errors.js';
+export { deferredChildLoggerFactory } from './http/request-logger.js';
 export type { AuthOptions } from './core/options.js';
 export type { Argon2Parameters } from './core/password.js';
 export type { ThrottleOptions } from './core/throttle.js';

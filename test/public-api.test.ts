@@ -6,6 +6,6 @@ test('the package entry exports only the documented public API (plugin, options,
   // A new export is a promise to users: add it here and to README's "As a library" on purpose.
   assert.deepEqual(Object.keys(api).sort(), [
     'AuthError', 'ConfigError', 'CounterStoreFullError', 'DEFAULT_BODY_LIMIT', 'ERRORS', 'MemoryCounterStore', 'SQLStore',
-    'clientErrorHandler', 'createLogMailer', 'createSMTPMailer', 'fastifyUsers', 'frameworkErrors', 'notFoundHandler', 'registerOpenAPI',
+    'clientErrorHandler', 'createLogMailer', 'createSMTPMailer', 'deferredChildLoggerFactory', 'fastifyUsers', 'frameworkErrors', 'notFoundHandler', 'registerOpenAPI',
   ]);
 });
