@@ -2,7 +2,7 @@ import type { Store } from '../store/types.js';
 import { clientKey } from './client-address.js';
 import { normalizeEmail } from './email.js';
 import { AuthError } from './errors.js';
-import type { ResolvedAuthOptions } from './options.js';
+import { systemNow, type ResolvedAuthOptions } from './options.js';
 import { checkPasswordPolicy, normalizePassword } from './password-policy.js';
 import { PasswordContext, type HashRequester } from './password.js';
 import type { SessionCache } from './session-cache.js';
@@ -48,6 +48,7 @@ export class AuthService {
   readonly passwords: PasswordContext;
   /** Validated sessions in memory (docs/session-cache.md); `null` when turned off. */
   readonly sessions: SessionCache | null;
+  private readonly nowMs: () => number;
   /** Counts verifications spent on unknown emails (the timing equaliser), for tests and metrics. */
   dummyVerifications = 0;
 
@@ -59,6 +60,8 @@ export class AuthService {
     this.store = store;
     this.options = options;
     this.sessions = extra.sessions ?? null;
+    // The cache's hit path needs only milliseconds: with the real clock, no `Date` per request.
+    this.nowMs = options.now === systemNow ? Date.now : () => options.now().getTime();
     this.passwords = new PasswordContext({ argon2: options.argon2, concurrency: options.hashConcurrency });
   }
 
@@ -154,7 +157,7 @@ export class AuthService {
     if (!looksLikeToken(token)) return null;
     const digest = knownDigest ?? digestToken(token);
     const now = this.options.now();
-    const known = this.fromCache(digest, now);
+    const known = this.fromCache(digest, now.getTime());
     if (known !== undefined) return known;
     const ticket = this.sessions?.ticket();
     const found = await this.store.findSession(digest, now);
@@ -177,17 +180,17 @@ export class AuthService {
    * is the token's SHA-256 digest when the caller has it already.
    */
   knownSession(token: string, digest?: string): Session | null | undefined {
-    if (this.sessions === undefined) return undefined;
+    if (this.sessions === null) return undefined;
     if (!looksLikeToken(token)) return null;
-    return this.fromCache(digest ?? digestToken(token), this.options.now());
+    return this.fromCache(digest ?? digestToken(token), this.nowMs());
   }
 
   /** The cache's answer for a digest (see {@link knownSession}). */
-  private fromCache(digest: string, now: Date): Session | null | undefined {
+  private fromCache(digest: string, nowMs: number): Session | null | undefined {
     const cached = this.sessions?.get(digest);
     if (cached === undefined) return undefined;
-    if (cached.expiresAt <= now.getTime()) return null;
-    if (now.getTime() - cached.lastUsedAt > LAST_USED_RESOLUTION_MS) this.touch(digest, now);
+    if (cached.expiresAt <= nowMs) return null;
+    if (nowMs - cached.lastUsedAt > LAST_USED_RESOLUTION_MS) this.touch(digest, new Date(nowMs));
     return { user: cached.user, digest };
   }
 

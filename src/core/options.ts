@@ -120,8 +120,13 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
     throttle: resolveThrottleOptions(options.throttle),
     sessionCache,
     sessionCacheSize,
-    now: options.now ?? (() => new Date()),
+    now: options.now ?? systemNow,
   };
+}
+
+/** The real clock, the default of `now`: services that see it may read `Date.now()` instead (no `Date` made). */
+export function systemNow(): Date {
+  return new Date();
 }
 
 const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 6265 §4.1.1 token

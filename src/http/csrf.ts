@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { macFor, verifyMac } from '../core/keyed-mac.js';
 import { AuthError } from '../core/errors.js';
 import { DEFAULT_CSRF_HEADER_NAME, type ResolvedAuthOptions } from '../core/options.js';
@@ -89,10 +88,12 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
   // the life of the process, a token's HMAC for a session cannot stop verifying, so the answer can
   // be remembered: an HMAC is most of an unsafe request's CSRF cost (docs/BENCHMARKS.md). Only a
   // verified pair is kept, under the exact digest: a token never passes for another session.
-  const verified = new LRUCache<string, string>({ max: VERIFIED_TOKENS_KEPT });
+  // A Map bounded first in, first out: a pair that leaves is only verified again.
+  const verified = new Map<string, string>();
   const verifies = (token: string, sessionDigest: string): boolean => {
     if (verified.get(token) === sessionDigest) return true;
     if (!verifyCSRFToken(token, sessionDigest, keys)) return false;
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
     verified.set(token, sessionDigest);
     return true;
   };
