@@ -9,7 +9,7 @@ import { type ServerProcess, startServer } from '../support/processes.js';
 import { deleteKeys, uniqueKeyPrefix } from '../support/redis.js';
 import { login, registerAndLogin } from '../support/requests.js';
 import { postgres, redis } from '../support/services.js';
-import { refusedWithin } from '../sessions/session-cache-helpers.js';
+import { refusedWithin } from '../support/session-cache.js';
 
 const pg = postgres();
 const redisService = redis();

@@ -5,7 +5,7 @@ import { auth } from '../support/requests.js';
 import { postgres } from '../support/services.js';
 import { freshDatabase, type FreshDatabase } from '../support/databases.js';
 import { SESSION_LISTENER_APPLICATION_NAME } from '../../src/store/sql/pg-session-listener.js';
-import { cacheOf, eventually, me, pluginApp, refusedWithin, userWithTokens, warm } from './session-cache-helpers.js';
+import { cacheOf, eventually, me, pluginApp, refusedWithin, userWithTokens, warm } from '../support/session-cache.js';
 
 const pg = postgres();
 

@@ -5,7 +5,7 @@ import { postgres } from '../support/services.js';
 import { freshDatabase, type FreshDatabase } from '../support/databases.js';
 import { startServer, type ServerProcess } from '../support/processes.js';
 import { login, registerAndLogin } from '../support/requests.js';
-import { refusedWithin, runCLI } from './session-cache-helpers.js';
+import { refusedWithin, runCLI } from '../support/session-cache.js';
 
 const pg = postgres();
 const NEW_PASSWORD = 'another long passphrase for tests';

@@ -13,7 +13,7 @@ import { deleteKeys } from '../support/redis.js';
 import { startServer, type ServerProcess } from '../support/processes.js';
 import { registerAndLogin } from '../support/requests.js';
 import { PASSWORD } from '../support/constants.js';
-import { cacheOf, eventually, me, refusedWithin, runCLI, userWithTokens, warm } from './session-cache-helpers.js';
+import { cacheOf, eventually, me, refusedWithin, runCLI, userWithTokens, warm } from '../support/session-cache.js';
 
 const redisService = redis();
 const pg = postgres();

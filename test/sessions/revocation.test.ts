@@ -4,7 +4,7 @@ import { auth } from '../support/requests.js';
 import { buildTestApp, type TestApp } from '../support/apps.js';
 import { PASSWORD } from '../support/constants.js';
 import { enableTOTP } from '../support/totp.js';
-import { cacheOf, me, userWithTokens, warm } from './session-cache-helpers.js';
+import { cacheOf, me, userWithTokens, warm } from '../support/session-cache.js';
 
 const NEW_PASSWORD = 'another long passphrase for tests';
 

@@ -6,7 +6,7 @@ import { auth } from '../support/requests.js';
 import { buildTestApp } from '../support/apps.js';
 import { PASSWORD } from '../support/constants.js';
 import { bearerToken, register } from '../support/requests.js';
-import { cacheOf, me, refusedWithin, runCLI, twoInstancesOnOneFile, userWithTokens, warm } from './session-cache-helpers.js';
+import { cacheOf, me, refusedWithin, runCLI, twoInstancesOnOneFile, userWithTokens, warm } from '../support/session-cache.js';
 
 describe('session cache on one SQLite file shared by several instances', () => {
   let pair: Awaited<ReturnType<typeof twoInstancesOnOneFile>>;

@@ -3,14 +3,14 @@ import { spawn } from 'node:child_process';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { SessionCache } from '../../src/core/session-cache.js';
-import { auth } from '../support/requests.js';
-import { ROOT } from '../support/constants.js';
+import { auth } from './requests.js';
+import { ROOT } from './constants.js';
 import { fastifyUsers, type FastifyUsersOptions } from '../../src/http/plugin.js';
 import { handleError } from '../../src/http/reply-error.js';
-import { buildTestApp, type TestApp } from '../support/apps.js';
-import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
-import { bearerToken, register } from '../support/requests.js';
-import { tempDir } from '../support/temp.js';
+import { buildTestApp, type TestApp } from './apps.js';
+import { FAST_ARGON2, PASSWORD, TEST_SECRET } from './constants.js';
+import { bearerToken, register } from './requests.js';
+import { tempDir } from './temp.js';
 
 /** The cache of an app's plugin (the tests need it on). */
 export function cacheOf(app: FastifyInstance): SessionCache {
