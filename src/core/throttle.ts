@@ -133,7 +133,7 @@ export class Throttle {
     const s = this.settings;
     const window = s.loginWindowSeconds;
     const address = clientKey(ip);
-    const credential = createHash('sha256').update(credentialId).digest('base64url');
+    const credential = counterKeyDigest(credentialId);
     return [
       { key: `passkey:cred+ip:${credential}:${address}`, limit: s.identifierAddressLimit, windowSeconds: window, clearOnSuccess: true },
       { key: `passkey:ip:${address}`, limit: s.addressLimit, windowSeconds: window, clearOnSuccess: false, chargedFirst: true },
@@ -159,7 +159,7 @@ export class Throttle {
    * names the rule, `subject` is hashed so raw emails never become store keys.
    */
   customKey(scope: string, subject: string, limit: number, windowSeconds: number, clearOnSuccess = false): ThrottleKey {
-    return { key: `${scope}:${createHash('sha256').update(subject).digest('base64url')}`, limit, windowSeconds, clearOnSuccess };
+    return { key: `${scope}:${counterKeyDigest(subject)}`, limit, windowSeconds, clearOnSuccess };
   }
 
   /** Read-only: throws 429 when any counter has already used its whole window; counts nothing. */
@@ -227,7 +227,12 @@ export class Throttle {
 
 /** Emails are counted in their stored form, so `A@x.io` and ` a@X.io` share a counter, and hashed so no address is written to the counter store. */
 function identifierDigest(identifier: string): string {
-  return createHash('sha256').update(normalizeEmail(identifier)).digest('base64url');
+  return counterKeyDigest(normalizeEmail(identifier));
+}
+
+/** How a subject (an email, a credential id, an OAuth state) appears in a counter key: hashed, never as given. */
+export function counterKeyDigest(subject: string): string {
+  return createHash('sha256').update(subject).digest('base64url');
 }
 
 function rejectOver(keys: ThrottleKey[], states: { count: number; ttlSeconds: number }[], over: (count: number, limit: number) => boolean): void {

@@ -4,7 +4,7 @@ import { macFor, verifyMac } from '../core/keyed-mac.js';
 import { AuthError } from '../core/errors.js';
 import { DEFAULT_CSRF_HEADER_NAME, type ResolvedAuthOptions } from '../core/options.js';
 import { constantTimeEqual } from '../core/token.js';
-import { authCookieDigest, declareAuthCookieDigest } from './transport.js';
+import { authCookieDigest } from './transport.js';
 import { sendError } from './reply-error.js';
 import type { ProtectionScope } from './protection-scope.js';
 import { sessionChangeOf } from './session-change.js';
@@ -59,11 +59,6 @@ export function verifyCSRFToken(token: string, sessionDigest: string, keys: read
   return verifyMac(keys, '', `${sessionDigest}!${random}`, mac);
 }
 
-/** The digest CSRF tokens are bound to: that of the auth cookie's value, `''` when absent. */
-export function sessionDigestOf(request: FastifyRequest, authCookieName: string): string {
-  return authCookieDigest(request, authCookieName);
-}
-
 /**
  * Installs the CSRF rule of docs/security.md on every route of `app` (its own and the host's):
  *
@@ -83,7 +78,6 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
   const keys = [options.secretKey, ...options.secretKeyFallbacks];
   const cookieName = options.csrfCookieName;
   const authCookieName = options.authCookieName;
-  declareAuthCookieDigest(app);
   // Pairs already verified, token → the session digest it verified for. With the keys fixed for
   // the life of the process, a token's HMAC for a session cannot stop verifying, so the answer can
   // be remembered: an HMAC is most of an unsafe request's CSRF cost (docs/BENCHMARKS.md). Only a
@@ -108,7 +102,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
       typeof cookie === 'string' &&
       typeof header === 'string' &&
       constantTimeEqual(header, cookie) &&
-      verifies(cookie, sessionDigestOf(request, authCookieName));
+      verifies(cookie, authCookieDigest(request, authCookieName));
     if (!valid) {
       markRefused(request);
       sendError(reply, new AuthError('CSRF_TOKEN_INVALID')); // answered: done() is not called
@@ -121,7 +115,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     const issued = issuedTokens.get(request);
     if (issued !== undefined || needsFreshToken(request)) {
       // After login/logout the token binds to the new session (none after logout), else to the current one.
-      const digest = sessionChangeOf(request) !== undefined ? (sessionChangeOf(request) ?? '') : sessionDigestOf(request, authCookieName);
+      const digest = sessionChangeOf(request) !== undefined ? (sessionChangeOf(request) ?? '') : authCookieDigest(request, authCookieName);
       reply.setCookie(cookieName, issued ?? mintCSRFToken(options.secretKey, digest), {
         path: '/',
         sameSite: 'lax',
@@ -135,7 +129,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
 
   return {
     tokenFor(request: FastifyRequest): string {
-      const digest = sessionDigestOf(request, authCookieName);
+      const digest = authCookieDigest(request, authCookieName);
       const current = request.cookies?.[cookieName];
       if (current && verifies(current, digest)) return current;
       let issued = issuedTokens.get(request);
@@ -161,7 +155,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     if (!current) return true;
     // An unsafe request keeps its token (with the auth cookie it was verified on the way in; without
     // one it guards nothing yet); a safe one gets a fresh token when its own does not verify.
-    return SAFE_METHODS.has(request.method) && !verifies(current, sessionDigestOf(request, authCookieName));
+    return SAFE_METHODS.has(request.method) && !verifies(current, authCookieDigest(request, authCookieName));
   }
 }
 

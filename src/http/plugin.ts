@@ -29,6 +29,7 @@ import { setUpSessionCache } from './session-cache-setup.js';
 import type { SessionChannel } from '../store/session-channel.js';
 import { registerOriginCheck } from './origin-check.js';
 import { registerPluginRoutes } from './plugin-routes.js';
+import { declareAuthCookieDigest } from './transport.js';
 import type { MailThrottle } from './routes/account-context.js';
 
 export { DEFAULT_BODY_LIMIT } from './plugin-routes.js';
@@ -187,6 +188,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   app.decorateRequest('user', null as never);
   app.decorateRequest('authSession', null as never);
   app.decorateRequest(kSessionChange, undefined);
+  declareAuthCookieDigest(app);
 
   if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
 

@@ -42,11 +42,6 @@ export function authCookieDigest(request: FastifyRequest, cookieName: string): s
   return digest;
 }
 
-/** True when the request carries the auth cookie (what makes CSRF checks apply). */
-export function hasAuthCookie(request: FastifyRequest, cookieName: string): boolean {
-  return Boolean(request.cookies?.[cookieName]);
-}
-
 /** Sets the auth cookie: `HttpOnly; Secure; SameSite=Lax; Path=/` with `Max-Age`, no `Domain`. */
 export function setAuthCookie(reply: FastifyReply, options: ResolvedAuthOptions, token: string): void {
   reply.setCookie(options.authCookieName, token, {

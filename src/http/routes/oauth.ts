@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { AuthService } from '../../core/auth-service.js';
 import { AuthError } from '../../core/errors.js';
 import type { OAuthAccounts } from '../../core/oauth-accounts.js';
 import { safeNextPath } from '../../core/safe-redirect.js';
-import type { Throttle } from '../../core/throttle.js';
+import { counterKeyDigest, type Throttle } from '../../core/throttle.js';
 import type { TwoFactorService } from '../../core/two-factor.js';
 import { constantTimeEqual, sessionIdOf } from '../../core/token.js';
 import { completeSignIn } from '../oauth/complete-sign-in.js';
@@ -138,7 +137,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
       if ((current?.id ?? null) !== flow.session) throw new AuthError('OAUTH_STATE_INVALID');
       // Single use across instances too (a copied cookie cannot be replayed): the first use of a
       // state claims it in the shared counters for as long as the flow could live.
-      const claim = await throttle.counters.increment(`oauth-state:${createHash('sha256').update(flow.state).digest('base64url')}`, STATE_LIFETIME_SECONDS);
+      const claim = await throttle.counters.increment(`oauth-state:${counterKeyDigest(flow.state)}`, STATE_LIFETIME_SECONDS);
       if (claim.count > 1) throw new AuthError('OAUTH_STATE_INVALID');
 
       const callbackURL = new URL(redirectURI(client.provider.name));
