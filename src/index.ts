@@ -28,5 +28,5 @@ export type {
   Store, UserStore, TokenStore, ActionTokenStore, CounterStore, AccessTokenRecord, ActionTokenRecord, ActionPurpose, NewUser, UserPatch,
   SecondFactorStore, TotpRecord, PasskeyStore, PasskeyRecord, NewPasskey, ChallengeRecord, ChallengePurpose,
   OAuthAccountStore, OAuthAccount, NewOAuthAccount,
-} from './store/types.js';
-export { CounterStoreFullError } from './store/types.js';
+} from './core/store.js';
+export { CounterStoreFullError } from './core/store.js';

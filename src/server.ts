@@ -13,7 +13,7 @@ import { DEFAULT_ARGON2 } from './core/password.js';
 import { DEFAULT_DATABASE_URL, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT, LOG_LEVELS, optionsFromEnvironment, readSetting, settingOf, variableOfOption } from './settings.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
 import { SQLStore } from './store/sql/sql-store.js';
-import type { CounterStore } from './store/types.js';
+import type { CounterStore } from './core/store.js';
 import { helmetHeaders, registerSecurityHeaders } from './http/security-headers.js';
 import type { SessionChannel } from './store/session-channel.js';
 import { registerWebPage } from './http/web-page.js';

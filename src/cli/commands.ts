@@ -7,13 +7,13 @@ import { resolveAuthOptions } from '../core/options.js';
 import type { ServerConfig } from '../server.js';
 import { withSessionChanges } from '../store/session-effects.js';
 import { SQLStore } from '../store/sql/sql-store.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../core/store.js';
 import { openRedisSessionChannel } from '../server.js';
 import { CommandError, parseCommandArgs, UsageError } from './args.js';
 import { importUsers } from './import-users.js';
 import { ProgressBar } from './progress.js';
 import { readPassword } from './read-password.js';
-import type { CLIStreams } from './run.js';
+import type { CLIStreams } from './streams.js';
 import { importOAuthAccounts } from './import-oauth-accounts.js';
 import { DEFAULT_IMPORT_TABLE, DEFAULT_OAUTH_IMPORT_TABLE, readUserSource } from './user-sources.js';
 

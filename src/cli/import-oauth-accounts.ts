@@ -1,5 +1,5 @@
 import { normalizeEmail } from '../core/email.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../core/store.js';
 import type { SourceRow } from './user-sources.js';
 
 /** What an import of linked accounts did. */

@@ -1,6 +1,6 @@
 import { looksLikeEmail, normalizeEmail } from '../core/email.js';
 import { checkImportedHash, type IMPORT_HASH_LIMITS } from '../core/password-hash.js';
-import type { NewUser, Store } from '../store/types.js';
+import type { NewUser, Store } from '../core/store.js';
 import { ProgressBar } from './progress.js';
 import type { SourceRow } from './user-sources.js';
 

@@ -1,4 +1,4 @@
-import type { UserPatch } from '../store/types.js';
+import type { UserPatch } from './store.js';
 import type { AuthService, Session } from './auth-service.js';
 import { normalizeEmail } from './email.js';
 import { AuthError } from './errors.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ActionPurpose, ActionTokenRecord } from '../store/types.js';
+import type { ActionPurpose, ActionTokenRecord } from './store.js';
 import type { AuthService } from './auth-service.js';
 import { normalizeEmail } from './email.js';
 import { AuthError, ConfigError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { Store } from '../store/types.js';
+import type { Store } from './store.js';
 import { clientKey } from './client-address.js';
 import { normalizeEmail } from './email.js';
 import { AuthError } from './errors.js';

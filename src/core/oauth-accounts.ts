@@ -1,4 +1,4 @@
-import type { OAuthAccount } from '../store/types.js';
+import type { OAuthAccount } from './store.js';
 import type { AuthService } from './auth-service.js';
 import { looksLikeEmail, normalizeEmail } from './email.js';
 import { AuthError } from './errors.js';

@@ -8,7 +8,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { PasskeyRecord } from '../store/types.js';
+import type { PasskeyRecord } from './store.js';
 import type { AuthService } from './auth-service.js';
 import { AuthError } from './errors.js';
 import { randomBytes } from 'node:crypto';

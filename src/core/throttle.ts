@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CounterStoreFullError, type CounterStore } from '../store/types.js';
+import { CounterStoreFullError, type CounterStore } from './store.js';
 import { clientKey } from './client-address.js';
 import { normalizeEmail } from './email.js';
 import { AuthError, ConfigError } from './errors.js';

@@ -9,7 +9,7 @@ import type { PasskeyService } from '../core/passkeys.js';
 import type { Throttle } from '../core/throttle.js';
 import type { TwoFactorService } from '../core/two-factor.js';
 import type { MailOutbox } from '../mail/outbox.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../core/store.js';
 import type { CSRFTokens } from './csrf.js';
 import { notFoundHandler } from './framework-errors.js';
 import { createGuard } from './guard.js';

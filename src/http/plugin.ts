@@ -17,7 +17,7 @@ import { TwoFactorService } from '../core/two-factor.js';
 import type { PublicUser } from '../core/user.js';
 import { SQLStore } from '../store/sql/sql-store.js';
 import { MemoryCounterStore } from '../store/memory-counters.js';
-import type { CounterStore, Store } from '../store/types.js';
+import type { CounterStore, Store } from '../core/store.js';
 import { registerCORS } from './cors.js';
 import { registerCSRF } from './csrf.js';
 import { createLogMailer } from '../mail/log-mailer.js';

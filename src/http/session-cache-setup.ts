@@ -4,7 +4,7 @@ import { SessionCache } from '../core/session-cache.js';
 import { withSessionChanges } from '../store/session-effects.js';
 import type { SessionChannel } from '../store/session-channel.js';
 import { SQLStore } from '../store/sql/sql-store.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../core/store.js';
 
 /** The store the services use and the cache they share, when the cache is on. */
 export interface SessionCacheSetup {

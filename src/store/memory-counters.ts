@@ -1,4 +1,4 @@
-import { CounterStoreFullError, type CounterStore } from './types.js';
+import { CounterStoreFullError, type CounterStore } from '../core/store.js';
 
 /** Keys a {@link MemoryCounterStore} holds at most; a new key beyond them is refused. */
 export const DEFAULT_MEMORY_COUNTER_KEYS = 100_000;

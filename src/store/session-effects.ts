@@ -1,5 +1,5 @@
 import type { SessionChange } from '../core/session-cache.js';
-import type { Store } from './types.js';
+import type { Store } from '../core/store.js';
 
 /** A method that only reads, or is lifecycle (`ping`, `close`): no session can change through it. */
 export const READS = 'reads';

@@ -4,7 +4,7 @@ import { AuthService } from '../../src/core/auth-service.js';
 import { resolveAuthOptions } from '../../src/core/options.js';
 import { checkPasswordPolicy, normalizePassword } from '../../src/core/password-policy.js';
 import { PasswordContext } from '../../src/core/password.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/core/store.js';
 import { FAST_ARGON2, TEST_SECRET } from '../support/constants.js';
 
 const POLICY = { minLength: 15, maxLength: 1024 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
-import type { ActionTokenRecord } from '../../src/store/types.js';
+import type { ActionTokenRecord } from '../../src/core/store.js';
 import { postgresStore, sqliteStore, type TestStore } from '../support/databases.js';
 import { postgres } from '../support/services.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { AccessTokenRecord, Store } from '../../src/store/types.js';
+import type { AccessTokenRecord, Store } from '../../src/core/store.js';
 
 /** What a conformance run needs: a fresh, migrated store and how to dispose of it. */
 export interface StoreFixture {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import type { CounterStore } from '../../src/store/types.js';
+import type { CounterStore } from '../../src/core/store.js';
 
 /** A fresh counter store and how to dispose of it (e.g. delete the run's Redis keys). */
 export interface CounterFixture {

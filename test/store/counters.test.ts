@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { MemoryCounterStore } from '../../src/store/memory-counters.js';
 import { ReplyError, type Redis } from 'ioredis';
 import { REDIS_FULL_RETRY_AFTER_SECONDS, RedisCounterStore } from '../../src/store/redis/redis-counters.js';
-import { CounterStoreFullError } from '../../src/store/types.js';
+import { CounterStoreFullError } from '../../src/core/store.js';
 import { isUnavailableError, StoreUnavailableError } from '../../src/store/unavailable.js';
 import { deleteKeys, uniqueKeyPrefix } from '../support/redis.js';
 import { redis } from '../support/services.js';

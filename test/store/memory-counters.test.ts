@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MemoryCounterStore } from '../../src/store/memory-counters.js';
-import { CounterStoreFullError } from '../../src/store/types.js';
+import { CounterStoreFullError } from '../../src/core/store.js';
 
 function clock(start = 1_000_000) {
   let now = start;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { NewPasskey, Store } from '../../src/store/types.js';
+import type { NewPasskey, Store } from '../../src/core/store.js';
 import type { StoreFixture } from './conformance.js';
 
 const MINUTE = 60_000;

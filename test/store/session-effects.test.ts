@@ -4,19 +4,19 @@ import { describe, test } from 'node:test';
 import ts from 'typescript';
 import type { SessionChange } from '../../src/core/session-cache.js';
 import { KEEPS_SESSIONS, READS, STORE_SESSION_EFFECTS, withSessionChanges } from '../../src/store/session-effects.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/core/store.js';
 
 /**
  * The methods of the `Store` interface (inherited ones included) and of the stores it composes
  * (`secondFactor.savePendingTotp`, …), as the TypeScript checker sees them, as dotted paths.
  */
 function storeInterfaceMethods(): string[] {
-  const file = fileURLToPath(new URL('../../src/store/types.ts', import.meta.url));
+  const file = fileURLToPath(new URL('../../src/core/store.ts', import.meta.url));
   const program = ts.createProgram([file], { strict: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;
   const declaration = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Store');
-  assert.ok(declaration, 'src/store/types.ts declares `Store`');
+  assert.ok(declaration, 'src/core/store.ts declares `Store`');
   const methods: string[] = [];
   const visit = (type: ts.Type, prefix: string) => {
     for (const property of checker.getPropertiesOfType(type)) {

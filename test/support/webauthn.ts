@@ -6,7 +6,7 @@
  * without a browser, on a clock it moves.
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import type { PasskeyRecord } from '../../src/store/types.js';
+import type { PasskeyRecord } from '../../src/core/store.js';
 
 export interface SoftwareAuthenticator {
   /** base64url credential id, as an assertion names it. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AuthError } from '../../core/errors.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../../core/store.js';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../store/unavailable.js';
 import { ErrorBody, HealthResponse } from '../schemas.js';
 

@@ -5,7 +5,7 @@ import type { AuthService } from '../../core/auth-service.js';
 import { clientKey } from '../../core/client-address.js';
 import type { Throttle } from '../../core/throttle.js';
 import { CHALLENGE_LIFETIME_SECONDS, type PasskeyService } from '../../core/passkeys.js';
-import type { PasskeyRecord } from '../../store/types.js';
+import type { PasskeyRecord } from '../../core/store.js';
 import { ErrorBody, NoContent, PasskeyCreated, PasskeyIdParams, PasskeyList, PasskeyLoginBody, PasskeyRegisterBody, WebAuthnOptions } from '../schemas.js';
 import { markSessionChange } from '../session-change.js';
 import { setAuthCookie } from '../transport.js';

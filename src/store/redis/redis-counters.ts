@@ -1,5 +1,5 @@
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import { CounterStoreFullError, type CounterStore } from '../types.js';
+import { CounterStoreFullError, type CounterStore } from '../../core/store.js';
 import { StoreUnavailableError } from '../unavailable.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './defaults.js';
 

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { NewOAuthAccount, OAuthAccount, OAuthAccountStore } from '../types.js';
+import type { NewOAuthAccount, OAuthAccount, OAuthAccountStore } from '../../core/store.js';
 import type { Database, DbTime, Dialect, OAuthAccountsTable } from './schema.js';
 import { fromDbTime } from './time.js';
 

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ChallengePurpose, ChallengeRecord, NewPasskey, PasskeyRecord, PasskeyStore } from '../types.js';
+import type { ChallengePurpose, ChallengeRecord, NewPasskey, PasskeyRecord, PasskeyStore } from '../../core/store.js';
 import type { Database, Dialect, PasskeysTable } from './schema.js';
 import { fromDbTime, toDbTime } from './time.js';
 

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { SecondFactorStore, TotpRecord } from '../types.js';
+import type { SecondFactorStore, TotpRecord } from '../../core/store.js';
 import type { Database, Dialect, TotpSecretsTable } from './schema.js';
 import { fromDbTime, toDbTime } from './time.js';
 

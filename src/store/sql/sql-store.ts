@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import type { User } from '../../core/user.js';
-import type { AccessTokenRecord, ActionPurpose, ActionTokenRecord, NewUser, Store, UserPatch } from '../types.js';
+import type { AccessTokenRecord, ActionPurpose, ActionTokenRecord, NewUser, Store, UserPatch } from '../../core/store.js';
 import { migrateToLatest } from './migrations.js';
 import { openDatabase, openSqliteReader } from './database.js';
 import type { SessionChannel } from '../session-channel.js';

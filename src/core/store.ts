@@ -1,4 +1,4 @@
-import type { User } from '../core/user.js';
+import type { User } from './user.js';
 
 /** Fields a new user is created with; the email is already normalised. */
 export interface NewUser {
