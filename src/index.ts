@@ -4,7 +4,7 @@
  * builder of the standalone server is the `fastify-users/server` entry. Everything else is
  * internal and may change without notice.
  */
-export { fastifyUsers, DEFAULT_BODY_LIMIT, type FastifyUsersOptions, type FastifyUsersServices } from './http/plugin.js';
+export { fastifyUsers, DEFAULT_BODY_LIMIT, type FastifyUsersOptions, type FastifyUsersServices, type FastifyUsersTypes } from './http/plugin.js';
 export type { GuardOptions } from './http/guard.js';
 export type { BrowserProtectionScope } from './http/protection-scope.js';
 export { registerOpenAPI } from './http/openapi.js';

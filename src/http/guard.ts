@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService, Session } from '../core/auth-service.js';
 import { AuthError } from '../core/errors.js';
-import { toPublicUser } from '../core/user.js';
+import { toPublicUser, type PublicUser } from '../core/user.js';
 import { sendError, toAuthError } from './reply-error.js';
 import { authCookieDigest, readToken } from './transport.js';
 
@@ -10,11 +10,15 @@ export interface GuardOptions {
   superuser?: boolean;
 }
 
+/** The request decorator holding the public user when the plugin's `decoratorName` is not given. */
+export const DEFAULT_USER_DECORATOR = 'user';
+
 /** What the guard's fast path returns to a direct caller (`await app.authenticate(request, reply)`). */
 const ADMITTED: Promise<void> = Promise.resolve();
 
 /**
- * A preHandler that admits only authenticated requests and sets `request.user` (public fields)
+ * A preHandler that admits only authenticated requests and sets `request.user` (public fields;
+ * `userDecorator` renames it)
  * and `request.authSession` (the domain user and token digest). It answers 401/403 itself, so it
  * works whatever error handler the host app has.
  *
@@ -23,8 +27,14 @@ const ADMITTED: Promise<void> = Promise.resolve();
  * called directly it returns a settled promise. Anything else (a database read, a refusal) returns
  * the promise of the full check, which Fastify awaits — so it is an async hook to every caller.
  */
-export function createGuard(service: AuthService, options: GuardOptions = {}): preHandlerAsyncHookHandler {
+export function createGuard(service: AuthService, options: GuardOptions = {}, userDecorator: string = DEFAULT_USER_DECORATOR): preHandlerAsyncHookHandler {
   const cookieName = service.options.authCookieName;
+
+  /** Sets what an authenticated request carries: the public user under the configured name. */
+  function admit(request: FastifyRequest, session: Session): void {
+    request.authSession = session;
+    (request as unknown as Record<string, PublicUser>)[userDecorator] = toPublicUser(session.user);
+  }
 
   async function check(request: FastifyRequest, reply: FastifyReply, token: string | undefined, digest: string | undefined, known: Session | null | undefined): Promise<void> {
     let session = known;
@@ -66,8 +76,7 @@ export function createGuard(service: AuthService, options: GuardOptions = {}): p
   return guard as unknown as preHandlerAsyncHookHandler;
 }
 
-/** Sets what an authenticated request carries. */
-function admit(request: FastifyRequest, session: Session): void {
-  request.authSession = session;
-  request.user = toPublicUser(session.user);
+/** Reads the public user a guard set under `userDecorator` (the plugin's `decoratorName`). */
+export function publicUserReader(userDecorator: string): (request: FastifyRequest) => PublicUser {
+  return (request) => (request as unknown as Record<string, PublicUser>)[userDecorator]!;
 }

@@ -12,7 +12,7 @@ import type { MailOutbox } from '../mail/outbox.js';
 import type { Store } from '../core/store.js';
 import type { CSRFTokens } from './csrf.js';
 import { notFoundHandler } from './framework-errors.js';
-import { createGuard } from './guard.js';
+import { createGuard, publicUserReader } from './guard.js';
 import { ProviderClient } from './oauth/provider-client.js';
 import type { ProtectionScope } from './protection-scope.js';
 import { handleError } from './reply-error.js';
@@ -60,6 +60,8 @@ export interface PluginRoutesOptions {
   failurePage: string | undefined;
   /** The plugin's `mailThrottle`; without it, the shared counters' mail limits. */
   mailThrottle: MailThrottle | undefined;
+  /** The request decorator the guards set the public user on (the plugin's `decoratorName`). */
+  userDecorator: string;
 }
 
 /**
@@ -103,7 +105,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
     await routes.register(authRoutes, { service, twoFactor, authenticate, throttle });
     await routes.register(totpRoutes, { twoFactor, authenticate, throttle });
     await routes.register(passkeyRoutes, { service, passkeys, authenticate, throttle });
-    await routes.register(userRoutes, { authenticate });
+    await routes.register(userRoutes, { authenticate, userOf: publicUserReader(options.userDecorator) });
     await routes.register(csrfRoutes, { csrf });
     await routes.register(healthRoutes, { store });
     const accountRoutes: AccountRoutesOptions = {
@@ -112,7 +114,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       outbox,
       options: resolved,
       authenticate,
-      superuser: createGuard(service, { superuser: true }),
+      superuser: createGuard(service, { superuser: true }, options.userDecorator),
       // Default: 3 mails per account and 20 per address per hour, in the shared counters.
       throttle: options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip))),
     };

@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomBytes } from 'node:crypto';
 import { AccountService } from '../core/account-service.js';
@@ -22,7 +22,7 @@ import { registerCORS } from './cors.js';
 import { registerCSRF } from './csrf.js';
 import { createLogMailer } from '../mail/log-mailer.js';
 import { MailOutbox } from '../mail/outbox.js';
-import { createGuard, type GuardOptions } from './guard.js';
+import { createGuard, DEFAULT_USER_DECORATOR, type GuardOptions } from './guard.js';
 import { kSessionChange } from './session-change.js';
 import { createProtectionScope, DEFAULT_BROWSER_PROTECTIONS, type BrowserProtectionScope } from './protection-scope.js';
 import { setUpSessionCache } from './session-cache-setup.js';
@@ -86,7 +86,22 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
    * a channel runs without the cache.
    */
   sessionChannel?: SessionChannel;
+  /**
+   * The request decorator that holds the authenticated user; default `user`. `@fastify/jwt` also
+   * decorates `request.user`: in an app with both, give one of them another name (docs/library.md).
+   */
+  decoratorName?: string;
 }
+
+/**
+ * The type-level twin of `decoratorName`: an app that renames the request decorator says so here
+ * too, so that `request.<name>` is typed and `request.user` is left to its owner:
+ * `declare module 'fastify-users' { interface FastifyUsersTypes { decoratorName: 'account' } }`.
+ */
+export interface FastifyUsersTypes {}
+
+/** The request decorator's name in the types: `FastifyUsersTypes['decoratorName']`, else `user`. */
+export type UserDecoratorName = FastifyUsersTypes extends { decoratorName: infer Name extends string } ? Name : 'user';
 
 /**
  * The plugin's services, under one namespaced decorator (`app.fastifyUsers`), as the official
@@ -119,15 +134,15 @@ declare module 'fastify' {
     /** One-line guard: `{ preHandler: app.authenticate }` admits only authenticated requests. */
     authenticate: preHandlerAsyncHookHandler;
   }
-  interface FastifyRequest {
-    /** The authenticated user (public fields); set by `app.authenticate`. */
-    user: PublicUser;
+  /** The authenticated user (public fields), set by `app.authenticate`, as `request.user` or the name of `decoratorName`. */
+  interface FastifyRequest extends Record<UserDecoratorName, PublicUser> {
     /** The authenticated session (domain user and token digest); set by `app.authenticate`. */
     authSession: Session;
   }
 }
 
 const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => {
+  const userDecorator = checkDecoratorName(app, options.decoratorName);
   const resolved = resolveAuthOptions(options, () => randomBytes(32).toString('base64url'));
   if (resolved.secretKeyGenerated) {
     app.log.warn('SECRET_KEY is not set: using a random key for this process (CSRF tokens will not survive a restart)');
@@ -149,7 +164,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const throttle = new Throttle(counters, resolved.throttle);
 
   const service = new AuthService(store, resolved, { sessions });
-  const authenticate = createGuard(service);
+  const authenticate = createGuard(service, {}, userDecorator);
   app.decorate('authenticate', authenticate);
   if (!options.mailer) {
     app.log.warn(options.logMailBody
@@ -179,13 +194,13 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     twoFactor,
     passkeys,
     mailOutbox: outbox,
-    guard: (guardOptions?: GuardOptions) => createGuard(service, guardOptions),
+    guard: (guardOptions?: GuardOptions) => createGuard(service, guardOptions, userDecorator),
   } satisfies FastifyUsersServices);
   app.addHook('onClose', async () => {
     await outbox.drain();
     await mailer.close?.();
   });
-  app.decorateRequest('user', null as never);
+  app.decorateRequest(userDecorator, null as never);
   app.decorateRequest('authSession', null as never);
   app.decorateRequest(kSessionChange, undefined);
   declareAuthCookieDigest(app);
@@ -235,8 +250,28 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     providers,
     failurePage,
     mailThrottle: options.mailThrottle,
+    userDecorator,
   });
 };
+
+/** A request property name: letters, digits, `_` and `$`, not starting with a digit. */
+const DECORATOR_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * The request decorator's name, refused with a {@link ConfigError} naming the option when it is
+ * not a plain property name or already taken — by `@fastify/jwt` (`request.user`) or any other
+ * plugin — rather than Fastify's generic "decorator already present".
+ */
+function checkDecoratorName(app: FastifyInstance, given: string | undefined): string {
+  const name = given ?? DEFAULT_USER_DECORATOR;
+  if (typeof name !== 'string' || !DECORATOR_NAME.test(name) || name === 'authSession') {
+    throw new ConfigError('decoratorName', 'must be a property name (letters, digits, _ or $) other than "authSession"');
+  }
+  if (app.hasRequestDecorator(name)) {
+    throw new ConfigError('decoratorName', `request.${name} is already decorated by another plugin (e.g. @fastify/jwt): set decoratorName to another name, e.g. "account"`);
+  }
+  return name;
+}
 
 /**
  * The fastify-users plugin: the routes of docs/api.md, bearer and cookie transports, and
