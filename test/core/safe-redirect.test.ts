@@ -17,3 +17,14 @@ test('anything that could leave the origin, or is not a string path, lands on /'
   ];
   for (const next of unsafe) assert.equal(safeNextPath(next, BASE), '/', String(next));
 });
+
+test('dot segments cannot turn a path into another host: the resolved path is what is tested and returned', () => {
+  const escapes = [
+    '/..//evil.example', '/./..//evil.example/x', '/a/..//evil.example', '/%2e%2e//evil.example', '/.%2e//evil.example',
+    '/%2E%2E//evil.example?x=1', '/./\\evil.example', '/.%2E/%2e%2e//evil.example#frag',
+  ];
+  for (const next of escapes) assert.equal(safeNextPath(next, BASE), '/', next);
+  // Dot segments that stay on a path of ours are fine, and come back resolved.
+  assert.equal(safeNextPath('/a/%2e%2e/b', BASE), '/b');
+  assert.equal(safeNextPath('/a/./b/../c?d=1', `${BASE}/prefix`), '/a/c?d=1');
+});
