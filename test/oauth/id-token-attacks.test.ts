@@ -38,7 +38,7 @@ describe('ID tokens the relying party must refuse (a stand-in issuer built with 
     assert.equal((await browse(t.app, jar, '/users/me')).json().email, 'subject-valid@example.com');
   });
 
-  for (const fault of ['wrong-aud', 'wrong-iss', 'wrong-nonce', 'wrong-key', 'expired'] as const) {
+  for (const fault of ['wrong-aud', 'wrong-iss', 'wrong-nonce', 'wrong-key', 'expired', 'azp-another-client', 'issued-in-future'] as const) {
     test(`an ID token with ${fault} is OAUTH_CALLBACK_FAILED, with no session and no user`, async () => {
       const { response } = await callbackWith(fault);
       assert.equal(response.statusCode, 400, response.body);

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** How the stand-in's ID token is made wrong (or `valid`, the control). */
-export type IdTokenFault = 'valid' | 'wrong-aud' | 'wrong-iss' | 'wrong-nonce' | 'wrong-key' | 'expired' | 'email-in-userinfo-only';
+export type IdTokenFault = 'valid' | 'wrong-aud' | 'wrong-iss' | 'wrong-nonce' | 'wrong-key' | 'expired' | 'email-in-userinfo-only'
+  | 'azp-another-client' | 'issued-in-future';
 
 export interface StandInIssuer {
   issuer: string;
@@ -19,8 +20,8 @@ export interface StandInIssuer {
 /**
  * A tiny OpenID issuer built with `jose`, for the attacks a certified provider will not commit:
  * its discovery, JWKS (key A) and UserInfo are honest, but its token endpoint answers with an ID
- * token that has the chosen fault — a wrong `aud`, `iss`, `nonce`, an expired one, or one signed
- * with key B, which the JWKS does not hold.
+ * token that has the chosen fault — a wrong `aud`, `iss`, `nonce`, an `azp` naming another client,
+ * an `iat` an hour ahead, an expired one, or one signed with key B, which the JWKS does not hold.
  */
 export async function startStandInIssuer(options: { clientId: string; port?: number }): Promise<StandInIssuer> {
   const published = await generateKeyPair('RS256', { extractable: true });
@@ -44,6 +45,9 @@ export async function startStandInIssuer(options: { clientId: string; port?: num
     const { fault, subject } = standIn;
     const now = Math.floor(Date.now() / 1000);
     const claims: Record<string, unknown> = { nonce: fault === 'wrong-nonce' ? 'not-the-nonce' : standIn.nonce };
+    // Issued to another client that merely names us as its audience.
+    if (fault === 'azp-another-client') claims.azp = 'another-client';
+    const issuedAt = fault === 'expired' ? now - 7200 : fault === 'issued-in-future' ? now + 3600 : now;
     if (fault !== 'email-in-userinfo-only') Object.assign(claims, { email: subject.email, email_verified: subject.email_verified });
     const key: CryptoKey = fault === 'wrong-key' ? rogue.privateKey : published.privateKey;
     return new SignJWT(claims)
@@ -51,8 +55,8 @@ export async function startStandInIssuer(options: { clientId: string; port?: num
       .setIssuer(fault === 'wrong-iss' ? 'http://127.0.0.1:1/elsewhere' : issuer)
       .setAudience(fault === 'wrong-aud' ? 'another-client' : options.clientId)
       .setSubject(subject.sub)
-      .setIssuedAt(fault === 'expired' ? now - 7200 : now)
-      .setExpirationTime(fault === 'expired' ? now - 3600 : now + 300)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(fault === 'expired' ? now - 3600 : issuedAt + 300)
       .sign(key);
   };
 

@@ -9,6 +9,8 @@ import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../store/unavailable.js';
 export const DISCOVERY_RETRY_SECONDS = 10;
 /** Seconds any request to a provider may take (openid-client's `timeout`). */
 const PROVIDER_TIMEOUT_SECONDS = 10;
+/** Seconds an ID token's `iat` may be ahead of our clock (openid-client's own tolerance for `exp` and `nbf`). */
+const ID_TOKEN_CLOCK_SKEW_SECONDS = 30;
 
 /** The per-flow secrets the callback checks the provider's answer against. */
 export interface FlowChecks {
@@ -90,6 +92,7 @@ export class ProviderClient {
         idTokenExpected: true,
       });
       const claims = tokens.claims()!;
+      this.checkIssuance(claims);
       let { email, email_verified: verified } = claims;
       if (typeof email !== 'string' || email === '') {
         // Some issuers release the email only at the UserInfo endpoint (OpenID Connect Core §5.4).
@@ -100,6 +103,22 @@ export class ProviderClient {
       return { provider: this.provider.name, subject: claims.sub, email, emailVerified: verified === true };
     } catch (error) {
       throw this.failure(error);
+    }
+  }
+
+  /**
+   * Two ID token checks openid-client leaves to the relying party. `azp`: it is compared only
+   * when `aud` lists several audiences, but OpenID Connect Core §3.1.3.7 (step 5) says a present
+   * `azp` must be our client id — a token issued to another client (which merely lists us as an
+   * audience) is not a sign-in at ours. `iat` in the future: a token stamped ahead of time was
+   * minted by a clock we cannot trust (or to outlive its `exp` window), so it is refused beyond
+   * the same small skew openid-client allows for `exp` and `nbf` (RFC 7519 §4.1.6), measured on
+   * the same clock those checks use.
+   */
+  private checkIssuance(claims: oidc.IDToken): void {
+    if (claims.azp !== undefined && claims.azp !== this.provider.clientId) throw new Error('the ID token was issued to another client (azp)');
+    if (typeof claims.iat !== 'number' || claims.iat > Date.now() / 1000 + ID_TOKEN_CLOCK_SKEW_SECONDS) {
+      throw new Error('the ID token was issued in the future (iat)');
     }
   }
 
