@@ -112,7 +112,7 @@ export async function importCommand(config: ServerConfig, argv: string[], io: CL
     for (const problem of summary.problems) io.stderr.write(`skipped ${problem}\n`);
     io.stdout.write(`imported ${summary.imported}, skipped ${summary.duplicates} duplicate(s), ${summary.invalid} invalid\n`);
     if (input.oauthRows.length > 0) {
-      const links = await importOAuthAccounts(store, input.rows, input.oauthRows, service.options.now());
+      const links = await importOAuthAccounts(store, input.rows, input.oauthRows, summary.createdUserIds, service.options.now());
       for (const problem of links.problems) io.stderr.write(`skipped ${problem}\n`);
       io.stdout.write(`linked ${links.linked} provider account(s), skipped ${links.duplicates} duplicate(s), ${links.invalid} invalid\n`);
     }

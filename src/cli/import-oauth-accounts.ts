@@ -16,8 +16,19 @@ export interface OAuthImportSummary {
  * each row's `user_id` is looked up among the source's user rows, whose email finds the user
  * imported here (ids are not kept: fastapi-users' are UUIDs). Its `access_token`,
  * `refresh_token` and `expires_at` are not imported: provider tokens are not stored.
+ *
+ * Only users in `createdUserIds` — those this same run created — are given links. A file names
+ * users by email, so a row whose email matches an account that already existed here would
+ * otherwise plant a sign-in for whoever controls that provider identity into someone else's
+ * account (docs/oauth.md, "Importing from fastapi-users"); such rows are skipped as invalid.
  */
-export async function importOAuthAccounts(store: Store, userRows: SourceRow[], rows: SourceRow[], now: Date): Promise<OAuthImportSummary> {
+export async function importOAuthAccounts(
+  store: Store,
+  userRows: SourceRow[],
+  rows: SourceRow[],
+  createdUserIds: ReadonlySet<number>,
+  now: Date,
+): Promise<OAuthImportSummary> {
   const summary: OAuthImportSummary = { linked: 0, duplicates: 0, invalid: 0, problems: [] };
   const emailOf = new Map<string, string>();
   for (const row of userRows) {
@@ -35,6 +46,7 @@ export async function importOAuthAccounts(store: Store, userRows: SourceRow[], r
     const email = userId == null ? undefined : emailOf.get(String(userId));
     const user = email === undefined ? null : await store.findUserByEmail(email);
     if (!user) { problem('its user_id is not among the imported users'); continue; }
+    if (!createdUserIds.has(user.id)) { problem('its user existed before this import (links are imported only for users the import creates)'); continue; }
     const link = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName, accountId: String(accountId), accountEmail: normalizeEmail(accountEmail) }, now);
     if (link) summary.linked += 1;
     else summary.duplicates += 1;

@@ -11,6 +11,8 @@ export interface ImportSummary {
   invalid: number;
   /** One line per invalid row: where and why, never the hash. */
   problems: string[];
+  /** The ids of the users this run created (not those it found already there). */
+  createdUserIds: Set<number>;
 }
 
 
@@ -23,14 +25,16 @@ export interface ImportSummary {
  * Optional `is_active`, `is_superuser`, `is_verified` columns are honoured.
  */
 export async function importUsers(store: Store, rows: SourceRow[], now: Date, progress?: ProgressBar): Promise<ImportSummary> {
-  const summary: ImportSummary = { imported: 0, duplicates: 0, invalid: 0, problems: [] };
+  const summary: ImportSummary = { imported: 0, duplicates: 0, invalid: 0, problems: [], createdUserIds: new Set() };
   for (const [index, row] of rows.entries()) {
     const parsed = toNewUser(row.values);
+    const created = typeof parsed === 'string' ? null : await store.createUser(parsed, now);
     if (typeof parsed === 'string') {
       summary.invalid += 1;
       summary.problems.push(`${row.where}: ${parsed}`);
-    } else if (await store.createUser(parsed, now)) {
+    } else if (created) {
       summary.imported += 1;
+      summary.createdUserIds.add(created.id);
     } else {
       summary.duplicates += 1;
     }
