@@ -7,6 +7,7 @@ const MESSAGES: Record<string, string> = {
   OAUTH_STATE_INVALID: 'The sign-in expired or was started in another window or session. Please start it again.',
   OAUTH_CALLBACK_FAILED: 'The provider did not confirm the sign-in (it may have been cancelled). Please try again.',
   OAUTH_USER_ALREADY_EXISTS: 'An account with this email already exists. Log in with your password, then link the provider from your profile.',
+  OAUTH_EMAIL_NOT_VERIFIED: 'The provider has not verified your email address. Verify it there and try again, or register with a password.',
   OAUTH_ACCOUNT_ALREADY_LINKED: 'That provider account is already linked to another account here.',
   OAUTH_PROVIDER_UNAVAILABLE: 'The provider cannot be reached right now. Please try again in a moment.',
   OAUTH_UNKNOWN_PROVIDER: 'That sign-in provider is not available.',

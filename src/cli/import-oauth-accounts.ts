@@ -21,6 +21,8 @@ export interface OAuthImportSummary {
  * users by email, so a row whose email matches an account that already existed here would
  * otherwise plant a sign-in for whoever controls that provider identity into someone else's
  * account (docs/oauth.md, "Importing from fastapi-users"); such rows are skipped as invalid.
+ * fastapi-users does not record whether the provider verified the email, so imported links count
+ * as unverified (`emailVerified: false`), like links made before that was recorded here.
  */
 export async function importOAuthAccounts(
   store: Store,
@@ -47,7 +49,7 @@ export async function importOAuthAccounts(
     const user = email === undefined ? null : await store.findUserByEmail(email);
     if (!user) { problem('its user_id is not among the imported users'); continue; }
     if (!createdUserIds.has(user.id)) { problem('its user existed before this import (links are imported only for users the import creates)'); continue; }
-    const link = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName, accountId: String(accountId), accountEmail: normalizeEmail(accountEmail) }, now);
+    const link = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName, accountId: String(accountId), accountEmail: normalizeEmail(accountEmail), emailVerified: false }, now);
     if (link) summary.linked += 1;
     else summary.duplicates += 1;
   }

@@ -78,6 +78,7 @@ export class AccountTokens {
     const now = this.auth.options.now();
     if (!(await this.auth.store.replacePasswordHash(user.id, user.hashedPassword, hashedPassword, now))) throw bad;
     await this.auth.store.deleteUserActionTokens(user.id, 'reset');
+    await this.dropUnprovenLinks(user.id);
     await this.auth.revokeUserTokens(user.id);
     return { ...user, hashedPassword, updatedAt: now };
   }
@@ -107,12 +108,23 @@ export class AccountTokens {
     if (!(await this.auth.store.consumeActionToken(record.digest, 'verify'))) throw bad;
     const updated = await this.auth.store.updateUser(user.id, { isVerified: true }, this.auth.options.now());
     if (!updated || updated === 'email-taken') throw bad;
+    await this.dropUnprovenLinks(user.id);
     return updated;
   }
 
   /** Deletes expired reset and verification tokens. */
   async purgeExpired(): Promise<number> {
     return this.auth.store.deleteExpiredActionTokens(this.auth.options.now());
+  }
+
+  /**
+   * The mailbox owner has just proved the address (a reset or verification link reached them):
+   * provider identities linked from an email the provider never vouched for are dropped, so an
+   * account someone opened or linked under this address without proving it does not stay theirs
+   * once its owner takes it in hand (docs/oauth.md, "Who signs in: the linking rules").
+   */
+  private async dropUnprovenLinks(userId: number): Promise<void> {
+    await this.auth.store.oauthAccounts.deleteUnverifiedOAuthAccounts(userId);
   }
 
   private async issue(user: User, purpose: ActionPurpose, lifetime: number): Promise<string> {

@@ -40,7 +40,13 @@ export interface LinkedAccountInfo {
  *    attacker who registered the victim's address first (unverified) cannot be handed the
  *    victim's provider sign-in, nor the other way round ("pre-account takeover", Sudhodanan &
  *    Paverd, USENIX Security 2022);
- * 4. otherwise a new user with no password, verified as the provider says.
+ * 4. otherwise, only when the provider asserts the email verified, a new verified user with no
+ *    password; an unverified email creates nothing (`OAUTH_EMAIL_NOT_VERIFIED`), so no one holds
+ *    an account under an address they have not proven — such an account's link would survive
+ *    the real owner's password reset (OWASP Authentication CS; "pre-account takeover" again).
+ *
+ * Each link records whether the provider asserted its email verified; links that did not are
+ * dropped when the mailbox owner proves the user's address (`AccountTokens`: reset, verification).
  */
 export class OAuthAccounts {
   private readonly auth: AuthService;
@@ -77,8 +83,9 @@ export class OAuthAccounts {
       return { kind: 'sign-in', user };
     }
 
+    if (!identity.emailVerified) throw new AuthError('OAUTH_EMAIL_NOT_VERIFIED');
     await beforeCreate();
-    const created = await store.createUser({ email, hashedPassword: UNUSABLE_PASSWORD, isVerified: identity.emailVerified }, this.auth.options.now());
+    const created = await store.createUser({ email, hashedPassword: UNUSABLE_PASSWORD, isVerified: true }, this.auth.options.now());
     // Taken between the lookup and the insert: the same answer as rule 3 would have given at best.
     if (!created) throw new AuthError('OAUTH_USER_ALREADY_EXISTS');
     try {
@@ -105,7 +112,13 @@ export class OAuthAccounts {
   }
 
   private async link(user: User, identity: ProviderIdentity): Promise<void> {
-    const account = { userId: user.id, oauthName: identity.provider, accountId: identity.subject, accountEmail: normalizeEmail(identity.email) };
+    const account = {
+      userId: user.id,
+      oauthName: identity.provider,
+      accountId: identity.subject,
+      accountEmail: normalizeEmail(identity.email),
+      emailVerified: identity.emailVerified,
+    };
     const made = await this.auth.store.oauthAccounts.linkOAuthAccount(account, this.auth.options.now());
     if (made) return;
     // Linked concurrently: fine when to this user, a conflict otherwise.

@@ -178,6 +178,12 @@ export interface OAuthAccount {
   accountId: string;
   /** The email the provider gave when the link was made. */
   accountEmail: string;
+  /**
+   * Whether the provider asserted that email verified when the link was made (`false` for links
+   * made before this was recorded). Links without it are dropped when the mailbox owner proves
+   * the user's address (docs/oauth.md, "Who signs in: the linking rules").
+   */
+  emailVerified: boolean;
   createdAt: Date;
 }
 
@@ -198,6 +204,8 @@ export interface OAuthAccountStore {
    * under a lock on the user, so two concurrent unlinks cannot remove the last two.
    */
   unlinkOAuthAccount(userId: number, id: number, options?: { keepLast?: boolean }): Promise<'unlinked' | 'not-found' | 'last'>;
+  /** Removes a user's links whose email the provider did not assert verified; returns how many went. */
+  deleteUnverifiedOAuthAccounts(userId: number): Promise<number>;
 }
 
 /** Everything the service persists, plus its lifecycle. */

@@ -83,6 +83,7 @@ export const STORE_SESSION_EFFECTS: StoreSessionEffects = {
     findOAuthAccount: READS,
     listOAuthAccounts: READS,
     unlinkOAuthAccount: KEEPS_SESSIONS,
+    deleteUnverifiedOAuthAccounts: KEEPS_SESSIONS,
   },
   ping: READS,
   close: READS,

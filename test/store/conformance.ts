@@ -267,30 +267,30 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
     test('linkOAuthAccount links an identity once; findOAuthAccount finds it by provider and subject', async () => {
       const user = await newUser('oauth-link');
       const subject = `sub-${digest().slice(0, 12)}`;
-      const linked = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email }, now);
+      const linked = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, emailVerified: true }, now);
       assert.ok(linked);
       assert.ok(Number.isInteger(linked.id) && linked.id > 0);
-      assert.deepEqual({ ...linked, id: 0 }, { id: 0, userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, createdAt: now });
+      assert.deepEqual({ ...linked, id: 0 }, { id: 0, userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, emailVerified: true, createdAt: now });
       assert.deepEqual(await store.oauthAccounts.findOAuthAccount('oidc', subject), linked);
       // The same subject at another provider is another identity.
       assert.equal(await store.oauthAccounts.findOAuthAccount('github', subject), null);
       const other = await newUser('oauth-other');
-      assert.equal(await store.oauthAccounts.linkOAuthAccount({ userId: other.id, oauthName: 'oidc', accountId: subject, accountEmail: other.email }, now), null);
+      assert.equal(await store.oauthAccounts.linkOAuthAccount({ userId: other.id, oauthName: 'oidc', accountId: subject, accountEmail: other.email, emailVerified: true }, now), null);
       assert.equal((await store.oauthAccounts.findOAuthAccount('oidc', subject))?.userId, user.id);
     });
 
     test('10 concurrent links of one identity to different users make exactly one link', async () => {
       const users = await Promise.all(Array.from({ length: 10 }, (_, i) => newUser(`oauth-race-${i}`)));
       const subject = `race-${digest().slice(0, 12)}`;
-      const results = await Promise.all(users.map((u) => store.oauthAccounts.linkOAuthAccount({ userId: u.id, oauthName: 'oidc', accountId: subject, accountEmail: u.email }, now)));
+      const results = await Promise.all(users.map((u) => store.oauthAccounts.linkOAuthAccount({ userId: u.id, oauthName: 'oidc', accountId: subject, accountEmail: u.email, emailVerified: true }, now)));
       assert.equal(results.filter(Boolean).length, 1);
     });
 
     test('listOAuthAccounts lists a user\'s links oldest first; unlinkOAuthAccount removes only the owner\'s link', async () => {
       const user = await newUser('oauth-list');
       const intruder = await newUser('oauth-intruder');
-      const first = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'github', accountId: digest().slice(0, 10), accountEmail: 'a@example.com' }, now);
-      const second = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'google', accountId: digest().slice(0, 10), accountEmail: 'b@example.com' }, now);
+      const first = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'github', accountId: digest().slice(0, 10), accountEmail: 'a@example.com', emailVerified: true }, now);
+      const second = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'google', accountId: digest().slice(0, 10), accountEmail: 'b@example.com', emailVerified: true }, now);
       assert.ok(first && second);
       assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [first.id, second.id]);
       assert.deepEqual(await store.oauthAccounts.listOAuthAccounts(intruder.id), []);
@@ -303,9 +303,24 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, second.id), 'unlinked');
     });
 
+    test('deleteUnverifiedOAuthAccounts removes only that user\'s links whose email the provider did not vouch for', async () => {
+      const user = await newUser('oauth-unverified');
+      const neighbour = await newUser('oauth-unverified-neighbour');
+      const link = (userId: number, emailVerified: boolean) =>
+        store.oauthAccounts.linkOAuthAccount({ userId, oauthName: 'oidc', accountId: digest().slice(0, 12), accountEmail: 'x@example.com', emailVerified }, now);
+      const kept = await link(user.id, true);
+      const planted = await link(user.id, false);
+      const neighbours = await link(neighbour.id, false);
+      assert.equal(planted?.emailVerified, false);
+      assert.equal(await store.oauthAccounts.deleteUnverifiedOAuthAccounts(user.id), 1);
+      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [kept!.id]);
+      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(neighbour.id)).map((a) => a.id), [neighbours!.id]);
+      assert.equal(await store.oauthAccounts.deleteUnverifiedOAuthAccounts(user.id), 0);
+    });
+
     test('concurrent unlinks with keepLast never remove the last link', async () => {
       const user = await newUser('oauth-unlink-race');
-      const links = await Promise.all(['a', 'b', 'c'].map((p) => store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: p, accountId: digest().slice(0, 10), accountEmail: user.email }, now)));
+      const links = await Promise.all(['a', 'b', 'c'].map((p) => store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: p, accountId: digest().slice(0, 10), accountEmail: user.email, emailVerified: true }, now)));
       const results = await Promise.all(links.map((link) => store.oauthAccounts.unlinkOAuthAccount(user.id, link!.id, { keepLast: true })));
       assert.deepEqual(results.sort(), ['last', 'unlinked', 'unlinked']);
       assert.equal((await store.oauthAccounts.listOAuthAccounts(user.id)).length, 1);
@@ -314,11 +329,11 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
     test('deleteUser removes its links by cascade, freeing the identity', async () => {
       const user = await newUser('oauth-cascade');
       const subject = `gone-${digest().slice(0, 12)}`;
-      assert.ok(await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email }, now));
+      assert.ok(await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, emailVerified: true }, now));
       assert.equal(await store.deleteUser(user.id), true);
       assert.equal(await store.oauthAccounts.findOAuthAccount('oidc', subject), null);
       const next = await newUser('oauth-next');
-      assert.ok(await store.oauthAccounts.linkOAuthAccount({ userId: next.id, oauthName: 'oidc', accountId: subject, accountEmail: next.email }, now));
+      assert.ok(await store.oauthAccounts.linkOAuthAccount({ userId: next.id, oauthName: 'oidc', accountId: subject, accountEmail: next.email, emailVerified: true }, now));
     });
   });
 }

@@ -183,6 +183,17 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
           insert into session_invalidations (token) values (old.token); end`.execute(db);
       },
     },
+    '0006_oauth_email_verified': {
+      async up(db: Kysely<any>) {
+        // Whether the provider asserted the account email verified when the link was made
+        // (docs/oauth.md). A link made from an address nobody proved is dropped once the mailbox
+        // owner proves it (a password reset or an email verification), so an identity planted
+        // under someone else's address does not outlive their taking the account back. Rows made
+        // before this column existed cannot say, so they count as unverified (the safe side: such
+        // a link is dropped once at the next reset or verification, and linked again from the profile).
+        await db.schema.alterTable('oauth_accounts').addColumn('email_verified', t.bool, (col) => col.notNull().defaultTo(t.false)).execute();
+      },
+    },
   };
 }
 

@@ -26,6 +26,7 @@ export class SQLOAuthAccountStore implements OAuthAccountStore {
         oauth_name: account.oauthName,
         account_id: account.accountId,
         account_email: account.accountEmail,
+        email_verified: this.dialect === 'sqlite' ? Number(account.emailVerified) : account.emailVerified,
         created_at: this.time(now),
       })
       // The unique (oauth_name, account_id) index decides between concurrent links: the loser gets null.
@@ -62,6 +63,15 @@ export class SQLOAuthAccountStore implements OAuthAccountStore {
       return 'unlinked';
     });
   }
+
+  async deleteUnverifiedOAuthAccounts(userId: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('oauth_accounts')
+      .where('user_id', '=', userId)
+      .where('email_verified', '=', this.dialect === 'sqlite' ? 0 : false)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }
 
 function toOAuthAccount(row: Selectable<OAuthAccountsTable>): OAuthAccount {
@@ -71,6 +81,7 @@ function toOAuthAccount(row: Selectable<OAuthAccountsTable>): OAuthAccount {
     oauthName: row.oauth_name,
     accountId: row.account_id,
     accountEmail: row.account_email,
+    emailVerified: Boolean(row.email_verified),
     createdAt: fromDbTime(row.created_at),
   };
 }

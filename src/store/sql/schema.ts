@@ -103,5 +103,7 @@ export interface OAuthAccountsTable {
   /** The provider's subject: the ID token's `sub`, or GitHub's numeric user id. */
   account_id: string;
   account_email: string;
+  /** Whether the provider asserted `account_email` verified at link time (migration 0006). */
+  email_verified: DbBool;
   created_at: DbTime;
 }
