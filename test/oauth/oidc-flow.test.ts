@@ -92,16 +92,22 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     assert.equal(logout.statusCode, 204);
   });
 
-  test('the same identity signs in again as the same user; an unverified new identity makes an unverified user', async () => {
+  test('the same identity signs in again as the same user; an unverified new identity makes no user (OAUTH_EMAIL_NOT_VERIFIED)', async () => {
     const first = new CookieJar();
     assert.equal((await signIn(first, 'new-verified')).statusCode, 302);
     const again = (await me(first)).json();
     assert.equal(again.email, 'new.verified@example.com');
 
     op.accounts.set('new-unverified', { email: 'fresh@example.com', emailVerified: false });
+    const refused = await signIn(new CookieJar(), 'new-unverified');
+    assert.equal(refused.statusCode, 400);
+    assert.equal(refused.json().code, 'OAUTH_EMAIL_NOT_VERIFIED');
+    assert.equal(await t.store.findUserByEmail('fresh@example.com'), null);
+
+    op.accounts.set('new-fresh', { email: 'fresh@example.com', emailVerified: true });
     const jar = new CookieJar();
-    assert.equal((await signIn(jar, 'new-unverified')).statusCode, 302);
-    assert.equal((await me(jar)).json().is_verified, false);
+    assert.equal((await signIn(jar, 'new-fresh')).statusCode, 302);
+    assert.equal((await me(jar)).json().is_verified, true);
   });
 
   test('a user without a password: /token answers as a wrong password (after hashing work); /forgot-password sets one', async () => {
