@@ -25,7 +25,7 @@ export { createLogMailer, type LogMailerOptions } from './mail/log-mailer.js';
 export { SQLStore } from './store/sql/sql-store.js';
 export { MemoryCounterStore, type MemoryCounterStoreOptions } from './store/memory-counters.js';
 export type {
-  Store, UserStore, TokenStore, ActionTokenStore, CounterStore, AccessTokenRecord, ActionTokenRecord, ActionPurpose, NewUser, UserPatch,
+  Store, UserStore, TokenStore, ActionTokenStore, CounterStore, AccessTokenRecord, NewAccessToken, ActionTokenRecord, ActionPurpose, NewUser, UserPatch,
   SecondFactorStore, TotpRecord, PasskeyStore, PasskeyRecord, NewPasskey, ChallengeRecord, ChallengePurpose,
   OAuthAccountStore, OAuthAccount, NewOAuthAccount,
 } from './core/store.js';

@@ -130,8 +130,11 @@ export class AuthService {
     return user;
   }
 
-  /** Issues a new token (every login gets its own) with an absolute expiry. */
-  async issueToken(user: User, client: ClientInfo = {}): Promise<IssuedToken> {
+  /**
+   * Issues a new token (every login gets its own) with an absolute expiry. The session counts as
+   * authenticated now; `extra.amr` records the RFC 8176 methods its sign-in proved.
+   */
+  async issueToken(user: User, client: ClientInfo = {}, extra: { amr?: readonly string[] } = {}): Promise<IssuedToken> {
     const token = generateToken();
     const digest = digestToken(token);
     const now = this.options.now();
@@ -143,6 +146,8 @@ export class AuthService {
       expiresAt: new Date(now.getTime() + this.options.accessTokenLifetime * 1000),
       userAgent: client.userAgent ? client.userAgent.slice(0, MAX_USER_AGENT) : null,
       ip: client.ip ?? null,
+      authenticatedAt: now,
+      amr: extra.amr ?? null,
     });
     return { token, digest, expiresIn: this.options.accessTokenLifetime };
   }

@@ -36,15 +36,28 @@ export interface AccessTokenRecord {
   lastUsedAt: Date;
   userAgent: string | null;
   ip: string | null;
+  /**
+   * When the session last proved a factor: its sign-in, or a later re-authentication
+   * (docs/security.md, "Recent authentication").
+   */
+  authenticatedAt: Date;
+  /** The RFC 8176 methods its sign-in proved (`pwd`, `otp`, `hwk`, …), or `null` when not recorded. */
+  amr: string[] | null;
 }
+
+/** What a new access token is saved with: without `authenticatedAt` it is `createdAt`; without `amr`, none recorded. */
+export type NewAccessToken = Omit<AccessTokenRecord, 'authenticatedAt' | 'amr'> &
+  Partial<Pick<AccessTokenRecord, 'authenticatedAt'>> & { amr?: readonly string[] | null };
 
 /** Persistence of access tokens (sessions). */
 export interface TokenStore {
-  createToken(record: AccessTokenRecord): Promise<void>;
+  createToken(record: NewAccessToken): Promise<void>;
   /** The unexpired token with this digest and its user, in one round trip; `null` otherwise. */
   findSession(digest: string, now: Date): Promise<{ token: AccessTokenRecord; user: User } | null>;
   /** Records use of a session (for the sessions list). */
   touchToken(digest: string, now: Date): Promise<void>;
+  /** Records that an unexpired session proved a factor again at `now`; false when there is no such session. */
+  reauthenticateToken(digest: string, now: Date): Promise<boolean>;
   /** Deletes one token; false when it did not exist. */
   deleteToken(digest: string): Promise<boolean>;
   /** Deletes every token of a user except `keepDigest`; returns how many went. */

@@ -42,6 +42,8 @@ export const STORE_SESSION_EFFECTS: StoreSessionEffects = {
   findSession: READS,
   // The cache records its own writes of last_used_at (SessionCache.touched).
   touchToken: KEEPS_SESSIONS,
+  // A re-authentication alters the session (its authenticated_at): read afresh, here and elsewhere.
+  reauthenticateToken: ([digest]) => ({ digests: [digest] }),
   deleteToken: ([digest]) => ({ digests: [digest] }),
   deleteUserTokens: ([userId]) => ({ userIds: [userId] }),
   listUserTokens: READS,

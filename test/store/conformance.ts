@@ -38,6 +38,8 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       lastUsedAt: now,
       userAgent: 'agent/1.0',
       ip: '192.0.2.1',
+      authenticatedAt: now,
+      amr: ['pwd'],
       ...overrides,
     });
     const newUser = async (label = 'user') => {
@@ -190,6 +192,42 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       const found = await store.findSession(record.digest, later);
       assert.equal(found?.token.lastUsedAt.toISOString(), later.toISOString());
       assert.equal(found?.token.createdAt.toISOString(), now.toISOString());
+    });
+
+    test('a session carries when it proved a factor and the RFC 8176 methods it proved', async () => {
+      const user = await newUser('amr');
+      const earlier = new Date(now.getTime() - 60_000);
+      const record = token(user.id, { authenticatedAt: earlier, amr: ['pwd', 'otp'] });
+      await store.createToken(record);
+      const found = await store.findSession(record.digest, now);
+      assert.equal(found?.token.authenticatedAt.toISOString(), earlier.toISOString());
+      assert.deepEqual(found?.token.amr, ['pwd', 'otp']);
+      assert.deepEqual((await store.listUserTokens(user.id, now)).map((t) => t.amr), [['pwd', 'otp']]);
+    });
+
+    test('a session saved without them counts as authenticated when created, with no methods recorded', async () => {
+      const user = await newUser('amr-default');
+      const { authenticatedAt: _a, amr: _m, ...bare } = token(user.id);
+      await store.createToken(bare);
+      const found = await store.findSession(bare.digest, now);
+      assert.equal(found?.token.authenticatedAt.toISOString(), now.toISOString());
+      assert.equal(found?.token.amr, null);
+    });
+
+    test('reauthenticateToken moves authenticated_at of an unexpired session only', async () => {
+      const user = await newUser('reauth');
+      const record = token(user.id);
+      const expired = token(user.id, { expiresAt: new Date(now.getTime() + 1000) });
+      await store.createToken(record);
+      await store.createToken(expired);
+      const later = new Date(now.getTime() + 2000);
+      assert.equal(await store.reauthenticateToken(record.digest, later), true);
+      assert.equal(await store.reauthenticateToken(expired.digest, later), false);
+      assert.equal(await store.reauthenticateToken(digest(), later), false);
+      const found = await store.findSession(record.digest, later);
+      assert.equal(found?.token.authenticatedAt.toISOString(), later.toISOString());
+      assert.equal(found?.token.createdAt.toISOString(), now.toISOString(), 'the sign-in time stays');
+      assert.deepEqual(found?.token.amr, ['pwd'], 'the sign-in methods stay');
     });
 
     test('deleteToken deletes one token and says whether it existed', async () => {

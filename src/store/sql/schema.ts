@@ -39,6 +39,10 @@ export interface AccessTokensTable {
   last_used_at: DbTime;
   user_agent: string | null;
   ip: string | null;
+  /** When the session last proved a factor; `null` only in rows older than the column (read as `created_at`). */
+  authenticated_at: DbTime | null;
+  /** RFC 8176 method values, space-separated (`pwd otp`). */
+  amr: string | null;
 }
 
 export interface ActionTokensTable {

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import type { User } from '../../core/user.js';
-import type { AccessTokenRecord, ActionPurpose, ActionTokenRecord, NewUser, Store, UserPatch } from '../../core/store.js';
+import type { AccessTokenRecord, ActionPurpose, ActionTokenRecord, NewAccessToken, NewUser, Store, UserPatch } from '../../core/store.js';
 import { migrateToLatest } from './migrations.js';
 import { openDatabase, openSqliteReader } from './database.js';
 import type { SessionChannel } from '../session-channel.js';
@@ -162,13 +162,13 @@ export class SQLStore implements Store {
     return rows.map(toUser);
   }
 
-  async createToken(record: AccessTokenRecord): Promise<void> {
+  async createToken(record: NewAccessToken): Promise<void> {
     // The compiled statement's placeholders follow the row's keys, so the values come from the same function.
     await this.db.executeQuery({ ...this.insertTokenQuery, parameters: Object.values(this.tokenRow(record)) });
   }
 
   /** An access token as its table's row. */
-  private tokenRow(record: AccessTokenRecord) {
+  private tokenRow(record: NewAccessToken) {
     return {
       token: record.digest,
       user_id: record.userId,
@@ -177,6 +177,8 @@ export class SQLStore implements Store {
       last_used_at: this.time(record.lastUsedAt),
       user_agent: record.userAgent,
       ip: record.ip,
+      authenticated_at: this.time(record.authenticatedAt ?? record.createdAt),
+      amr: record.amr && record.amr.length > 0 ? record.amr.join(' ') : null,
     };
   }
 
@@ -211,6 +213,16 @@ export class SQLStore implements Store {
 
   async touchToken(digest: string, now: Date): Promise<void> {
     await this.db.updateTable('access_tokens').set({ last_used_at: this.time(now) }).where('token', '=', digest).execute();
+  }
+
+  async reauthenticateToken(digest: string, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('access_tokens')
+      .set({ authenticated_at: this.time(now) })
+      .where('token', '=', digest)
+      .where('expiration_date', '>', this.time(now))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async deleteToken(digest: string): Promise<boolean> {
@@ -311,7 +323,7 @@ export class SQLStore implements Store {
 /** The session lookup's columns, in this order: {@link sessionFromValues} reads them by position. */
 const SESSION_COLUMNS = [
   't.token', 't.user_id', 't.expiration_date', 't.created_at as token_created_at', 't.last_used_at',
-  't.user_agent', 't.ip',
+  't.user_agent', 't.ip', 't.authenticated_at', 't.amr',
   'u.id', 'u.email', 'u.hashed_password', 'u.is_active', 'u.is_superuser', 'u.is_verified', 'u.created_at',
   'u.updated_at',
 ] as const;
@@ -327,16 +339,18 @@ function sessionFromValues(v: unknown[]): { token: AccessTokenRecord; user: User
       lastUsedAt: fromDbTime(v[4] as string),
       userAgent: v[5] as string | null,
       ip: v[6] as string | null,
+      authenticatedAt: fromDbTime((v[7] ?? v[3]) as string),
+      amr: amrOf(v[8] as string | null),
     },
     user: {
-      id: Number(v[7]),
-      email: v[8] as string,
-      hashedPassword: v[9] as string,
-      isActive: Boolean(v[10]),
-      isSuperuser: Boolean(v[11]),
-      isVerified: Boolean(v[12]),
-      createdAt: fromDbTime(v[13] as string),
-      updatedAt: fromDbTime(v[14] as string),
+      id: Number(v[9]),
+      email: v[10] as string,
+      hashedPassword: v[11] as string,
+      isActive: Boolean(v[12]),
+      isSuperuser: Boolean(v[13]),
+      isVerified: Boolean(v[14]),
+      createdAt: fromDbTime(v[15] as string),
+      updatedAt: fromDbTime(v[16] as string),
     },
   };
 }
@@ -366,7 +380,14 @@ function toToken(row: Selectable<AccessTokensTable>): AccessTokenRecord {
     lastUsedAt: fromDbTime(row.last_used_at),
     userAgent: row.user_agent,
     ip: row.ip,
+    authenticatedAt: fromDbTime(row.authenticated_at ?? row.created_at),
+    amr: amrOf(row.amr),
   };
+}
+
+/** The stored, space-separated method list as RFC 8176 values. */
+function amrOf(stored: string | null): string[] | null {
+  return stored ? stored.split(' ') : null;
 }
 
 function toActionToken(row: Selectable<ActionTokensTable>): ActionTokenRecord {
