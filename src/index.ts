@@ -13,7 +13,7 @@ export { deferredChildLoggerFactory } from './http/request-logger.js';
 export type { AuthOptions } from './core/options.js';
 export type { Argon2Parameters } from './core/password.js';
 export type { ThrottleOptions } from './core/throttle.js';
-export type { OAuthProviderOptions, OAuthPreset, GitHubEndpoints } from './core/oauth-providers.js';
+export type { OAuthProviderOptions, OAuthPreset, GitHubEndpoints } from './features/oauth-client/oauth-providers.js';
 export type { AccountTokenOptions } from './core/account-tokens.js';
 export type { MailThrottle, MailAction } from './http/routes/account-context.js';
 export type { Session } from './core/auth-service.js';

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ConfigError } from './core/errors.js';
-import { oauthProvidersFromEnv, type OAuthProviderOptions } from './core/oauth-providers.js';
+import { oauthProvidersFromEnv, type OAuthProviderOptions } from './features/oauth-client/oauth-providers.js';
 import type { AuthOptions } from './core/options.js';
 import { missingDocsPackages, registerOpenAPI } from './http/openapi.js';
 import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';

@@ -3,17 +3,18 @@ import type { AccountService } from '../core/account-service.js';
 import type { AccountTokens } from '../core/account-tokens.js';
 import type { AuthService } from '../core/auth-service.js';
 import type { ResolvedAuthOptions } from '../core/options.js';
-import { OAuthAccounts } from '../core/oauth-accounts.js';
-import type { ResolvedOAuthProvider } from '../core/oauth-providers.js';
-import type { PasskeyService } from '../core/passkeys.js';
+import type { ResolvedOAuthProvider } from '../features/oauth-client/oauth-providers.js';
+import type { PasskeyService } from '../features/passkeys/passkeys.js';
 import type { Throttle } from '../core/throttle.js';
-import type { TwoFactorService } from '../core/two-factor.js';
+import type { TwoFactorService } from '../features/totp/two-factor.js';
 import type { MailOutbox } from '../mail/outbox.js';
 import type { Store } from '../core/store.js';
 import type { CSRFTokens } from './csrf.js';
+import { oauthClientFeature } from '../features/oauth-client/index.js';
+import { passkeyFeature } from '../features/passkeys/index.js';
+import { totpFeature } from '../features/totp/index.js';
 import { notFoundHandler } from './framework-errors.js';
 import { createGuard, publicUserReader } from './guard.js';
-import { ProviderClient } from './oauth/provider-client.js';
 import type { ProtectionScope } from './protection-scope.js';
 import { handleError } from './reply-error.js';
 import type { AccountRoutesOptions, MailThrottle } from './routes/account-context.js';
@@ -21,13 +22,9 @@ import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { csrfRoutes } from './routes/csrf.js';
 import { healthRoutes } from './routes/health.js';
-import { linkedAccountRoutes } from './routes/linked-accounts.js';
-import { oauthRoutes } from './routes/oauth.js';
-import { passkeyRoutes } from './routes/passkeys.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { profileRoutes } from './routes/profile.js';
 import { sessionRoutes } from './routes/sessions.js';
-import { totpRoutes } from './routes/totp.js';
 import { userRoutes } from './routes/users.js';
 import { verificationRoutes } from './routes/verification.js';
 import { serializerCompiler } from './serialization.js';
@@ -102,9 +99,8 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
     // Under its own prefix the plugin owns the 404 too (our format, no-store); at the root the
     // 404 is the host's, which can pass `notFoundHandler` (docs/security-hardening.md).
     if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
-    await routes.register(authRoutes, { service, twoFactor, authenticate, throttle });
-    await routes.register(totpRoutes, { twoFactor, authenticate, throttle });
-    await routes.register(passkeyRoutes, { service, passkeys, authenticate, throttle });
+    const routePrefix = options.routePrefix ?? '';
+    await routes.register(authRoutes, { service, secondFactor: twoFactor, authenticate, throttle });
     await routes.register(userRoutes, { authenticate, userOf: publicUserReader(options.userDecorator) });
     await routes.register(csrfRoutes, { csrf });
     await routes.register(healthRoutes, { store });
@@ -121,15 +117,10 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
     for (const routesOf of [passwordResetRoutes, verificationRoutes, profileRoutes, sessionRoutes, adminRoutes]) {
       await routes.register(routesOf, accountRoutes);
     }
-    const oauthAccounts = new OAuthAccounts(service);
-    const clients = new Map(providers.map((provider) => [provider.name, new ProviderClient(provider, { now: resolved.now, log: app.log })]));
-    // Discovery starts now, in the background: an issuer that is down is a warning and a 503 on its routes.
-    app.addHook('onReady', async () => {
-      for (const client of clients.values()) client.warmUp();
-    });
-    const routePrefix = options.routePrefix ?? '';
-    await routes.register(oauthRoutes, { service, twoFactor, accounts: oauthAccounts, throttle, clients, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
-    await routes.register(linkedAccountRoutes, { accounts: oauthAccounts, authenticate });
+    // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
+    await routes.register(totpFeature, { twoFactor, authenticate, throttle });
+    await routes.register(passkeyFeature, { service, passkeys, authenticate, throttle });
+    await routes.register(oauthClientFeature, { service, secondFactor: twoFactor, throttle, authenticate, providers, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
   }, { prefix: options.routePrefix ?? '' });
 }
 

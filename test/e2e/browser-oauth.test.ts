@@ -17,7 +17,7 @@ import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
 import { freePort } from '../support/servers.js';
 import { chromium } from '../support/services.js';
 import { tempDir } from '../support/temp.js';
-import { startTestProvider, type TestProvider } from '../oauth/test-provider.js';
+import { startTestProvider, type TestProvider } from '../features/oauth-client/test-provider.js';
 
 const CHROMIUM = chromium();
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');

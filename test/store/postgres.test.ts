@@ -6,7 +6,7 @@ import { SQLStore } from '../../src/store/sql/sql-store.js';
 import { freshDatabase, postgresStore, type FreshDatabase } from '../support/databases.js';
 import { postgres } from '../support/services.js';
 import { storeConformance } from './conformance.js';
-import { secondFactorConformance } from './second-factor-conformance.js';
+import { secondFactorConformance } from '../features/totp/second-factor-conformance.js';
 
 const pg = postgres();
 

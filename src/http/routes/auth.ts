@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthService } from '../../core/auth-service.js';
 import type { Throttle } from '../../core/throttle.js';
-import type { TwoFactorService } from '../../core/two-factor.js';
+import type { SecondFactor } from '../../core/second-factor.js';
 import { AuthError } from '../../core/errors.js';
 import { toPublicUser, type User } from '../../core/user.js';
 import { ErrorBody, LoginForm, NoContent, OAuthErrorBody, OTPForm, PublicUser, RegisterBody, TokenForm, TokenResponse } from '../schemas.js';
@@ -14,7 +14,8 @@ import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 
 export interface AuthRoutesOptions {
   service: AuthService;
-  twoFactor: TwoFactorService;
+  /** The second factor sign-in asks for (TOTP when on); none otherwise. */
+  secondFactor: SecondFactor;
   authenticate: preHandlerAsyncHookHandler;
   throttle: Throttle;
 }
@@ -22,7 +23,7 @@ export interface AuthRoutesOptions {
 const TAG = ['auth'];
 
 /** `POST /register`, `POST /token`, `POST /login`, `POST /login/otp`, `POST /logout` (docs/api.md, docs/two-factor.md). */
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, twoFactor, authenticate, throttle }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, secondFactor, authenticate, throttle }) => {
   const options = service.options;
 
   /**
@@ -37,7 +38,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     await throttle.consume(keys);
     const user = await service.authenticate(identifier, password, { ip: request.ip });
     if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
-    const verdict = await twoFactor.checkSignIn(user, otp);
+    const verdict = await secondFactor.checkSignIn(user, otp);
     if (verdict === 'bad') throw new AuthError('LOGIN_BAD_OTP');
     if (verdict === 'required') {
       await throttle.refund(keys);
@@ -129,7 +130,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     // The same counters as a password for this account: guessing codes here is guessing a login.
     const keys = throttle.loginKeys(pending.email, request.ip);
     await throttle.consume(keys);
-    if (!(await twoFactor.isEnabled(pending.id)) || (await twoFactor.checkSignIn(pending, request.body.otp)) !== 'ok') {
+    if (!(await secondFactor.isEnabled(pending.id)) || (await secondFactor.checkSignIn(pending, request.body.otp)) !== 'ok') {
       throw new AuthError('LOGIN_BAD_OTP');
     }
     await throttle.reset(keys);

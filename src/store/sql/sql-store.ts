@@ -8,9 +8,9 @@ import type { SessionChannel } from '../session-channel.js';
 import { PgSessionListener } from './pg-session-listener.js';
 import { SESSION_LOG_RETENTION_MS, SQLiteSessionWatch } from './sqlite-session-watch.js';
 import { fromDbTime } from './time.js';
-import { SQLPasskeyStore } from './passkey-store.js';
-import { SQLSecondFactorStore } from './second-factor-store.js';
-import { SQLOAuthAccountStore } from './oauth-account-store.js';
+import { SQLPasskeyStore } from '../../features/passkeys/sql-passkey-store.js';
+import { SQLSecondFactorStore } from '../../features/totp/sql-second-factor-store.js';
+import { SQLOAuthAccountStore } from '../../features/oauth-client/sql-oauth-account-store.js';
 import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**

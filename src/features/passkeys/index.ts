@@ -1,0 +1,18 @@
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
+import type { AuthService } from '../../core/auth-service.js';
+import type { Throttle } from '../../core/throttle.js';
+import type { PasskeyService } from './passkeys.js';
+import { passkeyRoutes } from './routes.js';
+
+/** What the passkey capability needs of the kernel. */
+export interface PasskeyFeatureOptions {
+  service: AuthService;
+  passkeys: PasskeyService;
+  authenticate: preHandlerAsyncHookHandler;
+  throttle: Throttle;
+}
+
+/** Passkeys (docs/two-factor.md), as one sub-plugin: registration, listing, deletion and sign-in. */
+export const passkeyFeature: FastifyPluginAsync<PasskeyFeatureOptions> = async (app, options) => {
+  await app.register(passkeyRoutes, options);
+};
