@@ -123,7 +123,7 @@ describe('"Continue with <provider>" in the web page, in Chromium', { skip: CHRO
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.locator('#linked-empty').waitFor();
 
-    await page.getByRole('link', { name: 'Link Acme' }).click();
+    await page.getByRole('button', { name: 'Link Acme' }).click();
     await signInAtProvider(page, 'linker-at-acme');
     await page.getByRole('status').filter({ hasText: 'The account is linked' }).waitFor();
     assert.equal(await page.locator('#profile-email').textContent(), 'linker@example.com');

@@ -1,12 +1,19 @@
 /**
  * Signing in with another provider: "Continue with <provider>" links on the log-in view, and the
- * profile's linked accounts (GET /users/me/accounts, unlink with DELETE …/{id}, link with the same
- * flow started while signed in). The flows are top-level navigations (plain links), not fetches:
- * the provider's pages must open in the window, and the state cookie is set on that navigation.
+ * profile's linked accounts (GET /users/me/accounts, unlink with DELETE …/{id}). Signing in is a
+ * top-level navigation (a plain link): the provider's pages must open in the window, and the state
+ * cookie is set on that navigation. Linking is a button: `POST /oauth/{provider}/link` (with the
+ * CSRF header, as every unsafe call) sets the state cookie and answers the provider's URL, which
+ * the page then navigates to — a mere navigation never links (docs/oauth.md).
  */
 import { apiBase, request } from '../api.js';
 import { providerLabel } from '../oauth-errors.js';
 import { byId, clearMessages, showError, showNotice } from '../ui.js';
+
+/** Where a link flow sends the browser next (`POST /oauth/{provider}/link`). */
+interface LinkStart {
+  authorization_url: string;
+}
 
 interface Provider {
   name: string;
@@ -58,11 +65,31 @@ export async function loadLinkedAccounts(): Promise<void> {
   byId('linked-empty').hidden = accounts.length > 0;
   const linkable = providers.map((provider) => {
     const item = document.createElement('li');
-    item.append(link(`Link ${providerLabel(provider.name)}`, startURL(provider, '/#/linked')));
+    item.append(linkButton(provider));
     return item;
   });
   byId('link-providers').replaceChildren(...linkable);
   byId('linked-section').hidden = accounts.length === 0 && providers.length === 0;
+}
+
+/** "Link <provider>": starts the link flow with a POST, then goes to the provider. */
+function linkButton(provider: Provider): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = `Link ${providerLabel(provider.name)}`;
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    clearMessages();
+    request<LinkStart>(`/oauth/${encodeURIComponent(provider.name)}/link?next=${encodeURIComponent('/#/linked')}`, { method: 'POST' })
+      .then((started) => {
+        window.location.assign(started.authorization_url);
+      })
+      .catch((error: unknown) => {
+        showError(error instanceof Error ? error.message : String(error));
+        button.disabled = false;
+      });
+  });
+  return button;
 }
 
 function entry(account: LinkedAccount): HTMLLIElement {

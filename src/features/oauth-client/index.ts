@@ -35,6 +35,6 @@ export const oauthClientFeature: FastifyPluginAsync<OAuthClientFeatureOptions> =
   app.addHook('onReady', async () => {
     for (const client of clients.values()) client.warmUp();
   });
-  await app.register(oauthRoutes, { service, secondFactor, accounts, throttle, clients, baseURL, routePrefix, failurePage });
+  await app.register(oauthRoutes, { service, secondFactor, accounts, throttle, authenticate, clients, baseURL, routePrefix, failurePage });
   await app.register(linkedAccountRoutes, { accounts, authenticate });
 };

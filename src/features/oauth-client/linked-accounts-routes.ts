@@ -12,7 +12,7 @@ export interface LinkedAccountRoutesOptions {
 
 const TAG = ['oauth'];
 
-/** The caller's linked provider identities: list and unlink (linking is a sign-in flow started while signed in). */
+/** The caller's linked provider identities: list and unlink (linking starts at `POST /oauth/{provider}/link`). */
 export const linkedAccountRoutes: FastifyPluginAsyncTypebox<LinkedAccountRoutesOptions> = async (app, { accounts, authenticate }) => {
   app.get('/users/me/accounts', {
     preValidation: authenticate,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import * as oidc from 'openid-client';
 import type { AuthService } from '../../core/auth-service.js';
 import { AuthError } from '../../core/errors.js';
@@ -12,13 +12,16 @@ import { completeSignIn } from './complete-sign-in.js';
 import type { ProviderClient } from './provider-client.js';
 import { openFlowState, sealFlowState, STATE_COOKIE_NAME, STATE_LIFETIME_SECONDS, type FlowState } from './state-cookie.js';
 import { ErrorBody } from '../../http/schemas.js';
-import { AuthorizeQuery, CallbackQuery, OAuthProviderList, ProviderParams } from './schemas.js';
+import { AuthorizeQuery, CallbackQuery, LinkStart, OAuthProviderList, ProviderParams } from './schemas.js';
+import { SECURITY } from '../../http/routes/account-context.js';
 
 export interface OAuthRoutesOptions {
   service: AuthService;
   secondFactor: SecondFactor;
   accounts: OAuthAccounts;
   throttle: Throttle;
+  /** The guard of authenticated routes (bearer or cookie; the CSRF rule applies with the cookie). */
+  authenticate: preHandlerAsyncHookHandler;
   /** Configured providers by name. */
   clients: ReadonlyMap<string, ProviderClient>;
   /** `publicUrl` + the routes' prefix: the base of redirect URIs, and of `next`. */
@@ -40,10 +43,11 @@ const PUBLIC: [] = [];
 
 /**
  * Signing in with another identity provider (docs/oauth.md): `GET /oauth/providers`,
- * `GET /oauth/{provider}/authorize` and `GET /oauth/{provider}/callback`.
+ * `GET /oauth/{provider}/authorize`, `POST /oauth/{provider}/link` and
+ * `GET /oauth/{provider}/callback`.
  */
 export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async (app, options) => {
-  const { service, secondFactor, accounts, throttle, clients, baseURL } = options;
+  const { service, secondFactor, accounts, throttle, authenticate, clients, baseURL } = options;
   const auth = service.options;
   const keys = [auth.secretKey, ...auth.secretKeyFallbacks];
   const cookiePath = `${options.routePrefix}/oauth/`;
@@ -74,11 +78,40 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
     schema: { tags: TAG, operationId: 'listOAuthProviders', summary: 'List the identity providers one can sign in with', security: PUBLIC, response: { 200: OAuthProviderList } },
   }, async () => [...clients.keys()].map((name) => ({ name, authorize_url: `${options.routePrefix}/oauth/${name}/authorize` })));
 
+  /**
+   * Starts a flow: fresh state, nonce and PKCE verifier, sealed in the state cookie with `next`
+   * and the session it belongs to; returns the provider's authorization URL. `link` is true only
+   * for `POST /oauth/{provider}/link`.
+   */
+  const startFlow = async (reply: FastifyReply, client: ProviderClient, start: { next: unknown; session: string | null; link: boolean }): Promise<URL> => {
+    const flow: FlowState = {
+      provider: client.provider.name,
+      // 256 bits each from the CSPRNG (RFC 6749 §10.10 asks for at least 128).
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      verifier: oidc.randomPKCECodeVerifier(),
+      next: safeNextPath(start.next, baseURL),
+      session: start.session,
+      link: start.link,
+      expiresAt: auth.now().getTime() + STATE_LIFETIME_SECONDS * 1000,
+    };
+    const url = await client.authorizationURL(redirectURI(client.provider.name), flow);
+    reply.setCookie(STATE_COOKIE_NAME, sealFlowState(flow, auth.secretKey), {
+      path: cookiePath,
+      httpOnly: true,
+      secure: auth.cookieSecure,
+      // Lax: sent on the provider's top-level redirect back to us, not on cross-site subrequests.
+      sameSite: 'lax',
+      maxAge: STATE_LIFETIME_SECONDS,
+    });
+    return url;
+  };
+
   app.get('/oauth/:provider/authorize', {
     schema: {
       tags: TAG,
       operationId: 'oauthAuthorize',
-      summary: 'Start signing in (or linking, when signed in) with a provider: redirects to it',
+      summary: 'Start signing in with a provider: redirects to it (never links, even when signed in)',
       security: PUBLIC,
       params: ProviderParams,
       querystring: AuthorizeQuery,
@@ -87,30 +120,38 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
   }, async (request, reply) => {
     try {
       const client = clientOf(request.params.provider);
+      // A navigation is always a sign-in: anyone can send a signed-in browser here (a link on
+      // another site), so it must never add a way into the current account (RFC 9700 §4.4,
+      // OWASP CSRF CS). Linking is `POST …/link`, which the CSRF rule and recent authentication
+      // guard. The flow still belongs to the current session, if any: it must end in it.
       const current = await cookieSession(request);
-      const flow: FlowState = {
-        provider: client.provider.name,
-        // 256 bits each from the CSPRNG (RFC 6749 §10.10 asks for at least 128).
-        state: oidc.randomState(),
-        nonce: oidc.randomNonce(),
-        verifier: oidc.randomPKCECodeVerifier(),
-        next: safeNextPath(request.query.next, baseURL),
-        session: current?.id ?? null,
-        expiresAt: auth.now().getTime() + STATE_LIFETIME_SECONDS * 1000,
-      };
-      const url = await client.authorizationURL(redirectURI(client.provider.name), flow);
-      reply.setCookie(STATE_COOKIE_NAME, sealFlowState(flow, auth.secretKey), {
-        path: cookiePath,
-        httpOnly: true,
-        secure: auth.cookieSecure,
-        // Lax: sent on the provider's top-level redirect back to us, not on cross-site subrequests.
-        sameSite: 'lax',
-        maxAge: STATE_LIFETIME_SECONDS,
-      });
+      const url = await startFlow(reply, client, { next: request.query.next, session: current?.id ?? null, link: false });
       return reply.redirect(url.href, 302);
     } catch (error) {
       return fail(request, reply, error);
     }
+  });
+
+  app.post('/oauth/:provider/link', {
+    preValidation: authenticate,
+    schema: {
+      tags: TAG,
+      operationId: 'oauthLink',
+      summary: 'Start linking a provider account to mine: answers the URL the page navigates to',
+      description: 'Needs the CSRF header with the auth cookie (as every unsafe request), and recent authentication. The flow is bound to this session; the provider\'s redirect back must reach the browser holding its cookie.',
+      security: SECURITY,
+      params: ProviderParams,
+      querystring: AuthorizeQuery,
+      response: { 200: LinkStart, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+    },
+  }, async (request, reply) => {
+    const client = clientOf(request.params.provider);
+    // TODO(recent authentication): call the shared `requireRecentAuthentication` guard here (docs/oauth.md,
+    // "Linking"; 403 REAUTHENTICATION_REQUIRED) and mail the user about the new credential once the
+    // kernel provides both; until then the CSRF rule and an authenticated session guard the link.
+    const session = sessionIdOf(request.authSession.digest);
+    const url = await startFlow(reply, client, { next: request.query.next, session, link: true });
+    return { authorization_url: url.href };
   });
 
   app.get('/oauth/:provider/callback', {
@@ -136,6 +177,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
       // The flow must end in the session it started in: a link is made only for the session that asked.
       const current = await cookieSession(request);
       if ((current?.id ?? null) !== flow.session) throw new AuthError('OAUTH_STATE_INVALID');
+      // Rule 1 (link to the current user) only for a flow the session started with `POST …/link`.
+      const linkTo = flow.link === true && current ? current.session.user : null;
       // Single use across instances too (a copied cookie cannot be replayed): the first use of a
       // state claims it in the shared counters for as long as the flow could live.
       const claim = await throttle.counters.increment(`oauth-state:${counterKeyDigest(flow.state)}`, STATE_LIFETIME_SECONDS);
@@ -146,7 +189,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
       const identity = await client.identity(callbackURL, flow);
       // The login throttle counts this sign-in for the email; creating a user counts as a registration.
       const outcome = await throttle.guard(throttle.loginKeys(identity.email, request.ip), () =>
-        accounts.resolve(identity, current?.session.user ?? null, () => throttle.consume(throttle.registrationKeys(request.ip))));
+        accounts.resolve(identity, linkTo, () => throttle.consume(throttle.registrationKeys(request.ip))));
       if (outcome?.kind === 'sign-in' && (await completeSignIn(request, reply, { service, secondFactor }, outcome.user)) === 'otp-required') {
         // The page's one-time-code step (docs/two-factor.md) finishes the sign-in.
         return reply.redirect(`${options.failurePage ?? '/'}#/otp`, 302);

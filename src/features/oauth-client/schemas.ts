@@ -18,6 +18,11 @@ export const CallbackQuery = Type.Object({
   iss: Type.Optional(Type.String({ maxLength: 2048 })),
 }, { additionalProperties: Type.String({ maxLength: 2048 }) });
 
+/** `POST /oauth/{provider}/link`: where the page sends the browser to start linking. */
+export const LinkStart = Type.Object({
+  authorization_url: Type.String({ description: 'The provider\'s authorization URL: the page navigates there' }),
+});
+
 export const OAuthProviderList = Type.Array(Type.Object({
   name: Type.String(),
   authorize_url: Type.String({ description: 'Where a browser goes to start signing in' }),

@@ -8,7 +8,8 @@ export const STATE_LIFETIME_SECONDS = 600;
 /**
  * What binds a flow to the browser that started it (RFC 9700 §2.1 and §4.7: state, PKCE and
  * nonce tied to the user agent): the values the provider must echo or prove, where to go after,
- * and the session the flow started in (so a link is only made for the session that asked).
+ * and the session the flow started in. Only a flow started by `POST /oauth/{provider}/link`
+ * carries `link: true`; every other flow is a sign-in, whoever is signed in (docs/oauth.md).
  */
 export interface FlowState {
   provider: string;
@@ -18,6 +19,8 @@ export interface FlowState {
   next: string;
   /** The public id of the session that started the flow, or `null` when signed out. */
   session: string | null;
+  /** True only when that session asked to link an identity (`POST /oauth/{provider}/link`). */
+  link: boolean;
   /** Milliseconds since the epoch after which the flow is refused. */
   expiresAt: number;
 }

@@ -39,6 +39,20 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     return browse(t.app, jar, `${back.pathname}${back.search}`);
   }
 
+  /** Starts linking from the signed-in `jar` (the page's POST, with the CSRF header); returns the answer. */
+  function startLink(jar: CookieJar, next?: string) {
+    const query = next === undefined ? '' : `?next=${encodeURIComponent(next)}`;
+    return browse(t.app, jar, `/oauth/oidc/link${query}`, { method: 'POST', headers: { 'x-csrftoken': jar.cookies.get('csrftoken') ?? '' } });
+  }
+
+  /** The whole link flow: POST …/link, act at the provider as `login`, come back; returns the callback's answer. */
+  async function link(jar: CookieJar, login: string, next?: string) {
+    const started = await startLink(jar, next);
+    assert.equal(started.statusCode, 200, started.body);
+    const back = await actAtProvider(started.json().authorization_url, login, { stopAt: CALLBACK });
+    return browse(t.app, jar, `${back.pathname}${back.search}`);
+  }
+
   const me = (jar: CookieJar) => browse(t.app, jar, '/users/me');
 
   test('authorize redirects to the provider with code flow, PKCE S256, state and nonce, and sets the signed 10-minute state cookie', async () => {
@@ -162,7 +176,7 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     const session = jar.cookies.get('token');
 
     op.accounts.set('linker-identity', { email: 'someone-else@example.com', emailVerified: false });
-    const linked = await signIn(jar, 'linker-identity', '/#profile');
+    const linked = await link(jar, 'linker-identity', '/#profile');
     assert.equal(linked.statusCode, 302, linked.body);
     assert.equal(linked.headers.location, '/#profile');
     assert.deepEqual(setCookiesNamed(linked, 'token'), [], 'no new session');
@@ -170,7 +184,7 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     assert.deepEqual((await browse(t.app, jar, '/users/me/accounts')).json().map((a: { account_email: string }) => a.account_email), ['someone-else@example.com']);
 
     // "new-verified" belongs to another user.
-    const taken = await signIn(jar, 'new-verified');
+    const taken = await link(jar, 'new-verified');
     assert.equal(taken.statusCode, 400);
     assert.equal(taken.json().code, 'OAUTH_ACCOUNT_ALREADY_LINKED');
     assert.deepEqual(setCookiesNamed(taken, 'token'), []);
@@ -199,7 +213,7 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     assert.equal((await browse(t.app, jar, `/users/me/accounts/${first.id}`, { method: 'DELETE' })).statusCode, 403);
 
     op.accounts.set('second-link', { email: 'second@example.com', emailVerified: true });
-    assert.equal((await signIn(jar, 'second-link')).statusCode, 302);
+    assert.equal((await link(jar, 'second-link')).statusCode, 302);
     assert.equal((await browse(t.app, jar, `/users/me/accounts/${first.id}`, { method: 'DELETE', headers: csrf() })).statusCode, 204);
     const [second] = (await browse(t.app, jar, '/users/me/accounts')).json();
     assert.equal((await browse(t.app, jar, `/users/me/accounts/${second.id}`, { method: 'DELETE', headers: csrf() })).json().code, 'OAUTH_LAST_CREDENTIAL');
@@ -215,6 +229,45 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     assert.equal(response.statusCode, 401);
     assert.equal(response.json().code, 'LOGIN_BAD_CREDENTIALS');
     assert.deepEqual(setCookiesNamed(response, 'token'), []);
+  });
+
+  test('POST …/link answers the provider URL of a flow marked as a link; it needs a session and, with the cookie, the CSRF header', async () => {
+    await register(t.app, 'starter@example.com');
+    const jar = new CookieJar();
+    await browse(t.app, jar, '/login', { method: 'POST', ...form({ email: 'starter@example.com', password: PASSWORD }) });
+    const started = await startLink(jar, '/#/linked');
+    assert.equal(started.statusCode, 200, started.body);
+    const url = new URL(started.json().authorization_url);
+    assert.equal(url.origin, op.issuer);
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(setCookiesNamed(started, 'fastify_users_oauth').length, 1);
+
+    const noCSRF = await browse(t.app, jar, '/oauth/oidc/link', { method: 'POST' });
+    assert.equal(noCSRF.statusCode, 403);
+    assert.deepEqual(setCookiesNamed(noCSRF, 'fastify_users_oauth'), []);
+    const signedOut = await t.app.inject({ method: 'POST', url: '/oauth/oidc/link' });
+    assert.equal(signedOut.statusCode, 401);
+    assert.deepEqual(setCookiesNamed(signedOut, 'fastify_users_oauth'), []);
+    const unknown = await browse(t.app, jar, '/oauth/nope/link', { method: 'POST', headers: { 'x-csrftoken': jar.cookies.get('csrftoken')! } });
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(unknown.json().code, 'OAUTH_UNKNOWN_PROVIDER');
+  });
+
+  test('a navigation to /authorize while signed in never links: it is a sign-in as the identity\'s own user, and the old session is left as it is', async () => {
+    await register(t.app, 'navigated@example.com');
+    const jar = new CookieJar();
+    await browse(t.app, jar, '/login', { method: 'POST', ...form({ email: 'navigated@example.com', password: PASSWORD }) });
+    const session = jar.cookies.get('token')!;
+    const victim = (await t.store.findUserByEmail('navigated@example.com'))!;
+    // Someone else's provider account, reached by a plain navigation (a link on another site).
+    op.accounts.set('planted-by-navigation', { email: 'planter@example.com', emailVerified: true });
+    const response = await signIn(jar, 'planted-by-navigation');
+    assert.equal(response.statusCode, 302, response.body);
+    assert.deepEqual(await t.store.oauthAccounts.listOAuthAccounts(victim.id), [], 'nothing linked to the signed-in user');
+    // The browser now holds a session of the identity's own user; the earlier session still works on its own.
+    assert.equal((await me(jar)).json().email, 'planter@example.com');
+    const earlier = await t.app.inject({ method: 'GET', url: '/users/me', headers: { cookie: `token=${session}` } });
+    assert.equal(earlier.json().email, 'navigated@example.com');
   });
 
   test('`next` off-site lands on `/`', async () => {
