@@ -33,7 +33,7 @@ const VARIANTS: Record<string, (dir: string) => Promise<FastifyInstance>> = {
   'plugin + security headers': async (dir) => {
     const app = Fastify({ logger: false });
     await registerSecurityHeaders(app);
-    await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir, 'auth.db')}`, secretKey: SECRET, argon2: ARGON2 });
+    await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir, 'auth.db')}`, secretKey: SECRET, argon2: ARGON2, unsafeArgon2ForTests: true });
     return app;
   },
   'full server (+ request logging at info, OpenAPI routes, web page)': async (dir) =>
@@ -44,7 +44,7 @@ const VARIANTS: Record<string, (dir: string) => Promise<FastifyInstance>> = {
 
 async function plugin(dir: string, sessionCache: boolean): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
-  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir, 'auth.db')}`, secretKey: SECRET, argon2: ARGON2, sessionCache });
+  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir, 'auth.db')}`, secretKey: SECRET, argon2: ARGON2, unsafeArgon2ForTests: true, sessionCache });
   return app;
 }
 

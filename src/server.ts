@@ -1,15 +1,17 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import { ConfigError } from './core/errors.js';
 import { oauthProvidersFromEnv, type OAuthProviderOptions } from './features/oauth-client/oauth-providers.js';
-import type { AuthOptions } from './core/options.js';
+import { checkArgon2Cost, type AuthOptions } from './core/options.js';
+import { DEFAULT_ARGON2 } from './core/password.js';
 import { missingDocsPackages, registerOpenAPI } from './http/openapi.js';
-import { DEFAULT_BODY_LIMIT, fastifyUsers } from './http/plugin.js';
+import { DEFAULT_BODY_LIMIT, fastifyUsers, type FastifyUsersOptions } from './http/plugin.js';
+import { resolvePluginOptions } from './http/plugin-options.js';
 import { createClientErrorHandler, createFrameworkErrorHandler, notFoundHandler } from './http/framework-errors.js';
 import { handleError } from './http/reply-error.js';
 import { deferredChildLoggerFactory } from './http/request-logger.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_MAIL_FROM } from './core/mail.js';
-import { DEFAULT_ARGON2 } from './core/password.js';
 import { DEFAULT_DATABASE_URL, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT, LOG_LEVELS, optionsFromEnvironment, readSetting, settingOf, variableOfOption } from './settings.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
 import { SQLStore } from './store/sql/sql-store.js';
@@ -49,14 +51,6 @@ export function namedForEnvironment(error: ConfigError): ConfigError {
 }
 
 /**
- * OWASP Password Storage CS's argon2id rows (m=47104/t=1 … m=7168/t=5) all cost at least about
- * 7 MiB × 5 passes; tuning below that is refused outside NODE_ENV=test (where tests and the
- * multi-process suite use cheap hashes to stay fast).
- */
-const ARGON2_MIN_MEMORY = 7168;
-const ARGON2_MIN_WORK = 7168 * 5;
-
-/**
  * Reads the settings declared in src/settings.ts from the environment. The only reader of
  * `process.env` in the project; a bad value is a {@link ConfigError} naming the variable.
  */
@@ -73,12 +67,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const databasePoolSize = (read('DATABASE_POOL_SIZE') as number | undefined) ?? DEFAULT_PG_POOL_SIZE;
   if (databasePoolSize < 1) throw new ConfigError('DATABASE_POOL_SIZE', 'must be at least 1');
 
-  if (env.NODE_ENV !== 'test' && (auth.argon2?.memoryCost !== undefined || auth.argon2?.timeCost !== undefined)) {
-    const m = auth.argon2.memoryCost ?? DEFAULT_ARGON2.memoryCost;
-    const t = auth.argon2.timeCost ?? DEFAULT_ARGON2.timeCost;
-    if (m < ARGON2_MIN_MEMORY) throw new ConfigError('ARGON2_MEMORY_COST', `must be at least ${ARGON2_MIN_MEMORY} KiB (OWASP)`);
-    if (m * t < ARGON2_MIN_WORK) {
-      throw new ConfigError(auth.argon2.timeCost !== undefined ? 'ARGON2_TIME_COST' : 'ARGON2_MEMORY_COST', 'memory × time is below OWASP\'s minimum argon2id cost');
+  // Cheap hashes keep the test suites fast; only there. The library's own rule, checked here
+  // too so that `migrate` and the other commands refuse a weak setting as well.
+  if (env.NODE_ENV === 'test') auth.unsafeArgon2ForTests = true;
+  else if (auth.argon2 !== undefined) {
+    try {
+      checkArgon2Cost({ ...DEFAULT_ARGON2, ...auth.argon2 }, auth.argon2);
+    } catch (error) {
+      throw error instanceof ConfigError ? namedForEnvironment(error) : error;
     }
   }
   const { databaseUrl, ...authOptions } = auth;
@@ -173,6 +169,16 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     const missingDocs = missingDocsPackages();
     if (missingDocs.length === 0) await registerOpenAPI(app);
     else app.log.warn(`/docs and /openapi.json are off: npm install ${missingDocs.join(' ')} to serve them`);
+    // The library requires a key while TOTP is on (it seals TOTP secrets); in development the
+    // server makes one per process and says what that costs (production refuses to start without).
+    let secretKey = config.auth.secretKey;
+    if (secretKey === undefined) {
+      secretKey = randomBytes(32).toString('base64url');
+      app.log.warn('SECRET_KEY is not set: using a random key for this process (development only). CSRF tokens, and the TOTP secrets of every second factor enrolled now, will not survive a restart: those users could no longer sign in with their authenticator app');
+    }
+    // Every option is checked before the database is opened (a bad one creates no SQLite file).
+    const pluginOptions = { ...config.auth, secretKey, logMailBody: !config.production, oauthProviders: config.oauthProviders, oauthFailurePage: '/' } satisfies FastifyUsersOptions;
+    resolvePluginOptions(app, { ...pluginOptions, databaseUrl: config.databaseUrl });
     // Closed in reverse order of opening once in-flight requests have drained (app.close()).
     const store = await SQLStore.open(config.databaseUrl, { poolSize: config.databasePoolSize });
     app.addHook('onClose', async () => store.close());
@@ -188,9 +194,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     // on the database's own channel, which the plugin opens.
     const sessionChannel = config.redisUrl && store.dialect === 'postgres' ? await openRedisSessionChannel(app, config) : undefined;
     // A failed provider sign-in in a browser lands on the web page, which explains the code.
-    await app.register(fastifyUsers, {
-      ...config.auth, store, counters, mailer, logMailBody: !config.production, oauthProviders: config.oauthProviders, oauthFailurePage: '/', sessionChannel,
-    });
+    await app.register(fastifyUsers, { ...pluginOptions, store, counters, mailer, sessionChannel });
     await registerWebPage(app, { csrfCookieName: app.fastifyUsers.auth.options.csrfCookieName });
     await app.ready();
   } catch (error) {

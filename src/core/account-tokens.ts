@@ -43,8 +43,7 @@ export class AccountTokens {
   constructor(auth: AuthService, linkBase: string, options: AccountTokenOptions = {}) {
     this.auth = auth;
     this.linkBase = linkBase.replace(/\/$/, '');
-    this.resetLifetime = positive('resetPasswordTokenLifetime', options.resetPasswordTokenLifetime ?? DEFAULT_RESET_PASSWORD_TOKEN_LIFETIME);
-    this.verifyLifetime = positive('verifyTokenLifetime', options.verifyTokenLifetime ?? DEFAULT_VERIFY_TOKEN_LIFETIME);
+    ({ resetPasswordTokenLifetime: this.resetLifetime, verifyTokenLifetime: this.verifyLifetime } = resolveAccountTokenOptions(options));
   }
 
   /** The reset mail for an active account with this email, or `null` (unknown or inactive). */
@@ -157,6 +156,14 @@ export class AccountTokens {
 
 function sameFingerprint(record: ActionTokenRecord, user: User): boolean {
   return record.passwordFingerprint !== null && constantTimeEqual(record.passwordFingerprint, passwordFingerprint(user.hashedPassword));
+}
+
+/** The token lifetimes with their defaults, each refused with a {@link ConfigError} unless a positive whole number. */
+export function resolveAccountTokenOptions(options: AccountTokenOptions): Required<AccountTokenOptions> {
+  return {
+    resetPasswordTokenLifetime: positive('resetPasswordTokenLifetime', options.resetPasswordTokenLifetime ?? DEFAULT_RESET_PASSWORD_TOKEN_LIFETIME),
+    verifyTokenLifetime: positive('verifyTokenLifetime', options.verifyTokenLifetime ?? DEFAULT_VERIFY_TOKEN_LIFETIME),
+  };
 }
 
 function positive(name: string, value: number): number {

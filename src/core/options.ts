@@ -33,8 +33,17 @@ export interface AuthOptions {
   /** Password policy: minimum code points (default 15, never below 8) and maximum (default 1024). */
   passwordMinLength?: number;
   passwordMaxLength?: number;
-  /** argon2id parameters for new hashes; default OWASP's m=19456, t=2, p=1. */
+  /**
+   * argon2id parameters for new hashes; default OWASP's m=19456, t=2, p=1. Anything cheaper than
+   * OWASP's table allows (memory below 7 MiB, or memory × passes below 7 MiB × 5) is refused.
+   */
   argon2?: Partial<Argon2Parameters>;
+  /**
+   * Accept `argon2` below OWASP's minimum, for test suites only (a cheap hash keeps them fast);
+   * default false. The server sets it under `NODE_ENV=test`. Never in production: a cheap hash
+   * is an offline cracker's gift.
+   */
+  unsafeArgon2ForTests?: boolean;
   /** Password hashes computed at once; default 4. */
   hashConcurrency?: number;
   /** Addresses (exact IPs) whose `X-Forwarded-For` is believed; default none. */
@@ -49,7 +58,7 @@ export interface AuthOptions {
   now?: () => Date;
 }
 
-export type ResolvedAuthOptions = Required<Omit<AuthOptions, 'secretKey' | 'publicUrl' | 'argon2' | 'throttle'>> & {
+export type ResolvedAuthOptions = Required<Omit<AuthOptions, 'secretKey' | 'publicUrl' | 'argon2' | 'throttle' | 'unsafeArgon2ForTests'>> & {
   secretKey: string;
   /** True when no key was given and a random one was made (a warning is due). */
   secretKeyGenerated: boolean;
@@ -94,6 +103,7 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
   for (const [name, value] of Object.entries(argon2)) {
     if (!Number.isInteger(value) || value < 1) throw new ConfigError(`argon2.${name}`, 'must be a positive whole number');
   }
+  if (options.unsafeArgon2ForTests !== true) checkArgon2Cost(argon2, options.argon2 ?? {});
   const hashConcurrency = options.hashConcurrency ?? DEFAULT_HASH_CONCURRENCY;
   if (!Number.isInteger(hashConcurrency) || hashConcurrency < 1) throw new ConfigError('hashConcurrency', 'must be a positive whole number');
 
@@ -122,6 +132,24 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
     sessionCacheSize,
     now: options.now ?? systemNow,
   };
+}
+
+/**
+ * OWASP Password Storage Cheat Sheet's argon2id rows (m=47104/t=1, m=19456/t=2 … m=7168/t=5)
+ * all cost at least 7 MiB × 5 passes: memory below the last row's, or memory × passes below
+ * it, is weaker than every configuration OWASP recommends.
+ */
+export const ARGON2_MIN_MEMORY_COST = 7168;
+export const ARGON2_MIN_WORK = ARGON2_MIN_MEMORY_COST * 5;
+
+/** Refuses argon2id parameters cheaper than OWASP's table (see above), naming the option at fault. */
+export function checkArgon2Cost(argon2: Argon2Parameters, given: Partial<Argon2Parameters>): void {
+  if (argon2.memoryCost < ARGON2_MIN_MEMORY_COST) {
+    throw new ConfigError('argon2.memoryCost', `must be at least ${ARGON2_MIN_MEMORY_COST} KiB (OWASP's minimum for argon2id)`);
+  }
+  if (argon2.memoryCost * argon2.timeCost < ARGON2_MIN_WORK) {
+    throw new ConfigError(given.timeCost !== undefined ? 'argon2.timeCost' : 'argon2.memoryCost', "memory × time is below OWASP's minimum argon2id cost");
+  }
 }
 
 /** The real clock, the default of `now`: services that see it may read `Date.now()` instead (no `Date` made). */

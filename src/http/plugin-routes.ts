@@ -37,6 +37,8 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 export interface PluginRoutesOptions {
   /** The plugin's `routePrefix` as given (e.g. `/auth`); none puts the routes at the root. */
   routePrefix: string | undefined;
+  /** Whether the TOTP enrolment routes are served (the plugin's `totp`). */
+  totp: boolean;
   resolved: ResolvedAuthOptions;
   /** Base of the links the service builds (mail, OAuth redirect URIs): `publicUrl`, or the server's default address. */
   linkBase: string;
@@ -118,7 +120,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       await routes.register(routesOf, accountRoutes);
     }
     // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
-    await routes.register(totpFeature, { twoFactor, authenticate, throttle });
+    if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle });
     await routes.register(passkeyFeature, { service, passkeys, authenticate, throttle });
     await routes.register(oauthClientFeature, { service, secondFactor: twoFactor, throttle, authenticate, providers, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
   }, { prefix: options.routePrefix ?? '' });

@@ -38,7 +38,7 @@ describe('CLI on a temporary SQLite database', () => {
   async function appOnDatabase() {
     const app = Fastify({ logger: false });
     app.setErrorHandler(handleError);
-    await app.register(fastifyUsers, { store, secretKey: TEST_SECRET, argon2: FAST_ARGON2, purgeIntervalSeconds: 0 });
+    await app.register(fastifyUsers, { store, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, purgeIntervalSeconds: 0 });
     await app.ready();
     return app;
   }

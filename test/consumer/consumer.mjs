@@ -17,7 +17,7 @@ const password = 'correct horse battery staple';
 
 try {
   const app = Fastify({ logger: false });
-  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir, 'app.db')}`, secretKey, argon2, routePrefix: '/auth' });
+  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir, 'app.db')}`, secretKey, argon2, unsafeArgon2ForTests: true, routePrefix: '/auth' });
   app.get('/host/secret', { preHandler: app.authenticate }, async (request) => ({ email: request.user.email }));
   await app.ready();
 

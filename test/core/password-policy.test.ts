@@ -82,7 +82,7 @@ function memoryStore(): Store {
 }
 
 describe('password policy applied by the service', () => {
-  const service = () => new AuthService(memoryStore(), resolveAuthOptions({ secretKey: TEST_SECRET, argon2: FAST_ARGON2 }, () => ''));
+  const service = () => new AuthService(memoryStore(), resolveAuthOptions({ secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true }, () => ''));
 
   test('the NFKC form is what is hashed: a fullwidth password logs in with its ASCII form and back', async () => {
     const auth = service();

@@ -54,6 +54,7 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
       LOG_LEVEL: 'silent',
     });
     config.auth.argon2 = FAST_ARGON2;
+    config.auth.unsafeArgon2ForTests = true;
     config.auth.publicUrl = undefined; // own origin = the request's Host (auth.example.test:<port>)
     config.auth.corsOrigins = [`http://app.example.test:${front.port}`, `http://app.example.test:${webPage.port}`];
     api = await buildServer(config, { logger: false });

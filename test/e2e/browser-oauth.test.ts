@@ -49,6 +49,7 @@ describe('"Continue with <provider>" in the web page, in Chromium', { skip: CHRO
       OAUTH_ACME_ISSUER: op.issuer,
     });
     config.auth.argon2 = FAST_ARGON2;
+    config.auth.unsafeArgon2ForTests = true;
     app = await buildServer(config, { logger: false });
     await app.listen({ port, host: '127.0.0.1' });
     browser = await launchChromium(CHROMIUM.value!);

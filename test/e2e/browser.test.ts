@@ -54,6 +54,7 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
       LOG_LEVEL: 'silent',
     });
     config.auth.argon2 = FAST_ARGON2;
+    config.auth.unsafeArgon2ForTests = true;
     // Own origin = the request's scheme + Host (the page is visited as localhost:<port>).
     config.auth.publicUrl = undefined;
     config.auth.corsOrigins = [`http://localhost:${front.port}`];

@@ -34,6 +34,7 @@ describe('requests-oauthlib against /token (a real client, a real server)', { sk
       LOG_LEVEL: 'silent',
     });
     config.auth.argon2 = FAST_ARGON2;
+    config.auth.unsafeArgon2ForTests = true;
     app = await buildServer(config, { logger: false });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -32,7 +32,7 @@ describe('README "As a library" example', () => {
     let app: FastifyInstance;
     const dir = tempDir();
     before(async () => {
-      app = await buildApp({ databaseUrl: `sqlite:${join(dir.path, 'app.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2 });
+      app = await buildApp({ databaseUrl: `sqlite:${join(dir.path, 'app.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true });
       await app.ready();
     });
     after(async () => {

@@ -13,7 +13,7 @@ import { tempDir } from '../support/temp.js';
 async function hostApp(options: { frameworkErrors?: typeof frameworkErrors } = {}): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
   const dir = tempDir();
   const app = Fastify({ logger: false, ...options });
-  await app.register(fastifyUsers, { routePrefix: '/auth', databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2 });
+  await app.register(fastifyUsers, { routePrefix: '/auth', databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true });
   app.get('/hello/:name', async () => ({ hello: 'world' }));
   await app.ready();
   return { app, close: async () => { await app.close(); dir.cleanup(); } };
@@ -79,6 +79,7 @@ describe("what Node's HTTP parser refuses, on a listening server", () => {
     dir = tempDir();
     const config = readConfig({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, SECRET_KEY: TEST_SECRET });
     config.auth.argon2 = FAST_ARGON2;
+    config.auth.unsafeArgon2ForTests = true;
     app = await buildServer(config, { logger: false });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as { port: number }).port;

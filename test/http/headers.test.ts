@@ -15,6 +15,7 @@ async function startServer(env: Record<string, string>): Promise<{ app: FastifyI
   const dir = tempDir();
   const config = readConfig({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, SECRET_KEY: TEST_SECRET, ...env });
   config.auth.argon2 = FAST_ARGON2;
+  config.auth.unsafeArgon2ForTests = true;
   try {
     const app = await buildServer(config, { logger: false });
     return { app, close: async () => { await app.close(); dir.cleanup(); } };

@@ -181,14 +181,14 @@ describe('TOTP secrets after a key rotation (SECRET_KEY_FALLBACKS)', () => {
     const { fastifyUsers } = await import('../../src/http/plugin.js');
     const newKey = 'a-brand-new-secret-key-of-enough-length-98765';
     const withoutFallback = Fastify();
-    await withoutFallback.register(fastifyUsers, { store: before.store, secretKey: newKey, argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 }, now: () => clock.now });
+    await withoutFallback.register(fastifyUsers, { store: before.store, secretKey: newKey, argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 }, unsafeArgon2ForTests: true, now: () => clock.now });
     clock.advance(30);
     const lost = await withoutFallback.inject({ method: 'POST', url: '/token', ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }) });
     assert.equal(lost.json().code, 'LOGIN_BAD_OTP', 'without the old key the secret cannot be opened');
     await withoutFallback.close();
 
     const rotated = Fastify();
-    await rotated.register(fastifyUsers, { store: before.store, secretKey: newKey, secretKeyFallbacks: [TEST_SECRET], argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 }, now: () => clock.now });
+    await rotated.register(fastifyUsers, { store: before.store, secretKey: newKey, secretKeyFallbacks: [TEST_SECRET], argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 }, unsafeArgon2ForTests: true, now: () => clock.now });
     clock.advance(30);
     const ok = await rotated.inject({ method: 'POST', url: '/token', ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }) });
     assert.equal(ok.statusCode, 200, ok.body);
@@ -198,7 +198,7 @@ describe('TOTP secrets after a key rotation (SECRET_KEY_FALLBACKS)', () => {
 
     // Now the new key alone opens it.
     const newOnly = Fastify();
-    await newOnly.register(fastifyUsers, { store: before.store, secretKey: newKey, argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 }, now: () => clock.now });
+    await newOnly.register(fastifyUsers, { store: before.store, secretKey: newKey, argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 }, unsafeArgon2ForTests: true, now: () => clock.now });
     clock.advance(30);
     const after = await newOnly.inject({ method: 'POST', url: '/token', ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }) });
     assert.equal(after.statusCode, 200);

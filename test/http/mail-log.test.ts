@@ -19,7 +19,7 @@ async function forgotPasswordLog(options: Partial<FastifyUsersOptions>): Promise
   const dir = tempDir();
   const app = Fastify({ logger: { level: 'info', stream } });
   try {
-    await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, ...options });
+    await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, ...options });
     await app.fastifyUsers.auth.register('alice@example.com', PASSWORD);
     const response = await app.inject({ method: 'POST', url: '/forgot-password', payload: { email: 'alice@example.com' } });
     assert.equal(response.statusCode, 202);

@@ -54,6 +54,7 @@ describe('/openapi.json under Redocly CLI\'s recommended rules', () => {
   before(async () => {
     const config = readConfig({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent' });
     config.auth.argon2 = FAST_ARGON2;
+    config.auth.unsafeArgon2ForTests = true;
     app = await buildServer(config, { logger: false });
     spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
   });

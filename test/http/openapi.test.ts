@@ -12,7 +12,7 @@ describe('registerOpenAPI in a host app (library mode)', () => {
     const app = Fastify({ logger: false });
     try {
       await registerOpenAPI(app, { tokenUrl: '/auth/token', version: '9.9.9' });
-      await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, routePrefix: '/auth' });
+      await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, routePrefix: '/auth' });
       app.get('/orders', { preHandler: app.authenticate, schema: { summary: 'The host\'s own route' } }, async () => []);
       app.get('/internal', { schema: { hide: true } }, async () => 'hidden');
       await app.ready();

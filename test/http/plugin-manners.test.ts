@@ -12,7 +12,7 @@ async function hostApp(prepare: (app: FastifyInstance) => void = () => {}) {
   const dir = tempDir();
   const app = Fastify({ logger: false });
   prepare(app);
-  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2 });
+  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true });
   await app.ready();
   return { app, close: async () => { await app.close(); dir.cleanup(); } };
 }

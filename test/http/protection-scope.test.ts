@@ -16,7 +16,7 @@ async function hostApp(options: Partial<FastifyUsersOptions> = {}) {
   const dir = tempDir();
   const app: FastifyInstance = Fastify({ logger: false });
   await app.register(fastifyUsers, {
-    databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, corsOrigins: [FRONT_END], ...options,
+    databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, corsOrigins: [FRONT_END], ...options,
   });
   app.post('/webhooks/x', async () => ({ ok: true }));
   app.get('/page', async () => ({ page: true }));

@@ -14,7 +14,7 @@ export async function appWithRoutes(options: Partial<FastifyUsersOptions> = {}):
   app.addHook('onRoute', (route) => {
     routes.push(route);
   });
-  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, ...options });
+  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, ...options });
   await app.ready();
   return { app, routes, close: async () => { await app.close(); dir.cleanup(); } };
 }

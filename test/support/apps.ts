@@ -33,7 +33,7 @@ async function pluginApp(options: Partial<FastifyUsersOptions>, hostRoutes?: Hos
   const store = await SQLStore.open(given ?? sqliteURL(dir));
   const app = Fastify({ logger: false, onProtoPoisoning: 'error', onConstructorPoisoning: 'error' });
   app.setErrorHandler(handleError);
-  await app.register(fastifyUsers, { store, secretKey: TEST_SECRET, argon2: FAST_ARGON2, ...options });
+  await app.register(fastifyUsers, { store, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, ...options });
   hostRoutes?.(app);
   await app.ready();
   return {

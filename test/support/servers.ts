@@ -23,6 +23,7 @@ export async function buildTestServer(env: Record<string, string> = {}, override
   try {
     const config = readConfig({ SECRET_KEY: TEST_SECRET, DATABASE_URL: sqliteURL(dir), ...env });
     config.auth.argon2 = FAST_ARGON2;
+    config.auth.unsafeArgon2ForTests = true;
     app = await buildServer(config, overrides);
   } catch (error) {
     dir.cleanup();
@@ -76,6 +77,7 @@ async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string
     LOG_LEVEL: 'silent',
   });
   config.auth.argon2 = FAST_ARGON2;
+  config.auth.unsafeArgon2ForTests = true;
   const app = await buildServer(config, { logger: false });
   try {
     await app.listen({ port, host: '127.0.0.1' });

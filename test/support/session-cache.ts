@@ -69,7 +69,7 @@ export async function refusedWithin(request: () => Promise<number>, since: numbe
 export async function pluginApp(options: Partial<FastifyUsersOptions>): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   app.setErrorHandler(handleError);
-  await app.register(fastifyUsers, { secretKey: TEST_SECRET, argon2: FAST_ARGON2, ...options });
+  await app.register(fastifyUsers, { secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, ...options });
   await app.ready();
   return app;
 }

@@ -94,13 +94,28 @@ export interface OpenDatabase {
 }
 
 /**
+ * Refuses a database URL this module cannot open, with a {@link ConfigError} naming `databaseUrl`,
+ * without opening anything: options are checked before any file is created.
+ */
+export function checkDatabaseUrl(url: string): void {
+  if (typeof url !== 'string') throw new ConfigError('databaseUrl', 'must be a string');
+  if (url.startsWith('sqlite:')) {
+    if (url === 'sqlite:') throw new ConfigError('databaseUrl', 'sqlite: needs a path or :memory:');
+    return;
+  }
+  if (!url.startsWith('postgres://') && !url.startsWith('postgresql://')) {
+    throw new ConfigError('databaseUrl', 'must start with sqlite:, postgres:// or postgresql://');
+  }
+}
+
+/**
  * Opens `sqlite:<path>`, `sqlite::memory:` or `postgres(ql)://…` as a Kysely instance.
  * SQLite runs in WAL mode with foreign keys on (for the cascade from users to tokens).
  */
 export async function openDatabase(url: string, options: { poolSize?: number } = {}): Promise<OpenDatabase> {
+  checkDatabaseUrl(url);
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
-    if (path === '') throw new ConfigError('databaseUrl', 'sqlite: needs a path or :memory:');
     if (path !== ':memory:') createPrivateFile(path);
     const sqlite = new BetterSqlite3(path);
     sqlite.pragma('journal_mode = WAL');
@@ -113,25 +128,23 @@ export async function openDatabase(url: string, options: { poolSize?: number } =
       sqlitePath: path === ':memory:' ? undefined : path,
     };
   }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    // Loaded only when PostgreSQL is used: start-up on SQLite does not pay for parsing `pg`, and
-    // an install for SQLite does not need it (an optional peer dependency).
-    const { Pool } = (await importOptional('pg', 'databaseUrl', 'postgres://', () => import('pg'))).default;
-    const pool = new Pool({
-      connectionString: url,
-      max: options.poolSize ?? DEFAULT_PG_POOL_SIZE,
-      // A request waits at most this long for a connection before answering 503 (pool exhausted
-      // or database unreachable), rather than queueing without bound.
-      connectionTimeoutMillis: 5000,
-      // TCP keep-alive notices a silently dead server (failover, network partition), and the
-      // client-side query timeout stops a request hanging on a connection that never answers.
-      keepAlive: true,
-      query_timeout: 30_000,
-    });
-    // An idle client that loses its server emits 'error' on the pool; without a listener that
-    // would crash the process. The next query fails and the route answers 503 instead.
-    pool.on('error', () => {});
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
-  }
-  throw new ConfigError('databaseUrl', 'must start with sqlite:, postgres:// or postgresql://');
+  // postgres:// or postgresql:// (checked above).
+  // Loaded only when PostgreSQL is used: start-up on SQLite does not pay for parsing `pg`, and
+  // an install for SQLite does not need it (an optional peer dependency).
+  const { Pool } = (await importOptional('pg', 'databaseUrl', 'postgres://', () => import('pg'))).default;
+  const pool = new Pool({
+    connectionString: url,
+    max: options.poolSize ?? DEFAULT_PG_POOL_SIZE,
+    // A request waits at most this long for a connection before answering 503 (pool exhausted
+    // or database unreachable), rather than queueing without bound.
+    connectionTimeoutMillis: 5000,
+    // TCP keep-alive notices a silently dead server (failover, network partition), and the
+    // client-side query timeout stops a request hanging on a connection that never answers.
+    keepAlive: true,
+    query_timeout: 30_000,
+  });
+  // An idle client that loses its server emits 'error' on the pool; without a listener that
+  // would crash the process. The next query fails and the route answers 503 instead.
+  pool.on('error', () => {});
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
