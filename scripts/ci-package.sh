@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs the package as npm would publish it, installs the tarball into an empty folder the way a
-# user would (no checkout, no dev dependencies, no optional peers) and runs two consumers from
+# user would (no checkout, no dev dependencies; first with only the required peer, fastify, then
+# with better-sqlite3, the optional peer the server runs SQLite on) and runs two consumers from
 # test/consumer/: an ES module app (register, log in, a guarded host route, the server entry, the
 # `bin`) and a TypeScript app type-checked by tsc, with a type test (a misspelt `request.user`
 # field under `@ts-expect-error`, which tsc reports if it stops being an error).
@@ -23,30 +24,52 @@ const paths = pack.files.map((file) => file.path);
 console.log(`== packed ${pack.filename}: ${(pack.size / 1024).toFixed(1)} kB, ${pack.entryCount} files, ${(pack.unpackedSize / 1024).toFixed(1)} kB unpacked`);
 const unwanted = paths.filter((path) => !/^(dist\/|README\.md$|LICENSE$|package\.json$)/.test(path) || /\.map$|^dist\/bundle\//.test(path));
 if (unwanted.length > 0) throw new Error(`the tarball holds files a user does not run: ${unwanted.join(', ')}`);
-for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/server.js', 'dist/server.d.ts', 'dist/cli.js', 'dist/web/index.html', 'dist/web/app.js']) {
+for (const needed of ['LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/server.js', 'dist/server.d.ts', 'dist/cli.js', 'dist/web/index.html', 'dist/web/app.js']) {
   if (!paths.includes(needed)) throw new Error(`the tarball lacks ${needed}`);
 }
 JS
 
-# Install into an empty folder, as a user would.
+# Install into an empty folder, as a user would: first as a library user on PostgreSQL, with the
+# one required peer (fastify) and no SQLite driver to compile.
 APP="$WORK/app"
 mkdir "$APP"
 cp test/consumer/consumer.mjs test/consumer/consumer.ts test/consumer/tsconfig.json "$APP/"
 cd "$APP"
 echo '{ "name": "consumer", "version": "1.0.0", "private": true, "type": "module" }' > package.json
-npm install --prefer-offline --no-audit --no-fund "$WORK"/fastify-users-*.tgz 2>&1 | tee "$WORK/install.log"
+version_of() { node -p "require('$ROOT/node_modules/$1/package.json').version"; }
+npm install --prefer-offline --no-audit --no-fund "$WORK"/fastify-users-*.tgz "fastify@$(version_of fastify)" 2>&1 | tee "$WORK/install.log"
 packages=$(npm ls --all --parseable | tail -n +2 | wc -l)
-echo "== installed: $packages packages, $(du -sm node_modules | cut -f1) MB in node_modules"
+echo "== installed (library, no SQLite): $packages packages, $(du -sm node_modules | cut -f1) MB in node_modules"
 # npm warns on Node 20 (end of life) because cookie@2, a Fastify dependency, declares node >=22.
 if [ "$NODE_MAJOR" != 20 ] && grep -q EBADENGINE "$WORK/install.log"; then
   echo "EBADENGINE warnings on Node $NODE_MAJOR (see above)" >&2
   exit 1
 fi
-require_node() { node -e "require('$1')"; }
-require_node better-sqlite3
-for absent in pg ioredis nodemailer @fastify/swagger @fastify/swagger-ui tsx esbuild typescript; do
+for absent in better-sqlite3 pg ioredis nodemailer @fastify/swagger @fastify/swagger-ui tsx esbuild typescript; do
   if [ -e "node_modules/$absent" ]; then echo "node_modules/$absent was installed: it must not be a runtime dependency" >&2; exit 1; fi
 done
+# Importing the library loads no CLI, server-only or optional package (as test/optional/library-path.test.ts
+# checks on the sources), and the bin on SQLite names the package to install.
+: > "$WORK/resolved.txt"
+node --input-type=module --eval "
+  import { register } from 'node:module';
+  register('file://$ROOT/test/optional/record-imports-hooks.mjs', { data: { out: '$WORK/resolved.txt' } });
+  await import('fastify-users');"
+loaded=$(grep -oE 'node_modules/(@[^/]+/)?[^/]+' "$WORK/resolved.txt" | sort -u | sed 's#node_modules/##' | tr '\n' ' ')
+echo "== import 'fastify-users' resolves: $loaded"
+for server_only in csv-parse helmet better-sqlite3; do
+  if grep -q "node_modules/$server_only/" "$WORK/resolved.txt"; then echo "import 'fastify-users' loaded $server_only" >&2; exit 1; fi
+done
+if DATABASE_URL="sqlite:$WORK/none.db" ./node_modules/.bin/fastify-users migrate 2> "$WORK/bin.err"; then echo "the bin ran SQLite without better-sqlite3" >&2; exit 1; fi
+grep -q 'needs the optional package "better-sqlite3": npm install better-sqlite3@12$' "$WORK/bin.err" || { cat "$WORK/bin.err" >&2; exit 1; }
+echo "== without better-sqlite3: $(cat "$WORK/bin.err")"
+
+# Then SQLite, as the server and the consumers below use it.
+npm install --prefer-offline --no-audit --no-fund "better-sqlite3@$(version_of better-sqlite3)" 2>&1 | tail -n 3
+packages=$(npm ls --all --parseable | tail -n +2 | wc -l)
+echo "== installed (with better-sqlite3): $packages packages, $(du -sm node_modules | cut -f1) MB in node_modules"
+require_node() { node -e "require('$1')"; }
+require_node better-sqlite3
 
 # The ES module consumer and the bin, with plain node.
 node consumer.mjs
@@ -55,7 +78,6 @@ DATABASE_URL="sqlite:$WORK/cli.db" ./node_modules/.bin/fastify-users migrate
 
 # The TypeScript consumer: the same TypeScript and Node types as the repository (no install
 # scripts: better-sqlite3, built above, would otherwise be compiled again).
-version_of() { node -p "require('$ROOT/node_modules/$1/package.json').version"; }
 npm install --prefer-offline --no-audit --no-fund --ignore-scripts --save-dev "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" > /dev/null
 ./node_modules/.bin/tsc -p tsconfig.json
 echo "== TypeScript consumer type-checks; the misspelt request.user field is a type error"

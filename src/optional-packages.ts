@@ -2,11 +2,11 @@ import { ConfigError } from './core/errors.js';
 
 /**
  * The optional peer dependencies (package.json `peerDependenciesMeta`): each is imported only when
- * the configuration asks for it — PostgreSQL, Redis, SMTP, the API docs — so an install without
- * them runs on SQLite, and one that asks for a missing package is told which to install
+ * the configuration asks for it — SQLite, PostgreSQL, Redis, SMTP, the API docs — so an install
+ * holds only the ones it uses, and one that asks for a missing package is told which to install
  * (docs/operations.md, "Installing the package").
  */
-export type OptionalPackage = 'pg' | 'ioredis' | 'nodemailer' | '@fastify/swagger' | '@fastify/swagger-ui';
+export type OptionalPackage = 'better-sqlite3' | 'pg' | 'ioredis' | 'nodemailer' | '@fastify/swagger' | '@fastify/swagger-ui';
 
 /**
  * True when `error` says that `name` itself cannot be found — not a file inside it, nor one of its
@@ -18,9 +18,15 @@ export function isMissingPackage(error: unknown, name: OptionalPackage): boolean
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && typeof message === 'string' && message.includes(`'${name}'`);
 }
 
+/**
+ * What to install when `name` is missing, where the latest release does not fit: better-sqlite3 13
+ * needs Node 22 and is outside our peer range (package.json `peerDependencies`), so npm would refuse it.
+ */
+const INSTALL_SPEC: Partial<Record<OptionalPackage, string>> = { 'better-sqlite3': 'better-sqlite3@12' };
+
 /** The error for a setting that needs optional package `name`, which is not installed. */
 export function missingPackage(setting: string, name: OptionalPackage, why: string): ConfigError {
-  return new ConfigError(setting, `${why} needs the optional package "${name}": npm install ${name}`);
+  return new ConfigError(setting, `${why} needs the optional package "${name}": npm install ${INSTALL_SPEC[name] ?? name}`);
 }
 
 /**

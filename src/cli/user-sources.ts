@@ -1,7 +1,7 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { CsvError } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { importOptional } from '../optional-packages.js';
+import { loadSqlite } from '../store/sql/sqlite-driver.js';
 import { UsageError } from './args.js';
 import { parseCSV } from './csv.js';
 
@@ -37,7 +37,8 @@ export async function readUserSource(source: string, table = DEFAULT_IMPORT_TABL
   const links = quoteTable(oauthTable);
   if (source.startsWith('sqlite:')) {
     const path = source.slice('sqlite:'.length);
-    const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+    const Sqlite = await loadSqlite('import source');
+    const db = new Sqlite(path, { readonly: true, fileMustExist: true });
     try {
       const rows = db.prepare(`SELECT * FROM ${users}`).all() as Record<string, unknown>[];
       const hasLinks = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(oauthTable.split('.').at(-1)) !== undefined;

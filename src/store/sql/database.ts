@@ -1,10 +1,11 @@
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { importOptional } from '../../optional-packages.js';
 import type { Database, Dialect } from './schema.js';
+import { loadedSqlite, loadSqlite } from './sqlite-driver.js';
 
 /**
  * A read-only second connection to a SQLite file, for the hot lookups that run on every
@@ -12,7 +13,8 @@ import type { Database, Dialect } from './schema.js';
  * a transaction open on the main connection.
  */
 export function openSqliteReader(path: string): BetterSqlite3.Database {
-  const reader = new BetterSqlite3(path, { fileMustExist: true });
+  const Sqlite = loadedSqlite();
+  const reader = new Sqlite(path, { fileMustExist: true });
   reader.pragma('query_only = ON');
   reader.pragma('busy_timeout = 5000');
   reader.pragma(`cache_size = -${SQLITE_READER_CACHE_KIB}`);
@@ -116,8 +118,10 @@ export async function openDatabase(url: string, options: { poolSize?: number } =
   checkDatabaseUrl(url);
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
+    // Loaded before the file is created, so a missing driver leaves nothing behind.
+    const Sqlite = await loadSqlite('databaseUrl');
     if (path !== ':memory:') createPrivateFile(path);
-    const sqlite = new BetterSqlite3(path);
+    const sqlite = new Sqlite(path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL'); // durable with WAL except on power loss mid-checkpoint
     sqlite.pragma('foreign_keys = ON');

@@ -2,6 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { monotonicNow, type SessionChange, type SessionChangeSink } from '../../core/session-cache.js';
 import { SESSION_CHANNEL_HEARTBEAT_MS, type SessionChannel } from '../session-channel.js';
 import { openSqliteReader } from './database.js';
+import { loadSqlite } from './sqlite-driver.js';
 
 /**
  * Rows of the change log older than this are purged with expired tokens. A watcher that has not
@@ -35,6 +36,7 @@ export class SQLiteSessionWatch implements SessionChannel {
 
   async start(sink: SessionChangeSink): Promise<void> {
     this.sink = sink;
+    await loadSqlite('databaseUrl');
     this.connection = openSqliteReader(this.path);
     this.dataVersion = this.connection.prepare<[], number>('pragma data_version').pluck();
     this.newRows = this.connection.prepare('select id, user_id, token from session_invalidations where id > ? order by id');
