@@ -1,6 +1,6 @@
-// Writes the configuration tables of README.md (essential settings) and docs/configuration.md
-// (all of them) from src/settings.ts, between their `<!-- settings:… -->` markers.
-// test/settings.test.ts fails when a table is out of date: run `npm run docs:config`.
+// Writes the configuration table of docs/configuration.md (every setting) from src/settings.ts,
+// between its `<!-- settings:… -->` markers.
+// test/settings.test.ts fails when it is out of date: run `npm run docs:config`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configurationTables, replaceBetweenMarkers } from '../src/settings-docs.js';
 
