@@ -28,6 +28,8 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, message: 'Not enough privileges' },
   CSRF_TOKEN_INVALID: { status: 403, message: 'CSRF token verification failed' },
   ORIGIN_NOT_ALLOWED: { status: 403, message: 'Cross-origin request refused' },
+  REAUTHENTICATION_REQUIRED: { status: 403, message: 'Confirm your identity first (POST /users/me/reauthenticate)' },
+  REAUTHENTICATION_FAILED: { status: 401, message: 'The proof of identity is incorrect' },
 
   // Registration and profile.
   REGISTER_USER_ALREADY_EXISTS: { status: 400, message: 'Email already exists' },

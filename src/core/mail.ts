@@ -70,3 +70,22 @@ export function verifyEmailMail(to: string, link: string, lifetimeSeconds: numbe
     'If you did not create an account, ignore this mail.',
   );
 }
+
+/**
+ * The notice that a way into the account was added (docs/security.md, "Recent authentication"):
+ * if it was not the owner, they learn it while it can still be undone (OWASP Authentication CS,
+ * "Notify users of changes"; NIST SP 800-63B §6.1.2.1 asks for a notice when an authenticator
+ * is bound). `credential` names what was added, e.g. `a passkey named "Laptop"`.
+ */
+export function credentialAddedMail(to: string, credential: string, at: Date): MailMessage {
+  const intro = `${credential[0]!.toUpperCase()}${credential.slice(1)} was added to your account on ${at.toUTCString()}.`;
+  const outro =
+    'If this was you, there is nothing to do. If it was not, sign in, remove it from your account page, ' +
+    'and change your password: that signs out every other session.';
+  return {
+    to,
+    subject: 'A new way to sign in was added to your account',
+    text: `${intro}\n\n${outro}\n`,
+    html: `<!doctype html><html><body><p>${escapeHTML(intro)}</p><p>${escapeHTML(outro)}</p></body></html>`,
+  };
+}

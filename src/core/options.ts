@@ -9,6 +9,12 @@ export const DEFAULT_ACCESS_TOKEN_LIFETIME = 86_400;
 export const DEFAULT_AUTH_COOKIE_NAME = 'token';
 export const DEFAULT_CSRF_COOKIE_NAME = 'csrftoken';
 export const DEFAULT_CSRF_HEADER_NAME = 'x-csrftoken';
+/**
+ * Seconds a session counts as recently authenticated after it proved a factor (docs/security.md,
+ * "Recent authentication"): GitHub's "sudo mode" lasts a few hours of activity; ten minutes is
+ * enough to finish adding a credential and short for a stolen session.
+ */
+export const DEFAULT_REAUTHENTICATION_WINDOW = 600;
 /** HMAC keys shorter than this are refused (docs/configuration.md). */
 export const MIN_SECRET_KEY_LENGTH = 32;
 
@@ -54,6 +60,8 @@ export interface AuthOptions {
   sessionCache?: boolean;
   /** Sessions kept in memory at most, least recently used leave first; default 100000. */
   sessionCacheSize?: number;
+  /** Seconds a session stays recently authenticated after a sign-in or re-authentication; default 600. */
+  reauthenticationWindow?: number;
   /** The clock, injectable for tests; default `() => new Date()`. */
   now?: () => Date;
 }
@@ -112,6 +120,11 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
   const sessionCacheSize = options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE;
   if (!Number.isInteger(sessionCacheSize) || sessionCacheSize < 1) throw new ConfigError('sessionCacheSize', 'must be a positive whole number of sessions');
 
+  const reauthenticationWindow = options.reauthenticationWindow ?? DEFAULT_REAUTHENTICATION_WINDOW;
+  if (!Number.isInteger(reauthenticationWindow) || reauthenticationWindow < 1) {
+    throw new ConfigError('reauthenticationWindow', 'must be a positive whole number of seconds');
+  }
+
   return {
     accessTokenLifetime: lifetime,
     authCookieName,
@@ -130,6 +143,7 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
     throttle: resolveThrottleOptions(options.throttle),
     sessionCache,
     sessionCacheSize,
+    reauthenticationWindow,
     now: options.now ?? systemNow,
   };
 }

@@ -20,10 +20,16 @@ export interface SecondFactor {
   checkSignIn(user: User, otp: string | undefined): Promise<SecondFactorVerdict>;
   /** Whether the user has a second factor to finish a pending sign-in with. */
   isEnabled(userId: number): Promise<boolean>;
+  /**
+   * Spends a code of the user's second factor outside sign-in (re-authentication,
+   * docs/security.md): false when they have none, or the code is wrong or spent.
+   */
+  verifyCode(userId: number, code: string): Promise<boolean>;
 }
 
 /** No second factor configured: every sign-in is complete after its first factor. */
 export const NO_SECOND_FACTOR: SecondFactor = {
   checkSignIn: async () => 'ok',
   isEnabled: async () => false,
+  verifyCode: async () => false,
 };

@@ -140,6 +140,16 @@ export class Throttle {
     ];
   }
 
+  /**
+   * The counter of one-time codes (TOTP or recovery) typed by the signed-in user `userId`, on
+   * every route that checks one outside sign-in: the per-identifier-and-address limit per user,
+   * cleared by a right code.
+   */
+  oneTimeCodeKeys(userId: number): ThrottleKey[] {
+    const s = this.settings;
+    return [this.customKey('totp-code:user', String(userId), s.identifierAddressLimit, s.loginWindowSeconds, true)];
+  }
+
   /** The counter of registrations from `ip`. */
   registrationKeys(ip: string): ThrottleKey[] {
     return [{ key: `register:ip:${clientKey(ip)}`, limit: this.settings.registerLimit, windowSeconds: this.settings.registerWindowSeconds, clearOnSuccess: false }];

@@ -23,6 +23,10 @@ import { authRoutes } from './routes/auth.js';
 import { csrfRoutes } from './routes/csrf.js';
 import { healthRoutes } from './routes/health.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
+import { reauthenticateRoutes } from './routes/reauthenticate.js';
+import type { RecentAuthentication } from '../core/recent-authentication.js';
+import type { User } from '../core/user.js';
+import { notifyCredentialAdded, type AddedCredential } from '../mail/credential-notice.js';
 import { profileRoutes } from './routes/profile.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
@@ -50,6 +54,8 @@ export interface PluginRoutesOptions {
   passkeys: PasskeyService;
   throttle: Throttle;
   outbox: MailOutbox;
+  /** Recent authentication, asked before a way into the account is added (docs/security.md). */
+  recent: RecentAuthentication;
   authenticate: preHandlerAsyncHookHandler;
   csrf: CSRFTokens;
   /** Marks each of our routes as the plugin's, for `browserProtections: 'plugin-routes'`. */
@@ -69,7 +75,9 @@ export interface PluginRoutesOptions {
  * application's routes.
  */
 export async function registerPluginRoutes(app: FastifyInstance, options: PluginRoutesOptions): Promise<void> {
-  const { resolved, store, service, account, tokens, twoFactor, passkeys, throttle, outbox, authenticate, csrf, scope, providers, failurePage } = options;
+  const { resolved, store, service, account, tokens, twoFactor, passkeys, throttle, outbox, recent, authenticate, csrf, scope, providers, failurePage } = options;
+  // Every added way in is mailed to the user (docs/security.md, "Recent authentication").
+  const credentialAdded = (user: User, credential: AddedCredential) => notifyCredentialAdded(outbox, user, credential, resolved.now());
   await app.register(async (routes) => {
     routes.setValidatorCompiler(validatorCompiler);
     routes.setSerializerCompiler(serializerCompiler);
@@ -106,6 +114,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
     await routes.register(userRoutes, { authenticate, userOf: publicUserReader(options.userDecorator) });
     await routes.register(csrfRoutes, { csrf });
     await routes.register(healthRoutes, { store });
+    await routes.register(reauthenticateRoutes, { recent, options: resolved, authenticate });
     const accountRoutes: AccountRoutesOptions = {
       account,
       tokens,
@@ -120,8 +129,8 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       await routes.register(routesOf, accountRoutes);
     }
     // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
-    if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle });
-    await routes.register(passkeyFeature, { service, passkeys, authenticate, throttle });
+    if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle, credentialAdded });
+    await routes.register(passkeyFeature, { service, passkeys, authenticate, throttle, recent, credentialAdded });
     await routes.register(oauthClientFeature, { service, secondFactor: twoFactor, throttle, authenticate, providers, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
   }, { prefix: options.routePrefix ?? '' });
 }

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { AccountService } from '../core/account-service.js';
 import { AccountTokens } from '../core/account-tokens.js';
+import { RecentAuthentication } from '../core/recent-authentication.js';
 import { AuthService, type Session } from '../core/auth-service.js';
 import { PasskeyService, relyingPartyOf } from '../features/passkeys/passkeys.js';
 import { SecretBox } from '../core/secret-box.js';
@@ -111,6 +112,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const twoFactor = new TwoFactorService(service, account, secretBox, new URL(linkBase).host);
   // WebAuthn's RP ID and origin come from configuration, never from the Host header.
   const passkeys = new PasskeyService(service, relyingPartyOf(linkBase));
+  const recent = new RecentAuthentication({ auth: service, account, secondFactor: twoFactor, passkeys, throttle });
   // Links come from configuration only, never from the request's Host header (CVE class of
   // "password reset poisoning", OWASP Forgot Password CS).
   const tokens = new AccountTokens(service, linkBase + (settings.routePrefix ?? ''), options);
@@ -169,6 +171,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     passkeys,
     throttle,
     outbox,
+    recent,
     authenticate,
     csrf,
     scope,

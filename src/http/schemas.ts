@@ -170,3 +170,20 @@ export const PublicUserList = Type.Array(PublicUser);
 
 export const OTPForm = Type.Object({ otp: OneTimeCode });
 export type OTPForm = Static<typeof OTPForm>;
+
+/** One proof of identity for `POST /users/me/reauthenticate` (docs/security.md, "Recent authentication"). */
+export const ReauthenticateBody = Type.Object(
+  {
+    current_password: Type.Optional(Password),
+    otp: Type.Optional(OneTimeCode),
+    // Checked in depth by the passkey capability (WebAuthn Level 3 toJSON()); here only its shape.
+    passkey: Type.Optional(
+      Type.Object(
+        { id: Type.String({ minLength: 1, maxLength: 1400 }), type: Type.Literal('public-key'), response: Type.Object({}, { additionalProperties: true }) },
+        { additionalProperties: true, description: 'A PublicKeyCredential assertion against the challenge of POST /passkeys/login/options' },
+      ),
+    ),
+  },
+  { minProperties: 1, maxProperties: 1, additionalProperties: false, description: 'Exactly one of: current_password, otp (TOTP on), passkey' },
+);
+export type ReauthenticateBody = Static<typeof ReauthenticateBody>;

@@ -15,6 +15,8 @@ export interface SoftwareAuthenticator {
   publicKey: string;
   /** A signed assertion for `challenge` (base64url) at `origin`; the signature counter grows each time. */
   assert(challenge: string, origin: string, userId: number): object;
+  /** A registration response for `challenge` at `origin`, with "none" attestation (WebAuthn §8.7). */
+  attest(challenge: string, origin: string): object;
 }
 
 /** A new authenticator with its own key and a random credential id, for the relying party `rpId`. */
@@ -43,6 +45,30 @@ export function softwareAuthenticator(rpId: string): SoftwareAuthenticator {
           signature: signature.toString('base64url'),
           userHandle: Buffer.from(String(userId)).toString('base64url'),
         },
+        clientExtensionResults: {},
+      };
+    },
+    attest(challenge, origin) {
+      const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge, origin, crossOrigin: false }));
+      const id = Buffer.from(credentialId, 'base64url');
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(id.length);
+      // rpIdHash ‖ flags (UP | UV | AT 0x40) ‖ signCount 0 ‖ AAGUID (zeros) ‖ id length ‖ id ‖ COSE key (WebAuthn §6.1, §6.5.1).
+      const authData = Buffer.concat([
+        createHash('sha256').update(rpId).digest(), Buffer.from([0x45]), Buffer.alloc(4), Buffer.alloc(16), length, id, coseKey(publicKey),
+      ]);
+      // CBOR {"fmt": "none", "attStmt": {}, "authData": bytes}: 0xa3 a map of 3; 0x63/0x64/0x67/0x68
+      // text of 3/4/7/8 bytes; 0xa0 the empty map; 0x58 n a byte string of n < 256 bytes.
+      const attestationObject = Buffer.concat([
+        Buffer.from([0xa3, 0x63]), Buffer.from('fmt'), Buffer.from([0x64]), Buffer.from('none'),
+        Buffer.from([0x67]), Buffer.from('attStmt'), Buffer.from([0xa0]),
+        Buffer.from([0x68]), Buffer.from('authData'), Buffer.from([0x58, authData.length]), authData,
+      ]);
+      return {
+        id: credentialId,
+        rawId: credentialId,
+        type: 'public-key',
+        response: { clientDataJSON: clientDataJSON.toString('base64url'), attestationObject: attestationObject.toString('base64url'), transports: ['internal'] },
         clientExtensionResults: {},
       };
     },

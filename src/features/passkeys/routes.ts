@@ -6,6 +6,11 @@ import { clientKey } from '../../core/client-address.js';
 import type { Throttle } from '../../core/throttle.js';
 import { CHALLENGE_LIFETIME_SECONDS, type PasskeyService } from './passkeys.js';
 import type { PasskeyRecord } from '../../core/store.js';
+import type { RecentAuthentication } from '../../core/recent-authentication.js';
+import type { User } from '../../core/user.js';
+import type { AddedCredential } from '../../mail/credential-notice.js';
+import { requireRecentAuthentication } from '../../http/recent-authentication.js';
+import { webauthnChallengeCookie } from '../../http/webauthn-challenge-cookie.js';
 import { ErrorBody, NoContent } from '../../http/schemas.js';
 import { PasskeyCreated, PasskeyIdParams, PasskeyList, PasskeyLoginBody, PasskeyRegisterBody, WebAuthnOptions } from './schemas.js';
 import { markSessionChange } from '../../http/session-change.js';
@@ -17,6 +22,9 @@ export interface PasskeyRoutesOptions {
   passkeys: PasskeyService;
   authenticate: preHandlerAsyncHookHandler;
   throttle: Throttle;
+  recent: RecentAuthentication;
+  /** Mails the user about a passkey just added (docs/security.md). */
+  credentialAdded: (user: User, credential: AddedCredential) => void;
 }
 
 const TAG = ['passkeys'];
@@ -37,28 +45,33 @@ function toPasskeyInfo(passkey: PasskeyRecord) {
  * sign-in challenge is bound to the browser by an HttpOnly cookie of its own, so an assertion
  * made for one browser's challenge cannot be played from another.
  */
-export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = async (app, { service, passkeys, authenticate, throttle }) => {
+export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = async (app, { service, passkeys, authenticate, throttle, recent, credentialAdded }) => {
   const options = service.options;
-  const challengeCookie = `${options.authCookieName}_webauthn`;
-  const cookieAttributes = { path: '/', httpOnly: true, secure: options.cookieSecure, sameSite: 'strict' as const };
+  const { name: challengeCookie, attributes: cookieAttributes } = webauthnChallengeCookie(options);
+  // Adding a passkey adds a way in: a recently authenticated session only (docs/security.md).
+  const recentlyAuthenticated = requireRecentAuthentication(recent);
   const clearChallenge = (reply: FastifyReply) => reply.clearCookie(challengeCookie, cookieAttributes);
 
   app.post('/users/me/passkeys/options', {
     preValidation: authenticate,
-    schema: { tags: TAG, operationId: 'passkeyRegistrationOptions', summary: 'Options to register a passkey (navigator.credentials.create)', security: SECURITY, response: { 200: WebAuthnOptions, 401: ErrorBody } },
+    preHandler: recentlyAuthenticated,
+    schema: { tags: TAG, operationId: 'passkeyRegistrationOptions', summary: 'Options to register a passkey (navigator.credentials.create)', description: 'Needs a recently authenticated session (POST /users/me/reauthenticate), or `current_password` in a JSON body.', security: SECURITY, response: { 200: WebAuthnOptions, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody } },
   }, async (request) => passkeys.registrationOptions(request.authSession.user));
 
   app.post('/users/me/passkeys', {
     preValidation: authenticate,
+    preHandler: recentlyAuthenticated,
     schema: {
       tags: TAG,
       operationId: 'registerPasskey', summary: 'Register a passkey from the authenticator response',
+      description: 'Needs a recently authenticated session, or `current_password`. The user is mailed about the new passkey.',
       security: SECURITY,
       body: PasskeyRegisterBody,
-      response: { 201: PasskeyCreated, 400: ErrorBody, 401: ErrorBody, 415: ErrorBody, 422: ErrorBody },
+      response: { 201: PasskeyCreated, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
     const created = await passkeys.register(request.authSession.user, request.body.response as unknown as RegistrationResponseJSON, request.body.name);
+    credentialAdded(request.authSession.user, { kind: 'passkey', name: created.name });
     return reply.code(201).send(toPasskeyInfo(created));
   });
 

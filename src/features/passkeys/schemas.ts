@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { NO_CONTROL_CHARACTERS } from '../../http/schemas.js';
+import { NO_CONTROL_CHARACTERS, Password } from '../../http/schemas.js';
 
 // Passkeys (docs/two-factor.md).
 
@@ -18,7 +18,11 @@ const WebAuthnResponse = Type.Object(
 
 export const PasskeyName = Type.String({ minLength: 1, maxLength: 100, pattern: NO_CONTROL_CHARACTERS });
 
-export const PasskeyRegisterBody = Type.Object({ name: Type.Optional(PasskeyName), response: WebAuthnResponse });
+export const PasskeyRegisterBody = Type.Object({
+  name: Type.Optional(PasskeyName),
+  response: WebAuthnResponse,
+  current_password: Type.Optional({ ...Password, description: 'Counts as recent authentication (docs/security.md) for a session past its window' }),
+});
 export type PasskeyRegisterBody = Static<typeof PasskeyRegisterBody>;
 
 export const PasskeyLoginBody = Type.Object({ response: WebAuthnResponse });

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import type { Throttle } from '../../core/throttle.js';
+import type { User } from '../../core/user.js';
+import type { AddedCredential } from '../../mail/credential-notice.js';
 import { totpRoutes } from './routes.js';
 import type { TwoFactorService } from './two-factor.js';
 
@@ -8,6 +10,8 @@ export interface TOTPFeatureOptions {
   twoFactor: TwoFactorService;
   authenticate: preHandlerAsyncHookHandler;
   throttle: Throttle;
+  /** Mails the user that TOTP is on (docs/security.md). */
+  credentialAdded: (user: User, credential: AddedCredential) => void;
 }
 
 /**

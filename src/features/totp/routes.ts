@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { Throttle } from '../../core/throttle.js';
 import type { TwoFactorService } from './two-factor.js';
+import type { User } from '../../core/user.js';
+import type { AddedCredential } from '../../mail/credential-notice.js';
 import { ErrorBody, NoContent } from '../../http/schemas.js';
 import { RecoveryCodes, TOTPBeginBody, TOTPConfirmBody, TOTPDisableBody, TOTPEnrolment, TOTPStatus } from './schemas.js';
 import { SECURITY } from '../../http/routes/account-context.js';
@@ -10,6 +12,8 @@ export interface TOTPRoutesOptions {
   twoFactor: TwoFactorService;
   authenticate: preHandlerAsyncHookHandler;
   throttle: Throttle;
+  /** Mails the user that TOTP is on (docs/security.md). */
+  credentialAdded: (user: User, credential: AddedCredential) => void;
 }
 
 const TAG = ['two-factor'];
@@ -19,9 +23,8 @@ const TAG = ['two-factor'];
  * (docs/two-factor.md). Codes typed here are counted per account like login attempts, so a
  * stolen session cannot guess its way to disabling the factor.
  */
-export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (app, { twoFactor, authenticate, throttle }) => {
-  const settings = throttle.settings;
-  const codeKeys = (userId: number) => [throttle.customKey('totp-code:user', String(userId), settings.identifierAddressLimit, settings.loginWindowSeconds, true)];
+export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (app, { twoFactor, authenticate, throttle, credentialAdded }) => {
+  const codeKeys = (userId: number) => throttle.oneTimeCodeKeys(userId);
 
   app.get('/users/me/totp', {
     preValidation: authenticate,
@@ -60,6 +63,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
     await throttle.consume(keys);
     const codes = await twoFactor.confirm(request.authSession, request.body.code);
     await throttle.reset(keys);
+    credentialAdded(request.authSession.user, { kind: 'totp' });
     return { recovery_codes: codes };
   });
 

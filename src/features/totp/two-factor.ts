@@ -108,6 +108,12 @@ export class TwoFactorService implements SecondFactor {
     return (await this.spend(user.id, record.encryptedSecret, otp)) ? 'ok' : 'bad';
   }
 
+  /** Spends a code (TOTP or recovery) of a user whose TOTP is on; false when it is off or the code is wrong or spent. */
+  async verifyCode(userId: number, code: string): Promise<boolean> {
+    const record = await this.store.findTotp(userId);
+    return record?.confirmed === true && this.spend(userId, record.encryptedSecret, code);
+  }
+
   /** Whether TOTP is on for a user (a pending enrolment is not). */
   async isEnabled(userId: number): Promise<boolean> {
     return (await this.store.findTotp(userId))?.confirmed === true;
