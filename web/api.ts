@@ -45,14 +45,20 @@ export function readCSRFToken(): string | null {
 }
 
 /**
- * The token for the `x-csrftoken` header. On the API's own origin, the cookie's. A copy of the page
- * on another origin (`api-base` set) asks `GET /csrf` instead: on another host of the same site it
- * cannot see the API host's cookie, and a `csrftoken` it can see would be its own host's
- * (docs/clients.md). Null when there is none to send: the server then decides.
+ * The token for the `x-csrftoken` header. On the API's own origin, the cookie's, or `GET /csrf`'s
+ * when there is no cookie (the server mints it on its own routes only, not on this page's
+ * response). A copy of the page on another origin (`api-base` set) always asks `GET /csrf`: on
+ * another host of the same site it cannot see the API host's cookie, and a `csrftoken` it can see
+ * would be its own host's (docs/clients.md). Null when there is none to send: the server then decides.
  */
 async function csrfToken(): Promise<string | null> {
   const base = apiBase();
-  if (!base) return readCSRFToken();
+  if (!base) return readCSRFToken() ?? (await fetchCSRFToken(''));
+  return fetchCSRFToken(base);
+}
+
+/** The token from `GET <base>/csrf`, which also sets it as the cookie; null when it cannot be had. */
+async function fetchCSRFToken(base: string): Promise<string | null> {
   try {
     const response = await fetch(`${base}/csrf`, { headers: { accept: 'application/json' }, credentials: 'include' });
     if (!response.ok) return null;

@@ -68,9 +68,13 @@ export function verifyCSRFToken(token: string, sessionDigest: string, keys: read
  * - requests without the auth cookie (bearer clients, a first login) are not asked: there is no
  *   ambient credential to abuse (login CSRF is the Origin check's job, see origin-check.ts);
  * - only the header counts: a form field or query parameter could be set by a cross-site form;
- * - responses set a fresh cookie when the request had none (bearer-only requests excepted), when a safe request's token does not
- *   verify for its session, and whenever a route changed the session (`markSessionChange`, called
- *   by /login and /logout): rotation, so a token seen before login is useless after it;
+ * - responses of the plugin's own routes (the context given to {@link CSRFTokens.mintOn}) set a
+ *   fresh cookie when the request had none (bearer-only requests excepted), when a safe request's
+ *   token does not verify for its session, and whenever a route changed the session
+ *   (`markSessionChange`, called by /login and /logout): rotation, so a token seen before login is
+ *   useless after it. The host's routes are checked but never mint: a `Set-Cookie` on every
+ *   anonymous page would keep shared caches (a CDN) from storing public pages (RFC 9111 §3:
+ *   caches commonly refuse or strip responses that set cookies);
  * - a route that hands the token out in its body (`GET /csrf`, through the returned
  *   {@link CSRFTokens}) sets that same token as the cookie.
  */
@@ -92,8 +96,9 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     return true;
   };
 
-  // Both hooks are synchronous (callback style): they run on every request of the host app, and an
-  // async hook costs a promise and a microtask each time (docs/BENCHMARKS.md).
+  // Both hooks are synchronous (callback style): the check runs on every request of the host app,
+  // the minting on every one of ours, and an async hook costs a promise and a microtask each time
+  // (docs/BENCHMARKS.md).
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookDone) => {
     if (SAFE_METHODS.has(request.method) || !request.cookies?.[authCookieName] || !scope.appliesTo(request)) return done();
     const cookie = request.cookies[cookieName];
@@ -111,23 +116,24 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     done();
   });
 
-  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
-    const issued = issuedTokens.get(request);
-    if (issued !== undefined || needsFreshToken(request)) {
-      // After login/logout the token binds to the new session (none after logout), else to the current one.
-      const digest = sessionChangeOf(request) !== undefined ? (sessionChangeOf(request) ?? '') : authCookieDigest(request, authCookieName);
-      reply.setCookie(cookieName, issued ?? mintCSRFToken(options.secretKey, digest), {
-        path: '/',
-        sameSite: 'lax',
-        secure: options.cookieSecure,
-        // Not HttpOnly: the page's script must read it to echo it in the header (double submit).
-        httpOnly: false,
-      });
-    }
-    done(null, payload);
-  });
-
   return {
+    mintOn(context: FastifyInstance): void {
+      context.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+        const issued = issuedTokens.get(request);
+        if (issued !== undefined || needsFreshToken(request)) {
+          // After login/logout the token binds to the new session (none after logout), else to the current one.
+          const digest = sessionChangeOf(request) !== undefined ? (sessionChangeOf(request) ?? '') : authCookieDigest(request, authCookieName);
+          reply.setCookie(cookieName, issued ?? mintCSRFToken(options.secretKey, digest), {
+            path: '/',
+            sameSite: 'lax',
+            secure: options.cookieSecure,
+            // Not HttpOnly: the page's script must read it to echo it in the header (double submit).
+            httpOnly: false,
+          });
+        }
+        done(null, payload);
+      });
+    },
     tokenFor(request: FastifyRequest): string {
       const digest = authCookieDigest(request, authCookieName);
       const current = request.cookies?.[cookieName];
@@ -159,8 +165,10 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
   }
 }
 
-/** The CSRF token of a request, for front ends that cannot read the cookie (routes/csrf.ts). */
+/** Minting of the CSRF cookie on the plugin's routes, and a request's token for `GET /csrf` (routes/csrf.ts). */
 export interface CSRFTokens {
+  /** Sets the CSRF cookie on the responses of `context`'s routes (the plugin's own), as described at {@link registerCSRF}. */
+  mintOn(context: FastifyInstance): void;
   /**
    * The token valid for this request's session: the `csrftoken` cookie's when it verifies, else a
    * fresh one bound to the session exactly as a minted cookie is, which the response then sets as

@@ -95,6 +95,8 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         }
       });
     }
+    // The CSRF cookie is minted on these routes only; the host's are checked, never given one.
+    csrf.mintOn(routes);
     routes.addHook('onRoute', (route) => {
       route.bodyLimit ??= DEFAULT_BODY_LIMIT;
       requireDeclaredMediaType(route);

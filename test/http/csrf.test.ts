@@ -54,6 +54,30 @@ describe('CSRF: the cookie', () => {
     assert.equal(verifyCSRFToken(cookie.value, '', [TEST_SECRET]), true, 'bound to "no session"');
   });
 
+  test("the host app's responses never mint the cookie (shared caches keep its public pages); its unsafe routes stay protected", async () => {
+    // An anonymous GET of a host page, and one with a session whose CSRF cookie is gone: no Set-Cookie.
+    const page = await t.app.inject({ method: 'GET', url: '/host/page' });
+    assert.equal(page.statusCode, 200);
+    assert.equal(page.headers['set-cookie'], undefined);
+    const s = await browserLogin(t.app, 'cdn@example.com');
+    const signedIn = await t.app.inject({ method: 'GET', url: '/host/page', headers: { cookie: `token=${s.token}` } });
+    assert.equal(signedIn.headers['set-cookie'], undefined);
+    // Still checked there: without the pair the host's unsafe route is refused and does not run.
+    const before = t.hostCalls();
+    const refused = await t.app.inject({ method: 'POST', url: '/host/action', headers: { cookie: `token=${s.token}` } });
+    assert.equal(refused.statusCode, 403);
+    assert.deepEqual(refused.json(), REFUSED);
+    assert.equal(refused.headers['set-cookie'], undefined);
+    assert.equal(t.hostCalls(), before);
+    // The plugin's routes still mint it: GET /csrf gives the token for this session, body and cookie alike.
+    const csrf = await t.app.inject({ method: 'GET', url: '/csrf', headers: { cookie: `token=${s.token}` } });
+    const minted = setCookies(csrf).get('csrftoken')!.value;
+    assert.equal(csrf.json().csrf_token, minted);
+    const allowed = await t.app.inject({ method: 'POST', url: '/host/action', headers: { cookie: `token=${s.token}; csrftoken=${minted}`, 'x-csrftoken': minted } });
+    assert.equal(allowed.statusCode, 200);
+    assert.equal(t.hostCalls(), before + 1);
+  });
+
   test('a safe request with a token valid for its session gets no new cookie', async () => {
     const session = await browserLogin(t.app, 'keep@example.com');
     const response = await t.app.inject({ method: 'GET', url: '/users/me', headers: { cookie: session.cookie } });

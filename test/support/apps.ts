@@ -56,7 +56,7 @@ export function buildTestApp(options: Partial<FastifyUsersOptions> = {}, at: Tes
   return pluginApp(options, undefined, at);
 }
 
-/** A host app with the plugin and one host route (`POST /host/action`) that counts its calls. */
+/** A host app with the plugin, one host route (`POST /host/action`) that counts its calls and a public page (`GET /host/page`). */
 export interface HostTestApp extends TestApp {
   hostCalls: () => number;
 }
@@ -68,6 +68,7 @@ export async function buildHostApp(options: Partial<FastifyUsersOptions> = {}): 
       calls += 1;
       return { ok: true };
     });
+    app.get('/host/page', async () => ({ page: 'public' }));
   });
   return { ...t, hostCalls: () => calls };
 }
