@@ -49,8 +49,6 @@ export class AuthService {
   /** Validated sessions in memory (docs/session-cache.md); `null` when turned off. */
   readonly sessions: SessionCache | null;
   private readonly nowMs: () => number;
-  /** Counts verifications spent on unknown emails (the timing equaliser), for tests and metrics. */
-  dummyVerifications = 0;
 
   /**
    * `sessions`: a cache of validated sessions; give it only with a store whose session-changing
@@ -96,7 +94,6 @@ export class AuthService {
   async authenticate(email: string, password: string, from: ClientInfo = {}): Promise<User | null> {
     const user = await this.store.findUserByEmail(normalizeEmail(email));
     if (!user) {
-      this.dummyVerifications += 1;
       await this.passwords.verifyDummy(normalizePassword(password), hashRequester(from));
       return null;
     }
@@ -110,7 +107,6 @@ export class AuthService {
     const requester = hashRequester(from);
     if (!hasUsablePassword(user)) {
       // No password (an identity provider's user): answered as a wrong password, after the same work.
-      this.dummyVerifications += 1;
       await this.passwords.verifyDummy(normalized, requester);
       return null;
     }

@@ -94,9 +94,6 @@ export const NoContent = Type.Null({ description: 'No content' });
 
 export const HealthResponse = Type.Object({ status: Type.String() });
 
-/** Responses every authenticated route may give, for OpenAPI. */
-export const AUTH_ERRORS = { 401: ErrorBody, 403: ErrorBody } as const;
-
 // Account lifecycle (docs/api.md, "Account lifecycle").
 
 /** Reset and verification tokens are 43 characters; anything up to this length is "bad token", not 422. */
