@@ -1,7 +1,9 @@
 // Profiles our server on the bearer hot path: starts `src/cli.ts serve` under `node --cpu-prof`
 // on the base seed, drives GET /users/me for SECONDS (default 8), then prints the functions with
 // the most self time. `node --import tsx bench/profile.ts [seconds]`; the .cpuprofile file (open
-// it in Chrome DevTools) stays in the printed folder.
+// it in Chrome DevTools) stays in the printed folder. PROFILE_LOG_LEVEL=info profiles the server
+// at the level `npm start` runs with (its request lines written to a pipe, as under a supervisor);
+// PROFILE_CONNECTIONS sets autocannon's connections (default 10).
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,9 +36,9 @@ try {
     name: 'profiled',
     command: process.execPath,
     args: ['--cpu-prof', `--cpu-prof-dir=${out}`, '--import', 'tsx', script, 'serve'],
-    env: { ...OUR_ENV, DATABASE_URL: `sqlite:${db}` },
+    env: { ...OUR_ENV, LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? OUR_ENV.LOG_LEVEL, DATABASE_URL: `sqlite:${db}` },
   });
-  const result = await load({ url: server.url, requests: bearerRequests(ctx.bearerPool()), connections: 10, durationSeconds: seconds });
+  const result = await load({ url: server.url, requests: bearerRequests(ctx.bearerPool()), connections: Number(process.env.PROFILE_CONNECTIONS ?? 10), durationSeconds: seconds });
   console.log(`${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx, ${Math.round(result.rps * seconds)} requests`);
   server.child.kill(script === 'src/cli.ts' ? 'SIGINT' : 'SIGTERM'); // the server closes and exits, and node writes the profile
   await new Promise((resolve) => server.child.once('exit', resolve));

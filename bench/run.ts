@@ -6,6 +6,7 @@
 //   npm run bench -- --smoke --out=F   one 1-s round of row 1 without Better Auth (bare vs ours) — for the test suite
 //   npm run bench -- --rows=1,3        only some rows (--no-better-auth: row 1 without it)
 //   npm run bench -- --rows=1 --baseline=REF   row 1 also runs our server as of commit REF
+//   npm run bench -- --rows=9 --pool=200       smaller token pools (quicker to issue through POST /token)
 //   BENCH_SCALE=3000000 npm run bench  row 5's large database holds 3M tokens (users = tokens / 10)
 //   BENCH_DATABASE_URL=postgres://…    where rows 7 and 8 create their throwaway databases
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { describeMachine } from './lib/machine.js';
 import { checksTable, markdownReport, metricsTable, spliceReport, type RowReport } from './lib/report.js';
 import { bearerRow } from './rows/bearer.js';
 import { cookieRow } from './rows/cookie.js';
+import { deploymentRow } from './rows/deployment.js';
 import { loginsRow } from './rows/logins.js';
 import { postgresRow } from './rows/postgres.js';
 import { revocationRow } from './rows/revocation.js';
@@ -34,7 +36,7 @@ function parseArgs(argv: string[]): { config: BenchConfig; rows: number[]; out: 
     warmup: mode !== 'smoke',
     seconds: mode === 'full' ? 5 : mode === 'quick' ? 3 : 1,
     connections: 10,
-    pool: 1000,
+    pool: Number(value('pool') ?? 1000),
     scale: {
       small: { users: 10_000, tokens: 100_000 },
       large: { users: Math.max(1, Math.round(largeTokens / 10)), tokens: largeTokens },
@@ -43,7 +45,7 @@ function parseArgs(argv: string[]): { config: BenchConfig; rows: number[]; out: 
     postgresUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   };
   if (mode === 'smoke') config.scale.small = { users: 1000, tokens: 2000 };
-  const rows = value('rows')?.split(',').map(Number) ?? (mode === 'smoke' ? [1] : [1, 2, 3, 4, 5, 6, 7, 8]);
+  const rows = value('rows')?.split(',').map(Number) ?? (mode === 'smoke' ? [1] : [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   const out = value('out') ?? (mode === 'smoke' ? null : 'docs/BENCHMARKS.md');
   return { config, rows, out };
 }
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
     6: () => startupRow(ctx),
     7: () => postgresRow(ctx),
     8: () => revocationRow(ctx),
+    9: () => deploymentRow(ctx, !process.argv.includes('--no-better-auth')),
   };
   try {
     for (const id of rows) {

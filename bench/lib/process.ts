@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -107,23 +107,67 @@ export function rssMiB(pid: number): number {
   }
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat; NaN elsewhere. */
-export function cpuMs(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name; null when the process is gone. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[11] and [12] are utime and stime (stat fields 14 and 15), in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return Number.NaN;
+    return null;
   }
 }
 
-/** SIGTERM, then SIGKILL if the child has not exited within 5 s. */
+/**
+ * `pid` and every process below it. `npm start` is npm → sh → tsx → node: the server that
+ * answers is a grandchild's child, and every process of the chain is part of what the command costs.
+ */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(Number(entry));
+    if (!fields) continue;
+    const parent = Number(fields[1]); // stat field 4: the parent's pid
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/**
+ * CPU time (user + system) a process and its descendants have used so far, in ms, from
+ * /proc/<pid>/stat; NaN elsewhere.
+ */
+export function cpuMs(pid: number): number {
+  let total = 0;
+  for (const member of existsSync('/proc') ? processTree(pid) : [pid]) {
+    const fields = statFields(member);
+    if (!fields) {
+      if (member === pid) return Number.NaN;
+      continue;
+    }
+    // fields[11] and [12] are utime and stime (stat fields 14 and 15), in clock ticks of 10 ms.
+    total += (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  return total;
+}
+
+/**
+ * SIGTERM to the child and every process below it (npm and tsx relay signals, but a wrapper that
+ * does not would leave a server behind), then SIGKILL if the child has not exited within 5 s.
+ */
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
+  const tree = existsSync('/proc') ? processTree(child.pid!) : [child.pid!];
+  for (const pid of tree.reverse()) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await done;
   clearTimeout(timer);

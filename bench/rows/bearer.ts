@@ -10,7 +10,7 @@ import { median } from '../lib/stats.js';
  * Better Auth on SQLite with `users` signed-up sessions; its cookies come back in a file. With
  * `cookieCache`, its cookie cache is on (sessions answered from a signed cookie).
  */
-async function startBetterAuth(ctx: BenchContext, users: number, cookieCache = false): Promise<{ server: ServerProcess; cookies: string[] }> {
+export async function startBetterAuth(ctx: BenchContext, users: number, cookieCache = false): Promise<{ server: ServerProcess; cookies: string[] }> {
   const name = cookieCache ? 'better-auth-cookie-cache' : 'better-auth';
   const cookiesFile = join(ctx.dir, `${name}-cookies.json`);
   const server = await ctx.server(name, () =>
