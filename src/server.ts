@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
 import { ConfigError } from './core/errors.js';
 import { oauthProvidersFromEnv, type OAuthProviderOptions } from './features/oauth-client/oauth-providers.js';
 import { checkArgon2Cost, type AuthOptions } from './core/options.js';
@@ -128,6 +129,20 @@ export function serializeRequest(request: FastifyRequest): Record<string, unknow
   };
 }
 
+/**
+ * Standard output, written asynchronously. pino's default destination writes every line with a
+ * blocking `write(2)`: at LOG_LEVEL=info that is two system calls per request ("incoming request",
+ * "request completed"), the largest single cost of a request under load (docs/BENCHMARKS.md,
+ * "Deployment setup"). Asynchronous, a line is handed to the kernel at once when no write is in
+ * flight, and lines that arrive meanwhile go out together in the next one — same lines, same
+ * order, no added delay at low load. pino flushes what is pending synchronously when the process
+ * exits, an uncaught exception included (pino's docs, "Asynchronous logging"); only a SIGKILL can
+ * lose the lines of the last write in flight.
+ */
+function logDestination() {
+  return pino.destination({ dest: 1, sync: false });
+}
+
 /** Test and embedding hooks for {@link buildServer}. */
 export interface BuildServerOverrides {
   /** Replaces the logger configuration entirely (e.g. `false`). */
@@ -144,7 +159,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: { req: serializeRequest },
-      ...(overrides.logStream ? { stream: overrides.logStream } : {}),
+      stream: overrides.logStream ?? logDestination(),
     },
     // Each request's pino child is made when it first logs (src/http/request-logger.ts).
     ...(overrides.logger === false ? {} : { childLoggerFactory: deferredChildLoggerFactory }),
