@@ -2,7 +2,7 @@
 // GET /users/me (bearer, the session already known) through app.inject() in one process, in
 // alternating rounds, and the CPU time (user + system) per request of each is compared.
 //
-//   node --import tsx bench/duties.ts [requests per round = 5000] [rounds = 5]
+//   node --import tsx bench/duties.ts [requests per round = 5000] [rounds = 5] [variant name filter]
 //
 // `perf stat -e instructions` would be steadier, but this VM exposes no hardware counters
 // ("<not supported>"), and `valgrind --tool=callgrind` on Node with tsx took minutes per run
@@ -10,7 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifyUsers } from '../src/http/plugin.js';
 import { PublicUser } from '../src/http/schemas.js';
@@ -40,7 +42,25 @@ const VARIANTS: Record<string, (dir: string) => Promise<FastifyInstance>> = {
     buildServer(readConfig({ DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, SECRET_KEY: SECRET, LOG_LEVEL: 'info', NODE_ENV: 'test', ARGON2_MEMORY_COST: '256', ARGON2_TIME_COST: '1' }), {
       logStream: new Writable({ write: (_chunk, _encoding, done) => done() }),
     }),
+  // The same server with its lines going where `npm start`'s go: a pipe to another process (a
+  // terminal, a supervisor, a container runtime), written as pino writes by default (a blocking
+  // write(2) per line) and as the server writes them (asynchronously, coalesced under load).
+  'full server at info, lines to a pipe, one blocking write per line': async (dir) => full(dir, 'info', pino.destination({ dest: pipeFd(), sync: true })),
+  'full server at info, lines to a pipe, asynchronous (as src/server.ts)': async (dir) => full(dir, 'info', pino.destination({ dest: pipeFd(), sync: false })),
+  'full server at warn (no request lines)': async (dir) => full(dir, 'warn', pino.destination({ dest: pipeFd(), sync: false })),
 };
+
+function full(dir: string, level: string, logStream: { write(line: string): void }): Promise<FastifyInstance> {
+  return buildServer(readConfig({ DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, SECRET_KEY: SECRET, LOG_LEVEL: level, NODE_ENV: 'test', ARGON2_MEMORY_COST: '256', ARGON2_TIME_COST: '1' }), { logStream });
+}
+
+/** The write end of a pipe whose reader (`cat > /dev/null`) is another process, as a supervisor's is. */
+const readers: ChildProcess[] = [];
+function pipeFd(): number {
+  const reader = spawn('sh', ['-c', 'cat > /dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  readers.push(reader);
+  return (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+}
 
 async function plugin(dir: string, sessionCache: boolean): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
@@ -79,7 +99,7 @@ const n = Number(process.argv[2] ?? 5000);
 const rounds = Number(process.argv[3] ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'fastify-users-duties-'));
 try {
-  const names = Object.keys(VARIANTS);
+  const names = Object.keys(VARIANTS).filter((name) => name.includes(process.argv[4] ?? ''));
   const prepared = [];
   for (const [i, name] of names.entries()) prepared.push(await prepare(name, join(dir, String(i))));
   const samples: number[][] = names.map(() => []);
@@ -94,5 +114,6 @@ try {
   for (const [i, name] of names.entries()) console.log(`| ${name} | ${median(samples[i]!).toFixed(1)} µs |`);
   for (const { app } of prepared) await app.close();
 } finally {
+  for (const reader of readers) reader.kill();
   rmSync(dir, { recursive: true, force: true });
 }
