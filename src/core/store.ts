@@ -174,7 +174,12 @@ export interface PasskeyStore {
   usePasskey(id: number, expectedCounter: number, counter: number, now: Date): Promise<boolean>;
   /** Deletes one of the user's passkeys; false when it is not theirs or unknown. */
   deletePasskey(userId: number, id: number): Promise<boolean>;
-  createChallenge(record: ChallengeRecord): Promise<void>;
+  /**
+   * Saves a challenge. With `keepPerUser`, a user's challenge also removes that user's older
+   * challenges of the same purpose beyond the newest `keepPerUser` (this one included), so one
+   * account cannot fill the table however many it asks for.
+   */
+  createChallenge(record: ChallengeRecord, keepPerUser?: number): Promise<void>;
   /** Deletes and returns an unexpired challenge in one statement (single use); `null` otherwise. */
   consumeChallenge(digest: string, purpose: ChallengePurpose, now: Date): Promise<ChallengeRecord | null>;
   /** Purges challenges expired at `now`; returns how many went. */

@@ -150,6 +150,21 @@ export class Throttle {
     return [this.customKey('totp-code:user', String(userId), s.identifierAddressLimit, s.loginWindowSeconds, true)];
   }
 
+  /**
+   * The counters of passkey registration options asked by the signed-in user `userId` from `ip`:
+   * each writes a challenge row and runs the library's option building, so they are counted per
+   * user (the per-identifier limit) and per address (the address limit, charged first) like
+   * login attempts, and never refunded.
+   */
+  passkeyRegistrationKeys(userId: number, ip: string): ThrottleKey[] {
+    const s = this.settings;
+    const window = s.loginWindowSeconds;
+    return [
+      { key: `passkey-register:ip:${clientKey(ip)}`, limit: s.addressLimit, windowSeconds: window, clearOnSuccess: false, chargedFirst: true },
+      { key: `passkey-register:user:${userId}`, limit: s.identifierLimit, windowSeconds: window, clearOnSuccess: false },
+    ];
+  }
+
   /** The counter of registrations from `ip`. */
   registrationKeys(ip: string): ThrottleKey[] {
     return [{ key: `register:ip:${clientKey(ip)}`, limit: this.settings.registerLimit, windowSeconds: this.settings.registerWindowSeconds, clearOnSuccess: false }];

@@ -19,6 +19,11 @@ import type { User } from '../../core/user.js';
 export const CHALLENGE_LIFETIME_SECONDS = 5 * 60;
 /** 256 random bits per challenge, as our tokens (WebAuthn §13.4.3 asks for at least 16 bytes). */
 const CHALLENGE_BYTES = TOKEN_BYTES;
+/**
+ * Registration challenges kept per user: a few, for a user with several tabs or a retry after a
+ * cancelled prompt; asking again replaces the oldest, so one account cannot fill the table.
+ */
+export const MAX_REGISTRATION_CHALLENGES_PER_USER = 3;
 /** What a passkey is called when the user gives no name. */
 export const DEFAULT_PASSKEY_NAME = 'Passkey';
 
@@ -174,7 +179,7 @@ export class PasskeyService {
 
   private async saveChallenge(challenge: string, purpose: 'register' | 'login', userId: number | null): Promise<void> {
     const expiresAt = new Date(this.auth.options.now().getTime() + CHALLENGE_LIFETIME_SECONDS * 1000);
-    await this.store.createChallenge({ digest: digestToken(challenge), purpose, userId, expiresAt });
+    await this.store.createChallenge({ digest: digestToken(challenge), purpose, userId, expiresAt }, userId === null ? undefined : MAX_REGISTRATION_CHALLENGES_PER_USER);
   }
 }
 

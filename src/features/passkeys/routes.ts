@@ -56,7 +56,11 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
     preValidation: authenticate,
     preHandler: recentlyAuthenticated,
     schema: { tags: TAG, operationId: 'passkeyRegistrationOptions', summary: 'Options to register a passkey (navigator.credentials.create)', description: 'Needs a recently authenticated session (POST /users/me/reauthenticate), or `current_password` in a JSON body.', security: SECURITY, response: { 200: WebAuthnOptions, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody } },
-  }, async (request) => passkeys.registrationOptions(request.authSession.user));
+  }, async (request) => {
+    // Each answer writes a challenge row: counted per user and per address (docs/security-throttling.md).
+    await throttle.consume(throttle.passkeyRegistrationKeys(request.authSession.user.id, request.ip));
+    return passkeys.registrationOptions(request.authSession.user);
+  });
 
   app.post('/users/me/passkeys', {
     preValidation: authenticate,

@@ -58,11 +58,34 @@ export class SQLPasskeyStore implements PasskeyStore {
     return result.numDeletedRows > 0n;
   }
 
-  async createChallenge(record: ChallengeRecord): Promise<void> {
-    await this.db
-      .insertInto('webauthn_challenges')
-      .values({ digest: record.digest, purpose: record.purpose, user_id: record.userId, expiration_date: toDbTime(this.dialect, record.expiresAt) })
-      .execute();
+  async createChallenge(record: ChallengeRecord, keepPerUser?: number): Promise<void> {
+    const userId = record.userId;
+    if (userId === null || keepPerUser === undefined) {
+      await this.db
+        .insertInto('webauthn_challenges')
+        .values({ digest: record.digest, purpose: record.purpose, user_id: userId, expiration_date: toDbTime(this.dialect, record.expiresAt) })
+        .execute();
+      return;
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('webauthn_challenges').values({ digest: record.digest, purpose: record.purpose, user_id: userId, expiration_date: toDbTime(this.dialect, record.expiresAt) }).execute();
+      // Every challenge lives as long, so the latest expiry is the newest; the one just saved stays whatever the ties.
+      const kept = trx
+        .selectFrom('webauthn_challenges')
+        .select('digest')
+        .where('user_id', '=', userId)
+        .where('purpose', '=', record.purpose)
+        .where('digest', '!=', record.digest)
+        .orderBy('expiration_date', 'desc')
+        .limit(Math.max(0, keepPerUser - 1));
+      await trx
+        .deleteFrom('webauthn_challenges')
+        .where('user_id', '=', userId)
+        .where('purpose', '=', record.purpose)
+        .where('digest', '!=', record.digest)
+        .where('digest', 'not in', kept)
+        .execute();
+    });
   }
 
   async consumeChallenge(digest: string, purpose: ChallengePurpose, now: Date): Promise<ChallengeRecord | null> {

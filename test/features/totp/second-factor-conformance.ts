@@ -154,6 +154,37 @@ export function secondFactorConformance(name: string, factory: () => Promise<Sto
       assert.equal(await store.passkeys.consumeChallenge(stale, 'login', new Date(0)), null, 'purged');
     });
 
+    test("a user's challenges are bounded: past keepPerUser, the oldest of that purpose go and the newest stays", async () => {
+      const user = await newUser();
+      const other = await newUser();
+      const digests: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const digest = hex();
+        digests.push(digest);
+        await store.passkeys.createChallenge({ digest, purpose: 'register', userId: user.id, expiresAt: new Date(now.getTime() + (i + 1) * MINUTE) }, 3);
+      }
+      const untouched = hex();
+      await store.passkeys.createChallenge({ digest: untouched, purpose: 'register', userId: other.id, expiresAt: new Date(now.getTime() + MINUTE) }, 3);
+      const login = hex();
+      await store.passkeys.createChallenge({ digest: login, purpose: 'login', userId: null, expiresAt: new Date(now.getTime() + MINUTE) });
+      const live = [];
+      for (const digest of digests) live.push((await store.passkeys.consumeChallenge(digest, 'register', now)) !== null);
+      assert.deepEqual(live, [false, false, true, true, true]);
+      assert.ok(await store.passkeys.consumeChallenge(untouched, 'register', now), "another user's challenge stays");
+      assert.ok(await store.passkeys.consumeChallenge(login, 'login', now), 'sign-in challenges are not per user');
+      // Ties (one clock reading for all): the bound holds and the one just saved survives.
+      const tied: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const digest = hex();
+        tied.push(digest);
+        await store.passkeys.createChallenge({ digest, purpose: 'register', userId: user.id, expiresAt: new Date(now.getTime() + MINUTE) }, 3);
+      }
+      const survivors = [];
+      for (const digest of tied) survivors.push((await store.passkeys.consumeChallenge(digest, 'register', now)) !== null);
+      assert.equal(survivors.filter(Boolean).length, 3);
+      assert.equal(survivors[3], true);
+    });
+
     test('deleting a user deletes its TOTP secret, recovery codes, passkeys and challenges', async () => {
       const user = await newUser();
       await store.secondFactor.savePendingTotp(user.id, 'c', now);
