@@ -5,6 +5,7 @@
  * internal and may change without notice.
  */
 export { fastifyUsers, DEFAULT_BODY_LIMIT, type FastifyUsersOptions, type FastifyUsersServices, type FastifyUsersTypes } from './http/plugin.js';
+export type { UsersAccountTokens, UsersAdministration, UsersAuth, UsersMailOutbox, UsersPasskeys, UsersThrottle, UsersTwoFactor } from './http/services.js';
 export type { GuardOptions } from './http/guard.js';
 export type { BrowserProtectionScope } from './http/protection-scope.js';
 export { registerOpenAPI } from './http/openapi.js';

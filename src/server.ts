@@ -193,7 +193,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     }
     // Every option is checked before the database is opened (a bad one creates no SQLite file).
     const pluginOptions = { ...config.auth, secretKey, logMailBody: !config.production, oauthProviders: config.oauthProviders, oauthFailurePage: '/' } satisfies FastifyUsersOptions;
-    resolvePluginOptions(app, { ...pluginOptions, databaseUrl: config.databaseUrl });
+    const settings = resolvePluginOptions(app, { ...pluginOptions, databaseUrl: config.databaseUrl });
     // Closed in reverse order of opening once in-flight requests have drained (app.close()).
     const store = await SQLStore.open(config.databaseUrl, { poolSize: config.databasePoolSize });
     app.addHook('onClose', async () => store.close());
@@ -210,7 +210,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     const sessionChannel = config.redisUrl && store.dialect === 'postgres' ? await openRedisSessionChannel(app, config) : undefined;
     // A failed provider sign-in in a browser lands on the web page, which explains the code.
     await app.register(fastifyUsers, { ...pluginOptions, store, counters, mailer, sessionChannel });
-    await registerWebPage(app, { csrfCookieName: app.fastifyUsers.auth.options.csrfCookieName });
+    await registerWebPage(app, { csrfCookieName: settings.auth.csrfCookieName });
     await app.ready();
   } catch (error) {
     await app.close().catch(() => {});

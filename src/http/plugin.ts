@@ -23,6 +23,7 @@ import { setUpSessionCache } from './session-cache-setup.js';
 import { registerOriginCheck } from './origin-check.js';
 import { resolvePluginOptions, type FastifyUsersOptions } from './plugin-options.js';
 import { registerPluginRoutes } from './plugin-routes.js';
+import type { FastifyUsersInternals, FastifyUsersServices } from './services.js';
 import { declareAuthCookieDigest } from './transport.js';
 
 export { DEFAULT_BODY_LIMIT } from './plugin-routes.js';
@@ -39,29 +40,7 @@ export interface FastifyUsersTypes {}
 /** The request decorator's name in the types: `FastifyUsersTypes['decoratorName']`, else `user`. */
 export type UserDecoratorName = FastifyUsersTypes extends { decoratorName: infer Name extends string } ? Name : 'user';
 
-/**
- * The plugin's services, under one namespaced decorator (`app.fastifyUsers`), as the official
- * `@fastify/*` plugins add only their own names: no `auth` (owned by `@fastify/auth`) and no
- * `session` (owned by `@fastify/session`).
- */
-export interface FastifyUsersServices {
-  /** The domain service: register, authenticate, issue/resolve/revoke tokens. */
-  auth: AuthService;
-  /** Profile, sessions and superuser administration. */
-  account: AccountService;
-  /** Password-reset and email-verification tokens. */
-  accountTokens: AccountTokens;
-  /** Failure counting for password checks and other abusable routes (docs/security.md, "Brute force"). */
-  throttle: Throttle;
-  /** TOTP and recovery codes (docs/two-factor.md). */
-  twoFactor: TwoFactorService;
-  /** Passkeys: WebAuthn registration and sign-in (docs/two-factor.md). */
-  passkeys: PasskeyService;
-  /** Background mail delivery; `await app.fastifyUsers.mailOutbox.drain()` waits for queued mail. */
-  mailOutbox: MailOutbox;
-  /** A guard with options, e.g. `app.fastifyUsers.guard({ superuser: true })`. */
-  guard(options?: GuardOptions): preHandlerAsyncHookHandler;
-}
+export type { FastifyUsersServices } from './services.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -125,7 +104,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     passkeys,
     mailOutbox: outbox,
     guard: (guardOptions?: GuardOptions) => createGuard(service, guardOptions, userDecorator),
-  } satisfies FastifyUsersServices);
+  } satisfies FastifyUsersInternals);
   app.addHook('onClose', async () => {
     await outbox.drain();
     await mailer.close?.();

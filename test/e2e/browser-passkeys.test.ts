@@ -16,6 +16,7 @@ import { PASSWORD } from '../support/constants.js';
 import { type PageServer, startPageServer } from '../support/servers.js';
 import { chromium } from '../support/services.js';
 import { totpAt } from '../support/totp.js';
+import { internalsOf } from '../support/internals.js';
 
 const CHROMIUM = chromium();
 /** axe-core's browser bundle, evaluated in the page (through the DevTools protocol, so the page's CSP does not block it). */
@@ -157,8 +158,8 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
     assert.deepEqual({ s: replayWithFreshChallenge.status, c: replayWithFreshChallenge.body.code }, { s: 400, c: 'PASSKEY_INVALID' });
 
     // The signature counter must grow: a stored counter ahead of the authenticator's is refused.
-    const store = server.app.fastifyUsers.auth.store.passkeys;
-    const record = (await store.listPasskeys((await server.app.fastifyUsers.auth.store.findUserByEmail('passkey@example.com'))!.id))
+    const store = internalsOf(server.app).auth.store.passkeys;
+    const record = (await store.listPasskeys((await internalsOf(server.app).auth.store.findUserByEmail('passkey@example.com'))!.id))
       .find((p) => p.id === created.body.id)!;
     assert.ok(record.counter > 0, 'the virtual authenticator counts its signatures');
     assert.ok(await store.usePasskey(record.id, record.counter, 1_000_000, new Date()));
@@ -275,8 +276,8 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
     const created = await call(page, 'POST', '/users/me/passkeys', { response: await createCredential(page) });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     await call(page, 'POST', '/logout');
-    const user = await server.app.fastifyUsers.auth.store.findUserByEmail('targeted@example.com');
-    const [passkey] = await server.app.fastifyUsers.auth.store.passkeys.listPasskeys(user!.id);
+    const user = await internalsOf(server.app).auth.store.findUserByEmail('targeted@example.com');
+    const [passkey] = await internalsOf(server.app).auth.store.passkeys.listPasskeys(user!.id);
     const id = passkey!.credentialId;
     const garbage = { id, rawId: id, type: 'public-key', response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} };
     for (let a = 1; a <= 12; a++) {

@@ -6,6 +6,7 @@ import { setCookieHeader } from '../support/cookies.js';
 import { testDatabases } from '../support/databases.js';
 import { form } from '../support/requests.js';
 import { buildTestServer, type TestServer } from '../support/servers.js';
+import { internalsOf } from '../support/internals.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -13,7 +14,7 @@ const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' };
 for (const database of testDatabases()) describe(`bad input on every route is a 4xx JSON error, nothing stored, nothing granted (${database.name})`, { skip: database.skip }, () => {
   let s: TestServer;
   let drop: () => Promise<void>;
-  const userCount = async () => (await s.app.fastifyUsers.auth.store.listUsers(0, 10_000)).length;
+  const userCount = async () => (await internalsOf(s.app).auth.store.listUsers(0, 10_000)).length;
   let users = 0;
 
   before(async () => {
@@ -100,7 +101,7 @@ for (const database of testDatabases()) describe(`bad input on every route is a 
     for (const key of ['__proto__', 'constructor']) {
       await expectError({ url: '/token', headers: FORM_TYPE, payload: `${key}=x&username=alice%40example.com&password=${encodeURIComponent(PASSWORD)}` }, 400, 'FORBIDDEN_KEY');
     }
-    assert.equal(await s.app.fastifyUsers.auth.store.findUserByEmail('evil@example.com'), null);
+    assert.equal(await internalsOf(s.app).auth.store.findUserByEmail('evil@example.com'), null);
     assert.equal(({} as Record<string, unknown>).is_superuser, undefined, 'Object.prototype untouched');
   });
 
@@ -139,7 +140,7 @@ for (const database of testDatabases()) describe(`bad input on every route is a 
     assert.equal(quoted.statusCode, 201);
     assert.equal(quoted.json().email, "o'reilly--@example.com");
     users += 1;
-    assert.equal((await s.app.fastifyUsers.auth.store.findUserByEmail('alice@example.com'))?.email, 'alice@example.com');
+    assert.equal((await internalsOf(s.app).auth.store.findUserByEmail('alice@example.com'))?.email, 'alice@example.com');
   });
 
   test('422 details never echo the submitted values', async () => {
@@ -165,7 +166,7 @@ describe('unexpected errors', () => {
   after(async () => s.close());
 
   test('a failing store is a generic 500 JSON body, no stack or message, and the process keeps serving', async () => {
-    const store = s.app.fastifyUsers.auth.store;
+    const store = internalsOf(s.app).auth.store;
     const original = store.findUserByEmail.bind(store);
     store.findUserByEmail = async () => {
       throw new Error('connection to postgres://admin:hunter2@db/auth failed at /srv/app/src/store.ts:42');

@@ -5,6 +5,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { PASSWORD } from '../support/constants.js';
 import { testDatabases } from '../support/databases.js';
 import { buildTestServer, type TestServer } from '../support/servers.js';
+import { internalsOf } from '../support/internals.js';
 
 /**
  * Property-based fuzzing of every route (docs/security.md, "Bad input"): generated bodies, headers,
@@ -169,7 +170,7 @@ for (const database of testDatabases()) describe(`fuzzing every route (${databas
   let s: TestServer;
   let drop: () => Promise<void>;
   let token = '';
-  const userCount = async () => (await s.app.fastifyUsers.auth.store.listUsers(0, 1_000_000)).length;
+  const userCount = async () => (await internalsOf(s.app).auth.store.listUsers(0, 1_000_000)).length;
 
   before(async () => {
     const created = await database.create();

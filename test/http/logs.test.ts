@@ -4,6 +4,7 @@ import { PASSWORD } from '../support/constants.js';
 import { cookieValue } from '../support/cookies.js';
 import { form } from '../support/requests.js';
 import { buildTestServer, type TestServer } from '../support/servers.js';
+import { internalsOf } from '../support/internals.js';
 
 /** A pino destination that keeps every line written to it. */
 function captureStream() {
@@ -47,7 +48,7 @@ describe('logs never hold a password, token or cookie (OWASP Logging CS, ASVS 16
     secrets.push('Weak#Pass1');
 
     // A 500: the error is logged, the request's secrets are not.
-    const store = app.fastifyUsers.auth.store;
+    const store = internalsOf(app).auth.store;
     const original = store.findUserByEmail.bind(store);
     store.findUserByEmail = async () => { throw new Error('database went away'); };
     try {

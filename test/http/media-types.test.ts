@@ -4,6 +4,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { PASSWORD } from '../support/constants.js';
 import { auth, bearerToken, form } from '../support/requests.js';
 import { appWithRoutes } from './route-inventory.js';
+import { internalsOf } from '../support/internals.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -42,7 +43,7 @@ describe('request media types', () => {
     const body = form({ is_superuser: 'true' });
     const response = await app.inject({ method: 'PATCH', url: `/users/${aliceId}`, headers: { ...auth(admin), ...body.headers }, payload: body.payload });
     assert.equal(response.statusCode, 415);
-    assert.equal((await app.fastifyUsers.auth.store.findUserById(aliceId))!.isSuperuser, false);
+    assert.equal((await internalsOf(app).auth.store.findUserById(aliceId))!.isSuperuser, false);
   });
 
   test('every route with a body reads only what it declares: JSON, or a form where OpenAPI says so', async () => {

@@ -7,6 +7,7 @@ import { PASSWORD } from '../support/constants.js';
 import { setCookiesNamed } from '../support/cookies.js';
 import { tokenFromMail } from '../support/mail.js';
 import { auth, bearerToken, changeEmail, observable, userWithToken } from '../support/requests.js';
+import { internalsOf } from '../support/internals.js';
 
 const NEW_PASSWORD = 'a brand new passphrase for alice';
 
@@ -108,10 +109,10 @@ describe('forgot-password and reset-password over real SMTP', () => {
   test('the fingerprint alone voids a token when the hash changes underneath (e.g. by another instance)', async () => {
     const token = await resetToken('alice@example.com');
     const user = (await t.store.findUserByEmail('alice@example.com'))!;
-    const hash = await t.app.fastifyUsers.auth.passwords.hashPassword('changed directly in the database');
+    const hash = await internalsOf(t.app).auth.passwords.hashPassword('changed directly in the database');
     await t.store.updateUser(user.id, { hashedPassword: hash }, t.clock.now);
     assert.equal((await reset(token)).json().code, 'RESET_PASSWORD_BAD_TOKEN');
-    await t.store.updateUser(user.id, { hashedPassword: await t.app.fastifyUsers.auth.passwords.hashPassword(NEW_PASSWORD) }, t.clock.now);
+    await t.store.updateUser(user.id, { hashedPassword: await internalsOf(t.app).auth.passwords.hashPassword(NEW_PASSWORD) }, t.clock.now);
   });
 
   test('a reset link mailed before an email change is refused after it (the old mailbox no longer controls the account)', async () => {

@@ -5,6 +5,7 @@ import { PASSWORD } from '../support/constants.js';
 import { testDatabases } from '../support/databases.js';
 import { form } from '../support/requests.js';
 import { buildTestServer, type TestServer } from '../support/servers.js';
+import { internalsOf } from '../support/internals.js';
 
 for (const database of testDatabases()) {
   describe(`races (${database.name})`, { skip: database.skip }, () => {
@@ -31,12 +32,12 @@ for (const database of testDatabases()) {
       assert.equal(codes.filter((c) => c === 201).length, 1, `statuses: ${codes.join(',')}`);
       assert.equal(codes.filter((c) => c === 400).length, 19);
       for (const r of responses.filter((r) => r.statusCode === 400)) assert.equal(r.json().code, 'REGISTER_USER_ALREADY_EXISTS');
-      const all = await s.app.fastifyUsers.auth.store.listUsers(0, 100);
+      const all = await internalsOf(s.app).auth.store.listUsers(0, 100);
       assert.equal(all.filter((u) => u.email === 'race@example.com').length, 1);
     });
 
     test('10 concurrent logins of a user with a bcrypt hash all succeed and leave one valid argon2id hash', async () => {
-      const { store, passwords } = s.app.fastifyUsers.auth;
+      const { store, passwords } = internalsOf(s.app).auth;
       const created = await s.app.inject({ method: 'POST', url: '/register', payload: { email: 'legacy@example.com', password: PASSWORD } });
       const id = created.json().id as number;
       const legacy = await bcryptHash(PASSWORD, 4);

@@ -4,6 +4,7 @@ import { MemoryCounterStore } from '../../src/store/memory-counters.js';
 import { buildTestApp, type TestApp } from '../support/apps.js';
 import { PASSWORD } from '../support/constants.js';
 import { form, register } from '../support/requests.js';
+import { internalsOf } from '../support/internals.js';
 
 const VICTIM = 'victim@example.com';
 const WRONG = 'wrong password, long enough';
@@ -53,7 +54,7 @@ describe('a flood of fresh identifiers against the in-memory throttle', () => {
     assert.equal(victim.statusCode, 429, 'the lock-out survived the flood');
     const attacker = await token('flood-again@example.com', WRONG, '203.0.113.0');
     assert.equal(attacker.statusCode, 429, "the attacker's own address counter survived too");
-    const identifierKey = t.app.fastifyUsers.throttle.loginKeys(VICTIM, '192.0.2.0')[1]!.key;
+    const identifierKey = internalsOf(t.app).throttle.loginKeys(VICTIM, '192.0.2.0')[1]!.key;
     assert.equal((await counters.get(identifierKey)).count, 11);
 
     // The windows end, the keys are swept: everyone may try again.

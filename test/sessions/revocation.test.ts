@@ -5,6 +5,7 @@ import { buildTestApp, type TestApp } from '../support/apps.js';
 import { PASSWORD } from '../support/constants.js';
 import { enableTOTP } from '../support/totp.js';
 import { cacheOf, me, userWithTokens, warm } from '../support/session-cache.js';
+import { internalsOf } from '../support/internals.js';
 
 const NEW_PASSWORD = 'another long passphrase for tests';
 
@@ -140,7 +141,7 @@ describe('session cache, one instance: the next request sees every change', () =
   test('a write through the services\' store (as a host app would make) evicts too', async () => {
     const [token] = await userWithTokens(t.app, fresh(), 1);
     await warm(t.app, token!);
-    await t.app.fastifyUsers.auth.store.updateUser(await idOf(token!), { isActive: false }, new Date());
+    await internalsOf(t.app).auth.store.updateUser(await idOf(token!), { isActive: false }, new Date());
     assert.equal((await me(t.app, token!)).statusCode, 401);
   });
 

@@ -7,6 +7,7 @@ import { buildTestApp } from '../support/apps.js';
 import { PASSWORD } from '../support/constants.js';
 import { bearerToken, register } from '../support/requests.js';
 import { cacheOf, me, refusedWithin, runCLI, twoInstancesOnOneFile, userWithTokens, warm } from '../support/session-cache.js';
+import { internalsOf } from '../support/internals.js';
 
 describe('session cache on one SQLite file shared by several instances', () => {
   let pair: Awaited<ReturnType<typeof twoInstancesOnOneFile>>;
@@ -130,7 +131,7 @@ describe('session cache: expiry, bookkeeping, bounds', () => {
   test('SESSION_CACHE off: no cache, every request reads the database', async () => {
     const t = await buildTestApp({ sessionCache: false });
     try {
-      assert.equal(t.app.fastifyUsers.auth.sessions, null);
+      assert.equal(internalsOf(t.app).auth.sessions, null);
       const [token] = await userWithTokens(t.app, 'gina@example.com', 1);
       assert.equal((await me(t.app, token!)).statusCode, 200);
       await t.store.deleteToken((await import('../../src/core/token.js')).digestToken(token!));

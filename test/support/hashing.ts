@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AuthService } from '../../src/core/auth-service.js';
+import { internalsOf } from './internals.js';
 
 /**
  * Counts, from now on, the dummy password verifications (the hashing an unknown email or a
@@ -7,7 +7,7 @@ import type { AuthService } from '../../src/core/auth-service.js';
  * its `PasswordContext.verifyDummy` is wrapped on this instance. Returns the count so far.
  */
 export function countDummyVerifications(app: FastifyInstance): () => number {
-  const passwords = (app.fastifyUsers.auth as unknown as AuthService).passwords;
+  const passwords = internalsOf(app).auth.passwords;
   const verifyDummy = passwords.verifyDummy.bind(passwords);
   let count = 0;
   passwords.verifyDummy = async (...args: Parameters<typeof verifyDummy>) => {

@@ -11,10 +11,11 @@ import { buildTestApp, type TestApp } from './apps.js';
 import { FAST_ARGON2, PASSWORD, TEST_SECRET } from './constants.js';
 import { bearerToken, register } from './requests.js';
 import { tempDir } from './temp.js';
+import { internalsOf } from './internals.js';
 
 /** The cache of an app's plugin (the tests need it on). */
 export function cacheOf(app: FastifyInstance): SessionCache {
-  const sessions = app.fastifyUsers.auth.sessions;
+  const sessions = internalsOf(app).auth.sessions;
   assert.ok(sessions, 'the session cache is on');
   return sessions;
 }

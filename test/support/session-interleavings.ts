@@ -10,6 +10,7 @@ import { digestToken } from '../../src/core/token.js';
 import type { TestApp } from './apps.js';
 import { PASSWORD } from './constants.js';
 import { auth, form, register } from './requests.js';
+import { internalsOf } from './internals.js';
 
 const USERS = ['ann@example.com', 'ben@example.com'];
 const instance = fc.integer({ min: 0, max: 1 });
@@ -150,5 +151,5 @@ async function run({ apps, sync }: TwoInstances, steps: Step[]): Promise<number>
   for (const on of [0, 1]) await sync(on);
   for (let i = 0; i < issued.length; i += 1) for (const on of [0, 1]) await apply({ op: 'request', on, session: i });
   for (const s of steps) await apply(s);
-  return apps.reduce((sum, t) => sum + t.app.fastifyUsers.auth.sessions!.stats.hits, 0);
+  return apps.reduce((sum, t) => sum + internalsOf(t.app).auth.sessions!.stats.hits, 0);
 }

@@ -1,0 +1,70 @@
+import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { AccountService } from '../core/account-service.js';
+import type { AccountTokens } from '../core/account-tokens.js';
+import type { AuthService } from '../core/auth-service.js';
+import type { Throttle } from '../core/throttle.js';
+import type { PasskeyService } from '../features/passkeys/passkeys.js';
+import type { TwoFactorService } from '../features/totp/two-factor.js';
+import type { MailOutbox } from '../mail/outbox.js';
+import type { GuardOptions } from './guard.js';
+
+// What a host app may call on `app.fastifyUsers` (docs/library.md): small interfaces, not the
+// classes behind them, so the plugin's internals (its store, caches, key material) stay its own
+// and can change without breaking a host.
+
+/** Accounts and sessions: register, check a password, issue, resolve and revoke tokens. */
+export interface UsersAuth extends Pick<AuthService, 'register' | 'authenticate' | 'issueToken' | 'resolveToken' | 'revokeToken' | 'revokeUserTokens' | 'purgeExpiredTokens'> {}
+
+/** Superuser administration of accounts. */
+export interface UsersAdministration extends Pick<AccountService, 'listUsers' | 'getUser' | 'updateUser' | 'deleteUser'> {}
+
+/** Password-reset and email-verification tokens, and the mail that carries them. */
+export interface UsersAccountTokens extends Pick<AccountTokens, 'forgotPassword' | 'resetPassword' | 'requestVerification' | 'verificationMail' | 'verify'> {}
+
+/** The brute-force throttle, for the host's own abusable routes (docs/security.md, "Brute force"). */
+export interface UsersThrottle
+  extends Pick<Throttle, 'check' | 'consume' | 'reset' | 'refund' | 'customKey' | 'loginKeys' | 'currentPasswordKeys' | 'passkeyLoginKeys' | 'registrationKeys' | 'mailKeys'> {}
+
+/** Whether a user has a second factor (docs/two-factor.md). */
+export interface UsersTwoFactor extends Pick<TwoFactorService, 'status' | 'isEnabled'> {}
+
+/** A user's passkeys (docs/two-factor.md). */
+export interface UsersPasskeys extends Pick<PasskeyService, 'list' | 'remove'> {}
+
+/** Background mail delivery. */
+export interface UsersMailOutbox extends Pick<MailOutbox, 'drain'> {}
+
+/**
+ * The plugin's services, under one namespaced decorator (`app.fastifyUsers`), as the official
+ * `@fastify/*` plugins add only their own names: no `auth` (owned by `@fastify/auth`) and no
+ * `session` (owned by `@fastify/session`).
+ */
+export interface FastifyUsersServices {
+  /** Accounts and sessions: register, authenticate, issue/resolve/revoke tokens. */
+  auth: UsersAuth;
+  /** Superuser administration: list, read, update and delete users. */
+  account: UsersAdministration;
+  /** Password-reset and email-verification tokens. */
+  accountTokens: UsersAccountTokens;
+  /** Failure counting for password checks and other abusable routes (docs/security.md, "Brute force"). */
+  throttle: UsersThrottle;
+  /** TOTP status (docs/two-factor.md). */
+  twoFactor: UsersTwoFactor;
+  /** A user's passkeys (docs/two-factor.md). */
+  passkeys: UsersPasskeys;
+  /** Background mail delivery; `await app.fastifyUsers.mailOutbox.drain()` waits for queued mail. */
+  mailOutbox: UsersMailOutbox;
+  /** A guard with options, e.g. `app.fastifyUsers.guard({ superuser: true })`. */
+  guard(options?: GuardOptions): preHandlerAsyncHookHandler;
+}
+
+/** The objects behind {@link FastifyUsersServices}, whole: for the plugin itself and its tests, never exported to hosts. */
+export interface FastifyUsersInternals extends FastifyUsersServices {
+  auth: AuthService;
+  account: AccountService;
+  accountTokens: AccountTokens;
+  throttle: Throttle;
+  twoFactor: TwoFactorService;
+  passkeys: PasskeyService;
+  mailOutbox: MailOutbox;
+}
