@@ -18,8 +18,12 @@ export interface ProviderIdentity {
   emailVerified: boolean;
 }
 
-/** What the callback does next: keep the current session (a link was added), or sign `user` in. */
-export type OAuthOutcome = { kind: 'linked'; user: User } | { kind: 'sign-in'; user: User };
+/**
+ * What the callback does next: keep the current session (a link flow), or sign `user` in.
+ * `added` is true when a new identity was linked to an account that existed before — a new way
+ * into it, which the user is told about by mail (docs/security.md, "Recent authentication").
+ */
+export type OAuthOutcome = { kind: 'linked'; user: User; added: boolean } | { kind: 'sign-in'; user: User; added: boolean };
 
 /** One entry of `GET /users/me/accounts`: never a provider token (none is stored). */
 export interface LinkedAccountInfo {
@@ -70,9 +74,9 @@ export class OAuthAccounts {
     if (current) {
       if (linked && linked.userId !== current.id) throw new AuthError('OAUTH_ACCOUNT_ALREADY_LINKED');
       if (!linked) await this.link(current, identity);
-      return { kind: 'linked', user: current };
+      return { kind: 'linked', user: current, added: !linked };
     }
-    if (linked) return { kind: 'sign-in', user: this.requireActive(await store.findUserById(linked.userId)) };
+    if (linked) return { kind: 'sign-in', user: this.requireActive(await store.findUserById(linked.userId)), added: false };
 
     const email = normalizeEmail(identity.email);
     const local = await store.findUserByEmail(email);
@@ -80,7 +84,7 @@ export class OAuthAccounts {
       if (!identity.emailVerified || !local.isVerified) throw new AuthError('OAUTH_USER_ALREADY_EXISTS');
       const user = this.requireActive(local);
       await this.link(user, identity);
-      return { kind: 'sign-in', user };
+      return { kind: 'sign-in', user, added: true };
     }
 
     if (!identity.emailVerified) throw new AuthError('OAUTH_EMAIL_NOT_VERIFIED');
@@ -94,7 +98,7 @@ export class OAuthAccounts {
       await store.deleteUser(created.id);
       throw error;
     }
-    return { kind: 'sign-in', user: created };
+    return { kind: 'sign-in', user: created, added: false };
   }
 
   /** The user's linked identities, oldest first. */
