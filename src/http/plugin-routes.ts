@@ -133,7 +133,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
     // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
     if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle, credentialAdded });
     await routes.register(passkeyFeature, { service, passkeys, authenticate, throttle, recent, credentialAdded });
-    await routes.register(oauthClientFeature, { service, secondFactor: twoFactor, throttle, authenticate, providers, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
+    await routes.register(oauthClientFeature, { service, secondFactor: twoFactor, throttle, authenticate, recent, credentialAdded, providers, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
   }, { prefix: options.routePrefix ?? '' });
 }
 

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService } from '../../core/auth-service.js';
 import type { SecondFactor } from '../../core/second-factor.js';
+import type { RecentAuthentication } from '../../core/recent-authentication.js';
 import type { Throttle } from '../../core/throttle.js';
+import type { User } from '../../core/user.js';
+import type { AddedCredential } from '../../mail/credential-notice.js';
 import { linkedAccountRoutes } from './linked-accounts-routes.js';
 import { OAuthAccounts } from './oauth-accounts.js';
 import type { ResolvedOAuthProvider } from './oauth-providers.js';
@@ -14,6 +17,10 @@ export interface OAuthClientFeatureOptions {
   secondFactor: SecondFactor;
   throttle: Throttle;
   authenticate: preHandlerAsyncHookHandler;
+  /** Recent authentication, asked before a link is started (docs/security.md). */
+  recent: RecentAuthentication;
+  /** Mails the user about an identity just linked to their account. */
+  credentialAdded: (user: User, credential: AddedCredential) => void;
   providers: readonly ResolvedOAuthProvider[];
   /** `publicUrl` + the routes' prefix: the base of redirect URIs, and of `next`. */
   baseURL: string;
@@ -28,13 +35,13 @@ export interface OAuthClientFeatureOptions {
  * clients, the sign-in flow's routes and the linked-accounts routes.
  */
 export const oauthClientFeature: FastifyPluginAsync<OAuthClientFeatureOptions> = async (app, options) => {
-  const { service, secondFactor, throttle, authenticate, providers, baseURL, routePrefix, failurePage } = options;
+  const { service, secondFactor, throttle, authenticate, recent, credentialAdded, providers, baseURL, routePrefix, failurePage } = options;
   const accounts = new OAuthAccounts(service);
   const clients = new Map(providers.map((provider) => [provider.name, new ProviderClient(provider, { now: service.options.now, log: app.log })]));
   // Discovery starts now, in the background: an issuer that is down is a warning and a 503 on its routes.
   app.addHook('onReady', async () => {
     for (const client of clients.values()) client.warmUp();
   });
-  await app.register(oauthRoutes, { service, secondFactor, accounts, throttle, authenticate, clients, baseURL, routePrefix, failurePage });
+  await app.register(oauthRoutes, { service, secondFactor, accounts, throttle, authenticate, recent, credentialAdded, clients, baseURL, routePrefix, failurePage });
   await app.register(linkedAccountRoutes, { accounts, authenticate });
 };

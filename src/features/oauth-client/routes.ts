@@ -6,7 +6,11 @@ import { AuthError } from '../../core/errors.js';
 import type { OAuthAccounts } from './oauth-accounts.js';
 import { safeNextPath } from '../../core/safe-redirect.js';
 import { counterKeyDigest, type Throttle } from '../../core/throttle.js';
+import type { RecentAuthentication } from '../../core/recent-authentication.js';
 import type { SecondFactor } from '../../core/second-factor.js';
+import type { User } from '../../core/user.js';
+import { requireRecentAuthentication } from '../../http/recent-authentication.js';
+import type { AddedCredential } from '../../mail/credential-notice.js';
 import { constantTimeEqual, sessionIdOf } from '../../core/token.js';
 import { completeSignIn } from './complete-sign-in.js';
 import type { ProviderClient } from './provider-client.js';
@@ -22,6 +26,10 @@ export interface OAuthRoutesOptions {
   throttle: Throttle;
   /** The guard of authenticated routes (bearer or cookie; the CSRF rule applies with the cookie). */
   authenticate: preHandlerAsyncHookHandler;
+  /** Recent authentication, asked before a link is started (docs/security.md). */
+  recent: RecentAuthentication;
+  /** Mails the user about an identity just linked to their account. */
+  credentialAdded: (user: User, credential: AddedCredential) => void;
   /** Configured providers by name. */
   clients: ReadonlyMap<string, ProviderClient>;
   /** `publicUrl` + the routes' prefix: the base of redirect URIs, and of `next`. */
@@ -47,7 +55,7 @@ const PUBLIC: [] = [];
  * `GET /oauth/{provider}/callback`.
  */
 export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async (app, options) => {
-  const { service, secondFactor, accounts, throttle, authenticate, clients, baseURL } = options;
+  const { service, secondFactor, accounts, throttle, authenticate, recent, credentialAdded, clients, baseURL } = options;
   const auth = service.options;
   const keys = [auth.secretKey, ...auth.secretKeyFallbacks];
   const cookiePath = `${options.routePrefix}/oauth/`;
@@ -134,21 +142,21 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
 
   app.post('/oauth/:provider/link', {
     preValidation: authenticate,
+    // A link adds a way into the account: a recently authenticated session only (docs/security.md,
+    // "Recent authentication"), so a session taken from a browser cannot plant one.
+    preHandler: requireRecentAuthentication(recent),
     schema: {
       tags: TAG,
       operationId: 'oauthLink',
       summary: 'Start linking a provider account to mine: answers the URL the page navigates to',
-      description: 'Needs the CSRF header with the auth cookie (as every unsafe request), and recent authentication. The flow is bound to this session; the provider\'s redirect back must reach the browser holding its cookie.',
+      description: 'Needs the CSRF header with the auth cookie (as every unsafe request), and a recently authenticated session (POST /users/me/reauthenticate), or `current_password` in a JSON body. The flow is bound to this session; the provider\'s redirect back must reach the browser holding its cookie. The user is mailed about the new link.',
       security: SECURITY,
       params: ProviderParams,
       querystring: AuthorizeQuery,
-      response: { 200: LinkStart, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+      response: { 200: LinkStart, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody },
     },
   }, async (request, reply) => {
     const client = clientOf(request.params.provider);
-    // TODO(recent authentication): call the shared `requireRecentAuthentication` guard here (docs/oauth.md,
-    // "Linking"; 403 REAUTHENTICATION_REQUIRED) and mail the user about the new credential once the
-    // kernel provides both; until then the CSRF rule and an authenticated session guard the link.
     const session = sessionIdOf(request.authSession.digest);
     const url = await startFlow(reply, client, { next: request.query.next, session, link: true });
     return { authorization_url: url.href };
@@ -190,6 +198,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
       // The login throttle counts this sign-in for the email; creating a user counts as a registration.
       const outcome = await throttle.guard(throttle.loginKeys(identity.email, request.ip), () =>
         accounts.resolve(identity, linkTo, () => throttle.consume(throttle.registrationKeys(request.ip))));
+      // A new way into an existing account (a link, or rule 3's link by email): the user hears of it.
+      if (outcome?.added) credentialAdded(outcome.user, { kind: 'provider', provider: client.provider.name });
       if (outcome?.kind === 'sign-in' && (await completeSignIn(request, reply, { service, secondFactor }, outcome.user)) === 'otp-required') {
         // The page's one-time-code step (docs/two-factor.md) finishes the sign-in.
         return reply.redirect(`${options.failurePage ?? '/'}#/otp`, 302);

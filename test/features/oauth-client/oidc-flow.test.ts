@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RESET_PASSWORD_LINK_PATH } from '../../../src/core/account-tokens.js';
+import { DEFAULT_REAUTHENTICATION_WINDOW } from '../../../src/core/options.js';
 import { buildMailApp, type MailApp, PUBLIC_URL } from '../../support/apps.js';
 import { PASSWORD } from '../../support/constants.js';
 import { setCookiesNamed } from '../../support/cookies.js';
@@ -252,6 +253,29 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     const unknown = await browse(t.app, jar, '/oauth/nope/link', { method: 'POST', headers: { 'x-csrftoken': jar.cookies.get('csrftoken')! } });
     assert.equal(unknown.statusCode, 404);
     assert.equal(unknown.json().code, 'OAUTH_UNKNOWN_PROVIDER');
+  });
+
+  test('linking needs recent authentication (403 REAUTHENTICATION_REQUIRED past the window, unless the request carries the password) and mails the user', async () => {
+    await register(t.app, 'stale@example.com');
+    const jar = new CookieJar();
+    await browse(t.app, jar, '/login', { method: 'POST', ...form({ email: 'stale@example.com', password: PASSWORD }) });
+    t.clock.advance(DEFAULT_REAUTHENTICATION_WINDOW + 1);
+    const stale = await startLink(jar);
+    assert.equal(stale.statusCode, 403);
+    assert.equal(stale.json().code, 'REAUTHENTICATION_REQUIRED');
+    assert.deepEqual(setCookiesNamed(stale, 'fastify_users_oauth'), [], 'no flow started');
+
+    const csrf = { 'x-csrftoken': jar.cookies.get('csrftoken')!, 'content-type': 'application/json' };
+    const wrong = await browse(t.app, jar, '/oauth/oidc/link', { method: 'POST', headers: csrf, payload: JSON.stringify({ current_password: 'not the password at all' }) });
+    assert.equal(wrong.statusCode, 401);
+    const proved = await browse(t.app, jar, '/oauth/oidc/link', { method: 'POST', headers: csrf, payload: JSON.stringify({ current_password: PASSWORD }) });
+    assert.equal(proved.statusCode, 200, proved.body);
+
+    op.accounts.set('stale-identity', { email: 'stale-elsewhere@example.com', emailVerified: true });
+    const back = await actAtProvider(proved.json().authorization_url, 'stale-identity', { stopAt: CALLBACK });
+    assert.equal((await browse(t.app, jar, `${back.pathname}${back.search}`)).statusCode, 302);
+    const mails = await t.mailsTo('stale@example.com');
+    assert.ok(mails.some((m) => m.decoded.includes('Sign-in with your oidc account was added to your account')), 'the user is told of the new link');
   });
 
   test('a navigation to /authorize while signed in never links: it is a sign-in as the identity\'s own user, and the old session is left as it is', async () => {
