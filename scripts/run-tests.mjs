@@ -62,7 +62,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => {
 const result = spawnSync(
   process.execPath,
   ['--enable-source-maps', '--test', ...reporters, ...concurrency, ...flags, ...files.map((file) => compiledPath(build, file))],
-  { stdio: 'inherit', env },
+  // The e2e files start `fastify-users serve` from the same build (test/support/processes.ts).
+  { stdio: 'inherit', env: { ...env, TEST_COMPILED_DIR: build } },
 );
 removeBuild(build);
 process.exit(result.status ?? 1);

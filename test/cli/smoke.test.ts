@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
 import { PASSWORD, ROOT } from '../support/constants.js';
-import { TSX_CLI } from '../support/processes.js';
+import { SOURCE_CLI } from '../support/processes.js';
 import { sqliteURL, tempDir } from '../support/temp.js';
 
 describe('the real CLI process', () => {
@@ -19,7 +19,7 @@ describe('the real CLI process', () => {
   const noPty = existsSync('/usr/bin/script') ? false : 'util-linux `script` (a pseudo-terminal) is not installed';
   test('create-user on a terminal prompts twice and never echoes the password', { skip: noPty, timeout: 120_000 }, async () => {
     // `script` gives the CLI a real pseudo-terminal; the password is typed only once each prompt shows.
-    const child = spawn('script', ['-qec', [process.execPath, ...TSX_CLI, 'create-user', 'tty@example.com'].join(' '), '/dev/null'], {
+    const child = spawn('script', ['-qec', [process.execPath, ...SOURCE_CLI, 'create-user', 'tty@example.com'].join(' '), '/dev/null'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -5,11 +5,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FAST_ARGON2, ROOT, TEST_SECRET } from './constants.js';
 
-/** How tests start the sources as `npm start` does. */
-export const TSX_CLI = ['--import', 'tsx', 'src/cli.ts'];
+const COMPILED = process.env.TEST_COMPILED_DIR;
+
+/**
+ * How tests start the sources' CLI, as `npm start` does. Under `npm test` that is the run's
+ * compiled copy of src/cli.ts (TEST_COMPILED_DIR, scripts/compile-tests.mjs), the same code as
+ * plain JavaScript: about a second of CPU less per start than through tsx (docs/testing.md, "How a
+ * test file starts"). A file run on its own with `node --import tsx --test` goes through tsx.
+ */
+export const SOURCE_CLI = COMPILED ? ['--enable-source-maps', join(COMPILED, 'src', 'cli.js')] : ['--import', 'tsx', 'src/cli.ts'];
 
 /** A real `fastify-users serve` process and its base URL. */
 export interface ServerProcess {
@@ -24,12 +32,12 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node --import tsx src/cli.ts serve` (or another `entry`, e.g. the bundle) on port 0 and
+ * Starts `fastify-users serve` from the sources (SOURCE_CLI, or another `entry`, e.g. the bundle) on port 0 and
  * reads the bound address from its "Server listening at" log line (other files run at the same
  * time: no fixed ports). Cheap argon2 through the documented ARGON2_* tuning (allowed below OWASP
  * only with NODE_ENV=test).
  */
-export async function startServer(env: Record<string, string>, entry: string[] = TSX_CLI): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, entry: string[] = SOURCE_CLI): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...entry, 'serve'], {
     cwd: ROOT,
     env: {
@@ -51,7 +59,7 @@ export async function startServer(env: Record<string, string>, entry: string[] =
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
 
   const url = await new Promise<string>((resolve, reject) => {
-    // Generous: on a loaded 2-core machine a `tsx` start alone can take several seconds.
+    // Generous: on a loaded 2-core machine a process start alone can take several seconds.
     const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${output}`)), 60_000);
     const onData = () => {
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);

@@ -10,6 +10,7 @@ import { handleError } from '../../src/http/reply-error.js';
 import { buildTestApp, type TestApp } from './apps.js';
 import { FAST_ARGON2, PASSWORD, TEST_SECRET } from './constants.js';
 import { bearerToken, register } from './requests.js';
+import { SOURCE_CLI } from './processes.js';
 import { tempDir } from './temp.js';
 import { internalsOf } from './internals.js';
 
@@ -87,7 +88,7 @@ export async function eventually(condition: () => boolean, what: string, timeout
 /** Runs the real CLI (another process) with `env` added; resolves with its exit code and output. */
 export function runCLI(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    const child = spawn(process.execPath, [...SOURCE_CLI, ...args], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'silent', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
