@@ -27,7 +27,7 @@ export { SQLStore } from './store/sql/sql-store.js';
 export { MemoryCounterStore, type MemoryCounterStoreOptions } from './store/memory-counters.js';
 export type {
   Store, UserStore, TokenStore, ActionTokenStore, CounterStore, AccessTokenRecord, NewAccessToken, ActionTokenRecord, ActionPurpose, NewUser, UserPatch,
-  SecondFactorStore, TotpRecord, PasskeyStore, PasskeyRecord, NewPasskey, ChallengeRecord, ChallengePurpose,
+  SecondFactorStore, TOTPRecord, PasskeyStore, PasskeyRecord, NewPasskey, ChallengeRecord, ChallengePurpose,
   OAuthAccountStore, OAuthAccount, NewOAuthAccount,
 } from './core/store.js';
 export { CounterStoreFullError } from './core/store.js';

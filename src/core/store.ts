@@ -101,7 +101,7 @@ export interface ActionTokenStore {
 }
 
 /** A user's TOTP enrolment as stored: the secret only encrypted. */
-export interface TotpRecord {
+export interface TOTPRecord {
   userId: number;
   encryptedSecret: string;
   /** False while pending (enrolled, first code not yet given). */
@@ -114,18 +114,18 @@ export interface TotpRecord {
 /** Persistence of TOTP secrets and recovery codes (docs/two-factor.md). */
 export interface SecondFactorStore {
   /** Starts (or restarts) a pending enrolment; an already confirmed one is left alone: false then. */
-  savePendingTotp(userId: number, encryptedSecret: string, now: Date): Promise<boolean>;
-  findTotp(userId: number): Promise<TotpRecord | null>;
+  savePendingTOTP(userId: number, encryptedSecret: string, now: Date): Promise<boolean>;
+  findTOTP(userId: number): Promise<TOTPRecord | null>;
   /**
    * Records that a code for `step` was accepted, only if no code for this step or a later one was
    * (compare-and-set in one statement): of two concurrent uses of a code exactly one gets true.
    * With `confirm`, also marks the enrolment confirmed.
    */
-  useTotpStep(userId: number, step: number, options?: { confirm?: boolean }): Promise<boolean>;
+  useTOTPStep(userId: number, step: number, options?: { confirm?: boolean }): Promise<boolean>;
   /** Replaces the ciphertext if it is still `expected` (re-encryption under a new key). */
-  replaceTotpSecret(userId: number, expected: string, replacement: string): Promise<boolean>;
+  replaceTOTPSecret(userId: number, expected: string, replacement: string): Promise<boolean>;
   /** Removes the TOTP enrolment and every recovery code; false when there was none. */
-  deleteTotp(userId: number): Promise<boolean>;
+  deleteTOTP(userId: number): Promise<boolean>;
   /** Replaces the user's recovery codes by these digests. */
   replaceRecoveryCodes(userId: number, digests: string[], now: Date): Promise<void>;
   /** Marks an unused code used, in one conditional statement: true for exactly one of two concurrent uses. */

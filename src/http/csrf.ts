@@ -71,7 +71,7 @@ export function verifyCSRFToken(token: string, sessionDigest: string, keys: read
  * - responses of the plugin's own routes (the context given to {@link CSRFTokens.mintOn}) set a
  *   fresh cookie when the request had none (bearer-only requests excepted), when a safe request's
  *   token does not verify for its session, and whenever a route changed the session
- *   (`markSessionChange`, called by /login and /logout): rotation, so a token seen before login is
+ *   (`recordSessionOpened`/`recordSessionEnded`, by sign-in and /logout): rotation, so a token seen before login is
  *   useless after it. The host's routes are checked but never mint: a `Set-Cookie` on every
  *   anonymous page would keep shared caches (a CDN) from storing public pages (RFC 9111 §3:
  *   caches commonly refuse or strip responses that set cookies);

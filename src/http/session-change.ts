@@ -14,9 +14,14 @@ declare module 'fastify' {
   }
 }
 
-/** Records that this request opened (`digest`) or ended (`null`) the caller's session. */
-export function markSessionChange(request: FastifyRequest, digest: string | null): void {
+/** Records that this request opened a session (its token's digest): the CSRF cookie rotates to it. */
+export function recordSessionOpened(request: FastifyRequest, digest: string): void {
   request[kSessionChange] = digest;
+}
+
+/** Records that this request ended the caller's session: the CSRF cookie rotates to "no session". */
+export function recordSessionEnded(request: FastifyRequest): void {
+  request[kSessionChange] = null;
 }
 
 /** The session this request opened or ended: a digest, `null` (ended), or `undefined` (unchanged). */

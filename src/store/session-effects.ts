@@ -58,11 +58,11 @@ export const STORE_SESSION_EFFECTS: StoreSessionEffects = {
   // other sessions through deleteUserTokens. Confirming an enrolment, or removing it, changes
   // how the user signs in: their cached sessions go too, to be read afresh.
   secondFactor: {
-    savePendingTotp: KEEPS_SESSIONS,
-    findTotp: READS,
-    useTotpStep: ([userId, , options]) => ({ userIds: options?.confirm ? [userId] : [] }),
-    replaceTotpSecret: KEEPS_SESSIONS,
-    deleteTotp: ([userId]) => ({ userIds: [userId] }),
+    savePendingTOTP: KEEPS_SESSIONS,
+    findTOTP: READS,
+    useTOTPStep: ([userId, , options]) => ({ userIds: options?.confirm ? [userId] : [] }),
+    replaceTOTPSecret: KEEPS_SESSIONS,
+    deleteTOTP: ([userId]) => ({ userIds: [userId] }),
     replaceRecoveryCodes: KEEPS_SESSIONS,
     useRecoveryCode: KEEPS_SESSIONS,
     countRecoveryCodes: READS,

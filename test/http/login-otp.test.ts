@@ -82,9 +82,9 @@ describe('signing in with a second factor: otp at /token and /login, POST /login
     await totpUser('timing@example.com');
     await userWithToken(t.app, 'plain@example.com');
     const store = t.store.secondFactor;
-    const original = store.findTotp.bind(store);
+    const original = store.findTOTP.bind(store);
     let lookups = 0;
-    store.findTotp = async (userId) => {
+    store.findTOTP = async (userId) => {
       lookups += 1;
       return original(userId);
     };
@@ -100,7 +100,7 @@ describe('signing in with a second factor: otp at /token and /login, POST /login
       assert.equal(new Set(bodies).size, 1, 'one identical body');
       assert.equal(lookups, 0, 'the second factor is looked at only after a right password');
     } finally {
-      store.findTotp = original;
+      store.findTOTP = original;
     }
   });
 
@@ -174,7 +174,7 @@ describe('TOTP secrets after a key rotation (SECRET_KEY_FALLBACKS)', () => {
     const bearer = await userWithToken(before.app, 'rotate@example.com');
     const { secret } = await enableTOTP(before.app, bearer, () => clock.now);
     const userId = (await before.store.findUserByEmail('rotate@example.com'))!.id;
-    const sealedOld = (await before.store.secondFactor.findTotp(userId))!.encryptedSecret;
+    const sealedOld = (await before.store.secondFactor.findTOTP(userId))!.encryptedSecret;
     await before.app.close();
 
     const Fastify = (await import('fastify')).default;
@@ -192,7 +192,7 @@ describe('TOTP secrets after a key rotation (SECRET_KEY_FALLBACKS)', () => {
     clock.advance(30);
     const ok = await rotated.inject({ method: 'POST', url: '/token', ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }) });
     assert.equal(ok.statusCode, 200, ok.body);
-    const sealedNew = (await before.store.secondFactor.findTotp(userId))!.encryptedSecret;
+    const sealedNew = (await before.store.secondFactor.findTOTP(userId))!.encryptedSecret;
     assert.notEqual(sealedNew, sealedOld, 're-encrypted with the current key');
     await rotated.close();
 

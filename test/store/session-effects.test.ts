@@ -8,7 +8,7 @@ import type { Store } from '../../src/core/store.js';
 
 /**
  * The methods of the `Store` interface (inherited ones included) and of the stores it composes
- * (`secondFactor.savePendingTotp`, …), as the TypeScript checker sees them, as dotted paths.
+ * (`secondFactor.savePendingTOTP`, …), as the TypeScript checker sees them, as dotted paths.
  */
 function storeInterfaceMethods(): string[] {
   const file = fileURLToPath(new URL('../../src/core/store.ts', import.meta.url));
@@ -57,12 +57,12 @@ describe('which store writes change sessions', () => {
 
   test('a composed store\'s methods go through the choke point too', async () => {
     const fake = {
-      secondFactor: { async deleteTotp() { return true; }, async findTotp() { return null; } },
+      secondFactor: { async deleteTOTP() { return true; }, async findTOTP() { return null; } },
     } as unknown as Store;
     const reported: unknown[] = [];
     const store = withSessionChanges(fake, (change) => reported.push(change), () => reported.push('unknown'));
-    await store.secondFactor.findTotp(3);
-    await store.secondFactor.deleteTotp(3);
+    await store.secondFactor.findTOTP(3);
+    await store.secondFactor.deleteTOTP(3);
     assert.deepEqual(reported, [{ userIds: [3] }]);
   });
 

@@ -61,7 +61,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
   const cookiePath = `${options.routePrefix}/oauth/`;
   const redirectURI = (name: string) => `${baseURL}/oauth/${name}/callback`;
 
-  const clientOf = (name: string): ProviderClient => {
+  /** The client of a configured provider by its name; `OAUTH_UNKNOWN_PROVIDER` otherwise. */
+  const providerClient = (name: string): ProviderClient => {
     const client = clients.get(name);
     if (!client) throw new AuthError('OAUTH_UNKNOWN_PROVIDER');
     return client;
@@ -127,7 +128,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
     },
   }, async (request, reply) => {
     try {
-      const client = clientOf(request.params.provider);
+      const client = providerClient(request.params.provider);
       // A navigation is always a sign-in: anyone can send a signed-in browser here (a link on
       // another site), so it must never add a way into the current account (RFC 9700 §4.4,
       // OWASP CSRF CS). Linking is `POST …/link`, which the CSRF rule and recent authentication
@@ -156,7 +157,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
       response: { 200: LinkStart, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody },
     },
   }, async (request, reply) => {
-    const client = clientOf(request.params.provider);
+    const client = providerClient(request.params.provider);
     const session = sessionIdOf(request.authSession.digest);
     const url = await startFlow(reply, client, { next: request.query.next, session, link: true });
     return { authorization_url: url.href };
@@ -176,7 +177,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
     // Single use: whatever happens next, this browser's flow is over.
     reply.clearCookie(STATE_COOKIE_NAME, { path: cookiePath, httpOnly: true, secure: auth.cookieSecure, sameSite: 'lax' });
     try {
-      const client = clientOf(request.params.provider);
+      const client = providerClient(request.params.provider);
       const flow = openFlowState(request.cookies?.[STATE_COOKIE_NAME], keys, auth.now().getTime());
       const state = request.query.state;
       if (!flow || flow.provider !== client.provider.name || typeof state !== 'string' || !constantTimeEqual(state, flow.state)) {

@@ -13,7 +13,7 @@ import { requireRecentAuthentication } from '../../http/recent-authentication.js
 import { webauthnChallengeCookie } from '../../http/webauthn-challenge-cookie.js';
 import { ErrorBody, NoContent } from '../../http/schemas.js';
 import { PasskeyCreated, PasskeyIdParams, PasskeyList, PasskeyLoginBody, PasskeyRegisterBody, WebAuthnOptions } from './schemas.js';
-import { markSessionChange } from '../../http/session-change.js';
+import { recordSessionOpened } from '../../http/session-change.js';
 import { setAuthCookie } from '../../http/transport.js';
 import { SECURITY } from '../../http/routes/account-context.js';
 
@@ -134,7 +134,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
     await throttle.reset(keys);
     const issued = await service.issueToken(user, { userAgent: request.headers['user-agent'] ?? null, ip: request.ip });
     setAuthCookie(reply, options, issued.token);
-    markSessionChange(request, issued.digest);
+    recordSessionOpened(request, issued.digest);
     return reply.code(204).send(null);
   });
 };

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { SecondFactorStore, TotpRecord } from '../../core/store.js';
-import type { Database, Dialect, TotpSecretsTable } from '../../store/sql/schema.js';
+import type { SecondFactorStore, TOTPRecord } from '../../core/store.js';
+import type { Database, Dialect, TOTPSecretsTable } from '../../store/sql/schema.js';
 import { fromDbTime, toDbTime } from '../../store/sql/time.js';
 
 /** {@link SecondFactorStore} on SQLite and PostgreSQL: TOTP secrets and recovery codes. */
@@ -13,11 +13,11 @@ export class SQLSecondFactorStore implements SecondFactorStore {
     this.dialect = dialect;
   }
 
-  async savePendingTotp(userId: number, encryptedSecret: string, now: Date): Promise<boolean> {
+  async savePendingTOTP(userId: number, encryptedSecret: string, now: Date): Promise<boolean> {
     const row = await this.db
       .insertInto('totp_secrets')
       .values({ user_id: userId, encrypted_secret: encryptedSecret, confirmed: this.dialect === 'sqlite' ? 0 : false, last_used_step: null, created_at: toDbTime(this.dialect, now) })
-      // A pending enrolment is replaced by a new one; a confirmed one only goes through deleteTotp.
+      // A pending enrolment is replaced by a new one; a confirmed one only goes through deleteTOTP.
       .onConflict((oc) => oc.column('user_id').doUpdateSet({
         encrypted_secret: encryptedSecret,
         last_used_step: null,
@@ -28,12 +28,12 @@ export class SQLSecondFactorStore implements SecondFactorStore {
     return row !== undefined;
   }
 
-  async findTotp(userId: number): Promise<TotpRecord | null> {
+  async findTOTP(userId: number): Promise<TOTPRecord | null> {
     const row = await this.db.selectFrom('totp_secrets').selectAll().where('user_id', '=', userId).executeTakeFirst();
-    return row ? toTotp(row) : null;
+    return row ? toTOTP(row) : null;
   }
 
-  async useTotpStep(userId: number, step: number, options: { confirm?: boolean } = {}): Promise<boolean> {
+  async useTOTPStep(userId: number, step: number, options: { confirm?: boolean } = {}): Promise<boolean> {
     // One conditional UPDATE: the database serialises concurrent writers on the row, so a step
     // passes once even when two instances check the same code at the same moment (RFC 6238 §5.2).
     let query = this.db
@@ -46,7 +46,7 @@ export class SQLSecondFactorStore implements SecondFactorStore {
     return result.numUpdatedRows > 0n;
   }
 
-  async replaceTotpSecret(userId: number, expected: string, replacement: string): Promise<boolean> {
+  async replaceTOTPSecret(userId: number, expected: string, replacement: string): Promise<boolean> {
     const result = await this.db
       .updateTable('totp_secrets')
       .set({ encrypted_secret: replacement })
@@ -56,7 +56,7 @@ export class SQLSecondFactorStore implements SecondFactorStore {
     return result.numUpdatedRows > 0n;
   }
 
-  async deleteTotp(userId: number): Promise<boolean> {
+  async deleteTOTP(userId: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
       const result = await trx.deleteFrom('totp_secrets').where('user_id', '=', userId).executeTakeFirst();
@@ -97,7 +97,7 @@ export class SQLSecondFactorStore implements SecondFactorStore {
   }
 }
 
-function toTotp(row: Selectable<TotpSecretsTable>): TotpRecord {
+function toTOTP(row: Selectable<TOTPSecretsTable>): TOTPRecord {
   return {
     userId: Number(row.user_id),
     encryptedSecret: row.encrypted_secret,

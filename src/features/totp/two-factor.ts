@@ -49,7 +49,7 @@ export class TwoFactorService implements SecondFactor {
 
   /** Whether TOTP is on for the caller, and how many recovery codes remain. */
   async status(userId: number): Promise<TOTPStatus> {
-    const record = await this.store.findTotp(userId);
+    const record = await this.store.findTOTP(userId);
     const enabled = record?.confirmed === true;
     return { enabled, recoveryCodesLeft: enabled ? await this.store.countRecoveryCodes(userId) : 0 };
   }
@@ -64,7 +64,7 @@ export class TwoFactorService implements SecondFactor {
     if (fresh && parsePasswordHash(fresh.hashedPassword) === null) throw new AuthError('TOTP_PASSWORD_REQUIRED');
     const user = await this.account.requireCurrentPassword(session, currentPassword, from);
     const secret = generateTOTPSecret();
-    const saved = await this.store.savePendingTotp(user.id, this.box.seal(secret, contextOf(user.id)), this.auth.options.now());
+    const saved = await this.store.savePendingTOTP(user.id, this.box.seal(secret, contextOf(user.id)), this.auth.options.now());
     if (!saved) throw new AuthError('TOTP_ALREADY_ENABLED');
     return { secret: encodeTOTPSecret(secret), otpauthUrl: totpURI(this.issuer, user.email, secret) };
   }
@@ -76,12 +76,12 @@ export class TwoFactorService implements SecondFactor {
    */
   async confirm(session: Session, code: string): Promise<string[]> {
     const userId = session.user.id;
-    const record = await this.store.findTotp(userId);
+    const record = await this.store.findTOTP(userId);
     if (!record) throw new AuthError('TOTP_NOT_PENDING');
     if (record.confirmed) throw new AuthError('TOTP_ALREADY_ENABLED');
     const secret = await this.openSecret(userId, record.encryptedSecret);
     const step = secret && SIX_DIGITS.test(code) ? matchTOTPStep(secret, code, this.auth.options.now()) : null;
-    if (step === null || !(await this.store.useTotpStep(userId, step, { confirm: true }))) throw new AuthError('TOTP_BAD_CODE');
+    if (step === null || !(await this.store.useTOTPStep(userId, step, { confirm: true }))) throw new AuthError('TOTP_BAD_CODE');
     const codes = generateRecoveryCodes();
     await this.store.replaceRecoveryCodes(userId, codes.map((c) => digestRecoveryCode(normalizeRecoveryCode(c)!)), this.auth.options.now());
     await this.auth.revokeUserTokens(userId, session.digest);
@@ -91,10 +91,10 @@ export class TwoFactorService implements SecondFactor {
   /** Turns TOTP off, given the current password and a code (TOTP or recovery); recovery codes go with it. */
   async disable(session: Session, currentPassword: string, code: string, from: { ip: string }): Promise<void> {
     const user = await this.account.requireCurrentPassword(session, currentPassword, from);
-    const record = await this.store.findTotp(user.id);
+    const record = await this.store.findTOTP(user.id);
     if (!record?.confirmed) throw new AuthError('TOTP_NOT_ENABLED');
     if (!(await this.spend(user.id, record.encryptedSecret, code))) throw new AuthError('TOTP_BAD_CODE');
-    await this.store.deleteTotp(user.id);
+    await this.store.deleteTOTP(user.id);
   }
 
   /**
@@ -102,7 +102,7 @@ export class TwoFactorService implements SecondFactor {
    * password check, so a wrong password costs the same whether or not the account has TOTP.
    */
   async checkSignIn(user: User, otp: string | undefined): Promise<SecondFactorVerdict> {
-    const record = await this.store.findTotp(user.id);
+    const record = await this.store.findTOTP(user.id);
     if (!record?.confirmed) return 'ok';
     if (otp === undefined || otp === '') return 'required';
     return (await this.spend(user.id, record.encryptedSecret, otp)) ? 'ok' : 'bad';
@@ -110,13 +110,13 @@ export class TwoFactorService implements SecondFactor {
 
   /** Spends a code (TOTP or recovery) of a user whose TOTP is on; false when it is off or the code is wrong or spent. */
   async verifyCode(userId: number, code: string): Promise<boolean> {
-    const record = await this.store.findTotp(userId);
+    const record = await this.store.findTOTP(userId);
     return record?.confirmed === true && this.spend(userId, record.encryptedSecret, code);
   }
 
   /** Whether TOTP is on for a user (a pending enrolment is not). */
   async isEnabled(userId: number): Promise<boolean> {
-    return (await this.store.findTotp(userId))?.confirmed === true;
+    return (await this.store.findTOTP(userId))?.confirmed === true;
   }
 
   /** Spends a TOTP code (once per step) or an unused recovery code; false for anything else. */
@@ -125,7 +125,7 @@ export class TwoFactorService implements SecondFactor {
     if (SIX_DIGITS.test(trimmed)) {
       const secret = await this.openSecret(userId, encryptedSecret);
       const step = secret ? matchTOTPStep(secret, trimmed, this.auth.options.now()) : null;
-      return step !== null && this.store.useTotpStep(userId, step);
+      return step !== null && this.store.useTOTPStep(userId, step);
     }
     const recovery = normalizeRecoveryCode(trimmed);
     return recovery !== null && this.store.useRecoveryCode(userId, digestRecoveryCode(recovery), this.auth.options.now());
@@ -141,7 +141,7 @@ export class TwoFactorService implements SecondFactor {
     if (!opened) return null;
     if (opened.stale) {
       // Compare-and-set: of two concurrent re-encryptions one wins, and both ciphertexts open.
-      await this.store.replaceTotpSecret(userId, encryptedSecret, this.box.seal(opened.plaintext, contextOf(userId)));
+      await this.store.replaceTOTPSecret(userId, encryptedSecret, this.box.seal(opened.plaintext, contextOf(userId)));
     }
     return new Uint8Array(opened.plaintext);
   }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AuthService } from '../../core/auth-service.js';
+import type { AuthService, ClientInfo } from '../../core/auth-service.js';
 import type { Throttle } from '../../core/throttle.js';
 import type { SecondFactor } from '../../core/second-factor.js';
 import { AuthError } from '../../core/errors.js';
@@ -8,7 +8,7 @@ import { ErrorBody, LoginForm, NoContent, OAuthErrorBody, OTPForm, PublicUser, R
 import { handleTokenError } from '../oauth-error.js';
 import { clearPendingSignIn, readPendingSignIn, startPendingSignIn } from '../pending-sign-in.js';
 import { clearAuthCookie, setAuthCookie } from '../transport.js';
-import { markSessionChange } from '../session-change.js';
+import { recordSessionEnded, recordSessionOpened } from '../session-change.js';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE } from '../validation.js';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 
@@ -82,7 +82,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     const { username, password, otp } = request.body;
     const user = await signInWithPassword(request, username, password, otp);
     if ('otpRequired' in user) throw new AuthError('LOGIN_OTP_REQUIRED');
-    const issued = await service.issueToken(user, clientOf(request));
+    const issued = await service.issueToken(user, clientInfoOf(request));
     // RFC 6749 §5.1: token responses must not be cached.
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return { access_token: issued.token, token_type: 'bearer' as const, expires_in: issued.expiresIn };
@@ -107,9 +107,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       startPendingSignIn(reply, options, user.otpRequired);
       throw new AuthError('LOGIN_OTP_REQUIRED');
     }
-    const issued = await service.issueToken(user, clientOf(request));
+    const issued = await service.issueToken(user, clientInfoOf(request));
     setAuthCookie(reply, options, issued.token);
-    markSessionChange(request, issued.digest);
+    recordSessionOpened(request, issued.digest);
     return reply.code(204).send(null);
   });
 
@@ -134,10 +134,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       throw new AuthError('LOGIN_BAD_OTP');
     }
     await throttle.reset(keys);
-    const issued = await service.issueToken(pending, clientOf(request));
+    const issued = await service.issueToken(pending, clientInfoOf(request));
     clearPendingSignIn(reply, options);
     setAuthCookie(reply, options, issued.token);
-    markSessionChange(request, issued.digest);
+    recordSessionOpened(request, issued.digest);
     return reply.code(204).send(null);
   });
 
@@ -147,13 +147,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   }, async (request, reply) => {
     await service.revokeToken(request.authSession.digest);
     clearAuthCookie(reply, options);
-    markSessionChange(request, null);
+    recordSessionEnded(request);
     return reply.code(204).send(null);
   });
 };
 
 /** Where a session is opened from (user agent and address), for the sessions list. */
-export function clientOf(request: { headers: Record<string, string | string[] | undefined>; ip: string }) {
+export function clientInfoOf(request: { headers: Record<string, string | string[] | undefined>; ip: string }): ClientInfo {
   const agent = request.headers['user-agent'];
   return { userAgent: typeof agent === 'string' ? agent : null, ip: request.ip };
 }

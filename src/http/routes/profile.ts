@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toPublicUser } from '../../core/user.js';
 import { DeleteMeBody, ErrorBody, NoContent, PublicUser, UpdateMeBody } from '../schemas.js';
 import { clearAuthCookie } from '../transport.js';
-import { markSessionChange } from '../session-change.js';
+import { recordSessionEnded } from '../session-change.js';
 import { SECURITY, type AccountRoutesOptions } from './account-context.js';
 
 const TAG = ['users'];
@@ -39,7 +39,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   }, async (request, reply) => {
     await account.deleteAccount(request.authSession, request.body.current_password, { ip: request.ip });
     clearAuthCookie(reply, options);
-    markSessionChange(request, null);
+    recordSessionEnded(request);
     return reply.code(204).send(null);
   });
 };

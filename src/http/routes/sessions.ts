@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sessionIdOf } from '../../core/token.js';
 import { ErrorBody, NoContent, SessionIdParams, SessionList } from '../schemas.js';
 import { clearAuthCookie } from '../transport.js';
-import { markSessionChange } from '../session-change.js';
+import { recordSessionEnded } from '../session-change.js';
 import { SECURITY, type AccountRoutesOptions } from './account-context.js';
 
 const TAG = ['sessions'];
@@ -29,7 +29,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     if (request.params.id === sessionIdOf(request.authSession.digest)) {
       // Ending the session in use is a logout: drop the cookie too.
       clearAuthCookie(reply, options);
-      markSessionChange(request, null);
+      recordSessionEnded(request);
     }
     return reply.code(204).send(null);
   });

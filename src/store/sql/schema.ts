@@ -9,7 +9,7 @@ export interface Database {
   users: UsersTable;
   access_tokens: AccessTokensTable;
   action_tokens: ActionTokensTable;
-  totp_secrets: TotpSecretsTable;
+  totp_secrets: TOTPSecretsTable;
   recovery_codes: RecoveryCodesTable;
   passkeys: PasskeysTable;
   webauthn_challenges: WebAuthnChallengesTable;
@@ -56,7 +56,7 @@ export interface ActionTokensTable {
   created_at: DbTime;
 }
 
-export interface TotpSecretsTable {
+export interface TOTPSecretsTable {
   user_id: number;
   /** AES-256-GCM ciphertext of the secret (docs/two-factor.md); never the secret itself. */
   encrypted_secret: string;

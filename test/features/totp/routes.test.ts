@@ -152,7 +152,7 @@ describe('TOTP set-up: POST/GET/DELETE /users/me/totp and /users/me/totp/confirm
       assert.equal(bytes.includes(Buffer.from(code.replace(/-/g, ''))), false, `recovery code ${code} found without dashes`);
     }
     // The row exists and holds a sealed value, so the search above looked at the right place.
-    const record = await t.store.secondFactor.findTotp((await t.store.findUserByEmail('at-rest@example.com'))!.id);
+    const record = await t.store.secondFactor.findTOTP((await t.store.findUserByEmail('at-rest@example.com'))!.id);
     assert.match(record!.encryptedSecret, /^v1\./);
     assert.ok(bytes.includes(Buffer.from(record!.encryptedSecret)), 'the sealed secret is in the file');
   });

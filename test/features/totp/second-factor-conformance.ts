@@ -42,37 +42,37 @@ export function secondFactorConformance(name: string, factory: () => Promise<Sto
 
     test('a pending TOTP enrolment is stored, replaced while pending, and kept once confirmed', async () => {
       const user = await newUser();
-      assert.equal(await store.secondFactor.findTotp(user.id), null);
-      assert.equal(await store.secondFactor.savePendingTotp(user.id, 'cipher-1', now), true);
-      assert.deepEqual(await store.secondFactor.findTotp(user.id), { userId: user.id, encryptedSecret: 'cipher-1', confirmed: false, lastUsedStep: null, createdAt: now });
-      assert.equal(await store.secondFactor.savePendingTotp(user.id, 'cipher-2', now), true);
-      assert.equal((await store.secondFactor.findTotp(user.id))?.encryptedSecret, 'cipher-2');
+      assert.equal(await store.secondFactor.findTOTP(user.id), null);
+      assert.equal(await store.secondFactor.savePendingTOTP(user.id, 'cipher-1', now), true);
+      assert.deepEqual(await store.secondFactor.findTOTP(user.id), { userId: user.id, encryptedSecret: 'cipher-1', confirmed: false, lastUsedStep: null, createdAt: now });
+      assert.equal(await store.secondFactor.savePendingTOTP(user.id, 'cipher-2', now), true);
+      assert.equal((await store.secondFactor.findTOTP(user.id))?.encryptedSecret, 'cipher-2');
       // A plain use is refused while pending; confirming records the step.
-      assert.equal(await store.secondFactor.useTotpStep(user.id, 100), false);
-      assert.equal(await store.secondFactor.useTotpStep(user.id, 100, { confirm: true }), true);
-      const confirmed = await store.secondFactor.findTotp(user.id);
+      assert.equal(await store.secondFactor.useTOTPStep(user.id, 100), false);
+      assert.equal(await store.secondFactor.useTOTPStep(user.id, 100, { confirm: true }), true);
+      const confirmed = await store.secondFactor.findTOTP(user.id);
       assert.deepEqual({ c: confirmed?.confirmed, s: confirmed?.lastUsedStep }, { c: true, s: 100 });
-      assert.equal(await store.secondFactor.savePendingTotp(user.id, 'cipher-3', now), false, 'a confirmed enrolment is not overwritten');
-      assert.equal((await store.secondFactor.findTotp(user.id))?.encryptedSecret, 'cipher-2');
+      assert.equal(await store.secondFactor.savePendingTOTP(user.id, 'cipher-3', now), false, 'a confirmed enrolment is not overwritten');
+      assert.equal((await store.secondFactor.findTOTP(user.id))?.encryptedSecret, 'cipher-2');
     });
 
-    test('useTotpStep accepts each step once and never an earlier one, also under concurrency', async () => {
+    test('useTOTPStep accepts each step once and never an earlier one, also under concurrency', async () => {
       const user = await newUser();
-      await store.secondFactor.savePendingTotp(user.id, 'c', now);
-      assert.equal(await store.secondFactor.useTotpStep(user.id, 57_000_000, { confirm: true }), true);
-      assert.equal(await store.secondFactor.useTotpStep(user.id, 57_000_000), false, 'same step again');
-      assert.equal(await store.secondFactor.useTotpStep(user.id, 56_999_999), false, 'an earlier step');
-      const results = await Promise.all(Array.from({ length: 8 }, () => store.secondFactor.useTotpStep(user.id, 57_000_001)));
+      await store.secondFactor.savePendingTOTP(user.id, 'c', now);
+      assert.equal(await store.secondFactor.useTOTPStep(user.id, 57_000_000, { confirm: true }), true);
+      assert.equal(await store.secondFactor.useTOTPStep(user.id, 57_000_000), false, 'same step again');
+      assert.equal(await store.secondFactor.useTOTPStep(user.id, 56_999_999), false, 'an earlier step');
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.secondFactor.useTOTPStep(user.id, 57_000_001)));
       assert.equal(results.filter(Boolean).length, 1, 'exactly one concurrent use wins');
-      assert.equal((await store.secondFactor.findTotp(user.id))?.lastUsedStep, 57_000_001);
+      assert.equal((await store.secondFactor.findTOTP(user.id))?.lastUsedStep, 57_000_001);
     });
 
-    test('replaceTotpSecret is a compare-and-set on the ciphertext', async () => {
+    test('replaceTOTPSecret is a compare-and-set on the ciphertext', async () => {
       const user = await newUser();
-      await store.secondFactor.savePendingTotp(user.id, 'old', now);
-      assert.equal(await store.secondFactor.replaceTotpSecret(user.id, 'other', 'new'), false);
-      assert.equal(await store.secondFactor.replaceTotpSecret(user.id, 'old', 'new'), true);
-      assert.equal((await store.secondFactor.findTotp(user.id))?.encryptedSecret, 'new');
+      await store.secondFactor.savePendingTOTP(user.id, 'old', now);
+      assert.equal(await store.secondFactor.replaceTOTPSecret(user.id, 'other', 'new'), false);
+      assert.equal(await store.secondFactor.replaceTOTPSecret(user.id, 'old', 'new'), true);
+      assert.equal((await store.secondFactor.findTOTP(user.id))?.encryptedSecret, 'new');
     });
 
     test('recovery codes: replaced as a set, each usable once by its owner only, counted', async () => {
@@ -92,14 +92,14 @@ export function secondFactorConformance(name: string, factory: () => Promise<Sto
       assert.equal(await store.secondFactor.countRecoveryCodes(user.id), 2);
     });
 
-    test('deleteTotp removes the secret and the recovery codes', async () => {
+    test('deleteTOTP removes the secret and the recovery codes', async () => {
       const user = await newUser();
-      await store.secondFactor.savePendingTotp(user.id, 'c', now);
+      await store.secondFactor.savePendingTOTP(user.id, 'c', now);
       await store.secondFactor.replaceRecoveryCodes(user.id, [hex()], now);
-      assert.equal(await store.secondFactor.deleteTotp(user.id), true);
-      assert.equal(await store.secondFactor.findTotp(user.id), null);
+      assert.equal(await store.secondFactor.deleteTOTP(user.id), true);
+      assert.equal(await store.secondFactor.findTOTP(user.id), null);
       assert.equal(await store.secondFactor.countRecoveryCodes(user.id), 0);
-      assert.equal(await store.secondFactor.deleteTotp(user.id), false);
+      assert.equal(await store.secondFactor.deleteTOTP(user.id), false);
     });
 
     test('passkeys: created with real types, a credential id registered once, listed per user', async () => {
@@ -187,14 +187,14 @@ export function secondFactorConformance(name: string, factory: () => Promise<Sto
 
     test('deleting a user deletes its TOTP secret, recovery codes, passkeys and challenges', async () => {
       const user = await newUser();
-      await store.secondFactor.savePendingTotp(user.id, 'c', now);
+      await store.secondFactor.savePendingTOTP(user.id, 'c', now);
       const codes = [hex()];
       await store.secondFactor.replaceRecoveryCodes(user.id, codes, now);
       const created = (await store.passkeys.createPasskey(passkey(user.id)))!;
       const digest = hex();
       await store.passkeys.createChallenge({ digest, purpose: 'register', userId: user.id, expiresAt: new Date(now.getTime() + MINUTE) });
       assert.equal(await store.deleteUser(user.id), true);
-      assert.equal(await store.secondFactor.findTotp(user.id), null);
+      assert.equal(await store.secondFactor.findTOTP(user.id), null);
       assert.equal(await store.secondFactor.countRecoveryCodes(user.id), 0);
       assert.equal(await store.passkeys.findPasskeyByCredentialId(created.credentialId), null);
       assert.equal(await store.passkeys.consumeChallenge(digest, 'register', now), null);
