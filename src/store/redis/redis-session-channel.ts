@@ -6,14 +6,29 @@ import { DEFAULT_REDIS_KEY_PREFIX } from './defaults.js';
 /** Client name of the subscribing connection (`CLIENT LIST`), for operators and fault tests. */
 export const SESSION_SUBSCRIBER_NAME = 'fastify-users-sessions';
 
+/**
+ * Changes held while the publishing connection is down, at most (digests and user ids counted
+ * together). Past it they collapse into one notice that names everything, so memory stays
+ * bounded however long Redis is away, and nothing is forgotten: every instance empties its cache.
+ */
+export const PUBLISH_BACKLOG_LIMIT = 1000;
+
+/**
+ * The notice that names every session: receivers drop their whole cache. An older instance
+ * cannot read it, and an unreadable notice does the same there.
+ */
+const EVERYTHING = '"*"';
+
 export interface RedisSessionChannelOptions {
   /** Prefix of the pub/sub channel, as of every key; default `fastify-users:`. */
   keyPrefix?: string;
   /** Called on connection errors (both clients keep reconnecting); default: ignored. */
   onError?: (error: Error) => void;
   heartbeatMs?: number;
-  /** Client name of the subscribing connection; default `fastify-users-sessions`. */
+  /** Client name of the subscribing connection; default `fastify-users-sessions` (the publisher's adds `-publisher`). */
   connectionName?: string;
+  /** Changes held while the publisher is down before they collapse into "everything"; default {@link PUBLISH_BACKLOG_LIMIT}. */
+  backlogLimit?: number;
 }
 
 /**
@@ -38,6 +53,12 @@ export class RedisSessionChannel implements SessionChannel {
   private beating = false;
   /** Publishes not yet answered: {@link close} waits for them (the CLI publishes, then exits). */
   private readonly pending = new Set<Promise<unknown>>();
+  /** Changes not yet published because the publisher is down, sent as one notice when it is back. */
+  private readonly heldDigests = new Set<string>();
+  private readonly heldUserIds = new Set<number>();
+  /** More was held than {@link PUBLISH_BACKLOG_LIMIT}: "everything" is owed instead. */
+  private heldEverything = false;
+  private readonly backlogLimit: number;
 
   constructor(url: string, options: RedisSessionChannelOptions = {}) {
     this.channel = `${options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX}sessions`;
@@ -45,8 +66,13 @@ export class RedisSessionChannel implements SessionChannel {
     const retryStrategy = (times: number) => Math.min(times * 50, 2000);
     // Subscribed again by hand on every connection (below), so that we know when it is in place.
     this.subscriber = new Redis(url, { connectionName: options.connectionName ?? SESSION_SUBSCRIBER_NAME, autoResubscribe: false, retryStrategy, lazyConnect: true });
-    // Publishes made while Redis is away wait in the offline queue and go when it returns.
-    this.publisher = new Redis(url, { retryStrategy, lazyConnect: true });
+    // No offline queue and no retries inside ioredis: its queue grows without bound while Redis is
+    // away. A publish that cannot go now is held here instead, merged and bounded, and sent when
+    // the publisher is ready again (docs/session-cache.md, "Channels").
+    this.backlogLimit = options.backlogLimit ?? PUBLISH_BACKLOG_LIMIT;
+    const publisherName = `${options.connectionName ?? SESSION_SUBSCRIBER_NAME}-publisher`;
+    this.publisher = new Redis(url, { connectionName: publisherName, retryStrategy, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    this.publisher.on('ready', () => this.publishHeld());
     for (const client of [this.subscriber, this.publisher]) client.on('error', (error: Error) => options.onError?.(error));
   }
 
@@ -67,10 +93,54 @@ export class RedisSessionChannel implements SessionChannel {
   }
 
   publish(change: SessionChange): void {
-    const sent = this.publisher.publish(this.channel, JSON.stringify({ d: change.digests ?? [], u: change.userIds ?? [] }))
-      .catch(() => {})
+    if (this.publisher.status !== 'ready' || this.heldEverything || this.heldDigests.size + this.heldUserIds.size > 0) {
+      this.hold(change);
+      // A publish-only user (the CLI) never calls start(): the first change connects the publisher.
+      if (this.publisher.status === 'wait') this.publisher.connect().catch(() => {});
+      return;
+    }
+    this.send(change);
+  }
+
+  /** Changes held while the publisher is down (0 when nothing is owed, `Infinity` when "everything" is), for tests and metrics. */
+  get backlog(): number {
+    return this.heldEverything ? Infinity : this.heldDigests.size + this.heldUserIds.size;
+  }
+
+  private send(change: SessionChange | 'everything'): void {
+    const message = change === 'everything' ? EVERYTHING : JSON.stringify({ d: change.digests ?? [], u: change.userIds ?? [] });
+    const sent = this.publisher.publish(this.channel, message)
+      // Not sent, or not known to be: held again, and sent (once more, harmlessly) when the publisher is back.
+      .catch(() => this.hold(change))
       .finally(() => this.pending.delete(sent));
     this.pending.add(sent);
+  }
+
+  private hold(change: SessionChange | 'everything'): void {
+    if (this.heldEverything) return;
+    if (change !== 'everything') {
+      for (const digest of change.digests ?? []) this.heldDigests.add(digest);
+      for (const userId of change.userIds ?? []) this.heldUserIds.add(userId);
+    }
+    if (change === 'everything' || this.heldDigests.size + this.heldUserIds.size > this.backlogLimit) {
+      this.heldEverything = true;
+      this.heldDigests.clear();
+      this.heldUserIds.clear();
+    }
+  }
+
+  /** Sends what was held, as one notice, once the publisher is ready again. */
+  private publishHeld(): void {
+    if (this.heldEverything) {
+      this.heldEverything = false;
+      this.send('everything');
+      return;
+    }
+    if (this.heldDigests.size + this.heldUserIds.size === 0) return;
+    const change = { digests: [...this.heldDigests], userIds: [...this.heldUserIds] };
+    this.heldDigests.clear();
+    this.heldUserIds.clear();
+    this.send(change);
   }
 
   private async subscribe(): Promise<void> {
@@ -87,6 +157,11 @@ export class RedisSessionChannel implements SessionChannel {
   }
 
   private receive(message: string): void {
+    if (message === EVERYTHING) {
+      this.sink?.lost();
+      this.sink?.confirm(monotonicNow());
+      return;
+    }
     try {
       const { d, u } = JSON.parse(message) as { d: unknown; u: unknown };
       if (Array.isArray(d) && Array.isArray(u) && d.every((x) => typeof x === 'string') && u.every(Number.isSafeInteger)) {
@@ -120,9 +195,13 @@ export class RedisSessionChannel implements SessionChannel {
    * on, a subscriber's PONG to a later PING vouches for those notices too.
    */
   async flush(timeoutMs = 2000): Promise<void> {
-    if (this.pending.size === 0) return;
-    const timeout = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([Promise.all(this.pending), timeout]);
+    const deadline = Date.now() + timeoutMs;
+    // Held changes go when the publisher is ready again; until the deadline, wait for that too.
+    while ((this.pending.size > 0 || this.backlog > 0) && Date.now() < deadline) {
+      const tick = new Promise((resolve) => setTimeout(resolve, 20).unref());
+      await Promise.race([Promise.all(this.pending), tick]);
+      if (this.pending.size === 0 && this.backlog > 0) await tick;
+    }
   }
 
   async close(): Promise<void> {
