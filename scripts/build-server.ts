@@ -6,7 +6,7 @@
  * Why: Node 20 spends most of the service's start-up finding, reading and compiling ~1,000 module
  * files one by one (ESM resolution alone was ~90 ms); one file starts in about 60 % of the time
  * (docs/BENCHMARKS.md, row 6). `node dist/bundle/cli.js serve` is the production entry; the
- * unbundled `dist/cli.js` (tsc) and `tsx src/cli.ts` behave the same, only slower to start.
+ * package's `bin`, `dist/lib/cli.js` (scripts/build-lib.ts), and `tsx src/cli.ts` behave the same, only slower to start.
  *
  * Kept outside the bundle, loaded from node_modules at run time:
  * - native addons (better-sqlite3, @node-rs/*): their `.node` binaries are found relative to

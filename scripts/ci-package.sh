@@ -3,8 +3,9 @@
 # user would (no checkout, no dev dependencies; first with only the required peer, fastify, then
 # with better-sqlite3, the optional peer the server runs SQLite on) and runs two consumers from
 # test/consumer/: an ES module app (register, log in, a guarded host route, the server entry, the
-# `bin`) and a TypeScript app type-checked by tsc, with a type test (a misspelt `request.user`
-# field under `@ts-expect-error`, which tsc reports if it stops being an error).
+# `bin`) and a TypeScript app type-checked by tsc with the type tests of test/types/ (each
+# `@ts-expect-error` there must still be an error against the package's .d.ts). Fails when the
+# tarball holds files a user does not run, or more than 150 files.
 # Called by .ci/run and by scripts/ci-node-lines.sh under each Node line; `--no-build` reuses dist/.
 # Dependencies come from npm's cache, warmed by `npm ci` (--prefer-offline), else the registry.
 set -euo pipefail
@@ -22,11 +23,15 @@ node - "$WORK/pack.json" <<'JS'
 const [pack] = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8'));
 const paths = pack.files.map((file) => file.path);
 console.log(`== packed ${pack.filename}: ${(pack.size / 1024).toFixed(1)} kB, ${pack.entryCount} files, ${(pack.unpackedSize / 1024).toFixed(1)} kB unpacked`);
-const unwanted = paths.filter((path) => !/^(dist\/|README\.md$|LICENSE$|package\.json$)/.test(path) || /\.map$|^dist\/bundle\//.test(path));
+const unwanted = paths.filter((path) => !/^(dist\/(lib|web)\/|README\.md$|LICENSE$|package\.json$)/.test(path) || /\.map$/.test(path));
 if (unwanted.length > 0) throw new Error(`the tarball holds files a user does not run: ${unwanted.join(', ')}`);
-for (const needed of ['LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/server.js', 'dist/server.d.ts', 'dist/cli.js', 'dist/web/index.html', 'dist/web/app.js']) {
+for (const needed of ['LICENSE', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/server.js', 'dist/lib/server.d.ts', 'dist/lib/cli.js', 'dist/web/index.html', 'dist/web/app.js']) {
   if (!paths.includes(needed)) throw new Error(`the tarball lacks ${needed}`);
 }
+// Each file is one more entry to download, unpack and scan for every user: the entries are bundled
+// (scripts/build-lib.ts) so that new source files do not add to this (docs/operations.md).
+const MAX_FILES = 150;
+if (pack.entryCount > MAX_FILES) throw new Error(`the tarball holds ${pack.entryCount} files, more than ${MAX_FILES}: ${paths.join(', ')}`);
 JS
 
 # Install into an empty folder, as a user would: first as a library user on PostgreSQL, with the
@@ -79,6 +84,11 @@ DATABASE_URL="sqlite:$WORK/cli.db" ./node_modules/.bin/fastify-users migrate
 # The TypeScript consumer: the same TypeScript and Node types as the repository (no install
 # scripts: better-sqlite3, built above, would otherwise be compiled again).
 npm install --prefer-offline --no-audit --no-fund --ignore-scripts --save-dev "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" > /dev/null
+# The type tests of test/types/ against the package's rolled-up .d.ts instead of the sources.
+for file in "$ROOT"/test/types/*.test-d.ts; do
+  sed -e "s#'../../src/index.js'#'fastify-users'#" -e "s#'../../src/server.js'#'fastify-users/server'#" "$file" > "$(basename "$file")"
+done
+if grep -q "'\.\./" ./*.test-d.ts; then echo "a type test imports a path the package does not export" >&2; exit 1; fi
 ./node_modules/.bin/tsc -p tsconfig.json
-echo "== TypeScript consumer type-checks; the misspelt request.user field is a type error"
+echo "== TypeScript consumer and test/types/ type-check against the package's .d.ts; every @ts-expect-error is an error"
 echo "== package: the ES module and the TypeScript consumer passed"

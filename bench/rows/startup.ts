@@ -9,7 +9,8 @@ import { median } from '../lib/stats.js';
 /**
  * Row 6: process start to the first 200 (GET /health polled every 5 ms) on a fresh database
  * (the schema is migrated at start): the production entry `node dist/bundle/cli.js` (one esbuild
- * bundle, scripts/build-server.ts), the unbundled tsc output `node dist/cli.js`, and `tsx src/cli.ts`.
+ * bundle, scripts/build-server.ts), the package's `bin`, `node dist/lib/cli.js` (our code in one
+ * module, its dependencies loaded from node_modules: scripts/build-lib.ts), and `tsx src/cli.ts`.
  */
 export async function startupRow(ctx: BenchContext): Promise<RowReport> {
   const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
@@ -29,7 +30,7 @@ export async function startupRow(ctx: BenchContext): Promise<RowReport> {
   };
   const samples = await alternate(ctx.config.startups, {
     bundled: once(process.execPath, ['dist/bundle/cli.js', 'serve']),
-    compiled: once(process.execPath, ['dist/cli.js', 'serve']),
+    compiled: once(process.execPath, ['dist/lib/cli.js', 'serve']),
     tsx: once(join('node_modules', '.bin', 'tsx'), ['src/cli.ts', 'serve']),
   });
   const [bundled, compiled, tsx] = [median(samples.bundled!), median(samples.compiled!), median(samples.tsx!)];
@@ -38,12 +39,12 @@ export async function startupRow(ctx: BenchContext): Promise<RowReport> {
     title: 'Start-up',
     metrics: [
       { label: 'node dist/bundle/cli.js serve → first 200', value: bundled, unit: 's' },
-      { label: 'node dist/cli.js serve (unbundled) → first 200', value: compiled, unit: 's' },
+      { label: 'node dist/lib/cli.js serve (the package bin) → first 200', value: compiled, unit: 's' },
       { label: 'tsx src/cli.ts serve → first 200', value: tsx, unit: 's' },
     ],
     checks: [
       { label: 'production entry (node dist/bundle/cli.js)', value: bundled, unit: 's', target: { op: '<=', value: 0.6 } },
-      { label: 'unbundled tsc output (node dist/cli.js)', value: compiled, unit: 's' },
+      { label: "the package's bin (node dist/lib/cli.js)", value: compiled, unit: 's' },
       { label: 'tsx src/cli.ts (compiles TypeScript at start)', value: tsx, unit: 's' },
     ],
     notes: [`median of ${ctx.config.startups} start-ups each, alternating, each on a new SQLite file (migrations run at start).`],
