@@ -83,12 +83,21 @@ DATABASE_URL="sqlite:$WORK/cli.db" ./node_modules/.bin/fastify-users migrate
 
 # The TypeScript consumer: the same TypeScript and Node types as the repository (no install
 # scripts: better-sqlite3, built above, would otherwise be compiled again).
-npm install --prefer-offline --no-audit --no-fund --ignore-scripts --save-dev "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" > /dev/null
+npm install --prefer-offline --no-audit --no-fund --ignore-scripts --save-dev "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" "@fastify/jwt@$(version_of @fastify/jwt)" > /dev/null
 # The type tests of test/types/ against the package's rolled-up .d.ts instead of the sources.
 for file in "$ROOT"/test/types/*.test-d.ts; do
   sed -e "s#'../../src/index.js'#'fastify-users'#" -e "s#'../../src/server.js'#'fastify-users/server'#" "$file" > "$(basename "$file")"
 done
 if grep -q "'\.\./" ./*.test-d.ts; then echo "a type test imports a path the package does not export" >&2; exit 1; fi
 ./node_modules/.bin/tsc -p tsconfig.json
+# decoratorName beside @fastify/jwt: a program of its own, as in the repository (its module
+# augmentation renames our request decorator for everything compiled with it).
+mkdir decorator-name
+cp tsconfig.json decorator-name/
+for file in "$ROOT"/test/types/decorator-name/*.test-d.ts; do
+  sed -e "s#'../../../src/index.js'#'fastify-users'#g" "$file" > "decorator-name/$(basename "$file")"
+done
+if grep -q "'\.\./" decorator-name/*.test-d.ts; then echo "a type test imports a path the package does not export" >&2; exit 1; fi
+./node_modules/.bin/tsc -p decorator-name/tsconfig.json
 echo "== TypeScript consumer and test/types/ type-check against the package's .d.ts; every @ts-expect-error is an error"
 echo "== package: the ES module and the TypeScript consumer passed"
