@@ -105,10 +105,10 @@ export function compiledPath(outDir, path) {
 export function sourceNames(text) {
   if (typeof text !== 'string' || !text.includes('test-builds')) return text;
   const builds = relative(ROOT, BUILDS).split(sep).join('/');
-  const pattern = new RegExp(`(${escape(ROOT.split(sep).join('/'))}/)?${escape(builds)}/run-\\d+/([^\\s:'"()]+?)\\.js\\b`, 'g');
+  const pattern = new RegExp(`(${escapeRegExp(ROOT.split(sep).join('/'))}/)?${escapeRegExp(builds)}/run-\\d+/([^\\s:'"()]+?)\\.js\\b`, 'g');
   return text.replace(pattern, (_, root = '', path) => `${root}${path}.ts`);
 }
 
-function escape(text) {
+function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
