@@ -7,21 +7,16 @@ import { constantTimeEqual } from '../core/token.js';
 import { authCookieDigest } from './transport.js';
 import { sendError } from './reply-error.js';
 import type { ProtectionScope } from './protection-scope.js';
+import { kIssuedCSRFToken, kRefused } from './request-state.js';
 import { sessionChangeOf } from './session-change.js';
 
 /** Methods that must not change state (RFC 9110 §9.2.1); everything else is checked. */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-/** Requests refused by the Origin or CSRF check: their responses must change nothing. */
-const refusedRequests = new WeakSet<FastifyRequest>();
-
-/** Marks a request as refused, so no CSRF cookie is minted on its response. */
+/** Marks a request refused by the Origin or CSRF check: its response must change nothing, so no CSRF cookie is minted. */
 export function markRefused(request: FastifyRequest): void {
-  refusedRequests.add(request);
+  request[kRefused] = true;
 }
-
-/** Tokens handed out in a response body (`GET /csrf`): the response sets the same one as its cookie. */
-const issuedTokens = new WeakMap<FastifyRequest, string>();
 
 /** Verified CSRF pairs remembered per instance (about 200 bytes each). */
 const VERIFIED_TOKENS_KEPT = 10_000;
@@ -119,7 +114,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
   return {
     mintOn(context: FastifyInstance): void {
       context.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
-        const issued = issuedTokens.get(request);
+        const issued = request[kIssuedCSRFToken];
         if (issued !== undefined || needsFreshToken(request)) {
           // After login/logout the token binds to the new session (none after logout), else to the current one.
           const digest = sessionChangeOf(request) !== undefined ? (sessionChangeOf(request) ?? '') : authCookieDigest(request, authCookieName);
@@ -138,12 +133,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
       const digest = authCookieDigest(request, authCookieName);
       const current = request.cookies?.[cookieName];
       if (current && verifies(current, digest)) return current;
-      let issued = issuedTokens.get(request);
-      if (issued === undefined) {
-        issued = mintCSRFToken(options.secretKey, digest);
-        issuedTokens.set(request, issued);
-      }
-      return issued;
+      return (request[kIssuedCSRFToken] ??= mintCSRFToken(options.secretKey, digest));
     },
   };
 
@@ -154,7 +144,7 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     // the hot path an HMAC and a Set-Cookie (docs/BENCHMARKS.md).
     if (request.headers.authorization !== undefined && !request.cookies?.[authCookieName]) return false;
     // A refused request changes nothing, its CSRF cookie included; a CORS preflight needs none.
-    if (refusedRequests.has(request) || request.method === 'OPTIONS' || !scope.appliesTo(request)) return false;
+    if (request[kRefused] || request.method === 'OPTIONS' || !scope.appliesTo(request)) return false;
     // Login and logout changed the session: rotate.
     if (sessionChangeOf(request) !== undefined) return true;
     const current = request.cookies?.[cookieName];

@@ -17,14 +17,13 @@ import { registerCSRF } from './csrf.js';
 import { createLogMailer } from '../mail/log-mailer.js';
 import { MailOutbox } from '../mail/outbox.js';
 import { createGuard, type GuardOptions } from './guard.js';
-import { kSessionChange } from './session-change.js';
 import { createProtectionScope } from './protection-scope.js';
 import { setUpSessionCache } from './session-cache-setup.js';
 import { registerOriginCheck } from './origin-check.js';
 import { resolvePluginOptions, type FastifyUsersOptions } from './plugin-options.js';
 import { registerPluginRoutes } from './plugin-routes.js';
+import { declareRequestState } from './request-state.js';
 import type { FastifyUsersInternals, FastifyUsersServices } from './services.js';
-import { declareAuthCookieDigest } from './transport.js';
 
 export { DEFAULT_BODY_LIMIT } from './plugin-routes.js';
 
@@ -111,8 +110,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   });
   app.decorateRequest(userDecorator, null as never);
   app.decorateRequest('authSession', null as never);
-  app.decorateRequest(kSessionChange, undefined);
-  declareAuthCookieDigest(app);
+  declareRequestState(app);
 
   if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
 

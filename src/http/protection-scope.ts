@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { kBrowserProtections } from './request-state.js';
 
 /**
  * Which routes the browser protections (CORS, the Origin check, CSRF) hold for:
@@ -34,8 +35,6 @@ export interface ProtectionScope {
   markPluginRoute(route: RouteOptions): void;
 }
 
-/** Where {@link ProtectionScope.appliesTo} keeps its answer for a request. */
-const kApplies = Symbol('fastify-users.browserProtections');
 
 export function createProtectionScope(app: FastifyInstance, scope: BrowserProtectionScope): ProtectionScope {
   const everywhere = scope === 'all-routes';
@@ -54,13 +53,11 @@ export function createProtectionScope(app: FastifyInstance, scope: BrowserProtec
   // parent's onRoute runs before the child context has marked them).
   app.addHook('onRoute', record);
 
-  // The answer is kept on the request: the Origin check, CSRF and its cookie each ask, and
-  // Fastify's `request.routeOptions` builds a new object on every read (~0.25 µs).
-  app.decorateRequest(kApplies, undefined);
+  // The answer is kept on the request (http/request-state.ts): the Origin check, CSRF and its
+  // cookie each ask, and Fastify's `request.routeOptions` builds a new object on every read (~0.25 µs).
   return {
     appliesTo(request) {
-      const slot = request as unknown as { [kApplies]: boolean | undefined };
-      return (slot[kApplies] ??= request.routeOptions.config?.browserProtections ?? everywhere);
+      return (request[kBrowserProtections] ??= request.routeOptions.config?.browserProtections ?? everywhere);
     },
     appliesToPreflight(request) {
       const method = request.headers['access-control-request-method'];

@@ -1,18 +1,8 @@
 import type { FastifyRequest } from 'fastify';
+import { kSessionChange } from './request-state.js';
 
-/**
- * Internal request slot: set by a route that opened a session (its token digest) or ended one
- * (`null`), so the CSRF cookie rotates with the session (OWASP CSRF Prevention CS, "signed double
- * submit" bound to the session). A symbol, so it never collides with a host app's decorators and
- * stays out of the public request type's names.
- */
-export const kSessionChange: unique symbol = Symbol('fastify-users.sessionChange');
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    [kSessionChange]: string | null | undefined;
-  }
-}
+// The session a route opened or ended, so the CSRF cookie rotates with it (OWASP CSRF Prevention
+// CS, "signed double submit" bound to the session).
 
 /** Records that this request opened a session (its token's digest): the CSRF cookie rotates to it. */
 export function recordSessionOpened(request: FastifyRequest, digest: string): void {

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ResolvedAuthOptions } from '../core/options.js';
 import { digestToken } from '../core/token.js';
+import { kAuthCookieDigest } from './request-state.js';
 
 /**
  * Reads the credential of a request: the `Authorization: Bearer` header when present, else the
@@ -18,27 +19,18 @@ export function readToken(request: FastifyRequest, cookieName: string): { token:
   return cookie ? { token: cookie, via: 'cookie' } : null;
 }
 
-/** Where {@link authCookieDigest} keeps its answer for a request. */
-const kAuthCookieDigest = Symbol('fastify-users.authCookieDigest');
-
-/** Gives requests the slot {@link authCookieDigest} writes (a declared slot keeps their shape stable). */
-export function declareAuthCookieDigest(app: FastifyInstance): void {
-  app.decorateRequest(kAuthCookieDigest, undefined);
-}
-
 /**
  * The SHA-256 digest of the auth cookie's token, `''` without one: what CSRF tokens are bound to,
  * and the session's key in the store. Computed once per request: the CSRF check and the guard of
  * the same request both need it.
  */
 export function authCookieDigest(request: FastifyRequest, cookieName: string): string {
-  const slot = request as unknown as { [kAuthCookieDigest]: string | undefined };
-  const known = slot[kAuthCookieDigest];
+  const known = request[kAuthCookieDigest];
   if (known !== undefined) return known;
   const cookie = request.cookies?.[cookieName];
   const digest = cookie ? digestToken(cookie) : '';
   // Not kept before the cookie parser ran (request.cookies unset): it would be wrong for good.
-  if (request.cookies !== undefined) slot[kAuthCookieDigest] = digest;
+  if (request.cookies !== undefined) request[kAuthCookieDigest] = digest;
   return digest;
 }
 
