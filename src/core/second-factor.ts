@@ -1,11 +1,11 @@
 import type { User } from './user.js';
 
 /**
- * The verdict on the second factor of a sign-in whose first factor was right: `ok` (no second
- * factor, or a good code), `required` (a second factor and no code given), `bad` (a wrong,
- * reused or malformed code).
+ * The verdict on the second factor of a sign-in whose first factor was right: `none` (the user
+ * has no second factor), `ok` (a good code), `required` (a second factor and no code given),
+ * `bad` (a wrong, reused or malformed code).
  */
-export type SecondFactorVerdict = 'ok' | 'required' | 'bad';
+export type SecondFactorVerdict = 'none' | 'ok' | 'required' | 'bad';
 
 /**
  * What sign-in needs to know of a second factor, and all it knows: a capability that provides one
@@ -29,7 +29,7 @@ export interface SecondFactor {
 
 /** No second factor configured: every sign-in is complete after its first factor. */
 export const NO_SECOND_FACTOR: SecondFactor = {
-  checkSignIn: async () => 'ok',
+  checkSignIn: async () => 'none',
   isEnabled: async () => false,
   verifyCode: async () => false,
 };

@@ -165,6 +165,38 @@ export class Throttle {
     ];
   }
 
+  /**
+   * The counter of starting a sign-in with an identity provider (`/oauth/{provider}/authorize`)
+   * from `ip`: each start makes a flow and a redirect, and may make the server fetch the
+   * provider's discovery document, so one address cannot start them without bound.
+   */
+  oauthAuthorizeKeys(ip: string): ThrottleKey[] {
+    const s = this.settings;
+    return [{ key: `oauth-authorize:ip:${clientKey(ip)}`, limit: s.addressLimit, windowSeconds: s.loginWindowSeconds, clearOnSuccess: false }];
+  }
+
+  /**
+   * The counter of a provider's redirect back (`/oauth/{provider}/callback`) from `ip`, charged
+   * before the state is claimed in the shared counters and before the code is exchanged: one
+   * address cannot fill the counter store with state claims nor make the server call the
+   * provider without bound. A sign-in takes its own charge back.
+   */
+  oauthCallbackKeys(ip: string): ThrottleKey[] {
+    const s = this.settings;
+    return [{ key: `oauth:ip:${clientKey(ip)}`, limit: s.addressLimit, windowSeconds: s.loginWindowSeconds, clearOnSuccess: false, chargedFirst: true }];
+  }
+
+  /**
+   * The counter of one provider identity (`provider` and its stable `subject`), charged once the
+   * provider has named it: failures for it (an email taken by a local account, an identity
+   * linked elsewhere) are limited like a login's per identifier. Never the password-login
+   * counters of the email the provider asserts: a provider cannot clear or spend those.
+   */
+  providerIdentityKeys(provider: string, subject: string): ThrottleKey[] {
+    const s = this.settings;
+    return [{ key: `oauth:identity:${counterKeyDigest(`${provider}\u0000${subject}`)}`, limit: s.identifierLimit, windowSeconds: s.loginWindowSeconds, clearOnSuccess: true }];
+  }
+
   /** The counter of registrations from `ip`. */
   registrationKeys(ip: string): ThrottleKey[] {
     return [{ key: `register:ip:${clientKey(ip)}`, limit: this.settings.registerLimit, windowSeconds: this.settings.registerWindowSeconds, clearOnSuccess: false }];
@@ -185,6 +217,20 @@ export class Throttle {
    */
   customKey(scope: string, subject: string, limit: number, windowSeconds: number, clearOnSuccess = false): ThrottleKey {
     return { key: `${scope}:${counterKeyDigest(subject)}`, limit, windowSeconds, clearOnSuccess };
+  }
+
+  /**
+   * Claims `subject` once under `scope` for `windowSeconds`, in the shared counters, so the claim
+   * holds across every instance that shares them: true for the first claim, false for any later
+   * one. For single-use values (an OAuth state, a pending sign-in) rather than limits, so it runs
+   * even with the throttle turned off. A full store is 429, never a 500 (see {@link consume}).
+   */
+  async claimOnce(scope: string, subject: string, windowSeconds: number): Promise<boolean> {
+    try {
+      return (await this.counters.increment(`${scope}:${counterKeyDigest(subject)}`, windowSeconds)).count === 1;
+    } catch (error) {
+      throw asThrottleError(error);
+    }
   }
 
   /** Read-only: throws 429 when any counter has already used its whole window; counts nothing. */
@@ -242,12 +288,15 @@ export class Throttle {
     try {
       states = await Promise.all(keys.map((k) => this.counters.increment(k.key, k.windowSeconds)));
     } catch (error) {
-      // A full store refuses rather than forgets (docs/security-throttling.md): 429, not 500.
-      if (error instanceof CounterStoreFullError) throw new AuthError('TOO_MANY_REQUESTS', undefined, { retryAfter: error.retryAfterSeconds });
-      throw error;
+      throw asThrottleError(error);
     }
     rejectOver(keys, states, (count, limit) => count > limit);
   }
+}
+
+/** A full store refuses rather than forgets (docs/security-throttling.md): 429 with its `Retry-After`, not 500. */
+function asThrottleError(error: unknown): unknown {
+  return error instanceof CounterStoreFullError ? new AuthError('TOO_MANY_REQUESTS', undefined, { retryAfter: error.retryAfterSeconds }) : error;
 }
 
 /** Emails are counted in their stored form, so `A@x.io` and ` a@X.io` share a counter, and hashed so no address is written to the counter store. */

@@ -3,6 +3,7 @@ import type { AccountService } from '../core/account-service.js';
 import type { AccountTokens } from '../core/account-tokens.js';
 import type { AuthService } from '../core/auth-service.js';
 import type { ResolvedAuthOptions } from '../core/options.js';
+import { SignInPipeline } from '../core/sign-in.js';
 import type { ResolvedOAuthProvider } from '../features/oauth-client/oauth-providers.js';
 import type { PasskeyService } from '../features/passkeys/passkeys.js';
 import type { Throttle } from '../core/throttle.js';
@@ -112,7 +113,9 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
     // 404 is the host's, which can pass `notFoundHandler` (docs/security-hardening.md).
     if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
     const routePrefix = options.routePrefix ?? '';
-    await routes.register(authRoutes, { service, secondFactor: twoFactor, authenticate, throttle });
+    // Every way in hands its proof to this one pipeline (docs/architecture.md, "Sign-in"); TOTP is its second factor.
+    const signIn = new SignInPipeline(service, throttle, twoFactor);
+    await routes.register(authRoutes, { service, signIn, authenticate, throttle });
     await routes.register(userRoutes, { authenticate, userOf: publicUserReader(options.userDecorator) });
     await routes.register(csrfRoutes, { csrf });
     await routes.register(healthRoutes, { store });
@@ -132,8 +135,8 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
     }
     // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
     if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle, credentialAdded });
-    await routes.register(passkeyFeature, { service, passkeys, authenticate, throttle, recent, credentialAdded });
-    await routes.register(oauthClientFeature, { service, secondFactor: twoFactor, throttle, authenticate, recent, credentialAdded, providers, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
+    await routes.register(passkeyFeature, { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded });
+    await routes.register(oauthClientFeature, { service, signIn, throttle, authenticate, recent, credentialAdded, providers, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
   }, { prefix: options.routePrefix ?? '' });
 }
 

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildTestApp, type TestApp, testClock } from '../support/apps.js';
 import { PASSWORD, TEST_SECRET } from '../support/constants.js';
 import { setCookiesNamed } from '../support/cookies.js';
+import { digestToken } from '../../src/core/token.js';
 import { form, userWithToken } from '../support/requests.js';
 import { enableTOTP, totpAt } from '../support/totp.js';
 
@@ -125,7 +126,7 @@ describe('signing in with a second factor: otp at /token and /login, POST /login
     assert.equal(first.json().code, 'LOGIN_OTP_REQUIRED');
     assert.deepEqual(setCookiesNamed(first, 'token'), []);
     const [pending] = setCookiesNamed(first, 'token_pending');
-    assert.match(pending!, /^token_pending=\d+\.\d+\.[A-Za-z0-9_-]{43}; Max-Age=300; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    assert.match(pending!, /^token_pending=\d+\.\d+\.pwd\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}; Max-Age=300; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
 
     const cookies = cookiesOf(first);
     const wrong = await loginOTP(totpAt(secret, clock.now) === '000000' ? '000001' : '000000', cookies);
@@ -144,15 +145,57 @@ describe('signing in with a second factor: otp at /token and /login, POST /login
     const { secret } = await totpUser('pending@example.com');
     const first = await login({ email: 'pending@example.com', password: PASSWORD });
     const value = cookiesOf(first).token_pending!;
-    const [id, expires, mac] = value.split('.') as [string, string, string];
+    const [id, expires, factor, nonce, mac] = value.split('.') as [string, string, string, string, string];
     const other = (await t.store.findUserByEmail('alice@example.com'))!.id;
-    for (const cookies of <Record<string, string>[]>[{}, { token_pending: `${other}.${expires}.${mac}` }, { token_pending: `${id}.${Number(expires) + 600}.${mac}` }, { token_pending: 'garbage' }]) {
+    const forged = [
+      `${other}.${expires}.${factor}.${nonce}.${mac}`,
+      `${id}.${Number(expires) + 600}.${factor}.${nonce}.${mac}`,
+      `${id}.${expires}.fed.${nonce}.${mac}`,
+      `${id}.${expires}.${factor}.${'A'.repeat(22)}.${mac}`,
+    ];
+    for (const cookies of <Record<string, string>[]>[{}, ...forged.map((v) => ({ token_pending: v })), { token_pending: 'garbage' }]) {
       const response = await loginOTP(totpAt(secret, clock.now), cookies);
       assert.deepEqual({ s: response.statusCode, c: response.json().code }, { s: 401, c: 'LOGIN_OTP_NOT_PENDING' }, JSON.stringify(cookies));
     }
     clock.advance(301);
     const expired = await loginOTP(totpAt(secret, clock.now), { token_pending: value });
     assert.equal(expired.json().code, 'LOGIN_OTP_NOT_PENDING');
+  });
+
+  test('a pending sign-in finishes once: the same cookie with the next valid code is 401 LOGIN_OTP_NOT_PENDING', async () => {
+    const { secret } = await totpUser('single-use@example.com');
+    const cookies = cookiesOf(await login({ email: 'single-use@example.com', password: PASSWORD }));
+    assert.equal((await loginOTP(totpAt(secret, clock.now), cookies)).statusCode, 204);
+    clock.advance(30);
+    const again = await loginOTP(totpAt(secret, clock.now), cookies);
+    assert.deepEqual({ s: again.statusCode, c: again.json().code }, { s: 401, c: 'LOGIN_OTP_NOT_PENDING' });
+    const userId = (await t.store.findUserByEmail('single-use@example.com'))!.id;
+    assert.equal((await t.store.listUserTokens(userId, clock.now)).length, 2, 'the enrolment session and the one sign-in, no third');
+  });
+
+  test('a pending sign-in dies with a password change: a valid code after it is 401 LOGIN_OTP_NOT_PENDING', async () => {
+    const { secret } = await totpUser('changed@example.com');
+    const cookies = cookiesOf(await login({ email: 'changed@example.com', password: PASSWORD }));
+    const user = (await t.store.findUserByEmail('changed@example.com'))!;
+    // A new password (any new hash: one made by the service for another account stands in for it).
+    await userWithToken(t.app, 'changed-new-hash@example.com', 'a brand new password of the owner');
+    const rehashed = (await t.store.findUserByEmail('changed-new-hash@example.com'))!.hashedPassword;
+    await t.store.updateUser(user.id, { hashedPassword: rehashed }, clock.now);
+    const response = await loginOTP(totpAt(secret, clock.now), cookies);
+    assert.deepEqual({ s: response.statusCode, c: response.json().code }, { s: 401, c: 'LOGIN_OTP_NOT_PENDING' });
+  });
+
+  test('the session records how it signed in (RFC 8176 amr): pwd alone, pwd and otp', async () => {
+    const { secret } = await totpUser('amr@example.com');
+    const amrOf = async (token: string) => (await t.store.findSession(digestToken(token), clock.now))!.token.amr;
+    const plain = await userWithToken(t.app, 'amr-plain@example.com');
+    assert.deepEqual(await amrOf(plain), ['pwd']);
+    const bearer = await token({ username: 'amr@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) });
+    assert.deepEqual(await amrOf(bearer.json().access_token), ['pwd', 'otp']);
+    clock.advance(30);
+    const cookies = cookiesOf(await login({ email: 'amr@example.com', password: PASSWORD }));
+    const done = await loginOTP(totpAt(secret, clock.now), cookies);
+    assert.deepEqual(await amrOf(cookiesOf(done).token!), ['pwd', 'otp']);
   });
 
   test('wrong codes at POST /login/otp share the login throttle of the account (429)', async () => {

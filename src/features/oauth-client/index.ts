@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService } from '../../core/auth-service.js';
-import type { SecondFactor } from '../../core/second-factor.js';
+import type { SignInPipeline } from '../../core/sign-in.js';
 import type { RecentAuthentication } from '../../core/recent-authentication.js';
 import type { Throttle } from '../../core/throttle.js';
 import type { User } from '../../core/user.js';
@@ -14,7 +14,7 @@ import { oauthRoutes } from './routes.js';
 /** What signing in with other identity providers needs of the kernel. */
 export interface OAuthClientFeatureOptions {
   service: AuthService;
-  secondFactor: SecondFactor;
+  signIn: SignInPipeline;
   throttle: Throttle;
   authenticate: preHandlerAsyncHookHandler;
   /** Recent authentication, asked before a link is started (docs/security.md). */
@@ -35,13 +35,13 @@ export interface OAuthClientFeatureOptions {
  * clients, the sign-in flow's routes and the linked-accounts routes.
  */
 export const oauthClientFeature: FastifyPluginAsync<OAuthClientFeatureOptions> = async (app, options) => {
-  const { service, secondFactor, throttle, authenticate, recent, credentialAdded, providers, baseURL, routePrefix, failurePage } = options;
+  const { service, signIn, throttle, authenticate, recent, credentialAdded, providers, baseURL, routePrefix, failurePage } = options;
   const accounts = new OAuthAccounts(service);
   const clients = new Map(providers.map((provider) => [provider.name, new ProviderClient(provider, { now: service.options.now, log: app.log })]));
   // Discovery starts now, in the background: an issuer that is down is a warning and a 503 on its routes.
   app.addHook('onReady', async () => {
     for (const client of clients.values()) client.warmUp();
   });
-  await app.register(oauthRoutes, { service, secondFactor, accounts, throttle, authenticate, recent, credentialAdded, clients, baseURL, routePrefix, failurePage });
+  await app.register(oauthRoutes, { service, signIn, accounts, throttle, authenticate, recent, credentialAdded, clients, baseURL, routePrefix, failurePage });
   await app.register(linkedAccountRoutes, { accounts, authenticate });
 };

@@ -5,14 +5,14 @@ import type { AuthService } from '../../core/auth-service.js';
 import { AuthError } from '../../core/errors.js';
 import type { OAuthAccounts } from './oauth-accounts.js';
 import { safeNextPath } from '../../core/safe-redirect.js';
-import { counterKeyDigest, type Throttle } from '../../core/throttle.js';
+import type { Throttle } from '../../core/throttle.js';
 import type { RecentAuthentication } from '../../core/recent-authentication.js';
-import type { SecondFactor } from '../../core/second-factor.js';
+import type { SignInPipeline } from '../../core/sign-in.js';
 import type { User } from '../../core/user.js';
 import { requireRecentAuthentication } from '../../http/recent-authentication.js';
 import type { AddedCredential } from '../../mail/credential-notice.js';
 import { constantTimeEqual, sessionIdOf } from '../../core/token.js';
-import { completeSignIn } from './complete-sign-in.js';
+import { answerSignIn, clientInfoOf } from '../../http/sign-in-answer.js';
 import type { ProviderClient } from './provider-client.js';
 import { openFlowState, sealFlowState, STATE_COOKIE_NAME, STATE_LIFETIME_SECONDS, type FlowState } from './state-cookie.js';
 import { ErrorBody } from '../../http/schemas.js';
@@ -21,7 +21,8 @@ import { SECURITY } from '../../http/routes/account-context.js';
 
 export interface OAuthRoutesOptions {
   service: AuthService;
-  secondFactor: SecondFactor;
+  /** The one sign-in pipeline: throttles, second factor, `amr`, the session. */
+  signIn: SignInPipeline;
   accounts: OAuthAccounts;
   throttle: Throttle;
   /** The guard of authenticated routes (bearer or cookie; the CSRF rule applies with the cookie). */
@@ -55,7 +56,7 @@ const PUBLIC: [] = [];
  * `GET /oauth/{provider}/callback`.
  */
 export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async (app, options) => {
-  const { service, secondFactor, accounts, throttle, authenticate, recent, credentialAdded, clients, baseURL } = options;
+  const { service, signIn, accounts, throttle, authenticate, recent, credentialAdded, clients, baseURL } = options;
   const auth = service.options;
   const keys = [auth.secretKey, ...auth.secretKeyFallbacks];
   const cookiePath = `${options.routePrefix}/oauth/`;
@@ -124,7 +125,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
       security: PUBLIC,
       params: ProviderParams,
       querystring: AuthorizeQuery,
-      response: { 302: { description: 'To the provider\'s authorization endpoint', type: 'null' }, 404: ErrorBody, 503: ErrorBody },
+      response: { 302: { description: 'To the provider\'s authorization endpoint', type: 'null' }, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody },
     },
   }, async (request, reply) => {
     try {
@@ -133,6 +134,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
       // another site), so it must never add a way into the current account (RFC 9700 §4.4,
       // OWASP CSRF CS). Linking is `POST …/link`, which the CSRF rule and recent authentication
       // guard. The flow still belongs to the current session, if any: it must end in it.
+      await throttle.consume(throttle.oauthAuthorizeKeys(request.ip));
       const current = await cookieSession(request);
       const url = await startFlow(reply, client, { next: request.query.next, session: current?.id ?? null, link: false });
       return reply.redirect(url.href, 302);
@@ -178,34 +180,44 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
     reply.clearCookie(STATE_COOKIE_NAME, { path: cookiePath, httpOnly: true, secure: auth.cookieSecure, sameSite: 'lax' });
     try {
       const client = providerClient(request.params.provider);
-      const flow = openFlowState(request.cookies?.[STATE_COOKIE_NAME], keys, auth.now().getTime());
-      const state = request.query.state;
-      if (!flow || flow.provider !== client.provider.name || typeof state !== 'string' || !constantTimeEqual(state, flow.state)) {
-        throw new AuthError('OAUTH_STATE_INVALID');
-      }
-      // The flow must end in the session it started in: a link is made only for the session that asked.
-      const current = await cookieSession(request);
-      if ((current?.id ?? null) !== flow.session) throw new AuthError('OAUTH_STATE_INVALID');
-      // Rule 1 (link to the current user) only for a flow the session started with `POST …/link`.
-      const linkTo = flow.link === true && current ? current.session.user : null;
-      // Single use across instances too (a copied cookie cannot be replayed): the first use of a
-      // state claims it in the shared counters for as long as the flow could live.
-      const claim = await throttle.counters.increment(`oauth-state:${counterKeyDigest(flow.state)}`, STATE_LIFETIME_SECONDS);
-      if (claim.count > 1) throw new AuthError('OAUTH_STATE_INVALID');
+      let next: string | undefined;
+      const result = await signIn.signIn({
+        // Charged before the flow is looked at, its state claimed or the code exchanged.
+        keys: throttle.oauthCallbackKeys(request.ip),
+        failure: 'OAUTH_CALLBACK_FAILED',
+        prove: async (chargeMore) => {
+          const flow = openFlowState(request.cookies?.[STATE_COOKIE_NAME], keys, auth.now().getTime());
+          const state = request.query.state;
+          if (!flow || flow.provider !== client.provider.name || typeof state !== 'string' || !constantTimeEqual(state, flow.state)) {
+            throw new AuthError('OAUTH_STATE_INVALID');
+          }
+          // The flow must end in the session it started in: a link is made only for the session that asked.
+          const current = await cookieSession(request);
+          if ((current?.id ?? null) !== flow.session) throw new AuthError('OAUTH_STATE_INVALID');
+          // Rule 1 (link to the current user) only for a flow the session started with `POST …/link`.
+          const linkTo = flow.link === true && current ? current.session.user : null;
+          // Single use across instances too (a copied cookie cannot be replayed): the first use of a
+          // state claims it in the shared counters for as long as the flow could live.
+          if (!(await throttle.claimOnce('oauth-state', flow.state, STATE_LIFETIME_SECONDS))) throw new AuthError('OAUTH_STATE_INVALID');
+          next = flow.next;
 
-      const callbackURL = new URL(redirectURI(client.provider.name));
-      callbackURL.search = new URLSearchParams(request.query as Record<string, string>).toString();
-      const identity = await client.identity(callbackURL, flow);
-      // The login throttle counts this sign-in for the email; creating a user counts as a registration.
-      const outcome = await throttle.guard(throttle.loginKeys(identity.email, request.ip), () =>
-        accounts.resolve(identity, linkTo, () => throttle.consume(throttle.registrationKeys(request.ip))));
-      // A new way into an existing account (a link, or rule 3's link by email): the user hears of it.
-      if (outcome?.added) credentialAdded(outcome.user, { kind: 'provider', provider: client.provider.name });
-      if (outcome?.kind === 'sign-in' && (await completeSignIn(request, reply, { service, secondFactor }, outcome.user)) === 'otp-required') {
+          const callbackURL = new URL(redirectURI(client.provider.name));
+          callbackURL.search = new URLSearchParams(request.query as Record<string, string>).toString();
+          const identity = await client.identity(callbackURL, flow);
+          await chargeMore(throttle.providerIdentityKeys(identity.provider, identity.subject));
+          // Creating a user counts as a registration from this address.
+          const outcome = await accounts.resolve(identity, linkTo, () => throttle.consume(throttle.registrationKeys(request.ip)));
+          // A new way into an existing account (a link, or rule 3's link by email): the user hears of it.
+          if (outcome.added) credentialAdded(outcome.user, { kind: 'provider', provider: client.provider.name });
+          // The provider stands for the first factor only: a user with TOTP still gives a code.
+          return { user: outcome.user, amr: ['fed'], secondFactor: { otp: undefined }, ...(outcome.kind === 'linked' ? { keepSession: true } : {}) };
+        },
+      }, clientInfoOf(request));
+      if (answerSignIn(request, reply, auth, result, 'cookie') === 'second-factor-required') {
         // The page's one-time-code step (docs/two-factor.md) finishes the sign-in.
         return reply.redirect(`${options.failurePage ?? '/'}#/otp`, 302);
       }
-      return reply.redirect(safeNextPath(flow.next, baseURL), 302);
+      return reply.redirect(safeNextPath(next, baseURL), 302);
     } catch (error) {
       return fail(request, reply, error);
     }

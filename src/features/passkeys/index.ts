@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService } from '../../core/auth-service.js';
+import type { SignInPipeline } from '../../core/sign-in.js';
 import type { Throttle } from '../../core/throttle.js';
 import type { RecentAuthentication } from '../../core/recent-authentication.js';
 import type { User } from '../../core/user.js';
@@ -11,6 +12,7 @@ import { passkeyRoutes } from './routes.js';
 export interface PasskeyFeatureOptions {
   service: AuthService;
   passkeys: PasskeyService;
+  signIn: SignInPipeline;
   authenticate: preHandlerAsyncHookHandler;
   throttle: Throttle;
   /** Recent authentication, asked before a passkey is added (docs/security.md). */

@@ -3,6 +3,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService } from '../../core/auth-service.js';
 import { clientKey } from '../../core/client-address.js';
+import type { SignInPipeline } from '../../core/sign-in.js';
 import type { Throttle } from '../../core/throttle.js';
 import { CHALLENGE_LIFETIME_SECONDS, type PasskeyService } from './passkeys.js';
 import type { PasskeyRecord } from '../../core/store.js';
@@ -13,13 +14,14 @@ import { requireRecentAuthentication } from '../../http/recent-authentication.js
 import { webauthnChallengeCookie } from '../../http/webauthn-challenge-cookie.js';
 import { ErrorBody, NoContent } from '../../http/schemas.js';
 import { PasskeyCreated, PasskeyIdParams, PasskeyList, PasskeyLoginBody, PasskeyRegisterBody, WebAuthnOptions } from './schemas.js';
-import { recordSessionOpened } from '../../http/session-change.js';
-import { setAuthCookie } from '../../http/transport.js';
+import { answerSignIn, clientInfoOf } from '../../http/sign-in-answer.js';
 import { SECURITY } from '../../http/routes/account-context.js';
 
 export interface PasskeyRoutesOptions {
   service: AuthService;
   passkeys: PasskeyService;
+  /** The one sign-in pipeline: throttles, `amr`, the session. */
+  signIn: SignInPipeline;
   authenticate: preHandlerAsyncHookHandler;
   throttle: Throttle;
   recent: RecentAuthentication;
@@ -45,7 +47,7 @@ function toPasskeyInfo(passkey: PasskeyRecord) {
  * sign-in challenge is bound to the browser by an HttpOnly cookie of its own, so an assertion
  * made for one browser's challenge cannot be played from another.
  */
-export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = async (app, { service, passkeys, authenticate, throttle, recent, credentialAdded }) => {
+export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = async (app, { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded }) => {
   const options = service.options;
   const { name: challengeCookie, attributes: cookieAttributes } = webauthnChallengeCookie(options);
   // Adding a passkey adds a way in: a recently authenticated session only (docs/security.md).
@@ -126,15 +128,18 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
     // credential from anywhere, so garbage sent for someone's credential id cannot lock them
     // out (OWASP Authentication CS, "Account lockout"; docs/security-throttling.md). A throttled
     // attempt spends nothing, its challenge included.
-    const keys = throttle.passkeyLoginKeys(assertion.id, request.ip);
-    await throttle.consume(keys);
-    // The challenge is spent by this attempt whatever its outcome; a failure keeps its charge.
-    clearChallenge(reply);
-    const user = await passkeys.authenticate(assertion, request.cookies[challengeCookie]);
-    await throttle.reset(keys);
-    const issued = await service.issueToken(user, { userAgent: request.headers['user-agent'] ?? null, ip: request.ip });
-    setAuthCookie(reply, options, issued.token);
-    recordSessionOpened(request, issued.digest);
+    const result = await signIn.signIn({
+      keys: throttle.passkeyLoginKeys(assertion.id, request.ip),
+      failure: 'PASSKEY_INVALID',
+      prove: async () => {
+        // The challenge is spent by this attempt whatever its outcome; a failure keeps its charge.
+        clearChallenge(reply);
+        const user = await passkeys.authenticate(assertion, request.cookies[challengeCookie]);
+        // User verification was required: the passkey is both factors (RFC 8176 `hwk`).
+        return { user, amr: ['hwk'], secondFactor: 'covered' };
+      },
+    }, clientInfoOf(request));
+    answerSignIn(request, reply, options, result, 'cookie');
     return reply.code(204).send(null);
   });
 };

@@ -103,7 +103,7 @@ export class TwoFactorService implements SecondFactor {
    */
   async checkSignIn(user: User, otp: string | undefined): Promise<SecondFactorVerdict> {
     const record = await this.store.findTOTP(user.id);
-    if (!record?.confirmed) return 'ok';
+    if (!record?.confirmed) return 'none';
     if (otp === undefined || otp === '') return 'required';
     return (await this.spend(user.id, record.encryptedSecret, otp)) ? 'ok' : 'bad';
   }

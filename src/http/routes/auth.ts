@@ -1,21 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthService, ClientInfo } from '../../core/auth-service.js';
 import type { Throttle } from '../../core/throttle.js';
-import type { SecondFactor } from '../../core/second-factor.js';
+import type { SignInPipeline } from '../../core/sign-in.js';
 import { AuthError } from '../../core/errors.js';
-import { toPublicUser, type User } from '../../core/user.js';
+import { toPublicUser } from '../../core/user.js';
 import { ErrorBody, LoginForm, NoContent, OAuthErrorBody, OTPForm, PublicUser, RegisterBody, TokenForm, TokenResponse } from '../schemas.js';
 import { handleTokenError } from '../oauth-error.js';
-import { clearPendingSignIn, readPendingSignIn, startPendingSignIn } from '../pending-sign-in.js';
-import { clearAuthCookie, setAuthCookie } from '../transport.js';
-import { recordSessionEnded, recordSessionOpened } from '../session-change.js';
+import { PENDING_SIGN_IN_SECONDS, readPendingSignIn } from '../pending-sign-in.js';
+import { answerSignIn, clientInfoOf } from '../sign-in-answer.js';
+import { clearAuthCookie } from '../transport.js';
+import { recordSessionEnded } from '../session-change.js';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE } from '../validation.js';
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { preHandlerAsyncHookHandler } from 'fastify';
 
 export interface AuthRoutesOptions {
   service: AuthService;
-  /** The second factor sign-in asks for (TOTP when on); none otherwise. */
-  secondFactor: SecondFactor;
+  /** The one sign-in pipeline: throttles, second factor, `amr`, the session. */
+  signIn: SignInPipeline;
   authenticate: preHandlerAsyncHookHandler;
   throttle: Throttle;
 }
@@ -23,30 +24,8 @@ export interface AuthRoutesOptions {
 const TAG = ['auth'];
 
 /** `POST /register`, `POST /token`, `POST /login`, `POST /login/otp`, `POST /logout` (docs/api.md, docs/two-factor.md). */
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, secondFactor, authenticate, throttle }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, signIn, authenticate, throttle }) => {
   const options = service.options;
-
-  /**
-   * Password, then the second factor (docs/two-factor.md). The attempt is charged to the login
-   * throttle first (429 before any hashing); the password is checked before anything about TOTP is
-   * read, so a wrong password costs the same with or without TOTP. A wrong `otp` keeps its charge
-   * like a wrong password; a right password without `otp` is refunded without clearing the
-   * counters (neither a failure nor a success: it must not reset the count of wrong codes).
-   */
-  async function signInWithPassword(request: FastifyRequest, identifier: string, password: string, otp: string | undefined): Promise<User | { otpRequired: User }> {
-    const keys = throttle.loginKeys(identifier, request.ip);
-    await throttle.consume(keys);
-    const user = await service.authenticate(identifier, password, { ip: request.ip });
-    if (!user) throw new AuthError('LOGIN_BAD_CREDENTIALS');
-    const verdict = await secondFactor.checkSignIn(user, otp);
-    if (verdict === 'bad') throw new AuthError('LOGIN_BAD_OTP');
-    if (verdict === 'required') {
-      await throttle.refund(keys);
-      return { otpRequired: user };
-    }
-    await throttle.reset(keys);
-    return user;
-  }
 
   app.post('/register', {
     schema: {
@@ -80,12 +59,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
   }, async (request, reply) => {
     const { username, password, otp } = request.body;
-    const user = await signInWithPassword(request, username, password, otp);
-    if ('otpRequired' in user) throw new AuthError('LOGIN_OTP_REQUIRED');
-    const issued = await service.issueToken(user, clientInfoOf(request));
-    // RFC 6749 §5.1: token responses must not be cached.
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return { access_token: issued.token, token_type: 'bearer' as const, expires_in: issued.expiresIn };
+    const result = await signIn.signIn(signIn.passwordAttempt(username, password, otp, request), clientInfoOf(request));
+    return answerSignIn(request, reply, options, result, 'bearer');
   });
 
   app.post('/login', {
@@ -100,16 +75,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
   }, async (request, reply) => {
     const { email, password, otp } = request.body;
-    const user = await signInWithPassword(request, email, password, otp);
-    if ('otpRequired' in user) {
-      // A browser may finish with `POST /login/otp` and the code alone: the password is not
-      // kept anywhere meanwhile (docs/two-factor.md).
-      startPendingSignIn(reply, options, user.otpRequired);
-      throw new AuthError('LOGIN_OTP_REQUIRED');
-    }
-    const issued = await service.issueToken(user, clientInfoOf(request));
-    setAuthCookie(reply, options, issued.token);
-    recordSessionOpened(request, issued.digest);
+    const result = await signIn.signIn(signIn.passwordAttempt(email, password, otp, request), clientInfoOf(request));
+    // A browser may finish with `POST /login/otp` and the code alone (docs/two-factor.md).
+    if (answerSignIn(request, reply, options, result, 'cookie') === 'second-factor-required') throw new AuthError('LOGIN_OTP_REQUIRED');
     return reply.code(204).send(null);
   });
 
@@ -124,20 +92,15 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 204: NoContent, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
-    const userId = readPendingSignIn(request, options);
-    const pending = userId === null ? null : await service.store.findUserById(userId);
-    if (!pending || !pending.isActive) throw new AuthError('LOGIN_OTP_NOT_PENDING');
-    // The same counters as a password for this account: guessing codes here is guessing a login.
-    const keys = throttle.loginKeys(pending.email, request.ip);
-    await throttle.consume(keys);
-    if (!(await secondFactor.isEnabled(pending.id)) || (await secondFactor.checkSignIn(pending, request.body.otp)) !== 'ok') {
-      throw new AuthError('LOGIN_BAD_OTP');
-    }
-    await throttle.reset(keys);
-    const issued = await service.issueToken(pending, clientInfoOf(request));
-    clearPendingSignIn(reply, options);
-    setAuthCookie(reply, options, issued.token);
-    recordSessionOpened(request, issued.digest);
+    const pending = await readPendingSignIn(request, options, (id) => service.store.findUserById(id));
+    if (!pending) throw new AuthError('LOGIN_OTP_NOT_PENDING');
+    // Single use, across instances too: the first sign-in it finishes claims it in the shared
+    // counters for as long as it could live, so a copied cookie cannot open a second session.
+    const claim = async () => {
+      if (!(await throttle.claimOnce('pending-sign-in', pending.nonce, PENDING_SIGN_IN_SECONDS))) throw new AuthError('LOGIN_OTP_NOT_PENDING');
+    };
+    const attempt = signIn.pendingAttempt(pending.user, [pending.firstFactor], request.body.otp, request, claim);
+    answerSignIn(request, reply, options, await signIn.signIn(attempt, clientInfoOf(request)), 'cookie');
     return reply.code(204).send(null);
   });
 
@@ -151,9 +114,3 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     return reply.code(204).send(null);
   });
 };
-
-/** Where a session is opened from (user agent and address), for the sessions list. */
-export function clientInfoOf(request: { headers: Record<string, string | string[] | undefined>; ip: string }): ClientInfo {
-  const agent = request.headers['user-agent'];
-  return { userAgent: typeof agent === 'string' ? agent : null, ip: request.ip };
-}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../../../src/core/errors.js';
+import { MemoryCounterStore } from '../../../src/store/memory-counters.js';
 import { buildServer, readConfig } from '../../../src/server.js';
 import { buildMailApp, buildTestApp, type MailApp } from '../../support/apps.js';
 import { PASSWORD, TEST_SECRET } from '../../support/constants.js';
@@ -48,12 +49,83 @@ describe('throttles at the callback', () => {
     assert.equal((await signIn(t.app, new CookieJar(), 'reg-1')).statusCode, 302);
   });
 
-  test('the login throttle of an email applies to signing in as it through a provider', async () => {
-    for (let i = 0; i < 2; i++) {
-      await t.app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=reg-2%40example.com&password=wrong-password-guess' });
+  test('a provider sign-in neither spends nor clears the password-login counters of the email it asserts', async () => {
+    const wrongLogin = () => t.app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=reg-2%40example.com&password=wrong-password-guess' });
+    assert.equal((await wrongLogin()).statusCode, 401);
+    // One wrong password left before the limit (2): the provider's sign-in for that email must not reset it.
+    assert.equal((await signIn(t.app, new CookieJar(), 'reg-2')).statusCode, 302);
+    assert.deepEqual([(await wrongLogin()).statusCode, (await wrongLogin()).statusCode], [401, 429]);
+    // And with the password counters full, the provider still signs its own identity in.
+    assert.equal((await signIn(t.app, new CookieJar(), 'reg-2')).statusCode, 302);
+  });
+});
+
+describe('the callback\'s own throttle: per address before any work, per provider identity', () => {
+  test('one address is limited at /authorize and at the callback (429 with Retry-After), bad states included', async () => {
+    const counters = new MemoryCounterStore();
+    const t = await buildMailApp({
+      oauthProviders: [{ name: 'standin', issuer: issuer.issuer, clientId: 'wiring-client', clientSecret: 's' }],
+      throttle: { addressLimit: 3 },
+      counters,
+    });
+    try {
+      const jar = new CookieJar();
+      const starts = [];
+      for (let i = 0; i < 4; i++) starts.push((await browse(t.app, jar, '/oauth/standin/authorize')).statusCode);
+      assert.deepEqual(starts, [302, 302, 302, 429]);
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await browse(t.app, new CookieJar(), `/oauth/standin/callback?code=c&state=forged-${i}`)).statusCode);
+      assert.deepEqual(statuses, [400, 400, 400, 429]);
+    } finally {
+      await t.close();
     }
-    const response = await signIn(t.app, new CookieJar(), 'reg-2');
-    assert.equal(response.statusCode, 429);
+  });
+
+  test('a full counter store is 429 at the callback, never 500', async () => {
+    const counters = new MemoryCounterStore({ maxKeys: 3 });
+    const t = await buildMailApp({
+      oauthProviders: [{ name: 'standin', issuer: issuer.issuer, clientId: 'wiring-client', clientSecret: 's' }],
+      counters,
+    });
+    try {
+      const jar = new CookieJar();
+      const start = await browse(t.app, jar, '/oauth/standin/authorize');
+      const authorization = new URL(start.headers.location as string);
+      // A flood filled the store meanwhile: no new key fits, the state claim's included.
+      for (let i = 0; ; i++) {
+        try {
+          await counters.increment(`flood:${i}`, 900);
+        } catch {
+          break;
+        }
+      }
+      issuer.fault = 'valid';
+      issuer.nonce = authorization.searchParams.get('nonce')!;
+      issuer.subject = { sub: 'full-store', email: 'full-store@example.com', email_verified: true };
+      const response = await browse(t.app, jar, `/oauth/standin/callback?code=c&state=${authorization.searchParams.get('state')}`);
+      assert.equal(response.statusCode, 429, response.body);
+      assert.equal(response.json().code, 'TOO_MANY_REQUESTS');
+      assert.ok(Number(response.headers['retry-after']) > 0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('failures of one provider identity are limited per identity (429)', async () => {
+    const t = await buildMailApp({
+      oauthProviders: [{ name: 'standin', issuer: issuer.issuer, clientId: 'wiring-client', clientSecret: 's' }],
+      throttle: { identifierLimit: 2 },
+    });
+    try {
+      // A local, unverified account holds the address: the identity cannot sign in as it.
+      await t.app.fastifyUsers.auth.register('taken@example.com', PASSWORD);
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await signIn(t.app, new CookieJar(), 'taken')).statusCode);
+      assert.deepEqual(statuses.slice(0, 2).map((s) => s >= 400 && s < 429), [true, true], String(statuses));
+      assert.equal(statuses[2], 429);
+    } finally {
+      await t.close();
+    }
   });
 });
 

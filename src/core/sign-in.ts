@@ -1,0 +1,144 @@
+import type { AuthService, ClientInfo, IssuedToken } from './auth-service.js';
+import { AuthError, type ErrorCode } from './errors.js';
+import type { SecondFactor } from './second-factor.js';
+import type { Throttle, ThrottleKey } from './throttle.js';
+import type { User } from './user.js';
+
+/**
+ * Authentication method references (RFC 8176 §2) a session records: `pwd` a password, `otp` a
+ * one-time code (TOTP or recovery code), `hwk` a key held in hardware (a passkey), `fed` an
+ * identity provider's assertion.
+ */
+export type AuthenticationMethod = 'pwd' | 'otp' | 'hwk' | 'fed';
+
+/** What a way in proved: whose factor, by which method, and what is left of the second factor. */
+export interface SignInProof {
+  user: User;
+  /** The methods the proof stands for, e.g. `['pwd']`, `['hwk']`. */
+  amr: readonly AuthenticationMethod[];
+  /**
+   * How the second factor is decided: `{ otp }` asks the second factor with the code the client
+   * gave (if any; none and one is needed is "second factor required"); `{ otp, required: true }`
+   * is a pending sign-in finishing, where anything but a good code fails; `'covered'` is a proof
+   * that is both factors at once (a passkey with user verification).
+   */
+  secondFactor: { otp: string | undefined; required?: true } | 'covered';
+  /**
+   * A single-use proof claims itself here, once its factors are checked and before a session
+   * opens, and throws a registered error when it was claimed already.
+   */
+  claim?: () => Promise<void>;
+  /**
+   * The proof was made inside the caller's open session, to add a way in to it (an identity
+   * provider linked while signed in): its counters are settled as for a success, and no session
+   * opens.
+   */
+  keepSession?: true;
+}
+
+/** Charges more counters, named by what the proof has revealed so far (a provider's subject). */
+export type ChargeMore = (keys: readonly ThrottleKey[]) => Promise<void>;
+
+/** One sign-in attempt, as a way in describes it to {@link SignInPipeline.signIn}. */
+export interface SignInAttempt {
+  /** Charged before `prove` runs: 429 before any hashing or verification work. */
+  keys: readonly ThrottleKey[];
+  /**
+   * The proof of the first factor: what it proved, or `null` (answered with `failure`); it may
+   * throw a registered error instead. Either way every counter charged keeps its charge.
+   */
+  prove(chargeMore: ChargeMore): Promise<SignInProof | null>;
+  /** The error of a `null` proof. */
+  failure: ErrorCode;
+}
+
+/** How a sign-in ended: a session opened, or the first factor passed and the second is still due. */
+export type SignInResult =
+  | { kind: 'session'; user: User; issued: IssuedToken; amr: readonly AuthenticationMethod[] }
+  | { kind: 'second-factor-required'; user: User; amr: readonly AuthenticationMethod[] }
+  | { kind: 'session-kept'; user: User };
+
+/**
+ * The one sign-in pipeline (docs/architecture.md, "Sign-in"): every way in — password, pending
+ * second factor, passkey, identity provider — describes its attempt and hands it here, and this
+ * alone charges the throttle, decides the second factor, clears or refunds the counters, records
+ * `amr` and opens the session. The rules (docs/security-throttling.md):
+ *
+ * - the attempt's counters are charged before its proof (OWASP Authentication CS, "Protect
+ *   against automated attacks"): during a throttle even the right password is 429, unhashed;
+ * - a failed proof or a bad second factor keeps every charge;
+ * - a right first factor whose second is still due is neither a failure nor a success: each
+ *   counter gets its charge back and none is cleared (a wrong-code count must not reset);
+ * - a session clears the counters marked `clearOnSuccess` and refunds the others.
+ */
+export class SignInPipeline {
+  private readonly auth: AuthService;
+  private readonly throttle: Throttle;
+  private readonly secondFactor: SecondFactor;
+
+  constructor(auth: AuthService, throttle: Throttle, secondFactor: SecondFactor) {
+    this.auth = auth;
+    this.throttle = throttle;
+    this.secondFactor = secondFactor;
+  }
+
+  /** Runs one attempt to its end; `client` is where the session is opened from. */
+  async signIn(attempt: SignInAttempt, client: ClientInfo): Promise<SignInResult> {
+    const charged: ThrottleKey[] = [...attempt.keys];
+    await this.throttle.consume(charged);
+    const proof = await attempt.prove(async (keys) => {
+      await this.throttle.consume([...keys]);
+      charged.push(...keys);
+    });
+    if (!proof) throw new AuthError(attempt.failure);
+    const { user } = proof;
+    if (proof.keepSession) {
+      await this.throttle.reset(charged);
+      return { kind: 'session-kept', user };
+    }
+    let amr = proof.amr;
+    if (proof.secondFactor !== 'covered') {
+      const { otp, required } = proof.secondFactor;
+      const verdict = await this.secondFactor.checkSignIn(user, otp);
+      if (verdict === 'bad' || (required && verdict !== 'ok')) throw new AuthError('LOGIN_BAD_OTP');
+      if (verdict === 'required') {
+        await this.throttle.refund(charged);
+        return { kind: 'second-factor-required', user, amr };
+      }
+      if (verdict === 'ok') amr = [...amr, 'otp'];
+    }
+    await proof.claim?.();
+    await this.throttle.reset(charged);
+    const issued = await this.auth.issueToken(user, client, { amr });
+    return { kind: 'session', user, issued, amr };
+  }
+
+  /**
+   * A password, and the code when the client sends one with it (`/token`, `/login`): counted
+   * per email, per email and address, and per address. The password is checked before anything
+   * about the second factor is read, so a wrong password costs the same with or without one.
+   */
+  passwordAttempt(identifier: string, password: string, otp: string | undefined, from: { ip: string }): SignInAttempt {
+    return {
+      keys: this.throttle.loginKeys(identifier, from.ip),
+      failure: 'LOGIN_BAD_CREDENTIALS',
+      prove: async () => {
+        const user = await this.auth.authenticate(identifier, password, from);
+        return user && { user, amr: ['pwd'], secondFactor: { otp } };
+      },
+    };
+  }
+
+  /**
+   * The code that finishes a pending sign-in (`/login/otp`), for `user` whose first factor
+   * (`firstFactor`) passed earlier: the same counters as a password for this account, since
+   * guessing codes here is guessing a login. `claim` spends the pending sign-in, once.
+   */
+  pendingAttempt(user: User, firstFactor: readonly AuthenticationMethod[], otp: string, from: { ip: string }, claim: () => Promise<void>): SignInAttempt {
+    return {
+      keys: this.throttle.loginKeys(user.email, from.ip),
+      failure: 'LOGIN_BAD_OTP',
+      prove: async () => ({ user, amr: firstFactor, secondFactor: { otp, required: true }, claim }),
+    };
+  }
+}
