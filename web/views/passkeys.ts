@@ -5,7 +5,7 @@
  * turns the JSON options into the WebAuthn API's binary ones and back.
  */
 import { browserSupportsWebAuthn, startAuthentication, startRegistration } from '@simplewebauthn/browser';
-import { request } from '../api.js';
+import { APIError, request } from '../api.js';
 import { byId, listEntry, onSubmit, runBusy, showNotice } from '../ui.js';
 
 interface PasskeyInfo {
@@ -51,8 +51,20 @@ export function mountPasskeys(): void {
   const supported = browserSupportsWebAuthn();
   const form = byId<HTMLFormElement>('passkey-add-form');
   form.hidden = !supported;
-  onSubmit(form, async ({ name = '' }) => {
-    const optionsJSON = await request<Parameters<typeof startRegistration>[0]['optionsJSON']>('/users/me/passkeys/options', { method: 'POST' });
+  const reauth = byId('passkey-reauth');
+  onSubmit(form, async ({ name = '', current_password: currentPassword = '' }) => {
+    // Adding a way in needs a recent sign-in (docs/security.md, "Recent authentication"); past
+    // it, the password is asked here and proved first.
+    if (currentPassword !== '') await request<null>('/users/me/reauthenticate', { method: 'POST', json: { current_password: currentPassword } });
+    let optionsJSON;
+    try {
+      optionsJSON = await request<Parameters<typeof startRegistration>[0]['optionsJSON']>('/users/me/passkeys/options', { method: 'POST' });
+    } catch (error) {
+      if (!(error instanceof APIError && error.code === 'REAUTHENTICATION_REQUIRED')) throw error;
+      reauth.hidden = false;
+      byId<HTMLInputElement>('passkey-current-password').focus();
+      throw new Error('You signed in a while ago: enter your current password, then add the passkey again.');
+    }
     let response;
     try {
       response = await startRegistration({ optionsJSON });
@@ -62,6 +74,7 @@ export function mountPasskeys(): void {
     const trimmed = name.trim();
     await request('/users/me/passkeys', { method: 'POST', json: trimmed ? { name: trimmed, response } : { response } });
     form.reset();
+    reauth.hidden = true;
     await loadPasskeys();
     showNotice('The passkey is added.');
   });
