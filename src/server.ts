@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { ConfigError } from './core/errors.js';
+import { breachedPasswordsFromSettings, type BreachedPasswordsOptions } from './features/breached-passwords/options.js';
 import { oauthProvidersFromEnv, type OAuthProviderOptions } from './features/oauth-client/oauth-providers.js';
 import { checkArgon2Cost, type AuthOptions } from './core/options.js';
 import { DEFAULT_ARGON2 } from './core/password.js';
@@ -40,6 +41,8 @@ export interface ServerConfig {
   auth: AuthOptions;
   /** Identity providers (`OAUTH_PROVIDERS`, `OAUTH_<N>_*`); none when unset. */
   oauthProviders: OAuthProviderOptions[] | undefined;
+  /** Breached-password checks (`BREACHED_PASSWORDS`, `BREACHED_PASSWORDS_API_URL`); off when unset. */
+  breachedPasswords: BreachedPasswordsOptions | undefined;
 }
 
 /**
@@ -94,6 +97,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     smtpUrl: read('SMTP_URL') as string | undefined,
     mailFrom: (read('MAIL_FROM') as string | undefined) ?? DEFAULT_MAIL_FROM,
     oauthProviders: oauthProvidersFromEnv(env),
+    breachedPasswords: breachedPasswordsFromSettings(read('BREACHED_PASSWORDS') as string | undefined, read('BREACHED_PASSWORDS_API_URL') as string | undefined),
     auth: authOptions,
   };
 }
@@ -192,7 +196,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
       app.log.warn('SECRET_KEY is not set: using a random key for this process (development only). CSRF tokens, and the TOTP secrets of every second factor enrolled now, will not survive a restart: those users could no longer sign in with their authenticator app');
     }
     // Every option is checked before the database is opened (a bad one creates no SQLite file).
-    const pluginOptions = { ...config.auth, secretKey, logMailBody: !config.production, oauthProviders: config.oauthProviders, oauthFailurePage: '/' } satisfies FastifyUsersOptions;
+    const pluginOptions = { ...config.auth, secretKey, logMailBody: !config.production, oauthProviders: config.oauthProviders, breachedPasswords: config.breachedPasswords, oauthFailurePage: '/' } satisfies FastifyUsersOptions;
     const settings = resolvePluginOptions(app, { ...pluginOptions, databaseUrl: config.databaseUrl });
     // Closed in reverse order of opening once in-flight requests have drained (app.close()).
     const store = await SQLStore.open(config.databaseUrl, { poolSize: config.databasePoolSize });

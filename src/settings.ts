@@ -87,6 +87,10 @@ export const SETTINGS: readonly Setting[] = [
   // are read by core/oauth-providers.ts (`oauthProvidersFromEnv`), not declared one by one here;
   // the library option `oauthProviders` takes a list of objects, not this list of names.
   S({ env: 'OAUTH_PROVIDERS', type: 'list', group: 'essential', defaultText: 'unset', description: 'comma-separated identity providers to sign in with: `github`, `google`, or any name with `OAUTH_<N>_ISSUER`; each needs `OAUTH_<N>_CLIENT_ID` and `OAUTH_<N>_CLIENT_SECRET` (`<N>` upper-cased, `-` → `_`), optional `OAUTH_<N>_SCOPES`; requires `PUBLIC_URL`; library option `oauthProviders` (docs/oauth.md)' }),
+  // One variable chooses the source and carries the folder, so it maps onto the option by hand
+  // (features/breached-passwords/options.ts), not by an option path.
+  S({ env: 'BREACHED_PASSWORDS', type: 'text', group: 'essential', defaultText: 'unset (off)', description: '`range-file:<dir>` (an offline copy of the Pwned Passwords range files, checked with `fastify-users check-breached-passwords <dir>`) or `api` (k-anonymity range queries, fail open after 2 s): refuse passwords known from breaches at registration, reset and change; library option `breachedPasswords` (docs/breached-passwords.md)' }),
+  S({ env: 'BREACHED_PASSWORDS_API_URL', type: 'url', schemes: ['https:', 'http:'], group: 'essential', defaultText: '`https://api.pwnedpasswords.com`', description: 'base URL of the range API for `BREACHED_PASSWORDS=api` (`<url>/range/<PREFIX>`), e.g. a mirror inside the network' }),
   S({ env: 'NODE_ENV', type: 'text', group: 'essential', defaultText: 'unset', description: '`production` makes `SECRET_KEY` mandatory and keeps mail bodies out of the log' }),
 ];
 

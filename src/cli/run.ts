@@ -18,7 +18,9 @@ commands:
   import <file.csv | sqlite:<path> | postgres://…> [--table users] [--oauth-table oauth_account]
                                       import email, hashed_password rows; bcrypt/argon2 hashes
                                       are kept and upgraded to argon2id at each user's next login;
-                                      from a database, fastapi-users' linked provider accounts too`;
+                                      from a database, fastapi-users' linked provider accounts too
+  check-breached-passwords <dir>      check that a folder of Pwned Passwords range files is complete
+                                      (all 1,048,576 prefixes) for BREACHED_PASSWORDS=range-file:<dir>`;
 
 async function serve(io: CLIStreams): Promise<void> {
   const config = readConfig(io.env);
@@ -69,6 +71,9 @@ async function dispatch(argv: string[], io: CLIStreams): Promise<number> {
       return 0;
     case 'import':
       await (await commands()).importCommand(readConfig(io.env), rest, io);
+      return 0;
+    case 'check-breached-passwords':
+      await (await import('../features/breached-passwords/check-command.js')).checkBreachedPasswordsCommand(rest, io);
       return 0;
     case 'help':
     case '--help':

@@ -147,7 +147,7 @@ export class AccountService {
       patch.isVerified = false;
     }
     if (password !== undefined) {
-      const checked = this.auth.checkPassword(password, newEmail ?? user.email);
+      const checked = await this.auth.checkNewPassword(password, newEmail ?? user.email);
       if ('reason' in checked) throw new AuthError('UPDATE_USER_INVALID_PASSWORD', checked.reason);
       patch.hashedPassword = await this.auth.passwords.hashPassword(checked.password);
     }

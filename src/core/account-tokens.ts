@@ -70,7 +70,7 @@ export class AccountTokens {
     // Bound to the mailbox and the password it was issued for: after an email change, whoever
     // reads the old mailbox no longer controls the account (OWASP Forgot Password CS).
     if (!user || !user.isActive || user.email !== record.email || !sameFingerprint(record, user)) throw bad;
-    const checked = this.auth.checkPassword(password, user.email);
+    const checked = await this.auth.checkNewPassword(password, user.email);
     if ('reason' in checked) throw new AuthError('RESET_PASSWORD_INVALID_PASSWORD', checked.reason);
     const hashedPassword = await this.auth.passwords.hashPassword(checked.password);
     if (!(await this.auth.store.consumeActionToken(record.digest, 'reset'))) throw bad;

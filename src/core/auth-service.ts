@@ -5,6 +5,7 @@ import { AuthError } from './errors.js';
 import { systemNow, type ResolvedAuthOptions } from './options.js';
 import { checkPasswordPolicy, normalizePassword } from './password-policy.js';
 import { PasswordContext, type HashRequester } from './password.js';
+import type { PasswordScreen } from './password-screen.js';
 import type { SessionCache } from './session-cache.js';
 import { digestToken, generateToken, looksLikeToken } from './token.js';
 import { hasUsablePassword, type User } from './user.js';
@@ -49,6 +50,7 @@ export class AuthService {
   /** Validated sessions in memory (docs/session-cache.md); `null` when turned off. */
   readonly sessions: SessionCache | null;
   private readonly nowMs: () => number;
+  private readonly screens: PasswordScreen[] = [];
 
   /**
    * `sessions`: a cache of validated sessions; give it only with a store whose session-changing
@@ -74,10 +76,30 @@ export class AuthService {
     return reason === null ? { password: normalized } : { reason };
   }
 
+  /** Adds a check every new password must also pass (a capability's, e.g. breached passwords). */
+  addPasswordScreen(screen: PasswordScreen): void {
+    this.screens.push(screen);
+  }
+
+  /**
+   * {@link checkPassword}, then the registered screens, for a password about to be set
+   * (registration, reset, change). The policy goes first: it is free, a screen may read a file
+   * or ask a remote service.
+   */
+  async checkNewPassword(password: string, email?: string): Promise<{ password: string } | { reason: string }> {
+    const checked = this.checkPassword(password, email);
+    if ('reason' in checked) return checked;
+    for (const screen of this.screens) {
+      const reason = await screen.screen(checked.password);
+      if (reason !== null) return { reason };
+    }
+    return checked;
+  }
+
   /** Creates an account; any privileges beyond a plain user come only from trusted callers. */
   async register(email: string, password: string, extra: { isSuperuser?: boolean; isVerified?: boolean } = {}): Promise<User> {
     const normalizedEmail = normalizeEmail(email);
-    const checked = this.checkPassword(password, normalizedEmail);
+    const checked = await this.checkNewPassword(password, normalizedEmail);
     if ('reason' in checked) throw new AuthError('REGISTER_INVALID_PASSWORD', checked.reason);
     const hashedPassword = await this.passwords.hashPassword(checked.password);
     const user = await this.store.createUser({ email: normalizedEmail, hashedPassword, ...extra }, this.options.now());

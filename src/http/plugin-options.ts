@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { resolveAccountTokenOptions, type AccountTokenOptions } from '../core/account-tokens.js';
 import { ConfigError } from '../core/errors.js';
 import type { Mailer } from '../core/mail.js';
+import { resolveBreachedPasswords, type BreachedPasswordsOptions, type ResolvedBreachedPasswords } from '../features/breached-passwords/options.js';
 import { resolveOAuthProviders, type OAuthProviderOptions, type ResolvedOAuthProvider } from '../features/oauth-client/oauth-providers.js';
 import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from '../core/options.js';
 import { safeNextPath } from '../core/safe-redirect.js';
@@ -76,6 +77,12 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
    * earlier is still asked for a code at sign-in (refused, rather than let in on one factor).
    */
   totp?: boolean;
+  /**
+   * Refuse passwords known from breaches at registration, reset and change (docs/breached-passwords.md):
+   * `{ rangeFolder: '<dir>' }` (an offline copy of the Pwned Passwords range files) or
+   * `{ api: true }` (Have I Been Pwned's range API; or `api: '<url>'` for another). Default off.
+   */
+  breachedPasswords?: BreachedPasswordsOptions;
 }
 
 /** Every option of the plugin, checked and with its default: what the plugin builds from. */
@@ -91,6 +98,8 @@ export interface ResolvedPluginOptions {
   /** `routePrefix` as given (`/auth`), or none. */
   routePrefix: string | undefined;
   totp: boolean;
+  /** `breachedPasswords`, checked; none when off. */
+  breachedPasswords: ResolvedBreachedPasswords | undefined;
   /** Base of the links the service builds: `publicUrl`, else {@link DEFAULT_LINK_BASE}. */
   linkBase: string;
 }
@@ -129,6 +138,7 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
   if (routePrefix !== undefined && routePrefix !== '' && !/^\/[^?#\s]*[^/?#\s]$/.test(routePrefix)) {
     throw new ConfigError('routePrefix', 'must be a path such as "/auth" (a leading "/", no trailing "/")');
   }
+  const breachedPasswords = resolveBreachedPasswords(options.breachedPasswords);
   return {
     auth,
     userDecorator,
@@ -138,6 +148,7 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
     purgeIntervalSeconds,
     routePrefix: routePrefix || undefined,
     totp,
+    breachedPasswords,
     linkBase: auth.publicUrl ?? DEFAULT_LINK_BASE,
   };
 }

@@ -5,6 +5,7 @@ import { AccountService } from '../core/account-service.js';
 import { AccountTokens } from '../core/account-tokens.js';
 import { RecentAuthentication } from '../core/recent-authentication.js';
 import { AuthService, type Session } from '../core/auth-service.js';
+import { breachedPasswordsFeature } from '../features/breached-passwords/index.js';
 import { PasskeyService, relyingPartyOf } from '../features/passkeys/passkeys.js';
 import { SecretBox } from '../core/secret-box.js';
 import { Throttle } from '../core/throttle.js';
@@ -72,6 +73,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const throttle = new Throttle(counters, resolved.throttle);
 
   const service = new AuthService(store, resolved, { sessions });
+  if (settings.breachedPasswords) await app.register(breachedPasswordsFeature, { auth: service, config: settings.breachedPasswords });
   const authenticate = createGuard(service, {}, userDecorator);
   app.decorate('authenticate', authenticate);
   if (!options.mailer) {
