@@ -9,6 +9,7 @@ import { SETTINGS, type Setting } from '../src/settings.js';
 /** A valid value for a setting that differs from its default. */
 function sample(setting: Setting): string {
   if (setting.env === 'OAUTH_PROVIDERS') return 'github';
+  if (setting.env === 'BREACHED_PASSWORDS') return 'api';
   switch (setting.type) {
     case 'integer': return String(typeof setting.default === 'number' ? setting.default + 1 : 9000);
     case 'boolean': return setting.default === true ? 'false' : 'true';
@@ -26,6 +27,7 @@ function sample(setting: Setting): string {
 
 /** Other variables a setting is only valid with. */
 function companions(setting: Setting): Record<string, string> {
+  if (setting.env === 'BREACHED_PASSWORDS_API_URL') return { BREACHED_PASSWORDS: 'api' };
   if (setting.env !== 'OAUTH_PROVIDERS') return {};
   return { PUBLIC_URL: 'https://auth.example.com', OAUTH_GITHUB_CLIENT_ID: 'id', OAUTH_GITHUB_CLIENT_SECRET: 'secret' };
 }
