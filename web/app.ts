@@ -13,6 +13,7 @@ import { mountForgot } from './views/forgot.js';
 import { mountLogin, showOTPStep } from './views/login.js';
 import { loadPasskeys, mountPasskeys, mountPasskeySignIn } from './views/passkeys.js';
 import { loadProfile, mountProfile } from './views/profile.js';
+import { mountReauthenticate } from './views/reauthenticate.js';
 import { mountRegister } from './views/register.js';
 import { mountReset, showReset } from './views/reset.js';
 import { loadSessions, mountSessions } from './views/sessions.js';
@@ -102,6 +103,7 @@ function start(): void {
   mountDelete(refresh);
   mountTwoFactor(reloadSignedIn);
   mountPasskeys();
+  mountReauthenticate();
   // The provider list is read once; the views use it when they are shown.
   const providersLoaded = loadProviders();
   const go = (): void => {

@@ -42,3 +42,9 @@ export function sessionDetails(session: SessionInfo, locale?: string): string {
   if (session.ip) parts.unshift(`from ${session.ip}`);
   return parts.join(' · ');
 }
+
+/** A WebAuthn prompt the user dismissed is not an error worth a technical message. */
+export function describeWebAuthnError(error: unknown): string {
+  if (error instanceof Error && error.name === 'NotAllowedError') return 'The passkey prompt was closed or timed out.';
+  return error instanceof Error ? error.message : String(error);
+}

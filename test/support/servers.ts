@@ -62,7 +62,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string): Promise<{ app: FastifyInstance; url: string }> {
+async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string, now?: () => Date): Promise<{ app: FastifyInstance; url: string }> {
   const port = await freePort();
   const url = `http://${hostname}:${port}`;
   const config = readConfig({
@@ -78,6 +78,7 @@ async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string
   });
   config.auth.argon2 = FAST_ARGON2;
   config.auth.unsafeArgon2ForTests = true;
+  if (now) config.auth.now = now;
   const app = await buildServer(config, { logger: false });
   try {
     await app.listen({ port, host: '127.0.0.1' });
@@ -94,16 +95,17 @@ async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string
  * page, visited at exactly that origin, passes the Origin check (`PUBLIC_URL` is the server's own
  * origin). Another process taking the probed port in between is retried. `hostname` names the
  * server in PUBLIC_URL (it always listens on 127.0.0.1): `localhost` for passkeys, as WebAuthn
- * refuses an IP address as RP ID and http://localhost is a secure context.
+ * refuses an IP address as RP ID and http://localhost is a secure context. `now` replaces the
+ * server's clock, so a test can move it past a time window.
  */
-export async function startPageServer(options: { hostname?: string } = {}): Promise<PageServer> {
+export async function startPageServer(options: { hostname?: string; now?: () => Date } = {}): Promise<PageServer> {
   const dir = tempDir();
   const smtp = await startSMTPServer();
   const databaseUrl = sqliteURL(dir);
   let started: { app: FastifyInstance; url: string } | undefined;
   for (let attempt = 1; !started; attempt += 1) {
     try {
-      started = await listenOnce(databaseUrl, smtp.url, options.hostname ?? '127.0.0.1');
+      started = await listenOnce(databaseUrl, smtp.url, options.hostname ?? '127.0.0.1', options.now);
     } catch (error) {
       if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt === 3) {
         await smtp.close();

@@ -1,12 +1,16 @@
 /**
  * Passkeys: the list with "Delete" on each, "Add a passkey" (POST /users/me/passkeys/options,
- * the browser's WebAuthn prompt, POST /users/me/passkeys) and "Sign in with a passkey"
+ * the browser's WebAuthn prompt, POST /users/me/passkeys; after "Confirm it's you" when the
+ * sign-in is not recent, see ./reauthenticate.ts) and "Sign in with a passkey"
  * (POST /passkeys/login/options, the prompt, POST /passkeys/login). @simplewebauthn/browser
  * turns the JSON options into the WebAuthn API's binary ones and back.
  */
 import { browserSupportsWebAuthn, startAuthentication, startRegistration } from '@simplewebauthn/browser';
-import { APIError, request } from '../api.js';
+import { request } from '../api.js';
+import { describeWebAuthnError } from '../format.js';
+import { withReauthentication } from '../reauthentication.js';
 import { byId, listEntry, onSubmit, runBusy, showNotice } from '../ui.js';
+import { confirmIdentity } from './reauthenticate.js';
 
 interface PasskeyInfo {
   id: number;
@@ -18,12 +22,6 @@ interface PasskeyInfo {
 /** A date as the reader's locale writes it. */
 function when(iso: string): string {
   return new Date(iso).toLocaleString();
-}
-
-/** A WebAuthn prompt the user dismissed is not an error worth a red box. */
-function describeWebAuthnError(error: unknown): string {
-  if (error instanceof Error && error.name === 'NotAllowedError') return 'The passkey prompt was closed or timed out.';
-  return error instanceof Error ? error.message : String(error);
 }
 
 function entry(passkey: PasskeyInfo): HTMLLIElement {
@@ -47,34 +45,27 @@ export async function loadPasskeys(): Promise<void> {
   byId('passkeys-empty').hidden = passkeys.length > 0;
 }
 
+/** Registration options, the browser's prompt, the new credential saved under `name` (optional). */
+async function addPasskey(name: string): Promise<void> {
+  const optionsJSON = await request<Parameters<typeof startRegistration>[0]['optionsJSON']>('/users/me/passkeys/options', { method: 'POST' });
+  let response;
+  try {
+    response = await startRegistration({ optionsJSON });
+  } catch (error) {
+    throw new Error(describeWebAuthnError(error));
+  }
+  await request('/users/me/passkeys', { method: 'POST', json: name ? { name, response } : { response } });
+}
+
 export function mountPasskeys(): void {
   const supported = browserSupportsWebAuthn();
   const form = byId<HTMLFormElement>('passkey-add-form');
   form.hidden = !supported;
-  const reauth = byId('passkey-reauth');
-  onSubmit(form, async ({ name = '', current_password: currentPassword = '' }) => {
-    // Adding a way in needs a recent sign-in (docs/security.md, "Recent authentication"); past
-    // it, the password is asked here and proved first.
-    if (currentPassword !== '') await request<null>('/users/me/reauthenticate', { method: 'POST', json: { current_password: currentPassword } });
-    let optionsJSON;
-    try {
-      optionsJSON = await request<Parameters<typeof startRegistration>[0]['optionsJSON']>('/users/me/passkeys/options', { method: 'POST' });
-    } catch (error) {
-      if (!(error instanceof APIError && error.code === 'REAUTHENTICATION_REQUIRED')) throw error;
-      reauth.hidden = false;
-      byId<HTMLInputElement>('passkey-current-password').focus();
-      throw new Error('You signed in a while ago: enter your current password, then add the passkey again.');
-    }
-    let response;
-    try {
-      response = await startRegistration({ optionsJSON });
-    } catch (error) {
-      throw new Error(describeWebAuthnError(error));
-    }
-    const trimmed = name.trim();
-    await request('/users/me/passkeys', { method: 'POST', json: trimmed ? { name: trimmed, response } : { response } });
+  const submit = form.querySelector<HTMLButtonElement>('button[type="submit"]') ?? undefined;
+  onSubmit(form, async ({ name = '' }) => {
+    // Either call may be refused (the window can lapse between them): the whole ceremony runs again.
+    await withReauthentication(() => addPasskey(name.trim()), () => confirmIdentity(submit));
     form.reset();
-    reauth.hidden = true;
     await loadPasskeys();
     showNotice('The passkey is added.');
   });

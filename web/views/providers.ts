@@ -4,11 +4,14 @@
  * top-level navigation (a plain link): the provider's pages must open in the window, and the state
  * cookie is set on that navigation. Linking is a button: `POST /oauth/{provider}/link` (with the
  * CSRF header, as every unsafe call) sets the state cookie and answers the provider's URL, which
- * the page then navigates to — a mere navigation never links (docs/oauth.md).
+ * the page then navigates to — a mere navigation never links (docs/oauth.md). Linking adds a way
+ * in: a sign-in that is not recent is asked to confirm it first (./reauthenticate.ts).
  */
 import { apiBase, request } from '../api.js';
 import { providerLabel } from '../oauth-errors.js';
+import { withReauthentication } from '../reauthentication.js';
 import { byId, clearMessages, showError, showNotice } from '../ui.js';
+import { confirmIdentity } from './reauthenticate.js';
 
 /** Where a link flow sends the browser next (`POST /oauth/{provider}/link`). */
 interface LinkStart {
@@ -80,7 +83,8 @@ function linkButton(provider: Provider): HTMLButtonElement {
   button.addEventListener('click', () => {
     button.disabled = true;
     clearMessages();
-    request<LinkStart>(`/oauth/${encodeURIComponent(provider.name)}/link?next=${encodeURIComponent('/#/linked')}`, { method: 'POST' })
+    const path = `/oauth/${encodeURIComponent(provider.name)}/link?next=${encodeURIComponent('/#/linked')}`;
+    withReauthentication(() => request<LinkStart>(path, { method: 'POST' }), () => confirmIdentity(button))
       .then((started) => {
         window.location.assign(started.authorization_url);
       })
