@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Migrator, sql, type Kysely } from 'kysely';
+import pg from 'pg';
 import { openDatabase } from '../../src/store/sql/database.js';
-import { CodeMigrationProvider, migrateToLatest } from '../../src/store/sql/migrations.js';
+import { CodeMigrationProvider, migrateToLatest, SESSION_NOTICE_CHANNEL } from '../../src/store/sql/migrations.js';
 import type { Database, Dialect } from '../../src/store/sql/schema.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
 import { freshDatabase } from '../support/databases.js';
 import { postgres } from '../support/services.js';
 import { sqliteURL, tempDir } from '../support/temp.js';
 
-const pg = postgres();
+const pgService = postgres();
 
 /** The names every database has recorded so far: they may never change, nor their order. */
 const SHIPPED = [
@@ -33,9 +34,9 @@ const databases: { name: string; skip: string | false; open: () => Promise<{ url
   },
   {
     name: 'PostgreSQL',
-    skip: pg.skip,
+    skip: pgService.skip,
     open: async () => {
-      const database = await freshDatabase(pg.value!, 'migrations');
+      const database = await freshDatabase(pgService.value!, 'migrations');
       return { url: database.url, drop: database.drop };
     },
   },
@@ -95,6 +96,34 @@ describe('a re-authentication is announced like the other session changes (SQLit
     } finally {
       await store.close();
       dir.cleanup();
+    }
+  });
+});
+
+describe('a re-authentication is announced like the other session changes (PostgreSQL)', { skip: pgService.skip }, () => {
+  test('updating authenticated_at notifies the listening instances; touching last_used_at does not', async () => {
+    const database = await freshDatabase(pgService.value!, 'reauth');
+    const store = await SQLStore.open(database.url);
+    const listener = new pg.Client({ connectionString: database.url });
+    try {
+      await listener.connect();
+      const notices: string[] = [];
+      listener.on('notification', (n) => notices.push(n.payload ?? ''));
+      await listener.query(`LISTEN ${SESSION_NOTICE_CHANNEL}`);
+      const now = new Date('2030-01-02T03:04:05.000Z');
+      const user = await store.createUser({ email: 'announced@example.com', hashedPassword: 'h' }, now);
+      assert.ok(user);
+      const digest = 'c'.repeat(64);
+      await store.createToken({ digest, userId: user.id, createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 3_600_000), userAgent: null, ip: null });
+      await store.touchToken(digest, new Date(now.getTime() + 1000));
+      assert.equal(await store.reauthenticateToken(digest, new Date(now.getTime() + 2000)), true);
+      // Notices arrive at commit, before the answer to a later query on the listening connection.
+      await listener.query('select 1');
+      assert.deepEqual(notices, [`t:${digest}`]);
+    } finally {
+      await listener.end();
+      await store.close();
+      await database.drop();
     }
   });
 });
