@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { compactUser } from './compact-user.js';
 import type { User } from './user.js';
 
 /** Sessions kept per instance when nothing else is configured (docs/session-cache.md). */
@@ -57,8 +58,12 @@ export function monotonicNow(): number {
  */
 export class SessionCache implements SessionChangeSink {
   private readonly entries: LRUCache<string, CachedSession>;
-  /** Digests cached per user, so a change of the user evicts all of its sessions. */
-  private readonly byUser = new Map<number, Set<string>>();
+  /**
+   * Digests cached per user, so a change of the user evicts all of its sessions: the digest
+   * itself for a user with one cached session (most users; a Set costs ~150 bytes more), a Set
+   * from the second on.
+   */
+  private readonly byUser = new Map<number, string | Set<string>>();
   /** Bumped by every change: a read that started under an older value is not stored. */
   private epoch = 0;
   private trustedUntil = 0;
@@ -107,10 +112,14 @@ export class SessionCache implements SessionChangeSink {
   set(ticket: number, digest: string, session: CachedSession): void {
     if (ticket !== this.epoch || !this.trusted) return;
     Object.freeze(session.user);
-    this.entries.set(digest, session);
-    let digests = this.byUser.get(session.user.id);
-    if (!digests) this.byUser.set(session.user.id, (digests = new Set()));
-    digests.add(digest);
+    // The cache keeps its own compact copy (src/core/compact-user.ts): same fields, less heap.
+    this.entries.set(digest, { user: compactUser(session.user), expiresAt: session.expiresAt, lastUsedAt: session.lastUsedAt });
+    const id = session.user.id;
+    const digests = this.byUser.get(id);
+    if (digests === undefined) this.byUser.set(id, digest);
+    else if (typeof digests === 'string') {
+      if (digests !== digest) this.byUser.set(id, new Set([digests, digest]));
+    } else digests.add(digest);
   }
 
   /** Records that `last_used_at` was written for a cached session. */
@@ -125,7 +134,8 @@ export class SessionCache implements SessionChangeSink {
       if (this.entries.delete(digest)) this.stats.evictions += 1;
     }
     for (const userId of change.userIds ?? []) {
-      for (const digest of [...(this.byUser.get(userId) ?? [])]) {
+      const digests = this.byUser.get(userId);
+      for (const digest of typeof digests === 'string' ? [digests] : [...(digests ?? [])]) {
         if (this.entries.delete(digest)) this.stats.evictions += 1;
       }
     }
@@ -161,8 +171,13 @@ export class SessionCache implements SessionChangeSink {
 
   private unindex(userId: number, digest: string): void {
     const digests = this.byUser.get(userId);
-    if (!digests) return;
+    if (digests === undefined) return;
+    if (typeof digests === 'string') {
+      if (digests === digest) this.byUser.delete(userId);
+      return;
+    }
     digests.delete(digest);
     if (digests.size === 0) this.byUser.delete(userId);
   }
 }
+
