@@ -3,7 +3,7 @@ import { DEFAULT_MAIL_FROM } from './core/mail.js';
 import { DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_AUTH_COOKIE_NAME, DEFAULT_CSRF_COOKIE_NAME, DEFAULT_REAUTHENTICATION_WINDOW } from './core/options.js';
 import { DEFAULT_PASSWORD_MAX_LENGTH, DEFAULT_PASSWORD_MIN_LENGTH } from './core/password-policy.js';
 import { DEFAULT_ARGON2 } from './core/password.js';
-import { DEFAULT_SESSION_CACHE_SIZE } from './core/session-cache.js';
+import { DEFAULT_SESSION_CACHE_MAX_BYTES, DEFAULT_SESSION_CACHE_SIZE } from './core/session-cache.js';
 import { DEFAULT_THROTTLE } from './core/throttle.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
@@ -70,6 +70,7 @@ export const SETTINGS: readonly Setting[] = [
   S({ env: 'TRUSTED_PROXIES', option: 'trustedProxies', type: 'list', group: 'essential', defaultText: 'unset', description: 'comma-separated addresses whose `X-Forwarded-For` is believed' }),
   S({ env: 'SESSION_CACHE', option: 'sessionCache', type: 'boolean', default: true, defaultText: '`on`', group: 'essential', description: 'validated sessions kept in memory, revoked on every instance within 1 s; `off` reads the database on every request (see docs/session-cache.md)' }),
   S({ env: 'SESSION_CACHE_SIZE', option: 'sessionCacheSize', type: 'integer', default: DEFAULT_SESSION_CACHE_SIZE, group: 'essential', description: 'sessions kept in memory per instance, at most (least recently used leave first)' }),
+  S({ env: 'SESSION_CACHE_MAX_BYTES', option: 'sessionCacheMaxBytes', type: 'integer', default: DEFAULT_SESSION_CACHE_MAX_BYTES, group: 'essential', description: 'estimated heap bytes of the sessions kept in memory per instance, at most (least recently used leave first; see docs/session-cache.md)' }),
   S({ env: 'REAUTHENTICATION_WINDOW', option: 'reauthenticationWindow', type: 'integer', default: DEFAULT_REAUTHENTICATION_WINDOW, group: 'tuning', description: 'seconds a session stays recently authenticated after its sign-in or `POST /users/me/reauthenticate`; adding a passkey, a provider link or TOTP needs it (docs/security.md)' }),
   S({ env: 'DATABASE_POOL_SIZE', type: 'integer', default: DEFAULT_PG_POOL_SIZE, group: 'tuning', description: 'PostgreSQL connections per instance' }),
   S({ env: 'REDIS_KEY_PREFIX', type: 'text', default: DEFAULT_REDIS_KEY_PREFIX, group: 'tuning', description: 'prefix of every Redis key, so the Redis can be shared' }),

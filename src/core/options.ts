@@ -1,7 +1,7 @@
 import { ConfigError } from './errors.js';
 import { ABSOLUTE_PASSWORD_MIN_LENGTH, DEFAULT_PASSWORD_MAX_LENGTH, DEFAULT_PASSWORD_MIN_LENGTH } from './password-policy.js';
 import { DEFAULT_ARGON2, DEFAULT_HASH_CONCURRENCY, type Argon2Parameters } from './password.js';
-import { DEFAULT_SESSION_CACHE_SIZE } from './session-cache.js';
+import { DEFAULT_SESSION_CACHE_MAX_BYTES, DEFAULT_SESSION_CACHE_SIZE } from './session-cache.js';
 import { resolveThrottleOptions, type ThrottleOptions, type ThrottleSettings } from './throttle.js';
 
 /** 24 hours, as the FastAPI note's database strategy (absolute, counted from issue). */
@@ -60,6 +60,8 @@ export interface AuthOptions {
   sessionCache?: boolean;
   /** Sessions kept in memory at most, least recently used leave first; default 100000. */
   sessionCacheSize?: number;
+  /** Estimated heap bytes of the sessions kept in memory, at most (docs/session-cache.md, "Memory"); default 64 MiB. */
+  sessionCacheMaxBytes?: number;
   /** Seconds a session stays recently authenticated after a sign-in or re-authentication; default 600. */
   reauthenticationWindow?: number;
   /** The clock, injectable for tests; default `() => new Date()`. */
@@ -119,6 +121,9 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
   if (typeof sessionCache !== 'boolean') throw new ConfigError('sessionCache', 'must be true or false');
   const sessionCacheSize = options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE;
   if (!Number.isInteger(sessionCacheSize) || sessionCacheSize < 1) throw new ConfigError('sessionCacheSize', 'must be a positive whole number of sessions');
+  const sessionCacheMaxBytes = options.sessionCacheMaxBytes ?? DEFAULT_SESSION_CACHE_MAX_BYTES;
+  // Below one entry's size nothing could be cached: a setting that silently turns the cache off is refused.
+  if (!Number.isInteger(sessionCacheMaxBytes) || sessionCacheMaxBytes < 65_536) throw new ConfigError('sessionCacheMaxBytes', 'must be a whole number of bytes, at least 65536');
 
   const reauthenticationWindow = options.reauthenticationWindow ?? DEFAULT_REAUTHENTICATION_WINDOW;
   if (!Number.isInteger(reauthenticationWindow) || reauthenticationWindow < 1) {
@@ -143,6 +148,7 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
     throttle: resolveThrottleOptions(options.throttle),
     sessionCache,
     sessionCacheSize,
+    sessionCacheMaxBytes,
     reauthenticationWindow,
     now: options.now ?? systemNow,
   };

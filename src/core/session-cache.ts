@@ -6,6 +6,29 @@ import type { User } from './user.js';
 export const DEFAULT_SESSION_CACHE_SIZE = 100_000;
 
 /**
+ * The cache's heap budget when nothing else is configured: 64 MiB, about 130,000 sessions of
+ * ordinary length, so the entry bound is the one that binds unless emails or hashes are long.
+ */
+export const DEFAULT_SESSION_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Heap bytes an entry takes besides its three strings (digest, email, password hash): the entry,
+ * the compact user and its two times, the LRU's and the per-user index's slots. Measured with
+ * bench/memory-session.ts (515 bytes a session at 100,000, of which 224 are the strings), rounded up.
+ */
+const ENTRY_OVERHEAD_BYTES = 300;
+
+/** V8's heap size of a string: a 16-byte header, then one byte a character, two if any is beyond Latin-1. */
+function stringBytes(text: string): number {
+  return 16 + text.length * (/[^\u0000-\u00ff]/.test(text) ? 2 : 1);
+}
+
+/** What one cached session costs the heap, by {@link ENTRY_OVERHEAD_BYTES} and its strings' lengths. */
+export function cachedSessionBytes(digest: string, session: CachedSession): number {
+  return ENTRY_OVERHEAD_BYTES + stringBytes(digest) + stringBytes(session.user.email) + stringBytes(session.user.hashedPassword);
+}
+
+/**
  * How long a confirmation from the change channel is trusted, in milliseconds. A channel confirms
  * "every change committed before time T has reached you"; the cache answers only until T + this.
  * A connection that dies silently therefore stops the cache within this bound, which is the
@@ -76,9 +99,15 @@ export class SessionCache implements SessionChangeSink {
   /** Counters for tests and metrics. */
   readonly stats = { hits: 0, misses: 0, evictions: 0, clears: 0 };
 
-  constructor(options: { size?: number } = {}) {
+  /**
+   * `size`: entries at most; `maxBytes`: their estimated heap at most ({@link cachedSessionBytes}).
+   * Whichever binds first makes the least recently used leave.
+   */
+  constructor(options: { size?: number; maxBytes?: number } = {}) {
     this.entries = new LRUCache<string, CachedSession>({
       max: options.size ?? DEFAULT_SESSION_CACHE_SIZE,
+      maxSize: options.maxBytes ?? DEFAULT_SESSION_CACHE_MAX_BYTES,
+      sizeCalculation: (session, digest) => cachedSessionBytes(digest, session),
       // Least recently used entries leave silently; the user index must forget them too.
       dispose: (value, digest) => this.unindex(value.user.id, digest),
     });
@@ -87,6 +116,11 @@ export class SessionCache implements SessionChangeSink {
   /** Entries held now (never more than the configured size). */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Estimated heap bytes of the entries held now (never more than `maxBytes`). */
+  get bytes(): number {
+    return this.entries.calculatedSize;
   }
 
   /** True while the channel's last confirmation is fresh and nothing is pending a clear. */

@@ -29,7 +29,7 @@ export async function setUpSessionCache(
     app.log.warn('session cache off: the store offers no change channel (pass `sessionChannel`, see docs/session-cache.md)');
     return { store, sessions: undefined };
   }
-  const sessions = new SessionCache({ size: options.sessionCacheSize });
+  const sessions = new SessionCache({ size: options.sessionCacheSize, maxBytes: options.sessionCacheMaxBytes });
   const wrapped = withSessionChanges(
     store,
     (change) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { monotonicNow, SESSION_CACHE_LEASE_MS, SessionCache, type CachedSession } from '../../src/core/session-cache.js';
+import { cachedSessionBytes, monotonicNow, SESSION_CACHE_LEASE_MS, SessionCache, type CachedSession } from '../../src/core/session-cache.js';
 import type { User } from '../../src/core/user.js';
 
 function session(userId: number): CachedSession {
@@ -86,5 +86,25 @@ describe('SessionCache', () => {
     const cache = trustedCache();
     cache.set(cache.ticket(), 'd', session(1));
     assert.throws(() => { (cache.get('d')!.user as User).isSuperuser = true; }, TypeError);
+  });
+
+  test('bounded in bytes too: long sessions leave sooner, the index follows, and the count never passes the budget', () => {
+    const long = (userId: number): CachedSession => {
+      const s = session(userId);
+      return { ...s, user: { ...s.user, email: `${'x'.repeat(200)}${userId}@example.com` } };
+    };
+    const one = cachedSessionBytes('d0', long(0));
+    const cache = new SessionCache({ size: 1000, maxBytes: one * 3 });
+    cache.confirm(monotonicNow());
+    for (let i = 0; i < 10; i += 1) cache.set(cache.ticket(), `d${i}`, long(i));
+    assert.equal(cache.size, 3, 'the byte budget binds before the entry bound');
+    assert.ok(cache.bytes <= one * 3);
+    assert.equal(cache.get('d0'), undefined, 'the least recently used left');
+    assert.equal(cache.get('d9')?.user.id, 9);
+    cache.evict({ userIds: [7, 8, 9] });
+    assert.equal(cache.size, 0);
+    assert.equal(cache.bytes, 0);
+    const withEmail = (email: string) => cachedSessionBytes('d', { ...session(1), user: { ...session(1).user, email } });
+    assert.equal(withEmail('жжжж@example.com') - withEmail('zzzz@example.com'), 16, 'beyond Latin-1, V8 stores two bytes a character');
   });
 });
