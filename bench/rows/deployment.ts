@@ -5,7 +5,6 @@ import { startServer, type ServerProcess } from '../lib/process.js';
 import type { RowReport } from '../lib/report.js';
 import { BENCH_PASSWORD } from '../lib/seed.js';
 import { median } from '../lib/stats.js';
-import { buildServerBundle } from '../../scripts/build-server.js';
 import { startBetterAuth } from './bearer.js';
 
 /** Connections of this row: what an independent run used, five times row 1's. */
@@ -35,14 +34,17 @@ async function issueTokens(server: ServerProcess, count: number): Promise<string
   return tokens;
 }
 
-/** Our server as a user starts it: `npm start` (LOG_LEVEL info, the default) or the built bundle. */
-async function startOurs(ctx: BenchContext, name: string, how: 'npm-start' | 'bundle', logLevel: string): Promise<ServerProcess> {
+/**
+ * Our server as a user starts it: `npm start` (the built bundle since it measured cheaper than
+ * tsx, package.json), or `tsx src/cli.ts serve` as `npm start` ran it before; LOG_LEVEL info is the default.
+ */
+async function startOurs(ctx: BenchContext, name: string, how: 'npm-start' | 'tsx', logLevel: string): Promise<ServerProcess> {
   const db = await ctx.seededSqlite(name);
   return ctx.server(name, () =>
     startServer({
       name,
-      command: how === 'npm-start' ? 'npm' : process.execPath,
-      args: how === 'npm-start' ? ['start', '--silent'] : ['dist/bundle/cli.js', 'serve'],
+      command: how === 'npm-start' ? 'npm' : join('node_modules', '.bin', 'tsx'),
+      args: how === 'npm-start' ? ['start', '--silent'] : ['src/cli.ts', 'serve'],
       env: { ...OUR_ENV, LOG_LEVEL: logLevel, DATABASE_URL: `sqlite:${db}` },
       timeoutMs: 180_000,
     }),
@@ -54,19 +56,17 @@ async function startOurs(ctx: BenchContext, name: string, how: 'npm-start' | 'bu
  * `POST /token` (so their rows and `last_used_at` are as real use leaves them); our server started
  * the README's way (`npm start`, LOG_LEVEL=info); the hand-written check reading our server's own
  * SQLite file; a "same bytes, no work" server sending our exact answer; every contender alive at
- * once, in alternating rounds. Variants of ours price the suspects: the built bundle instead of
- * tsx, and LOG_LEVEL=warn (no request lines).
+ * once, in alternating rounds. Variants of ours price the suspects: tsx (how `npm start`
+ * ran before) instead of the bundle, and LOG_LEVEL=warn (no request lines).
  */
 export async function deploymentRow(ctx: BenchContext, withBetterAuth: boolean): Promise<RowReport> {
-  await buildServerBundle();
-  const [bare, started, bundled, quiet] = await Promise.all([
-    ctx.bare(),
-    startOurs(ctx, 'deploy-npm-start', 'npm-start', 'info'),
-    startOurs(ctx, 'deploy-bundle', 'bundle', 'info'),
-    startOurs(ctx, 'deploy-npm-start-warn', 'npm-start', 'warn'),
-  ]);
+  // One after the other: each `npm start` rebuilds the bundle first (prestart).
+  const bare = await ctx.bare();
+  const started = await startOurs(ctx, 'deploy-npm-start', 'npm-start', 'info');
+  const viaTsx = await startOurs(ctx, 'deploy-tsx', 'tsx', 'info');
+  const quiet = await startOurs(ctx, 'deploy-npm-start-warn', 'npm-start', 'warn');
   const pool = ctx.config.pool;
-  const [startedTokens, bundledTokens, quietTokens] = [await issueTokens(started, pool), await issueTokens(bundled, pool), await issueTokens(quiet, pool)];
+  const [startedTokens, tsxTokens, quietTokens] = [await issueTokens(started, pool), await issueTokens(viaTsx, pool), await issueTokens(quiet, pool)];
   const specs = (tokens: string[]): RequestSpec[] => tokens.map((t) => ({ path: '/users/me', headers: { authorization: `Bearer ${t}` } }));
   // The hand-written check opens the file `npm start` serves, and its tokens.
   const handWritten = await ctx.server('deploy-hand-written', async () =>
@@ -96,7 +96,7 @@ export async function deploymentRow(ctx: BenchContext, withBetterAuth: boolean):
   const copied = await fetch(`${sameBytes.url}/users/me`);
   if ((await copied.text()) !== body) throw new Error('the same-bytes server answers another body than ours');
   if ((await expectOk(handWritten, specs(startedTokens)[0]!)) !== body) throw new Error('the hand-written check answers another body than ours');
-  for (const [server, tokens] of [[bundled, bundledTokens], [quiet, quietTokens]] as const) await expectOk(server, specs(tokens)[0]!);
+  for (const [server, tokens] of [[viaTsx, tsxTokens], [quiet, quietTokens]] as const) await expectOk(server, specs(tokens)[0]!);
 
   const cpu: Record<string, number[]> = {};
   const measure = (name: string, server: ServerProcess, requests: RequestSpec[]) => async () => {
@@ -109,7 +109,7 @@ export async function deploymentRow(ctx: BenchContext, withBetterAuth: boolean):
     'same-bytes': measure('same-bytes', sameBytes, [{ path: '/users/me' }]),
     'hand-written': measure('hand-written', handWritten, specs(startedTokens)),
     'npm-start': measure('npm-start', started, specs(startedTokens)),
-    bundle: measure('bundle', bundled, specs(bundledTokens)),
+    tsx: measure('tsx', viaTsx, specs(tsxTokens)),
     'npm-start-warn': measure('npm-start-warn', quiet, specs(quietTokens)),
   };
   if (withBetterAuth) {
@@ -123,9 +123,9 @@ export async function deploymentRow(ctx: BenchContext, withBetterAuth: boolean):
     bare: 'bare Fastify GET /users/me (a constant through the schema)',
     'same-bytes': 'same bytes, no work (our exact answer, headers and body)',
     'hand-written': 'hand-written check on our npm start\'s SQLite file',
-    'npm-start': 'ours, npm start (tsx), LOG_LEVEL=info',
-    bundle: 'ours, node dist/bundle/cli.js serve, LOG_LEVEL=info',
-    'npm-start-warn': 'ours, npm start (tsx), LOG_LEVEL=warn',
+    'npm-start': 'ours, npm start (the built bundle), LOG_LEVEL=info',
+    tsx: 'ours, tsx src/cli.ts serve (npm start before), LOG_LEVEL=info',
+    'npm-start-warn': 'ours, npm start, LOG_LEVEL=warn',
     'better-auth': 'Better Auth GET /api/auth/get-session',
   };
   const report: RowReport = {
@@ -140,13 +140,13 @@ export async function deploymentRow(ctx: BenchContext, withBetterAuth: boolean):
       { label: 'npm start / same bytes, by CPU per answer', value: us['same-bytes']! / us['npm-start']!, unit: 'x' },
       { label: 'npm start / hand-written check', value: rps['npm-start']! / rps['hand-written']!, unit: 'x', target: { op: '>=', value: 1.0 } },
       { label: 'npm start / hand-written check, by CPU per answer', value: us['hand-written']! / us['npm-start']!, unit: 'x' },
-      { label: 'npm start / bundle (what tsx costs per answer), by CPU', value: us.bundle! / us['npm-start']!, unit: 'x' },
+      { label: 'npm start (bundle) / tsx src/cli.ts (what tsx cost per answer), by CPU', value: us.tsx! / us['npm-start']!, unit: 'x' },
       { label: 'npm start at info / at warn (what request logging costs), by CPU', value: us['npm-start-warn']! / us['npm-start']!, unit: 'x' },
       { label: 'same bytes / bare Fastify (what our headers cost the wire)', value: rps['same-bytes']! / rps.bare!, unit: 'x' },
     ],
     notes: [
       `${CONNECTIONS} connections; each of our servers has ${pool.toLocaleString('en')} tokens issued through POST /token (one per seeded user) and is driven with them; ` +
-        'CPU per answer sums every process of the command (npm → sh → tsx → node for `npm start`).',
+        'CPU per answer sums every process of the command (npm → sh → node for `npm start`; tsx → node for tsx).',
       `the same-bytes server (bench/servers/same-bytes.ts) sends a copy of a real answer of ours: ${Object.keys(headers).length} headers (${Object.keys(headers).join(', ')}) and \`${body}\`.`,
     ],
   };
