@@ -44,6 +44,7 @@ const ROUTES: [string, string][] = [
   ['PATCH', '/users/:id'],
   ['DELETE', '/users/:id'],
   ['POST', '/login/otp'],
+  ['POST', '/users/me/reauthenticate'],
   ['GET', '/users/me/totp'],
   ['POST', '/users/me/totp'],
   ['DELETE', '/users/me/totp'],
@@ -57,6 +58,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/oauth/providers'],
   ['GET', '/oauth/:provider/authorize'],
   ['GET', '/oauth/:provider/callback'],
+  ['POST', '/oauth/:provider/link'],
   ['GET', '/users/me/accounts'],
   ['DELETE', '/users/me/accounts/:id'],
 ];
