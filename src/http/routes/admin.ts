@@ -24,7 +24,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = asyn
       tags: TAG,
       operationId: 'updateUser',
       summary: 'Change a user (superuser)',
-      description: 'Deactivation or a new password revokes every session of the user at once.',
+      description: 'Deactivation or a new password revokes every session of the user at once. 400 UPDATE_USER_INVALID_PASSWORD when the new password breaks the policy or, with breached-password checks on, has appeared in a data breach.',
       security: SECURITY,
       params: UserIdParams,
       body: AdminUpdateBody,

@@ -32,6 +32,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       tags: TAG,
       operationId: 'register',
       summary: 'Create an account',
+      description: '400 REGISTER_INVALID_PASSWORD when the password breaks the policy or, with breached-password checks on, has appeared in a data breach (docs/breached-passwords.md); `detail` says which.',
       security: [],
       body: RegisterBody,
       response: { 201: PublicUser, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },

@@ -32,7 +32,7 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions
       operationId: 'resetPassword',
       summary: 'Set a new password with the token from the reset mail',
       security: [],
-      description: 'Revokes every session of the user; does not log in.',
+      description: 'Revokes every session of the user; does not log in. 400 RESET_PASSWORD_INVALID_PASSWORD when the password breaks the policy or, with breached-password checks on, has appeared in a data breach (the token stays usable).',
       body: ResetPasswordBody,
       response: { 200: PublicUser, 400: ErrorBody, 422: ErrorBody },
     },

@@ -15,7 +15,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       tags: TAG,
       operationId: 'updateCurrentUser',
       summary: 'Change the email and/or password of the current user',
-      description: 'A new email clears is_verified; a new password signs out every other session.',
+      description: 'A new email clears is_verified; a new password signs out every other session. 400 UPDATE_USER_INVALID_PASSWORD when the new password breaks the policy or, with breached-password checks on, has appeared in a data breach.',
       security: SECURITY,
       body: UpdateMeBody,
       response: { 200: PublicUser, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
