@@ -12,7 +12,7 @@ export interface Metric {
 export interface Check {
   label: string;
   value: number;
-  unit: 'x' | 'ms' | 's' | 'MiB' | 'requests';
+  unit: 'x' | 'ms' | 's' | 'MiB' | 'requests' | 'bytes';
   /** e.g. `>= 0.6`, `<= 20`; undefined: reported without a target. */
   target?: { op: '>=' | '<='; value: number };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { BASE_SEED, bearerRequests, expectOk, OUR_ENV, tsxArgs, type BenchContext } from '../lib/context.js';
-import { startServer, type ServerProcess } from '../lib/process.js';
+import { runNode, startServer, type ServerProcess } from '../lib/process.js';
 import type { RowReport } from '../lib/report.js';
 import { benchToken, seedThroughKysely } from '../lib/seed.js';
 import { quantile } from '../lib/stats.js';
@@ -109,5 +109,11 @@ export async function revocationRow(ctx: BenchContext): Promise<RowReport> {
     { label: `server RSS with ${sessions.toLocaleString('en')} sessions answered, SESSION_CACHE=off`, value: rss.off!, unit: 'MiB' },
   );
   checks.push({ label: `memory of ${sessions.toLocaleString('en')} cached sessions (RSS on − off)`, value: rss.on! - rss.off!, unit: 'MiB' });
+  // The cache's own heap, in process after a full GC (bench/memory-session.ts): RSS above also
+  // holds the pages SQLite and V8 keep for the reads that filled it.
+  const heap = await runNode(['bench/memory-session.ts', String(sessions)], { NODE_OPTIONS: '--expose-gc' });
+  const perSession = Number(/: (\d+) bytes of heap per cached session/.exec(heap)?.[1]);
+  checks.push({ label: `heap per cached session, in process after a full GC, at ${sessions.toLocaleString('en')}`, value: perSession, unit: 'bytes', target: { op: '<=', value: 512 } });
+  notes.push('heap per cached session: bench/memory-session.ts in its own process (`--expose-gc`), one session per user read through the SQL store into a SessionCache; target 0.5 KB (512 bytes).');
   return { id: 8, title: 'Sessions in memory: revocation and memory', metrics, checks, notes };
 }
