@@ -2,7 +2,7 @@
  * The page's "Confirm it's you" prompt in real Chromium: adding a passkey from a session whose
  * sign-in is older than the recent-authentication window answers REAUTHENTICATION_REQUIRED; the
  * page asks for the password (or a one-time code), calls POST /users/me/reauthenticate and adds
- * the passkey on the second try. The server's clock is moved past the window rather than the test
+ * the passkey on the second try; "Link <provider>" likewise, confirmed with a passkey. The server's clock is moved past the window rather than the test
  * waiting ten minutes; Chromium's virtual authenticator makes the credentials (as in
  * browser-passkeys.test.ts).
  */
@@ -16,13 +16,15 @@ import { PASSWORD } from '../support/constants.js';
 import { type PageServer, startPageServer } from '../support/servers.js';
 import { chromium } from '../support/services.js';
 import { totpAt } from '../support/totp.js';
+import { startTestProvider, type TestProvider } from '../features/oauth-client/test-provider.js';
 
 const CHROMIUM = chromium();
 
 describe("the web page's re-authentication prompt in Chromium", { skip: CHROMIUM.skip }, () => {
   let server: PageServer;
+  let op: TestProvider;
   let browser: Browser;
-  let context: BrowserContext;
+  const contexts: BrowserContext[] = [];
   /** How far the server's clock is ahead of the real one. */
   let skew = 0;
   const serverNow = (): Date => new Date(Date.now() + skew);
@@ -33,13 +35,20 @@ describe("the web page's re-authentication prompt in Chromium", { skip: CHROMIUM
 
   before(async () => {
     await buildWeb();
-    server = await startPageServer({ hostname: 'localhost', now: serverNow });
+    // The provider's pages are never reached (the test stops at the navigation to them): any redirect URI does.
+    op = await startTestProvider({ redirectUris: ['http://localhost/oauth/acme/callback'] });
+    server = await startPageServer({
+      hostname: 'localhost',
+      now: serverNow,
+      env: { OAUTH_PROVIDERS: 'acme', OAUTH_ACME_CLIENT_ID: op.clientId, OAUTH_ACME_CLIENT_SECRET: op.clientSecret, OAUTH_ACME_ISSUER: op.issuer },
+    });
     browser = await launchChromium(CHROMIUM.value!);
   });
   after(async () => {
-    await context?.close();
+    for (const context of contexts) await context.close();
     await browser?.close();
     await server?.close();
+    await op?.close();
   });
 
   /** A fresh virtual platform authenticator (the previous one, if any, goes away with its credentials). */
@@ -51,27 +60,34 @@ describe("the web page's re-authentication prompt in Chromium", { skip: CHROMIUM
     return authenticatorId;
   }
 
+  /** A fresh browser profile with a virtual authenticator, signed in with the password through the log-in form. */
+  async function signedInPage(email: string): Promise<{ page: Page; cdp: CDPSession; authenticatorId: string }> {
+    const registered = await fetch(`${server.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) });
+    assert.equal(registered.status, 201);
+    const context = await browser.newContext();
+    contexts.push(context);
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const authenticatorId = await newAuthenticator(cdp);
+    await page.goto(`${server.url}/`);
+    await page.locator('#login-email').fill(email);
+    await page.locator('#login-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('#profile').waitFor();
+    return { page, cdp, authenticatorId };
+  }
+
   async function passkeyCount(page: Page): Promise<number> {
     return page.evaluate(async () => ((await (await fetch('/users/me/passkeys')).json()) as unknown[]).length);
   }
 
   test('adding a passkey after the window: the prompt asks for the password (a wrong one adds nothing), then the passkey is added; Escape cancels; a TOTP user may give a code; axe-clean', async () => {
-    const registered = await fetch(`${server.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'sudo@example.com', password: PASSWORD }) });
-    assert.equal(registered.status, 201);
-    context = await browser.newContext();
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    let authenticatorId = await newAuthenticator(cdp);
-    await page.goto(`${server.url}/`);
+    const { page, cdp, authenticatorId: first } = await signedInPage('sudo@example.com');
+    let authenticatorId = first;
     const notice = (text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
     const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
-
-    await page.locator('#login-email').fill('sudo@example.com');
-    await page.locator('#login-password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('#profile').waitFor();
 
     // Ten minutes later: "Add a passkey" opens the prompt, focus on the password; the page behind is inert.
     outlastWindow();
@@ -136,5 +152,22 @@ describe("the web page's re-authentication prompt in Chromium", { skip: CHROMIUM
     await page.locator('#passkeys-list li', { hasText: 'Phone' }).waitFor();
     assert.equal(await passkeyCount(page), 2);
     await page.screenshot({ path: 'test-artifacts/web-reauthenticate.png', fullPage: true }).catch(() => {});
+  });
+
+  test('linking a provider after the window: "Use a passkey" confirms, then the page goes to the provider', async () => {
+    const { page } = await signedInPage('linker@example.com');
+    const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+    // Within the window: the passkey is added without a prompt.
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('status').filter({ hasText: 'The passkey is added.' }).waitFor();
+    assert.equal(await dialog.isVisible(), false);
+
+    outlastWindow();
+    await page.route(`${op.issuer}/**`, (route) => route.fulfill({ contentType: 'text/plain', body: 'the provider' }));
+    await page.getByRole('button', { name: 'Link Acme' }).click();
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.waitForURL((address) => address.href.startsWith(op.issuer));
+    assert.equal(new URL(page.url()).searchParams.get('client_id'), op.clientId, 'the link flow started after the passkey confirmed');
   });
 });

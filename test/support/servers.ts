@@ -62,7 +62,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string, now?: () => Date): Promise<{ app: FastifyInstance; url: string }> {
+export interface PageServerOptions {
+  /** The name in PUBLIC_URL (default 127.0.0.1). */
+  hostname?: string;
+  /** Replaces the server's clock, so a test can move it past a time window. */
+  now?: () => Date;
+  /** More settings, as environment variables (e.g. OAUTH_* for a provider). */
+  env?: Record<string, string>;
+}
+
+async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string, extra: PageServerOptions): Promise<{ app: FastifyInstance; url: string }> {
   const port = await freePort();
   const url = `http://${hostname}:${port}`;
   const config = readConfig({
@@ -75,10 +84,11 @@ async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string
     SMTP_URL: smtpUrl,
     MAIL_FROM: 'auth@example.test',
     LOG_LEVEL: 'silent',
+    ...extra.env,
   });
   config.auth.argon2 = FAST_ARGON2;
   config.auth.unsafeArgon2ForTests = true;
-  if (now) config.auth.now = now;
+  if (extra.now) config.auth.now = extra.now;
   const app = await buildServer(config, { logger: false });
   try {
     await app.listen({ port, host: '127.0.0.1' });
@@ -95,17 +105,16 @@ async function listenOnce(databaseUrl: string, smtpUrl: string, hostname: string
  * page, visited at exactly that origin, passes the Origin check (`PUBLIC_URL` is the server's own
  * origin). Another process taking the probed port in between is retried. `hostname` names the
  * server in PUBLIC_URL (it always listens on 127.0.0.1): `localhost` for passkeys, as WebAuthn
- * refuses an IP address as RP ID and http://localhost is a secure context. `now` replaces the
- * server's clock, so a test can move it past a time window.
+ * refuses an IP address as RP ID and http://localhost is a secure context.
  */
-export async function startPageServer(options: { hostname?: string; now?: () => Date } = {}): Promise<PageServer> {
+export async function startPageServer(options: PageServerOptions = {}): Promise<PageServer> {
   const dir = tempDir();
   const smtp = await startSMTPServer();
   const databaseUrl = sqliteURL(dir);
   let started: { app: FastifyInstance; url: string } | undefined;
   for (let attempt = 1; !started; attempt += 1) {
     try {
-      started = await listenOnce(databaseUrl, smtp.url, options.hostname ?? '127.0.0.1', options.now);
+      started = await listenOnce(databaseUrl, smtp.url, options.hostname ?? '127.0.0.1', options);
     } catch (error) {
       if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt === 3) {
         await smtp.close();
