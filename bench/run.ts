@@ -15,6 +15,7 @@ import { BenchContext, type BenchConfig } from './lib/context.js';
 import { describeMachine } from './lib/machine.js';
 import { checksTable, markdownReport, metricsTable, spliceReport, type RowReport } from './lib/report.js';
 import { bearerRow } from './rows/bearer.js';
+import { breachedRow } from './rows/breached.js';
 import { cookieRow } from './rows/cookie.js';
 import { deploymentRow } from './rows/deployment.js';
 import { loginsRow } from './rows/logins.js';
@@ -45,7 +46,7 @@ function parseArgs(argv: string[]): { config: BenchConfig; rows: number[]; out: 
     postgresUrl: process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   };
   if (mode === 'smoke') config.scale.small = { users: 1000, tokens: 2000 };
-  const rows = value('rows')?.split(',').map(Number) ?? (mode === 'smoke' ? [1] : [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const rows = value('rows')?.split(',').map(Number) ?? (mode === 'smoke' ? [1] : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   const out = value('out') ?? (mode === 'smoke' ? null : 'docs/BENCHMARKS.md');
   return { config, rows, out };
 }
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     7: () => postgresRow(ctx),
     8: () => revocationRow(ctx),
     9: () => deploymentRow(ctx, !process.argv.includes('--no-better-auth')),
+    10: () => breachedRow(ctx),
   };
   try {
     for (const id of rows) {

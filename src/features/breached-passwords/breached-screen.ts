@@ -23,7 +23,7 @@ export function breachedPasswordScreen(config: ResolvedBreachedPasswords, log: F
       async screen(password) {
         let count: number | null;
         try {
-          count = await folder.count(rangeKeyOf(password));
+          count = folder.count(rangeKeyOf(password));
         } catch (error) {
           log.error({ err: { message: (error as Error).message } }, 'breached-password range file unreadable; password not checked');
           return null;

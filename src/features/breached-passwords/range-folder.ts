@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { countInRange, SUFFIX_LENGTH, type RangeKey } from './sha1-range.js';
 
@@ -14,6 +14,12 @@ const NEWLINE = 0x0a;
  * prefix, `<PREFIX>.txt` (a bare `<PREFIX>` is accepted too), of `SUFFIX:COUNT` lines sorted by
  * suffix. One lookup opens one file and binary-searches it with positioned reads: nothing of the
  * folder is held in memory (docs/breached-passwords.md).
+ *
+ * The reads are synchronous on purpose. libuv's four threads are the ones argon2 hashes on, and
+ * the hashing limit keeps four hashes running during a burst of registrations: an asynchronous
+ * read then waits for a whole hash to finish, and a lookup's dozen reads waited 0.3 s at the
+ * median (docs/BENCHMARKS.md, row 10). A positioned read of a file in the page cache is a few
+ * microseconds on the event loop; a lookup, some tens.
  */
 export class RangeFolder {
   constructor(readonly folder: string) {}
@@ -22,20 +28,20 @@ export class RangeFolder {
    * How often the password's hash appears in the corpus (0: not found), or `null` when the
    * prefix's file is missing — an incomplete folder, for the caller to report.
    */
-  async count(key: RangeKey): Promise<number | null> {
-    const file = await this.openRange(key.prefix);
-    if (file === null) return null;
+  count(key: RangeKey): number | null {
+    const fd = this.openRange(key.prefix);
+    if (fd === null) return null;
     try {
-      return await searchRange(file, key.suffix);
+      return searchRange(fd, key.suffix);
     } finally {
-      await file.close();
+      closeSync(fd);
     }
   }
 
-  private async openRange(prefix: string): Promise<FileHandle | null> {
+  private openRange(prefix: string): number | null {
     for (const name of [`${prefix}.txt`, prefix]) {
       try {
-        return await open(join(this.folder, name), 'r');
+        return openSync(join(this.folder, name), 'r');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
@@ -49,8 +55,8 @@ export class RangeFolder {
  * line holding `suffix`, if any, starts in `[lo, hi)`. Each step reads a few bytes at the middle,
  * skips to the next line start and compares that line's suffix.
  */
-async function searchRange(file: FileHandle, suffix: string): Promise<number> {
-  const { size } = await file.stat();
+function searchRange(fd: number, suffix: string): number {
+  const { size } = fstatSync(fd);
   const target = Buffer.from(suffix, 'latin1');
   const probe = Buffer.alloc(PROBE);
   let lo = 0;
@@ -58,7 +64,7 @@ async function searchRange(file: FileHandle, suffix: string): Promise<number> {
   while (hi - lo > LINEAR_TAIL) {
     const mid = Math.floor((lo + hi) / 2);
     // From mid − 1, so a line starting exactly at mid is found too.
-    const { bytesRead } = await file.read(probe, 0, PROBE, mid - 1);
+    const bytesRead = readSync(fd, probe, 0, PROBE, mid - 1);
     const newline = probe.subarray(0, bytesRead).indexOf(NEWLINE);
     const start = newline === -1 ? hi : mid + newline;
     if (start >= hi || newline + 1 + SUFFIX_LENGTH > bytesRead) {
@@ -76,7 +82,7 @@ async function searchRange(file: FileHandle, suffix: string): Promise<number> {
   }
   // The tail: lines starting in [lo, hi), the last of which may run past hi.
   const tail = Buffer.alloc(hi - lo + PROBE);
-  const { bytesRead } = await file.read(tail, 0, tail.length, lo);
+  const bytesRead = readSync(fd, tail, 0, tail.length, lo);
   return countInRange(tail.subarray(0, bytesRead).toString('latin1'), suffix);
 }
 
