@@ -20,7 +20,7 @@ const ENTRY_OVERHEAD_BYTES = 300;
 
 /** V8's heap size of a string: a 16-byte header, then one byte a character, two if any is beyond Latin-1. */
 function stringBytes(text: string): number {
-  return 16 + text.length * (/[^\u0000-\u00ff]/.test(text) ? 2 : 1);
+  return 16 + text.length * (/[\u0100-\uffff]/.test(text) ? 2 : 1);
 }
 
 /** What one cached session costs the heap, by {@link ENTRY_OVERHEAD_BYTES} and its strings' lengths. */

@@ -16,7 +16,9 @@ describe('RangeFolder', () => {
     dirs.push(dir);
     return { lines: writeRangeFolder(dir.path, spec), lookup: new RangeFolder(dir.path) };
   };
-  after(() => dirs.forEach((d) => d.cleanup()));
+  after(() => {
+    for (const d of dirs) d.cleanup();
+  });
 
   test('the SHA-1 split is upper-case hex, 5 + 35 digits ("password" → 5BAA6…)', () => {
     assert.deepEqual(rangeKeyOf('password'), { prefix: '5BAA6', suffix: '1E4C9B93F3F0682250B6CF8331B7EE68FD8' });
