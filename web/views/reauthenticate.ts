@@ -64,7 +64,7 @@ async function prove(button: HTMLButtonElement, makeProof: () => Promise<Proof>,
  * enabled again, so keyboard users are not dropped at the top of the page (WCAG 2.4.3).
  */
 function restoreFocus(opener: HTMLElement | null): void {
-  if (!opener || !opener.isConnected) return;
+  if (!opener?.isConnected) return;
   if (!(opener instanceof HTMLButtonElement && opener.disabled)) {
     opener.focus();
     return;
