@@ -39,9 +39,19 @@ const VARIANTS: Record<string, (dir: string) => Promise<FastifyInstance>> = {
     return app;
   },
   'full server (+ request logging at info, OpenAPI routes, web page)': async (dir) =>
-    buildServer(readConfig({ DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, SECRET_KEY: SECRET, LOG_LEVEL: 'info', NODE_ENV: 'test', ARGON2_MEMORY_COST: '256', ARGON2_TIME_COST: '1' }), {
-      logStream: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    }),
+    buildServer(
+      readConfig({
+        DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`,
+        SECRET_KEY: SECRET,
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'test',
+        ARGON2_MEMORY_COST: '256',
+        ARGON2_TIME_COST: '1',
+      }),
+      {
+        logStream: new Writable({ write: (_chunk, _encoding, done) => done() }),
+      },
+    ),
   // The same server with its lines going where `npm start`'s go: a pipe to another process (a
   // terminal, a supervisor, a container runtime), written as pino writes by default (a blocking
   // write(2) per line) and as the server writes them (asynchronously, coalesced under load).
@@ -51,7 +61,17 @@ const VARIANTS: Record<string, (dir: string) => Promise<FastifyInstance>> = {
 };
 
 function full(dir: string, level: string, logStream: { write(line: string): void }): Promise<FastifyInstance> {
-  return buildServer(readConfig({ DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, SECRET_KEY: SECRET, LOG_LEVEL: level, NODE_ENV: 'test', ARGON2_MEMORY_COST: '256', ARGON2_TIME_COST: '1' }), { logStream });
+  return buildServer(
+    readConfig({
+      DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`,
+      SECRET_KEY: SECRET,
+      LOG_LEVEL: level,
+      NODE_ENV: 'test',
+      ARGON2_MEMORY_COST: '256',
+      ARGON2_TIME_COST: '1',
+    }),
+    { logStream },
+  );
 }
 
 /** The write end of a pipe whose reader (`cat > /dev/null`) is another process, as a supervisor's is. */
@@ -64,7 +84,13 @@ function pipeFd(): number {
 
 async function plugin(dir: string, sessionCache: boolean): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
-  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir, 'auth.db')}`, secretKey: SECRET, argon2: ARGON2, unsafeArgon2ForTests: true, sessionCache });
+  await app.register(fastifyUsers, {
+    databaseUrl: `sqlite:${join(dir, 'auth.db')}`,
+    secretKey: SECRET,
+    argon2: ARGON2,
+    unsafeArgon2ForTests: true,
+    sessionCache,
+  });
   return app;
 }
 
@@ -76,7 +102,9 @@ async function prepare(variant: string, dir: string): Promise<{ app: FastifyInst
   if (!variant.startsWith('bare')) {
     await app.inject({ method: 'POST', url: '/register', payload: { email: 'user0@bench.test', password: 'correct horse battery staple' } });
     const token = await app.inject({
-      method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      url: '/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: 'username=user0%40bench.test&password=correct+horse+battery+staple',
     });
     headers = { authorization: `Bearer ${token.json().access_token}` };

@@ -28,7 +28,11 @@ export async function bytesPerCachedSession(count: number): Promise<{ perSession
   const dir = mkdtempSync(join(tmpdir(), 'fastify-users-memory-'));
   try {
     const path = join(dir, 'auth.db');
-    await seedSqlite(path, { users: count, tokens: count, hashedPassword: '$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$WVfmHUmW0Fj1nY2n5eYc0eQn8mVv0y1tS2bYVh3Vv3k' });
+    await seedSqlite(path, {
+      users: count,
+      tokens: count,
+      hashedPassword: '$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$WVfmHUmW0Fj1nY2n5eYc0eQn8mVv0y1tS2bYVh3Vv3k',
+    });
     const store = await SQLStore.open(`sqlite:${path}`);
     const now = new Date();
     // Digests made as each request makes its own: the cache's key strings are its memory too.
@@ -68,5 +72,7 @@ export async function bytesPerCachedSession(count: number): Promise<{ perSession
 if (import.meta.url === `file://${process.argv[1]}`) {
   const count = Number(process.argv[2] ?? 100_000);
   const { perSession, perReadSession } = await bytesPerCachedSession(count);
-  console.log(`${count} sessions: ${perSession.toFixed(0)} bytes of heap per cached session (a session as read from the store: ${perReadSession.toFixed(0)} bytes)`);
+  console.log(
+    `${count} sessions: ${perSession.toFixed(0)} bytes of heap per cached session (a session as read from the store: ${perReadSession.toFixed(0)} bytes)`,
+  );
 }

@@ -27,8 +27,15 @@ const seconds = Number(process.argv[2] ?? 8);
 const script = process.argv[3] === 'bare' ? 'bench/servers/bare.ts' : 'src/cli.ts';
 const out = mkdtempSync(join(tmpdir(), 'fastify-users-profile-'));
 const ctx = new BenchContext({
-  mode: 'quick', rounds: 1, warmup: false, seconds, connections: 10, pool: 1000,
-  scale: { small: { users: 0, tokens: 0 }, large: { users: 0, tokens: 0 } }, startups: 0, postgresUrl: '',
+  mode: 'quick',
+  rounds: 1,
+  warmup: false,
+  seconds,
+  connections: 10,
+  pool: 1000,
+  scale: { small: { users: 0, tokens: 0 }, large: { users: 0, tokens: 0 } },
+  startups: 0,
+  postgresUrl: '',
 });
 try {
   const db = await ctx.seededSqlite('profile');
@@ -38,7 +45,12 @@ try {
     args: ['--cpu-prof', `--cpu-prof-dir=${out}`, '--import', 'tsx', script, 'serve'],
     env: { ...OUR_ENV, LOG_LEVEL: process.env.PROFILE_LOG_LEVEL ?? OUR_ENV.LOG_LEVEL, DATABASE_URL: `sqlite:${db}` },
   });
-  const result = await load({ url: server.url, requests: bearerRequests(ctx.bearerPool()), connections: Number(process.env.PROFILE_CONNECTIONS ?? 10), durationSeconds: seconds });
+  const result = await load({
+    url: server.url,
+    requests: bearerRequests(ctx.bearerPool()),
+    connections: Number(process.env.PROFILE_CONNECTIONS ?? 10),
+    durationSeconds: seconds,
+  });
   console.log(`${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx, ${Math.round(result.rps * seconds)} requests`);
   server.child.kill(script === 'src/cli.ts' ? 'SIGINT' : 'SIGTERM'); // the server closes and exits, and node writes the profile
   await new Promise((resolve) => server.child.once('exit', resolve));
@@ -67,7 +79,9 @@ try {
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)!.callFrame;
-      seen.add(`${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '~/').replace(/^file:\/\/.*\/src\//, 'src/')}:${frame.lineNumber + 1}`);
+      seen.add(
+        `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '~/').replace(/^file:\/\/.*\/src\//, 'src/')}:${frame.lineNumber + 1}`,
+      );
     }
     for (const key of seen) inclusive.set(key, (inclusive.get(key) ?? 0) + 1);
   }

@@ -41,32 +41,36 @@ export async function buildLib(): Promise<void> {
     stdio: 'inherit',
   });
   try {
-    await writeInto(LIB_DIR, async (scratch) => {
-      await build({
-        entryPoints: ENTRIES.map((name) => join(ROOT, 'src', `${name}.ts`)),
-        outdir: scratch,
-        entryNames: '[name]',
-        chunkNames: 'chunk-[hash]',
-        bundle: true,
-        splitting: true,
-        packages: 'external',
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        logLevel: 'warning',
-      });
-      const types = await rollup({
-        input: Object.fromEntries(TYPED_ENTRIES.map((name) => [name, join(TYPES_DIR, `${name}.d.ts`)])),
-        plugins: [dts()],
-        external: [/^node:/],
-        onwarn(warning, warn) {
-          // Type-only circular references between our declaration files are harmless in a .d.ts.
-          if (warning.code !== 'CIRCULAR_DEPENDENCY') warn(warning);
-        },
-      });
-      await types.write({ dir: scratch, format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'types-[hash].d.ts' });
-      await types.close();
-    }, { last: 'index.js', prune: true });
+    await writeInto(
+      LIB_DIR,
+      async (scratch) => {
+        await build({
+          entryPoints: ENTRIES.map((name) => join(ROOT, 'src', `${name}.ts`)),
+          outdir: scratch,
+          entryNames: '[name]',
+          chunkNames: 'chunk-[hash]',
+          bundle: true,
+          splitting: true,
+          packages: 'external',
+          platform: 'node',
+          format: 'esm',
+          target: 'node20',
+          logLevel: 'warning',
+        });
+        const types = await rollup({
+          input: Object.fromEntries(TYPED_ENTRIES.map((name) => [name, join(TYPES_DIR, `${name}.d.ts`)])),
+          plugins: [dts()],
+          external: [/^node:/],
+          onwarn(warning, warn) {
+            // Type-only circular references between our declaration files are harmless in a .d.ts.
+            if (warning.code !== 'CIRCULAR_DEPENDENCY') warn(warning);
+          },
+        });
+        await types.write({ dir: scratch, format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'types-[hash].d.ts' });
+        await types.close();
+      },
+      { last: 'index.js', prune: true },
+    );
   } finally {
     rmSync(TYPES_DIR, { recursive: true, force: true });
   }

@@ -37,32 +37,36 @@ export const BUNDLE_EXTERNALS = ['better-sqlite3', '@node-rs/*', '@fastify/swagg
 export async function buildServerBundle(): Promise<string> {
   // esbuild is a devDependency, as for the web page: a production install runs dist/ as built.
   const { build } = await import('esbuild');
-  await writeInto(SERVER_BUNDLE_DIR, async (scratch) => {
-    await build({
-      entryPoints: [join(ROOT, 'src', 'cli.ts')],
-      outdir: scratch,
-      entryNames: '[name]',
-      bundle: true,
-      // What src/ imports with `import()` (the PostgreSQL store, the Redis counters, SMTP, the CLI's
-      // account commands) becomes a chunk of its own, loaded only when asked for — with the
-      // external client (pg, ioredis, nodemailer) it imports. In one file those imports would be
-      // hoisted to the top and loaded at every start (~0.15 s: docs/BENCHMARKS.md, row 6).
-      splitting: true,
-      chunkNames: 'chunk-[hash]',
-      // Less source for V8 to read and pre-parse at every start (~5 % of row 6); names are kept,
-      // so stack traces stay readable, and the source maps point into src/.
-      minifyWhitespace: true,
-      minifySyntax: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      external: BUNDLE_EXTERNALS,
-      // CommonJS dependencies inside an ES module still call `require` (for node: built-ins).
-      banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
-      sourcemap: true,
-      logLevel: 'warning',
-    });
-  }, { last: 'cli.js', prune: true });
+  await writeInto(
+    SERVER_BUNDLE_DIR,
+    async (scratch) => {
+      await build({
+        entryPoints: [join(ROOT, 'src', 'cli.ts')],
+        outdir: scratch,
+        entryNames: '[name]',
+        bundle: true,
+        // What src/ imports with `import()` (the PostgreSQL store, the Redis counters, SMTP, the CLI's
+        // account commands) becomes a chunk of its own, loaded only when asked for — with the
+        // external client (pg, ioredis, nodemailer) it imports. In one file those imports would be
+        // hoisted to the top and loaded at every start (~0.15 s: docs/BENCHMARKS.md, row 6).
+        splitting: true,
+        chunkNames: 'chunk-[hash]',
+        // Less source for V8 to read and pre-parse at every start (~5 % of row 6); names are kept,
+        // so stack traces stay readable, and the source maps point into src/.
+        minifyWhitespace: true,
+        minifySyntax: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        external: BUNDLE_EXTERNALS,
+        // CommonJS dependencies inside an ES module still call `require` (for node: built-ins).
+        banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+        sourcemap: true,
+        logLevel: 'warning',
+      });
+    },
+    { last: 'cli.js', prune: true },
+  );
   return SERVER_BUNDLE;
 }
 

@@ -21,11 +21,13 @@ import { compiledPath, compileRepository, removeBuild } from './compile-tests.mj
 const DURATIONS_FILE = join('node_modules', '.cache', 'fastify-users', 'test-durations.json');
 
 function collect(dir) {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return collect(path);
-    return name.endsWith('.test.ts') ? [path] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return collect(path);
+      return name.endsWith('.test.ts') ? [path] : [];
+    });
 }
 
 const args = process.argv.slice(2);
@@ -48,7 +50,12 @@ const concurrency = flags.some((f) => f.startsWith('--test-concurrency')) ? [] :
 // A reporter given on the command line replaces both of ours (and names the compiled copies).
 const reporters = flags.some((f) => f.startsWith('--test-reporter'))
   ? []
-  : ['--test-reporter=./scripts/spec-reporter.mjs', '--test-reporter-destination=stdout', '--test-reporter=./scripts/test-file-durations.mjs', '--test-reporter-destination=stderr'];
+  : [
+      '--test-reporter=./scripts/spec-reporter.mjs',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=./scripts/test-file-durations.mjs',
+      '--test-reporter-destination=stderr',
+    ];
 const env = { TEST_DURATIONS_FILE: DURATIONS_FILE, ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' };
 
 if (process.env.TEST_TSX === '1') {

@@ -26,8 +26,26 @@ export { createLogMailer, type LogMailerOptions } from './mail/log-mailer.js';
 export { SQLStore } from './store/sql/sql-store.js';
 export { MemoryCounterStore, type MemoryCounterStoreOptions } from './store/memory-counters.js';
 export type {
-  Store, UserStore, TokenStore, ActionTokenStore, CounterStore, AccessTokenRecord, NewAccessToken, ActionTokenRecord, ActionPurpose, NewUser, UserPatch,
-  SecondFactorStore, TOTPRecord, PasskeyStore, PasskeyRecord, NewPasskey, ChallengeRecord, ChallengePurpose,
-  OAuthAccountStore, OAuthAccount, NewOAuthAccount,
+  Store,
+  UserStore,
+  TokenStore,
+  ActionTokenStore,
+  CounterStore,
+  AccessTokenRecord,
+  NewAccessToken,
+  ActionTokenRecord,
+  ActionPurpose,
+  NewUser,
+  UserPatch,
+  SecondFactorStore,
+  TOTPRecord,
+  PasskeyStore,
+  PasskeyRecord,
+  NewPasskey,
+  ChallengeRecord,
+  ChallengePurpose,
+  OAuthAccountStore,
+  OAuthAccount,
+  NewOAuthAccount,
 } from './core/store.js';
 export { CounterStoreFullError } from './core/store.js';

@@ -14,7 +14,17 @@ import { handleError } from './http/reply-error.js';
 import { deferredChildLoggerFactory } from './http/request-logger.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_MAIL_FROM } from './core/mail.js';
-import { DEFAULT_DATABASE_URL, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT, LOG_LEVELS, optionsFromEnvironment, readSetting, settingOf, variableOfOption } from './settings.js';
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_HOST,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_PORT,
+  LOG_LEVELS,
+  optionsFromEnvironment,
+  readSetting,
+  settingOf,
+  variableOfOption,
+} from './settings.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
 import { SQLStore } from './store/sql/sql-store.js';
 import type { CounterStore } from './core/store.js';
@@ -97,7 +107,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     smtpUrl: read('SMTP_URL') as string | undefined,
     mailFrom: (read('MAIL_FROM') as string | undefined) ?? DEFAULT_MAIL_FROM,
     oauthProviders: oauthProvidersFromEnv(env),
-    breachedPasswords: breachedPasswordsFromSettings(read('BREACHED_PASSWORDS') as string | undefined, read('BREACHED_PASSWORDS_API_URL') as string | undefined),
+    breachedPasswords: breachedPasswordsFromSettings(
+      read('BREACHED_PASSWORDS') as string | undefined,
+      read('BREACHED_PASSWORDS_API_URL') as string | undefined,
+    ),
     auth: authOptions,
   };
 }
@@ -193,10 +206,19 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     let secretKey = config.auth.secretKey;
     if (secretKey === undefined) {
       secretKey = randomBytes(32).toString('base64url');
-      app.log.warn('SECRET_KEY is not set: using a random key for this process (development only). CSRF tokens, and the TOTP secrets of every second factor enrolled now, will not survive a restart: those users could no longer sign in with their authenticator app');
+      app.log.warn(
+        'SECRET_KEY is not set: using a random key for this process (development only). CSRF tokens, and the TOTP secrets of every second factor enrolled now, will not survive a restart: those users could no longer sign in with their authenticator app',
+      );
     }
     // Every option is checked before the database is opened (a bad one creates no SQLite file).
-    const pluginOptions = { ...config.auth, secretKey, logMailBody: !config.production, oauthProviders: config.oauthProviders, breachedPasswords: config.breachedPasswords, oauthFailurePage: '/' } satisfies FastifyUsersOptions;
+    const pluginOptions = {
+      ...config.auth,
+      secretKey,
+      logMailBody: !config.production,
+      oauthProviders: config.oauthProviders,
+      breachedPasswords: config.breachedPasswords,
+      oauthFailurePage: '/',
+    } satisfies FastifyUsersOptions;
     const settings = resolvePluginOptions(app, { ...pluginOptions, databaseUrl: config.databaseUrl });
     // Closed in reverse order of opening once in-flight requests have drained (app.close()).
     const store = await SQLStore.open(config.databaseUrl, { poolSize: config.databasePoolSize });
@@ -206,9 +228,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     if (counters) app.addHook('onClose', async () => counters.close());
     // SMTP when SMTP_URL is set; otherwise the plugin logs each mail, with its body (and so the
     // link) only outside production, because logs must never hold a token (OWASP Logging CS).
-    const mailer = config.smtpUrl
-      ? await createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom })
-      : undefined;
+    const mailer = config.smtpUrl ? await createSMTPMailer({ url: config.smtpUrl, from: config.mailFrom }) : undefined;
     // With REDIS_URL, session changes travel on Redis pub/sub (docs/session-cache.md); otherwise
     // on the database's own channel, which the plugin opens.
     const sessionChannel = config.redisUrl && store.dialect === 'postgres' ? await openRedisSessionChannel(app, config) : undefined;
@@ -224,7 +244,10 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
 }
 
 /** The session cache's channel on Redis; connection problems are logged once per outage. */
-export async function openRedisSessionChannel(app: FastifyInstance | undefined, config: Pick<ServerConfig, 'redisUrl' | 'redisKeyPrefix'>): Promise<SessionChannel> {
+export async function openRedisSessionChannel(
+  app: FastifyInstance | undefined,
+  config: Pick<ServerConfig, 'redisUrl' | 'redisKeyPrefix'>,
+): Promise<SessionChannel> {
   const { RedisSessionChannel } = await import('./store/redis/redis-session-channel.js');
   let reported = false;
   return new RedisSessionChannel(config.redisUrl!, {

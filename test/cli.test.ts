@@ -19,11 +19,20 @@ describe('CLI', () => {
     assert.ok(existsSync(path));
     const db = new BetterSqlite3(path, { readonly: true });
     try {
-      const tables = db.prepare("select name from sqlite_master where type = 'table'").all().map((r) => (r as { name: string }).name);
+      const tables = db
+        .prepare("select name from sqlite_master where type = 'table'")
+        .all()
+        .map((r) => (r as { name: string }).name);
       assert.ok(tables.includes('users') && tables.includes('access_tokens'), tables.join());
-      const userColumns = db.prepare('pragma table_info(users)').all().map((r) => (r as { name: string }).name);
+      const userColumns = db
+        .prepare('pragma table_info(users)')
+        .all()
+        .map((r) => (r as { name: string }).name);
       assert.deepEqual(userColumns, ['id', 'email', 'hashed_password', 'is_active', 'is_superuser', 'is_verified', 'created_at', 'updated_at']);
-      const tokenColumns = db.prepare('pragma table_info(access_tokens)').all().map((r) => (r as { name: string }).name);
+      const tokenColumns = db
+        .prepare('pragma table_info(access_tokens)')
+        .all()
+        .map((r) => (r as { name: string }).name);
       for (const column of ['token', 'user_id', 'expiration_date', 'created_at']) assert.ok(tokenColumns.includes(column), column);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     } finally {

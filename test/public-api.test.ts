@@ -5,7 +5,20 @@ import * as api from '../src/index.js';
 test('the package entry exports only the documented public API (plugin, options, stores, mailers, errors)', () => {
   // A new export is a promise to users: add it here and to README's "As a library" on purpose.
   assert.deepEqual(Object.keys(api).sort(), [
-    'AuthError', 'ConfigError', 'CounterStoreFullError', 'DEFAULT_BODY_LIMIT', 'ERRORS', 'MemoryCounterStore', 'SQLStore',
-    'clientErrorHandler', 'createLogMailer', 'createSMTPMailer', 'deferredChildLoggerFactory', 'fastifyUsers', 'frameworkErrors', 'notFoundHandler', 'registerOpenAPI',
+    'AuthError',
+    'ConfigError',
+    'CounterStoreFullError',
+    'DEFAULT_BODY_LIMIT',
+    'ERRORS',
+    'MemoryCounterStore',
+    'SQLStore',
+    'clientErrorHandler',
+    'createLogMailer',
+    'createSMTPMailer',
+    'deferredChildLoggerFactory',
+    'fastifyUsers',
+    'frameworkErrors',
+    'notFoundHandler',
+    'registerOpenAPI',
   ]);
 });

@@ -16,5 +16,8 @@ test('the repository cites its own docs or the standards, never a spec or issue 
   const all = ['src', 'test', 'bench', 'scripts', 'web', 'docs', 'examples'].flatMap(files).concat('README.md');
   // Built from parts so this file does not match itself.
   const outside = new RegExp(['SPEC', ' §'].join('') + '|' + ['\\bissue', ' #?\\d'].join(''), 'i');
-  assert.deepEqual(all.filter((file) => outside.test(readFileSync(file, 'utf8'))), []);
+  assert.deepEqual(
+    all.filter((file) => outside.test(readFileSync(file, 'utf8'))),
+    [],
+  );
 });

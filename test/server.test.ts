@@ -29,13 +29,25 @@ describe('buildServer: OpenAPI, docs and the JSON 404', () => {
 
   test('/openapi.json lists the routes; /token takes a form; protected routes name the oauth2 scheme', async () => {
     const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    for (const [path, method] of [['/register', 'post'], ['/token', 'post'], ['/login', 'post'], ['/logout', 'post'], ['/users/me', 'get'], ['/protected-route', 'get'], ['/health', 'get']] as const) {
+    for (const [path, method] of [
+      ['/register', 'post'],
+      ['/token', 'post'],
+      ['/login', 'post'],
+      ['/logout', 'post'],
+      ['/users/me', 'get'],
+      ['/protected-route', 'get'],
+      ['/health', 'get'],
+    ] as const) {
       assert.ok(spec.paths[path]?.[method], `${method.toUpperCase()} ${path}`);
     }
     assert.ok(spec.paths['/token'].post.requestBody.content['application/x-www-form-urlencoded']);
     assert.ok(spec.paths['/register'].post.requestBody.content['application/json']);
     const schemeName = Object.keys(spec.components.securitySchemes)[0];
-    for (const [path, method] of [['/users/me', 'get'], ['/protected-route', 'get'], ['/logout', 'post']] as const) {
+    for (const [path, method] of [
+      ['/users/me', 'get'],
+      ['/protected-route', 'get'],
+      ['/logout', 'post'],
+    ] as const) {
       assert.deepEqual(spec.paths[path][method].security, [{ [schemeName!]: [] }], path);
     }
     assert.ok(!spec.paths['/openapi.json'], 'the spec route itself is hidden');
@@ -114,7 +126,10 @@ describe('readConfig', () => {
   });
 
   const refuses = (env: Record<string, string>, variable: string) =>
-    assert.throws(() => readConfig(env), (error: unknown) => error instanceof ConfigError && error.key === variable && error.message.startsWith(`${variable}: `));
+    assert.throws(
+      () => readConfig(env),
+      (error: unknown) => error instanceof ConfigError && error.key === variable && error.message.startsWith(`${variable}: `),
+    );
 
   test('bad values name the variable', () => {
     refuses({ PORT: 'abc' }, 'PORT');

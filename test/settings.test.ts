@@ -11,10 +11,14 @@ function sample(setting: Setting): string {
   if (setting.env === 'OAUTH_PROVIDERS') return 'github';
   if (setting.env === 'BREACHED_PASSWORDS') return 'api';
   switch (setting.type) {
-    case 'integer': return String(typeof setting.default === 'number' ? setting.default + 1 : 9000);
-    case 'boolean': return setting.default === true ? 'false' : 'true';
-    case 'list': return 'http://a.example,http://b.example';
-    case 'url': return `${setting.schemes?.[0] ?? 'http:'}//host.example`;
+    case 'integer':
+      return String(typeof setting.default === 'number' ? setting.default + 1 : 9000);
+    case 'boolean':
+      return setting.default === true ? 'false' : 'true';
+    case 'list':
+      return 'http://a.example,http://b.example';
+    case 'url':
+      return `${setting.schemes?.[0] ?? 'http:'}//host.example`;
     default:
       if (setting.env === 'LOG_LEVEL') return 'warn';
       if (setting.env === 'PUBLIC_URL') return 'https://auth.example.com';

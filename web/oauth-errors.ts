@@ -29,5 +29,8 @@ export function oauthErrorMessage(code: string): string {
 /** "github" → "GitHub", "google" → "Google", "corp-sso" → "Corp Sso": a label for a button. */
 export function providerLabel(name: string): string {
   if (name === 'github') return 'GitHub';
-  return name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join(' ');
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join(' ');
 }

@@ -103,9 +103,7 @@ export class BenchContext {
 
   /** The bare Fastify ceiling. */
   bare(): Promise<ServerProcess> {
-    return this.server('bare', () =>
-      startServer({ name: 'bare', command: process.execPath, args: tsxArgs('bench/servers/bare.ts') }),
-    );
+    return this.server('bare', () => startServer({ name: 'bare', command: process.execPath, args: tsxArgs('bench/servers/bare.ts') }));
   }
 
   /** The hand-written bearer check (bench/servers/hand-written.ts) on its own copy of the base seed. */

@@ -91,8 +91,7 @@ export async function startServer(options: SpawnOptions): Promise<ServerProcess>
     child,
     startMs,
     rssMiB: () => rssMiB(child.pid!),
-    exitReport: () =>
-      child.exitCode === null && child.signalCode === null ? null : `exited (${child.exitCode ?? child.signalCode}):\n${output}`,
+    exitReport: () => (child.exitCode === null && child.signalCode === null ? null : `exited (${child.exitCode ?? child.signalCode}):\n${output}`),
     stop: () => stopChild(child),
   };
 }

@@ -19,7 +19,10 @@ export async function startBetterAuth(ctx: BenchContext, users: number, cookieCa
       command: process.execPath,
       args: tsxArgs('bench/servers/better-auth.ts'),
       env: {
-        BA_DATABASE: join(ctx.dir, `${name}.db`), BA_USERS: String(users), BA_COOKIES_FILE: cookiesFile, BETTER_AUTH_TELEMETRY: '0',
+        BA_DATABASE: join(ctx.dir, `${name}.db`),
+        BA_USERS: String(users),
+        BA_COOKIES_FILE: cookiesFile,
+        BETTER_AUTH_TELEMETRY: '0',
         BA_COOKIE_CACHE: cookieCache ? '1' : '0',
       },
       readyPath: '/api/auth/ok',
@@ -73,11 +76,19 @@ export async function bearerRow(ctx: BenchContext, withBetterAuth: boolean, base
   const notes = [
     `pool of ${requests.length.toLocaleString('en')} distinct valid tokens, rotated per connection; ` +
       `ours answers e.g. \`${body}\`, bare Fastify a constant \`${bareBody}\` through the same response schema.`,
-    'the hand-written check (bench/servers/hand-written.ts) is the issue\'s yardstick: bare Fastify plus the token\'s SHA-256 and one prepared ' +
+    "the hand-written check (bench/servers/hand-written.ts) is the issue's yardstick: bare Fastify plus the token's SHA-256 and one prepared " +
       'SQLite join with the expiry, the same body through the same schema — without the headers, CSRF/Origin/CORS hooks and request ' +
       'logger docs/security.md asks of ours (measured before at 0.41–0.59 × bare).',
   ];
-  const cpu: Record<string, number[]> = { bare: [], 'hand-written': [], ours: [], 'ours-cache-off': [], 'better-auth': [], 'better-auth-cookie-cache': [], baseline: [] };
+  const cpu: Record<string, number[]> = {
+    bare: [],
+    'hand-written': [],
+    ours: [],
+    'ours-cache-off': [],
+    'better-auth': [],
+    'better-auth-cookie-cache': [],
+    baseline: [],
+  };
   const measure = (name: string, server: ServerProcess, specs: typeof requests) => async () => {
     const result = await ctx.drive(server, specs);
     cpu[name]!.push(result.cpuUsPerRequest);

@@ -56,11 +56,15 @@ export async function cookieRow(ctx: BenchContext): Promise<RowReport> {
   }
   await expectOk(lib, safe[0]!);
   await expectOk(lib, unsafe[0]!);
-  const samples = await alternate(ctx.config.rounds, {
-    bare: async () => (await ctx.drive(bare, [{ path: '/users/me' }])).rps,
-    safe: async () => (await ctx.drive(lib, safe)).rps,
-    unsafe: async () => (await ctx.drive(lib, unsafe)).rps,
-  }, ctx.config.warmup);
+  const samples = await alternate(
+    ctx.config.rounds,
+    {
+      bare: async () => (await ctx.drive(bare, [{ path: '/users/me' }])).rps,
+      safe: async () => (await ctx.drive(lib, safe)).rps,
+      unsafe: async () => (await ctx.drive(lib, unsafe)).rps,
+    },
+    ctx.config.warmup,
+  );
   const [b, s, u] = [median(samples.bare!), median(samples.safe!), median(samples.unsafe!)];
   const csrfNote =
     withCsrf === tokens.length
@@ -82,7 +86,7 @@ export async function cookieRow(ctx: BenchContext): Promise<RowReport> {
       { label: `cookie unsafe POST${withCsrf > 0 ? ' + CSRF' : ' (no CSRF yet)'} / bare`, value: u / b, unit: 'x', target: { op: '>=', value: 0.5 } },
     ],
     notes: [
-      'target 0.5 × bare for an unsafe cookie request with its CSRF check (the session cache\'s targets, docs/session-cache.md).',
+      "target 0.5 × bare for an unsafe cookie request with its CSRF check (the session cache's targets, docs/session-cache.md).",
       'the unsafe request is a host route (`POST /bench/unsafe`, behind `app.authenticate`) of bench/servers/library.ts, so no token is revoked while measuring.',
       csrfNote,
     ],

@@ -96,7 +96,11 @@ export async function deploymentRow(ctx: BenchContext, withBetterAuth: boolean):
   const copied = await fetch(`${sameBytes.url}/users/me`);
   if ((await copied.text()) !== body) throw new Error('the same-bytes server answers another body than ours');
   if ((await expectOk(handWritten, specs(startedTokens)[0]!)) !== body) throw new Error('the hand-written check answers another body than ours');
-  for (const [server, tokens] of [[viaTsx, tsxTokens], [quiet, quietTokens]] as const) await expectOk(server, specs(tokens)[0]!);
+  for (const [server, tokens] of [
+    [viaTsx, tsxTokens],
+    [quiet, quietTokens],
+  ] as const)
+    await expectOk(server, specs(tokens)[0]!);
 
   const cpu: Record<string, number[]> = {};
   const measure = (name: string, server: ServerProcess, requests: RequestSpec[]) => async () => {
@@ -114,7 +118,11 @@ export async function deploymentRow(ctx: BenchContext, withBetterAuth: boolean):
   };
   if (withBetterAuth) {
     const ba = await startBetterAuth(ctx, pool);
-    contenders['better-auth'] = measure('better-auth', ba.server, ba.cookies.map((cookie) => ({ path: '/api/auth/get-session', headers: { cookie } })));
+    contenders['better-auth'] = measure(
+      'better-auth',
+      ba.server,
+      ba.cookies.map((cookie) => ({ path: '/api/auth/get-session', headers: { cookie } })),
+    );
   }
   const samples = await alternate(ctx.config.rounds, contenders, ctx.config.warmup);
   const rps = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<string, number>;
@@ -122,7 +130,7 @@ export async function deploymentRow(ctx: BenchContext, withBetterAuth: boolean):
   const label: Record<string, string> = {
     bare: 'bare Fastify GET /users/me (a constant through the schema)',
     'same-bytes': 'same bytes, no work (our exact answer, headers and body)',
-    'hand-written': 'hand-written check on our npm start\'s SQLite file',
+    'hand-written': "hand-written check on our npm start's SQLite file",
     'npm-start': 'ours, npm start (the built bundle), LOG_LEVEL=info',
     tsx: 'ours, tsx src/cli.ts serve (npm start before), LOG_LEVEL=info',
     'npm-start-warn': 'ours, npm start, LOG_LEVEL=warn',

@@ -47,19 +47,23 @@ export async function loginsRow(ctx: BenchContext): Promise<RowReport> {
   const ours = await ctx.ours();
   await expectOk(ours, tokenRequest());
   const cpu = { server: [] as number[], load: [] as number[], raw: [] as number[] };
-  const samples = await alternate(ctx.config.rounds, {
-    token: async () => {
-      const round = await loginRate(ctx, ours);
-      cpu.server.push(round.serverCpuMs);
-      cpu.load.push(round.loadCpuMs);
-      return round.rate;
+  const samples = await alternate(
+    ctx.config.rounds,
+    {
+      token: async () => {
+        const round = await loginRate(ctx, ours);
+        cpu.server.push(round.serverCpuMs);
+        cpu.load.push(round.loadCpuMs);
+        return round.rate;
+      },
+      raw: async () => {
+        const round = await rawHashRate(ctx);
+        cpu.raw.push(round.cpuMsPerHash);
+        return round.rate;
+      },
     },
-    raw: async () => {
-      const round = await rawHashRate(ctx);
-      cpu.raw.push(round.cpuMsPerHash);
-      return round.rate;
-    },
-  }, ctx.config.warmup);
+    ctx.config.warmup,
+  );
   const [token, raw] = [median(samples.token!), median(samples.raw!)];
   // The CPU figures were pushed in the discarded warm-up round too: drop it as alternate() did.
   if (ctx.config.warmup) for (const list of Object.values(cpu)) list.shift();
@@ -76,8 +80,8 @@ export async function loginsRow(ctx: BenchContext): Promise<RowReport> {
     checks: [{ label: '/token / raw argon2id', value: token / raw, unit: 'x', target: { op: '>=', value: 0.9 } }],
     notes: [
       'the raw rate runs in its own process (same libuv pool of 4 threads as the server), alternating with the /token rounds.',
-      'all three share the two cores: the server\'s CPU per login beyond one verify (HTTP, form parsing, the token insert) and the load ' +
-        'generator\'s CPU per login are what /token loses against the raw rate.',
+      "all three share the two cores: the server's CPU per login beyond one verify (HTTP, form parsing, the token insert) and the load " +
+        "generator's CPU per login are what /token loses against the raw rate.",
     ],
   };
 }

@@ -37,20 +37,33 @@ export async function postgresRow(ctx: BenchContext): Promise<RowReport> {
   let server;
   try {
     await seedThroughKysely(url, { ...BASE_SEED, hashedPassword: await ctx.hashedPassword() });
-    server = await startServer({ name: 'ours-postgres', command: process.execPath, args: tsxArgs('src/cli.ts', 'serve'), env: { ...OUR_ENV, DATABASE_URL: url } });
+    server = await startServer({
+      name: 'ours-postgres',
+      command: process.execPath,
+      args: tsxArgs('src/cli.ts', 'serve'),
+      env: { ...OUR_ENV, DATABASE_URL: url },
+    });
     const sqlite = await ctx.ours();
     const requests = bearerRequests(ctx.bearerPool());
     await expectOk(sqlite, requests[0]!);
     await expectOk(server, requests[0]!);
     await expectOk(server, tokenRequest());
-    const bearer = await alternate(ctx.config.rounds, {
-      sqlite: async () => (await ctx.drive(sqlite, requests)).rps,
-      postgres: async () => (await ctx.drive(server!, requests)).rps,
-    }, ctx.config.warmup);
-    const logins = await alternate(ctx.config.rounds, {
-      sqlite: async () => (await loginRate(ctx, sqlite)).rate,
-      postgres: async () => (await loginRate(ctx, server!)).rate,
-    }, ctx.config.warmup);
+    const bearer = await alternate(
+      ctx.config.rounds,
+      {
+        sqlite: async () => (await ctx.drive(sqlite, requests)).rps,
+        postgres: async () => (await ctx.drive(server!, requests)).rps,
+      },
+      ctx.config.warmup,
+    );
+    const logins = await alternate(
+      ctx.config.rounds,
+      {
+        sqlite: async () => (await loginRate(ctx, sqlite)).rate,
+        postgres: async () => (await loginRate(ctx, server!)).rate,
+      },
+      ctx.config.warmup,
+    );
     const [bs, bp, ls, lp] = [median(bearer.sqlite!), median(bearer.postgres!), median(logins.sqlite!), median(logins.postgres!)];
     return {
       id: 7,

@@ -69,7 +69,7 @@ export async function revocationRow(ctx: BenchContext): Promise<RowReport> {
       );
       notes.push(
         `${iterations} sessions, each answered twice by B (so from its memory), logged out on A; B polled back to back until 401. ` +
-          'The delay runs to the answer of the first refused poll, so it includes that request\'s own time on a loaded machine: ' +
+          "The delay runs to the answer of the first refused poll, so it includes that request's own time on a loaded machine: " +
           'when B answered no 200 after the logout, B knew before the first poll arrived (PostgreSQL LISTEN/NOTIFY, docs/session-cache.md).',
       );
     } finally {
@@ -113,7 +113,14 @@ export async function revocationRow(ctx: BenchContext): Promise<RowReport> {
   // holds the pages SQLite and V8 keep for the reads that filled it.
   const heap = await runNode(['bench/memory-session.ts', String(sessions)], { NODE_OPTIONS: '--expose-gc' });
   const perSession = Number(/: (\d+) bytes of heap per cached session/.exec(heap)?.[1]);
-  checks.push({ label: `heap per cached session, in process after a full GC, at ${sessions.toLocaleString('en')}`, value: perSession, unit: 'bytes', target: { op: '<=', value: 512 } });
-  notes.push('heap per cached session: bench/memory-session.ts in its own process (`--expose-gc`), one session per user read through the SQL store into a SessionCache; target 0.5 KB (512 bytes).');
+  checks.push({
+    label: `heap per cached session, in process after a full GC, at ${sessions.toLocaleString('en')}`,
+    value: perSession,
+    unit: 'bytes',
+    target: { op: '<=', value: 512 },
+  });
+  notes.push(
+    'heap per cached session: bench/memory-session.ts in its own process (`--expose-gc`), one session per user read through the SQL store into a SessionCache; target 0.5 KB (512 bytes).',
+  );
   return { id: 8, title: 'Sessions in memory: revocation and memory', metrics, checks, notes };
 }

@@ -18,15 +18,28 @@ export async function scaleRow(ctx: BenchContext): Promise<RowReport> {
   const { small, large } = ctx.config.scale;
   const hashedPassword = await ctx.hashedPassword();
   const dbs: Record<'small' | 'large', { path: string; seedSeconds: number; plan: typeof small }> = {} as never;
-  for (const [name, plan] of [['small', small], ['large', large]] as const) {
+  for (const [name, plan] of [
+    ['small', small],
+    ['large', large],
+  ] as const) {
     const path = join(ctx.dir, `scale-${name}.db`);
     const started = performance.now();
     await seedSqlite(path, { ...plan, hashedPassword, progress: progressBar(`seeding ${size(plan.users)} users / ${size(plan.tokens)} tokens`) });
     dbs[name] = { path, plan, seedSeconds: (performance.now() - started) / 1000 };
   }
   const servers = {
-    small: await startServer({ name: 'scale-small', command: process.execPath, args: tsxArgs('src/cli.ts', 'serve'), env: { ...OUR_ENV, DATABASE_URL: `sqlite:${dbs.small.path}` } }),
-    large: await startServer({ name: 'scale-large', command: process.execPath, args: tsxArgs('src/cli.ts', 'serve'), env: { ...OUR_ENV, DATABASE_URL: `sqlite:${dbs.large.path}` } }),
+    small: await startServer({
+      name: 'scale-small',
+      command: process.execPath,
+      args: tsxArgs('src/cli.ts', 'serve'),
+      env: { ...OUR_ENV, DATABASE_URL: `sqlite:${dbs.small.path}` },
+    }),
+    large: await startServer({
+      name: 'scale-large',
+      command: process.execPath,
+      args: tsxArgs('src/cli.ts', 'serve'),
+      env: { ...OUR_ENV, DATABASE_URL: `sqlite:${dbs.large.path}` },
+    }),
   };
   try {
     const requests = {
@@ -35,10 +48,14 @@ export async function scaleRow(ctx: BenchContext): Promise<RowReport> {
     };
     await expectOk(servers.small, requests.small[0]!);
     await expectOk(servers.large, requests.large.at(-1)!);
-    const samples = await alternate(ctx.config.rounds, {
-      small: async () => (await ctx.drive(servers.small, requests.small)).rps,
-      large: async () => (await ctx.drive(servers.large, requests.large)).rps,
-    }, ctx.config.warmup);
+    const samples = await alternate(
+      ctx.config.rounds,
+      {
+        small: async () => (await ctx.drive(servers.small, requests.small)).rps,
+        large: async () => (await ctx.drive(servers.large, requests.large)).rps,
+      },
+      ctx.config.warmup,
+    );
     const [s, l] = [median(samples.small!), median(samples.large!)];
     const label = (name: 'small' | 'large') => `${size(dbs[name].plan.users)} users / ${size(dbs[name].plan.tokens)} tokens`;
     const fileMiB = (name: 'small' | 'large') => statSync(dbs[name].path).size / 2 ** 20;

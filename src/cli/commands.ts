@@ -29,7 +29,11 @@ async function openService(config: ServerConfig): Promise<{ service: AuthService
     return { service: new AuthService(opened, options), store: opened, close: () => opened.close() };
   }
   const channel = await openRedisSessionChannel(undefined, config);
-  const store = withSessionChanges(opened, (change) => channel.publish?.(change), () => {});
+  const store = withSessionChanges(
+    opened,
+    (change) => channel.publish?.(change),
+    () => {},
+  );
   return {
     service: new AuthService(store, options),
     store,

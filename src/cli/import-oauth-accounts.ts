@@ -42,14 +42,32 @@ export async function importOAuthAccounts(
       summary.invalid += 1;
       summary.problems.push(`oauth_account ${row.where}: ${reason}`);
     };
-    if (typeof oauthName !== 'string' || !/^[a-z0-9-]{1,64}$/.test(oauthName)) { problem('invalid oauth_name'); continue; }
-    if (accountId == null || String(accountId) === '' || String(accountId).length > 320) { problem('invalid account_id'); continue; }
-    if (typeof accountEmail !== 'string' || accountEmail.length > 320) { problem('invalid account_email'); continue; }
+    if (typeof oauthName !== 'string' || !/^[a-z0-9-]{1,64}$/.test(oauthName)) {
+      problem('invalid oauth_name');
+      continue;
+    }
+    if (accountId == null || String(accountId) === '' || String(accountId).length > 320) {
+      problem('invalid account_id');
+      continue;
+    }
+    if (typeof accountEmail !== 'string' || accountEmail.length > 320) {
+      problem('invalid account_email');
+      continue;
+    }
     const email = userId == null ? undefined : emailOf.get(String(userId));
     const user = email === undefined ? null : await store.findUserByEmail(email);
-    if (!user) { problem('its user_id is not among the imported users'); continue; }
-    if (!createdUserIds.has(user.id)) { problem('its user existed before this import (links are imported only for users the import creates)'); continue; }
-    const link = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName, accountId: String(accountId), accountEmail: normalizeEmail(accountEmail), emailVerified: false }, now);
+    if (!user) {
+      problem('its user_id is not among the imported users');
+      continue;
+    }
+    if (!createdUserIds.has(user.id)) {
+      problem('its user existed before this import (links are imported only for users the import creates)');
+      continue;
+    }
+    const link = await store.oauthAccounts.linkOAuthAccount(
+      { userId: user.id, oauthName, accountId: String(accountId), accountEmail: normalizeEmail(accountEmail), emailVerified: false },
+      now,
+    );
     if (link) summary.linked += 1;
     else summary.duplicates += 1;
   }

@@ -15,7 +15,6 @@ export interface ImportSummary {
   createdUserIds: Set<number>;
 }
 
-
 /**
  * Imports `email, hashed_password` rows (Django's `password` column is read when there is no
  * `hashed_password`). Hashes are kept as they are: bcrypt from passlib or Django and argon2 from
@@ -54,7 +53,11 @@ function toNewUser(values: Record<string, unknown>): NewUser | string {
   const refused = checkImportedHash(hashed);
   if (refused !== null) return `hash refused: ${refused}`;
   const user: NewUser = { email, hashedPassword: hashed };
-  for (const [column, key] of [['is_active', 'isActive'], ['is_superuser', 'isSuperuser'], ['is_verified', 'isVerified']] as const) {
+  for (const [column, key] of [
+    ['is_active', 'isActive'],
+    ['is_superuser', 'isSuperuser'],
+    ['is_verified', 'isVerified'],
+  ] as const) {
     const flag = toBoolean(values[column]);
     if (flag === 'invalid') return `invalid ${column}`;
     if (flag !== undefined) user[key] = flag;

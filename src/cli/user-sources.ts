@@ -28,7 +28,10 @@ export const DEFAULT_OAUTH_IMPORT_TABLE = 'oauth_account';
 /** `schema.table` or `table`, each part an SQL identifier: checked, then double-quoted. */
 function quoteTable(table: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(table)) throw new UsageError(`--table "${table}" is not a table name`);
-  return table.split('.').map((part) => `"${part}"`).join('.');
+  return table
+    .split('.')
+    .map((part) => `"${part}"`)
+    .join('.');
 }
 
 /** Opens `file.csv`, `sqlite:<path>` or `postgres://…` and reads every row. */

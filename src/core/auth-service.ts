@@ -68,11 +68,7 @@ export class AuthService {
   /** Applies the password policy; returns the normalised password or the reason it is refused. */
   checkPassword(password: string, email?: string): { password: string } | { reason: string } {
     const normalized = normalizePassword(password);
-    const reason = checkPasswordPolicy(
-      normalized,
-      { minLength: this.options.passwordMinLength, maxLength: this.options.passwordMaxLength },
-      email,
-    );
+    const reason = checkPasswordPolicy(normalized, { minLength: this.options.passwordMinLength, maxLength: this.options.passwordMaxLength }, email);
     return reason === null ? { password: normalized } : { reason };
   }
 

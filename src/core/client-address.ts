@@ -39,7 +39,10 @@ export function clientKey(ip: string): string {
   const ipv6 = address as ipaddr.IPv6;
   const embedded = embeddedIPv4(ipv6);
   if (embedded) return embedded;
-  return `${ipv6.parts.slice(0, 4).map((h) => h.toString(16).padStart(4, '0')).join(':')}::/64`;
+  return `${ipv6.parts
+    .slice(0, 4)
+    .map((h) => h.toString(16).padStart(4, '0'))
+    .join(':')}::/64`;
 }
 
 /** The IPv4 address an IPv6 address carries, dotted, or `null`. */

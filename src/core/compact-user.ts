@@ -46,7 +46,12 @@ function msSlot(key: string): MsSlot {
   let slot = slots.get(key);
   if (!slot) {
     const symbol = Symbol(`${key} (epoch ms)`);
-    slot = { symbol, get: function (this: Record<symbol, number>) { return new Date(this[symbol]!); } };
+    slot = {
+      symbol,
+      get: function (this: Record<symbol, number>) {
+        return new Date(this[symbol]!);
+      },
+    };
     slots.set(key, slot);
   }
   return slot;

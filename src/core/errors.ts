@@ -62,8 +62,14 @@ export const ERRORS = {
   OAUTH_PROVIDER_UNAVAILABLE: { status: 503, message: 'The identity provider cannot be reached, try again later' },
   OAUTH_STATE_INVALID: { status: 400, message: 'The sign-in attempt is invalid or has expired, start again' },
   OAUTH_CALLBACK_FAILED: { status: 400, message: 'The identity provider did not confirm the sign-in' },
-  OAUTH_USER_ALREADY_EXISTS: { status: 400, message: 'An account with this email already exists: sign in with its password, then link the provider from the profile' },
-  OAUTH_EMAIL_NOT_VERIFIED: { status: 400, message: 'The identity provider does not vouch for this email address: verify it there, or register with a password' },
+  OAUTH_USER_ALREADY_EXISTS: {
+    status: 400,
+    message: 'An account with this email already exists: sign in with its password, then link the provider from the profile',
+  },
+  OAUTH_EMAIL_NOT_VERIFIED: {
+    status: 400,
+    message: 'The identity provider does not vouch for this email address: verify it there, or register with a password',
+  },
   OAUTH_ACCOUNT_ALREADY_LINKED: { status: 400, message: 'This identity is already linked to another account' },
   OAUTH_ACCOUNT_NOT_FOUND: { status: 404, message: 'Linked account not found' },
   OAUTH_LAST_CREDENTIAL: { status: 400, message: 'This is the last way to sign in to the account: set a password first' },

@@ -123,7 +123,8 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
   if (!Number.isInteger(sessionCacheSize) || sessionCacheSize < 1) throw new ConfigError('sessionCacheSize', 'must be a positive whole number of sessions');
   const sessionCacheMaxBytes = options.sessionCacheMaxBytes ?? DEFAULT_SESSION_CACHE_MAX_BYTES;
   // Below one entry's size nothing could be cached: a setting that silently turns the cache off is refused.
-  if (!Number.isInteger(sessionCacheMaxBytes) || sessionCacheMaxBytes < 65_536) throw new ConfigError('sessionCacheMaxBytes', 'must be a whole number of bytes, at least 65536');
+  if (!Number.isInteger(sessionCacheMaxBytes) || sessionCacheMaxBytes < 65_536)
+    throw new ConfigError('sessionCacheMaxBytes', 'must be a whole number of bytes, at least 65536');
 
   const reauthenticationWindow = options.reauthenticationWindow ?? DEFAULT_REAUTHENTICATION_WINDOW;
   if (!Number.isInteger(reauthenticationWindow) || reauthenticationWindow < 1) {

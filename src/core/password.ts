@@ -65,9 +65,7 @@ export class PasswordContext {
 
   /** A fresh argon2id PHC string (random 16-byte salt) for an already-normalised password. */
   hashPassword(password: string, from: HashRequester = {}): Promise<string> {
-    return this.inTurn(from, () =>
-      argon2Hash(password, { algorithm: Algorithm.Argon2id, outputLen: 32, ...this.parameters }),
-    );
+    return this.inTurn(from, () => argon2Hash(password, { algorithm: Algorithm.Argon2id, outputLen: 32, ...this.parameters }));
   }
 
   /**

@@ -214,4 +214,3 @@ export class SessionCache implements SessionChangeSink {
     if (digests.size === 0) this.byUser.delete(userId);
   }
 }
-

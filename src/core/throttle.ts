@@ -194,12 +194,21 @@ export class Throttle {
    */
   providerIdentityKeys(provider: string, subject: string): ThrottleKey[] {
     const s = this.settings;
-    return [{ key: `oauth:identity:${counterKeyDigest(`${provider}\u0000${subject}`)}`, limit: s.identifierLimit, windowSeconds: s.loginWindowSeconds, clearOnSuccess: true }];
+    return [
+      {
+        key: `oauth:identity:${counterKeyDigest(`${provider}\u0000${subject}`)}`,
+        limit: s.identifierLimit,
+        windowSeconds: s.loginWindowSeconds,
+        clearOnSuccess: true,
+      },
+    ];
   }
 
   /** The counter of registrations from `ip`. */
   registrationKeys(ip: string): ThrottleKey[] {
-    return [{ key: `register:ip:${clientKey(ip)}`, limit: this.settings.registerLimit, windowSeconds: this.settings.registerWindowSeconds, clearOnSuccess: false }];
+    return [
+      { key: `register:ip:${clientKey(ip)}`, limit: this.settings.registerLimit, windowSeconds: this.settings.registerWindowSeconds, clearOnSuccess: false },
+    ];
   }
 
   /** The counters of a mail-sending request for `email` (normalised) from `ip`; see {@link MAIL_THROTTLE}. */

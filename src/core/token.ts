@@ -3,9 +3,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Node ≥ 20.12's one-shot hash (no Hash object per call: it runs on every request); else the stream API. */
 const sha256Hex: (input: string) => string =
-  typeof crypto.hash === 'function'
-    ? (input) => crypto.hash('sha256', input, 'hex')
-    : (input) => createHash('sha256').update(input).digest('hex');
+  typeof crypto.hash === 'function' ? (input) => crypto.hash('sha256', input, 'hex') : (input) => createHash('sha256').update(input).digest('hex');
 
 /** Bytes of CSPRNG output in every token we mint: 256 bits (OWASP Session Management CS). */
 export const TOKEN_BYTES = 32;

@@ -55,14 +55,15 @@ export function createClientErrorHandler(options: FrameworkErrorOptions = {}): C
   return (error, socket) => {
     // A reset connection has no one to answer (Node's "clientError" documentation).
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
-    const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE'
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT'
-        : 'MALFORMED_REQUEST';
+    const code: ErrorCode =
+      error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'MALFORMED_REQUEST';
     const refusal = new AuthError(code);
     const body = JSON.stringify({ detail: refusal.detail, code });
     if (socket.writable) {
-      socket.write(`HTTP/1.1 ${refusal.statusCode} ${STATUS_CODES[refusal.statusCode]}\r\ncontent-type: application/json; charset=utf-8\r\n`
-        + `content-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
+      socket.write(
+        `HTTP/1.1 ${refusal.statusCode} ${STATUS_CODES[refusal.statusCode]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`,
+      );
     }
     socket.destroy(error);
   };

@@ -36,7 +36,13 @@ export function createGuard(service: AuthService, options: GuardOptions = {}, us
     (request as unknown as Record<string, PublicUser>)[userDecorator] = toPublicUser(session.user);
   }
 
-  async function check(request: FastifyRequest, reply: FastifyReply, token: string | undefined, digest: string | undefined, known: Session | null | undefined): Promise<void> {
+  async function check(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    token: string | undefined,
+    digest: string | undefined,
+    known: Session | null | undefined,
+  ): Promise<void> {
     let session = known;
     if (session === undefined) {
       try {

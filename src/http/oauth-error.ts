@@ -10,7 +10,13 @@ export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
 const PASSWORD_GRANT = 'password';
 
 /** Failures of the request itself: "missing a required parameter, … or is otherwise malformed". */
-const INVALID_REQUEST_CODES: ReadonlySet<ErrorCode> = new Set(['VALIDATION_ERROR', 'MALFORMED_BODY', 'FORBIDDEN_KEY', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
+const INVALID_REQUEST_CODES: ReadonlySet<ErrorCode> = new Set([
+  'VALIDATION_ERROR',
+  'MALFORMED_BODY',
+  'FORBIDDEN_KEY',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+]);
 
 const UNSUPPORTED_GRANT_DESCRIPTION = `The only grant_type supported is ${PASSWORD_GRANT}`;
 

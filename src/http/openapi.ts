@@ -35,10 +35,12 @@ export async function registerOpenAPI(app: FastifyInstance, options: DocsOptions
   });
   let docs: Promise<FastifyInstance> | undefined;
   const docsApp = (): Promise<FastifyInstance> =>
-    (docs ??= import('./docs-app.js').then(({ buildDocsApp }) => buildDocsApp(routes, options)).catch((error: unknown) => {
-      docs = undefined; // a failed build is retried by the next request
-      throw error;
-    }));
+    (docs ??= import('./docs-app.js')
+      .then(({ buildDocsApp }) => buildDocsApp(routes, options))
+      .catch((error: unknown) => {
+        docs = undefined; // a failed build is retried by the next request
+        throw error;
+      }));
   app.addHook('onClose', async () => {
     await (await docs?.catch(() => undefined))?.close();
   });

@@ -118,22 +118,28 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
   resolveAccountTokenOptions(options);
   const providers = resolveOAuthProviders(options.oauthProviders);
   // The redirect URI registered at each provider is built from configuration, never from the Host header.
-  if (providers.length > 0 && auth.publicUrl === undefined) throw new ConfigError('publicUrl', 'is required with oauthProviders (redirect URI: publicUrl/oauth/<name>/callback)');
+  if (providers.length > 0 && auth.publicUrl === undefined)
+    throw new ConfigError('publicUrl', 'is required with oauthProviders (redirect URI: publicUrl/oauth/<name>/callback)');
   const totp = options.totp ?? true;
   if (typeof totp !== 'boolean') throw new ConfigError('totp', 'must be true or false');
   // TOTP secrets are sealed with a key derived from secretKey (docs/two-factor.md): a random key
   // per process would make every enrolled authenticator useless at the next restart.
   if (auth.secretKeyGenerated && (totp || providers.length > 0)) {
-    throw new ConfigError('secretKey', `is required while TOTP is on (it seals TOTP secrets; \`totp: false\` turns TOTP off)${providers.length > 0 ? ' and with oauthProviders' : ''}`);
+    throw new ConfigError(
+      'secretKey',
+      `is required while TOTP is on (it seals TOTP secrets; \`totp: false\` turns TOTP off)${providers.length > 0 ? ' and with oauthProviders' : ''}`,
+    );
   }
   const failurePage = options.oauthFailurePage;
-  if (failurePage !== undefined && safeNextPath(failurePage, 'http://localhost') !== failurePage) throw new ConfigError('oauthFailurePage', 'must be a same-origin path such as "/"');
+  if (failurePage !== undefined && safeNextPath(failurePage, 'http://localhost') !== failurePage)
+    throw new ConfigError('oauthFailurePage', 'must be a same-origin path such as "/"');
   const browserProtections = options.browserProtections ?? DEFAULT_BROWSER_PROTECTIONS;
   if (browserProtections !== 'all-routes' && browserProtections !== 'plugin-routes') {
     throw new ConfigError('browserProtections', 'must be "all-routes" or "plugin-routes"');
   }
   const purgeIntervalSeconds = options.purgeIntervalSeconds ?? DEFAULT_PURGE_INTERVAL_SECONDS;
-  if (!Number.isInteger(purgeIntervalSeconds) || purgeIntervalSeconds < 0) throw new ConfigError('purgeIntervalSeconds', 'must be a whole number of seconds (0 turns purging off)');
+  if (!Number.isInteger(purgeIntervalSeconds) || purgeIntervalSeconds < 0)
+    throw new ConfigError('purgeIntervalSeconds', 'must be a whole number of seconds (0 turns purging off)');
   const routePrefix = options.routePrefix;
   if (routePrefix !== undefined && routePrefix !== '' && !/^\/[^?#\s]*[^/?#\s]$/.test(routePrefix)) {
     throw new ConfigError('routePrefix', 'must be a path such as "/auth" (a leading "/", no trailing "/")');
@@ -167,7 +173,10 @@ function checkDecoratorName(app: FastifyInstance, given: string | undefined): st
     throw new ConfigError('decoratorName', 'must be a property name (letters, digits, _ or $) other than "authSession"');
   }
   if (app.hasRequestDecorator(name)) {
-    throw new ConfigError('decoratorName', `request.${name} is already decorated by another plugin (e.g. @fastify/jwt): set decoratorName to another name, e.g. "account"`);
+    throw new ConfigError(
+      'decoratorName',
+      `request.${name} is already decorated by another plugin (e.g. @fastify/jwt): set decoratorName to another name, e.g. "account"`,
+    );
   }
   return name;
 }

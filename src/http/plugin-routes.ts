@@ -76,68 +76,86 @@ export interface PluginRoutesOptions {
  * application's routes.
  */
 export async function registerPluginRoutes(app: FastifyInstance, options: PluginRoutesOptions): Promise<void> {
-  const { resolved, store, service, account, tokens, twoFactor, passkeys, throttle, outbox, recent, authenticate, csrf, scope, providers, failurePage } = options;
+  const { resolved, store, service, account, tokens, twoFactor, passkeys, throttle, outbox, recent, authenticate, csrf, scope, providers, failurePage } =
+    options;
   // Every added way in is mailed to the user (docs/security.md, "Recent authentication").
   const credentialAdded = (user: User, credential: AddedCredential) => notifyCredentialAdded(outbox, user, credential, resolved.now());
-  await app.register(async (routes) => {
-    routes.setValidatorCompiler(validatorCompiler);
-    routes.setSerializerCompiler(serializerCompiler);
-    routes.setErrorHandler(handleError);
-    // Our own body parsers, for our routes only: duplicate form keys stay visible (as arrays, so
-    // the schema refuses them) and `__proto__`/`constructor` keys are a 400 `FORBIDDEN_KEY`
-    // whatever the host app's parser settings (docs/security.md, "Bad input").
-    for (const [type, parse] of [[FORM_MEDIA_TYPE, parseForm], [JSON_MEDIA_TYPE, parseJSON]] as const) {
-      if (routes.hasContentTypeParser(type)) routes.removeContentTypeParser(type);
-      routes.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
-        try {
-          done(null, parse(body as string));
-        } catch (error) {
-          done(error as Error, undefined);
-        }
+  await app.register(
+    async (routes) => {
+      routes.setValidatorCompiler(validatorCompiler);
+      routes.setSerializerCompiler(serializerCompiler);
+      routes.setErrorHandler(handleError);
+      // Our own body parsers, for our routes only: duplicate form keys stay visible (as arrays, so
+      // the schema refuses them) and `__proto__`/`constructor` keys are a 400 `FORBIDDEN_KEY`
+      // whatever the host app's parser settings (docs/security.md, "Bad input").
+      for (const [type, parse] of [
+        [FORM_MEDIA_TYPE, parseForm],
+        [JSON_MEDIA_TYPE, parseJSON],
+      ] as const) {
+        if (routes.hasContentTypeParser(type)) routes.removeContentTypeParser(type);
+        routes.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
+          try {
+            done(null, parse(body as string));
+          } catch (error) {
+            done(error as Error, undefined);
+          }
+        });
+      }
+      // The CSRF cookie is minted on these routes only; the host's are checked, never given one.
+      csrf.mintOn(routes);
+      routes.addHook('onRoute', (route) => {
+        route.bodyLimit ??= DEFAULT_BODY_LIMIT;
+        requireDeclaredMediaType(route);
+        scope.markPluginRoute(route);
       });
-    }
-    // The CSRF cookie is minted on these routes only; the host's are checked, never given one.
-    csrf.mintOn(routes);
-    routes.addHook('onRoute', (route) => {
-      route.bodyLimit ??= DEFAULT_BODY_LIMIT;
-      requireDeclaredMediaType(route);
-      scope.markPluginRoute(route);
-    });
-    // Set first, so a route that needs another policy overrides it; synchronous, as it runs on
-    // every request (an async hook costs a promise and a microtask).
-    routes.addHook('onRequest', (_request, reply, done) => {
-      reply.header('cache-control', 'no-store');
-      done();
-    });
-    // Under its own prefix the plugin owns the 404 too (our format, no-store); at the root the
-    // 404 is the host's, which can pass `notFoundHandler` (docs/security-hardening.md).
-    if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
-    const routePrefix = options.routePrefix ?? '';
-    // Every way in hands its proof to this one pipeline (docs/architecture.md, "Sign-in"); TOTP is its second factor.
-    const signIn = new SignInPipeline(service, throttle, twoFactor);
-    await routes.register(authRoutes, { service, signIn, authenticate, throttle });
-    await routes.register(userRoutes, { authenticate, userOf: publicUserReader(options.userDecorator) });
-    await routes.register(csrfRoutes, { csrf });
-    await routes.register(healthRoutes, { store });
-    await routes.register(reauthenticateRoutes, { recent, options: resolved, authenticate });
-    const accountRoutes: AccountRoutesOptions = {
-      account,
-      tokens,
-      outbox,
-      options: resolved,
-      authenticate,
-      superuser: createGuard(service, { superuser: true }, options.userDecorator),
-      // Default: 3 mails per account and 20 per address per hour, in the shared counters.
-      throttle: options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip))),
-    };
-    for (const routesOf of [passwordResetRoutes, verificationRoutes, profileRoutes, sessionRoutes, adminRoutes]) {
-      await routes.register(routesOf, accountRoutes);
-    }
-    // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
-    if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle, credentialAdded });
-    await routes.register(passkeyFeature, { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded });
-    await routes.register(oauthClientFeature, { service, signIn, throttle, authenticate, recent, credentialAdded, providers, baseURL: `${options.linkBase}${routePrefix}`, routePrefix, failurePage });
-  }, { prefix: options.routePrefix ?? '' });
+      // Set first, so a route that needs another policy overrides it; synchronous, as it runs on
+      // every request (an async hook costs a promise and a microtask).
+      routes.addHook('onRequest', (_request, reply, done) => {
+        reply.header('cache-control', 'no-store');
+        done();
+      });
+      // Under its own prefix the plugin owns the 404 too (our format, no-store); at the root the
+      // 404 is the host's, which can pass `notFoundHandler` (docs/security-hardening.md).
+      if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
+      const routePrefix = options.routePrefix ?? '';
+      // Every way in hands its proof to this one pipeline (docs/architecture.md, "Sign-in"); TOTP is its second factor.
+      const signIn = new SignInPipeline(service, throttle, twoFactor);
+      await routes.register(authRoutes, { service, signIn, authenticate, throttle });
+      await routes.register(userRoutes, { authenticate, userOf: publicUserReader(options.userDecorator) });
+      await routes.register(csrfRoutes, { csrf });
+      await routes.register(healthRoutes, { store });
+      await routes.register(reauthenticateRoutes, { recent, options: resolved, authenticate });
+      const accountRoutes: AccountRoutesOptions = {
+        account,
+        tokens,
+        outbox,
+        options: resolved,
+        authenticate,
+        superuser: createGuard(service, { superuser: true }, options.userDecorator),
+        // Default: 3 mails per account and 20 per address per hour, in the shared counters.
+        throttle: options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip))),
+      };
+      for (const routesOf of [passwordResetRoutes, verificationRoutes, profileRoutes, sessionRoutes, adminRoutes]) {
+        await routes.register(routesOf, accountRoutes);
+      }
+      // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
+      if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle, credentialAdded });
+      await routes.register(passkeyFeature, { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded });
+      await routes.register(oauthClientFeature, {
+        service,
+        signIn,
+        throttle,
+        authenticate,
+        recent,
+        credentialAdded,
+        providers,
+        baseURL: `${options.linkBase}${routePrefix}`,
+        routePrefix,
+        failurePage,
+      });
+    },
+    { prefix: options.routePrefix ?? '' },
+  );
 }
 
 /**

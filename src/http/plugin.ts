@@ -77,9 +77,11 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const authenticate = createGuard(service, {}, userDecorator);
   app.decorate('authenticate', authenticate);
   if (!options.mailer) {
-    app.log.warn(options.logMailBody
-      ? 'no mailer configured (SMTP_URL is not set): reset and verification mail, links included, is written to this log (development only)'
-      : 'no mailer configured (SMTP_URL is not set): reset and verification mail is NOT delivered; only its recipient and subject are logged');
+    app.log.warn(
+      options.logMailBody
+        ? 'no mailer configured (SMTP_URL is not set): reset and verification mail, links included, is written to this log (development only)'
+        : 'no mailer configured (SMTP_URL is not set): reset and verification mail is NOT delivered; only its recipient and subject are logged',
+    );
   }
   if (resolved.publicUrl === undefined) {
     app.log.warn(`publicUrl is not set: links in mail point to ${linkBase}`);
@@ -128,7 +130,9 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const purgeEvery = settings.purgeIntervalSeconds;
   if (purgeEvery > 0) {
     const timer = setInterval(() => {
-      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired(), passkeys.purgeExpiredChallenges()]).catch((err: unknown) => app.log.warn({ err }, 'purging expired tokens failed'));
+      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired(), passkeys.purgeExpiredChallenges()]).catch((err: unknown) =>
+        app.log.warn({ err }, 'purging expired tokens failed'),
+      );
     }, purgeEvery * 1000);
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));

@@ -35,7 +35,6 @@ export interface ProtectionScope {
   markPluginRoute(route: RouteOptions): void;
 }
 
-
 export function createProtectionScope(app: FastifyInstance, scope: BrowserProtectionScope): ProtectionScope {
   const everywhere = scope === 'all-routes';
   // Preflights are answered by a catch-all OPTIONS route, so the route they ask about is found by

@@ -23,7 +23,10 @@ export function sendError(reply: FastifyReply, error: AuthError, fields?: Readon
   reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
   // A registry entry's own `error` (e.g. `mfa_required`) unless the route's fields say otherwise.
   const registered = error.error === undefined ? undefined : { error: error.error };
-  return reply.code(error.statusCode).type('application/json; charset=utf-8').send({ ...registered, ...fields, detail: error.detail, code: error.code });
+  return reply
+    .code(error.statusCode)
+    .type('application/json; charset=utf-8')
+    .send({ ...registered, ...fields, detail: error.detail, code: error.code });
 }
 
 /** Fastify's own error codes that are the client's fault, mapped to our registry. */

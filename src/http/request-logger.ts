@@ -40,12 +40,24 @@ class DeferredChildLogger {
     this.#real().level = level as LevelWithSilent;
   }
 
-  trace(...args: unknown[]): void { this.#log('trace', args); }
-  debug(...args: unknown[]): void { this.#log('debug', args); }
-  info(...args: unknown[]): void { this.#log('info', args); }
-  warn(...args: unknown[]): void { this.#log('warn', args); }
-  error(...args: unknown[]): void { this.#log('error', args); }
-  fatal(...args: unknown[]): void { this.#log('fatal', args); }
+  trace(...args: unknown[]): void {
+    this.#log('trace', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#log('debug', args);
+  }
+  info(...args: unknown[]): void {
+    this.#log('info', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#log('warn', args);
+  }
+  error(...args: unknown[]): void {
+    this.#log('error', args);
+  }
+  fatal(...args: unknown[]): void {
+    this.#log('fatal', args);
+  }
   silent(): void {}
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {

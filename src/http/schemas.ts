@@ -47,7 +47,12 @@ export const OAuthErrorBody = Type.Object(
     detail: ErrorBody.properties.detail,
     code: ErrorBody.properties.code,
     // `mfa_required` (LOGIN_OTP_REQUIRED) is not an RFC 6749 code; it comes from the error registry (docs/two-factor.md).
-    error: Type.Optional(Type.Union([...OAUTH_ERROR_CODES, 'mfa_required'].map((code) => Type.Literal(code)), { description: 'RFC 6749 §5.2 error code, or mfa_required' })),
+    error: Type.Optional(
+      Type.Union(
+        [...OAUTH_ERROR_CODES, 'mfa_required'].map((code) => Type.Literal(code)),
+        { description: 'RFC 6749 §5.2 error code, or mfa_required' },
+      ),
+    ),
     error_description: Type.Optional(Type.String({ description: 'RFC 6749 §5.2 human-readable ASCII text' })),
   },
   { $id: 'OAuthErrorBody' },

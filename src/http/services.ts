@@ -13,7 +13,8 @@ import type { GuardOptions } from './guard.js';
 // and can change without breaking a host.
 
 /** Accounts and sessions: register, check a password, issue, resolve and revoke tokens. */
-export interface UsersAuth extends Pick<AuthService, 'register' | 'authenticate' | 'issueToken' | 'resolveToken' | 'revokeToken' | 'revokeUserTokens' | 'purgeExpiredTokens'> {}
+export interface UsersAuth
+  extends Pick<AuthService, 'register' | 'authenticate' | 'issueToken' | 'resolveToken' | 'revokeToken' | 'revokeUserTokens' | 'purgeExpiredTokens'> {}
 
 /** Superuser administration of accounts. */
 export interface UsersAdministration extends Pick<AccountService, 'listUsers' | 'getUser' | 'updateUser' | 'deleteUser'> {}
@@ -23,7 +24,10 @@ export interface UsersAccountTokens extends Pick<AccountTokens, 'forgotPassword'
 
 /** The brute-force throttle, for the host's own abusable routes (docs/security.md, "Brute force"). */
 export interface UsersThrottle
-  extends Pick<Throttle, 'check' | 'consume' | 'reset' | 'refund' | 'customKey' | 'loginKeys' | 'currentPasswordKeys' | 'passkeyLoginKeys' | 'registrationKeys' | 'mailKeys'> {}
+  extends Pick<
+    Throttle,
+    'check' | 'consume' | 'reset' | 'refund' | 'customKey' | 'loginKeys' | 'currentPasswordKeys' | 'passkeyLoginKeys' | 'registrationKeys' | 'mailKeys'
+  > {}
 
 /** Whether a user has a second factor (docs/two-factor.md). */
 export interface UsersTwoFactor extends Pick<TwoFactorService, 'status' | 'isEnabled'> {}

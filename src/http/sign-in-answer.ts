@@ -38,8 +38,20 @@ export function clientInfoOf(request: { headers: Record<string, string | string[
  * sign-in is ended. A second factor still due sets the pending-sign-in cookie instead, to finish
  * with `POST /login/otp` and the code alone, so the password is kept nowhere meanwhile.
  */
-export function answerSignIn(request: FastifyRequest, reply: FastifyReply, options: ResolvedAuthOptions, result: SignInResult, transport: 'bearer'): BearerAnswer;
-export function answerSignIn(request: FastifyRequest, reply: FastifyReply, options: ResolvedAuthOptions, result: SignInResult, transport: 'cookie'): BrowserAnswer;
+export function answerSignIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: ResolvedAuthOptions,
+  result: SignInResult,
+  transport: 'bearer',
+): BearerAnswer;
+export function answerSignIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: ResolvedAuthOptions,
+  result: SignInResult,
+  transport: 'cookie',
+): BrowserAnswer;
 export function answerSignIn(
   request: FastifyRequest,
   reply: FastifyReply,

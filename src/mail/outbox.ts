@@ -63,7 +63,7 @@ export class MailOutbox {
       this.log.warn({ domain, queued: this.pending.size }, 'mail queue full: request dropped');
       return;
     }
-    const domainQueued = domain === undefined ? 0 : this.perDomain.get(domain) ?? 0;
+    const domainQueued = domain === undefined ? 0 : (this.perDomain.get(domain) ?? 0);
     if (domain !== undefined && domainQueued >= this.domainQueueLimit) {
       this.log.warn({ domain, queued: domainQueued }, 'mail queue full for the recipient domain: request dropped');
       return;

@@ -33,7 +33,8 @@ const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '3D000', '55
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY)/;
 
 /** Messages `pg` and its pool produce without a code when a connection dies or never comes. */
-const PG_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Cannot use a pool after calling end|Query read timeout)/;
+const PG_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Cannot use a pool after calling end|Query read timeout)/;
 
 /**
  * True when `error` means the database is unreachable (rather than a bad query or a bug):

@@ -58,6 +58,12 @@ describe('bench report helpers', () => {
     assert.equal(median([3, 1, 2]), 2);
     assert.equal(median([4, 1, 2, 3]), 2.5);
     assert.equal(quantile([5, 1, 4, 2, 3], 0.5), 3);
-    assert.equal(quantile(Array.from({ length: 100 }, (_, i) => i + 1), 0.99), 99);
+    assert.equal(
+      quantile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        0.99,
+      ),
+      99,
+    );
   });
 });

@@ -78,10 +78,16 @@ describe('CLI on a temporary SQLite database', () => {
     const past = new Date(Date.now() - 3600_000);
     const future = new Date(Date.now() + 3600_000);
     const digests = [generateToken(), generateToken(), generateToken(), generateToken()].map(digestToken);
-    for (const [digest, expiresAt] of [[digests[0]!, past], [digests[1]!, future]] as const) {
+    for (const [digest, expiresAt] of [
+      [digests[0]!, past],
+      [digests[1]!, future],
+    ] as const) {
       await store.createToken({ digest, userId: user.id, expiresAt, createdAt: past, lastUsedAt: past, userAgent: null, ip: null });
     }
-    for (const [digest, expiresAt] of [[digests[2]!, past], [digests[3]!, future]] as const) {
+    for (const [digest, expiresAt] of [
+      [digests[2]!, past],
+      [digests[3]!, future],
+    ] as const) {
       await store.createActionToken({ digest, purpose: 'reset', userId: user.id, email: user.email, passwordFingerprint: 'f', expiresAt, createdAt: past });
     }
     const run = await cli(['purge-expired'], { env });
@@ -132,7 +138,7 @@ describe('CLI on a temporary SQLite database', () => {
     assert.match((await store.findUserByEmail('fastapi@example.com'))!.hashedPassword, new RegExp(`^\\$argon2id\\$v=19\\$m=${FAST_ARGON2.memoryCost},`));
   });
 
-  test("import from a fastapi-users SQLite database (table \"user\") with Django's bcrypt prefix too", async () => {
+  test('import from a fastapi-users SQLite database (table "user") with Django\'s bcrypt prefix too', async () => {
     const source = join(dir.path, 'fastapi.db');
     const db = new BetterSqlite3(source);
     db.exec('CREATE TABLE "user" (id TEXT PRIMARY KEY, email TEXT, hashed_password TEXT, is_active INTEGER, is_superuser INTEGER, is_verified INTEGER)');
@@ -142,7 +148,9 @@ describe('CLI on a temporary SQLite database', () => {
     db.close();
     // fastapi-users' SQLAlchemyBaseOAuthAccountTableUUID, provider tokens included (not imported).
     const links = new BetterSqlite3(source);
-    links.exec('CREATE TABLE oauth_account (id TEXT PRIMARY KEY, oauth_name TEXT, access_token TEXT, expires_at INTEGER, refresh_token TEXT, account_id TEXT, account_email TEXT, user_id TEXT)');
+    links.exec(
+      'CREATE TABLE oauth_account (id TEXT PRIMARY KEY, oauth_name TEXT, access_token TEXT, expires_at INTEGER, refresh_token TEXT, account_id TEXT, account_email TEXT, user_id TEXT)',
+    );
     const link = links.prepare('INSERT INTO oauth_account VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     link.run('l1', 'github', 'gho_secret-access-token', null, null, '583231', 'SQLite-User@example.com', 'a');
     link.run('l2', 'google', 'ya29.secret', 1700000000, 'refresh-secret', '1098765', 'sqlite-user@gmail.example', 'a');
@@ -156,7 +164,13 @@ describe('CLI on a temporary SQLite database', () => {
     assert.doesNotMatch(run.stdout + run.stderr, /secret/);
     const imported = (await store.findUserByEmail('sqlite-user@example.com'))!;
     const linked = await store.oauthAccounts.listOAuthAccounts(imported.id);
-    assert.deepEqual(linked.map((a) => [a.oauthName, a.accountId, a.accountEmail]), [['github', '583231', 'sqlite-user@example.com'], ['google', '1098765', 'sqlite-user@gmail.example']]);
+    assert.deepEqual(
+      linked.map((a) => [a.oauthName, a.accountId, a.accountEmail]),
+      [
+        ['github', '583231', 'sqlite-user@example.com'],
+        ['google', '1098765', 'sqlite-user@gmail.example'],
+      ],
+    );
     assert.equal((await store.oauthAccounts.findOAuthAccount('github', '583231'))?.userId, imported.id);
     assert.equal((await store.findUserByEmail('django@example.com'))!.isActive, false);
     const bad = await cli(['import', `sqlite:${source}`, '--table', 'user; DROP TABLE users'], { env });
@@ -170,9 +184,22 @@ describe('CLI on a temporary SQLite database', () => {
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       await client.query('CREATE TABLE users (id uuid PRIMARY KEY, email text, hashed_password text)');
-      await client.query('INSERT INTO users VALUES ($1, $2, $3)', ['6f1c3a52-5d0e-4b8e-9a51-6d1f1b0c2a10', 'pg-user@example.com', await bcryptHash(PASSWORD, 4)]);
-      await client.query('CREATE TABLE oauth_account (id uuid PRIMARY KEY, oauth_name varchar(100), access_token varchar(1024), expires_at integer, refresh_token varchar(1024), account_id varchar(320), account_email varchar(320), user_id uuid REFERENCES users(id))');
-      await client.query('INSERT INTO oauth_account VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6)', ['0b7e1d2c-1111-4a2b-8c3d-4e5f60718293', 'google', 'ya29.token', '1122334455', 'pg-user@example.com', '6f1c3a52-5d0e-4b8e-9a51-6d1f1b0c2a10']);
+      await client.query('INSERT INTO users VALUES ($1, $2, $3)', [
+        '6f1c3a52-5d0e-4b8e-9a51-6d1f1b0c2a10',
+        'pg-user@example.com',
+        await bcryptHash(PASSWORD, 4),
+      ]);
+      await client.query(
+        'CREATE TABLE oauth_account (id uuid PRIMARY KEY, oauth_name varchar(100), access_token varchar(1024), expires_at integer, refresh_token varchar(1024), account_id varchar(320), account_email varchar(320), user_id uuid REFERENCES users(id))',
+      );
+      await client.query('INSERT INTO oauth_account VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6)', [
+        '0b7e1d2c-1111-4a2b-8c3d-4e5f60718293',
+        'google',
+        'ya29.token',
+        '1122334455',
+        'pg-user@example.com',
+        '6f1c3a52-5d0e-4b8e-9a51-6d1f1b0c2a10',
+      ]);
       await client.end();
       const run = await cli(['import', database.url], { env });
       assert.equal(run.code, 0, run.stderr);

@@ -31,12 +31,15 @@ describe('CLI parsing helpers', () => {
     assert.equal(parsed.values.superuser, true);
     assert.equal(parsed.values.table, 'user');
     assert.equal(parseCommandArgs(['--table', 'auth_user'], options).values.table, 'auth_user');
-    assert.throws(() => parseCommandArgs(['--password=hunter2hunter2'], options), (error: Error) => {
-      assert.ok(error instanceof UsageError);
-      assert.match(error.message, /--password/);
-      assert.doesNotMatch(error.message, /hunter2/);
-      return true;
-    });
+    assert.throws(
+      () => parseCommandArgs(['--password=hunter2hunter2'], options),
+      (error: Error) => {
+        assert.ok(error instanceof UsageError);
+        assert.match(error.message, /--password/);
+        assert.doesNotMatch(error.message, /hunter2/);
+        return true;
+      },
+    );
     assert.throws(() => parseCommandArgs(['--table'], options), UsageError);
     assert.throws(() => parseCommandArgs(['--superuser=yes'], options), UsageError);
   });

@@ -17,14 +17,17 @@ test('import refuses incomplete hashes and costs beyond the bounds, with the lin
     const output = 'dGhpcyBpcyB0aGlydHktdHdvIGJ5dGVzIG9mIGhhc2gh';
     const good = await bcryptHash(PASSWORD, 4);
     const csv = join(dir.path, 'users.csv');
-    writeFileSync(csv, [
-      'email,hashed_password',
-      `good@example.com,${good}`,
-      'fake@example.com,"$argon2id$v=19$m=1,t=1,p=1$NOT-A-REAL-HASH"',
-      `huge@example.com,"$argon2id$v=19$m=1048576,t=3,p=1$${salt}$${output}"`,
-      `slow@example.com,$2b$16$${'a'.repeat(53)}`,
-      `django@example.com,"argon2$argon2id$v=19$m=102400,t=2,p=8$${salt}$${output}"`,
-    ].join('\n'));
+    writeFileSync(
+      csv,
+      [
+        'email,hashed_password',
+        `good@example.com,${good}`,
+        'fake@example.com,"$argon2id$v=19$m=1,t=1,p=1$NOT-A-REAL-HASH"',
+        `huge@example.com,"$argon2id$v=19$m=1048576,t=3,p=1$${salt}$${output}"`,
+        `slow@example.com,$2b$16$${'a'.repeat(53)}`,
+        `django@example.com,"argon2$argon2id$v=19$m=102400,t=2,p=8$${salt}$${output}"`,
+      ].join('\n'),
+    );
     const summary = await importUsers(store, (await readUserSource(csv)).rows, new Date());
     assert.equal(summary.imported, 2);
     assert.equal(summary.invalid, 3);

@@ -42,13 +42,19 @@ try {
 
   // The standalone service's builder, without the optional peer dependencies installed: SQLite
   // works, /docs is off (a warning names the packages to install).
-  const server = await buildServer(readConfig({ NODE_ENV: 'test', SECRET_KEY: secretKey, DATABASE_URL: `sqlite:${join(dir, 'server.db')}` }), { logger: false });
+  const server = await buildServer(readConfig({ NODE_ENV: 'test', SECRET_KEY: secretKey, DATABASE_URL: `sqlite:${join(dir, 'server.db')}` }), {
+    logger: false,
+  });
   assert.equal((await server.inject({ method: 'GET', url: '/health' })).statusCode, 200);
   assert.equal((await server.inject({ method: 'GET', url: '/' })).statusCode, 200, 'the built web page ships in the package');
   assert.equal((await server.inject({ method: 'GET', url: '/docs' })).statusCode, 404);
   await server.close();
   // Each optional peer, asked for but not installed, is named in the error.
-  const missing = { DATABASE_URL: ['postgres://nobody@127.0.0.1:1/none', 'postgres://', 'pg'], REDIS_URL: ['redis://127.0.0.1:1', 'redis://', 'ioredis'], SMTP_URL: ['smtp://127.0.0.1:1', 'smtp://', 'nodemailer'] };
+  const missing = {
+    DATABASE_URL: ['postgres://nobody@127.0.0.1:1/none', 'postgres://', 'pg'],
+    REDIS_URL: ['redis://127.0.0.1:1', 'redis://', 'ioredis'],
+    SMTP_URL: ['smtp://127.0.0.1:1', 'smtp://', 'nodemailer'],
+  };
   for (const [variable, [value, scheme, name]] of Object.entries(missing)) {
     const environment = { NODE_ENV: 'test', SECRET_KEY: secretKey, DATABASE_URL: `sqlite:${join(dir, 'server.db')}`, [variable]: value };
     await assert.rejects(buildServer(readConfig(environment), { logger: false }), {

@@ -4,11 +4,17 @@ import { compactUser } from '../../src/core/compact-user.js';
 import type { User } from '../../src/core/user.js';
 
 const USER: User = {
-  id: 7, email: 'ada@example.com', hashedPassword: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', isActive: true, isSuperuser: false, isVerified: true,
-  createdAt: new Date('2026-01-02T03:04:05.678Z'), updatedAt: new Date('2026-03-04T05:06:07.089Z'),
+  id: 7,
+  email: 'ada@example.com',
+  hashedPassword: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+  isActive: true,
+  isSuperuser: false,
+  isVerified: true,
+  createdAt: new Date('2026-01-02T03:04:05.678Z'),
+  updatedAt: new Date('2026-03-04T05:06:07.089Z'),
 };
 
-describe('compactUser (the session cache\'s copy of a user)', () => {
+describe("compactUser (the session cache's copy of a user)", () => {
   test('reads, spreads, serialises and compares as the original, dates to the millisecond', () => {
     const compact = compactUser(USER);
     assert.deepStrictEqual(compact, USER);
@@ -24,7 +30,9 @@ describe('compactUser (the session cache\'s copy of a user)', () => {
     const original = { ...USER, createdAt: new Date(USER.createdAt), updatedAt: new Date(USER.updatedAt) };
     const compact = compactUser(original);
     assert.ok(Object.isFrozen(compact));
-    assert.throws(() => { (compact as User).isSuperuser = true; }, TypeError);
+    assert.throws(() => {
+      (compact as User).isSuperuser = true;
+    }, TypeError);
     original.email = 'mallory@example.com';
     original.updatedAt.setTime(0);
     compact.createdAt.setTime(0);

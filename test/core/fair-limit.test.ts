@@ -46,7 +46,9 @@ describe('FairLimit', () => {
 
   test('a failing task frees its slot and rejects its own caller only', async () => {
     const limit = new FairLimit(1);
-    const failing = limit.run('a', async () => { throw new Error('boom'); });
+    const failing = limit.run('a', async () => {
+      throw new Error('boom');
+    });
     const next = limit.run('b', async () => 'ran');
     await assert.rejects(failing, /boom/);
     assert.equal(await next, 'ran');

@@ -7,13 +7,16 @@ import { TEST_SECRET } from '../support/constants.js';
 const resolve = (options: AuthOptions) => resolveAuthOptions({ secretKey: TEST_SECRET, ...options }, () => 'r'.repeat(43));
 
 function assertConfigError(options: AuthOptions, key: string, message: RegExp): void {
-  assert.throws(() => resolve(options), (error: unknown) => {
-    assert.ok(error instanceof ConfigError, String(error));
-    assert.equal(error.key, key);
-    assert.match(error.message, new RegExp(`^${key.replace('.', '\\.')}: `));
-    assert.match(error.message, message);
-    return true;
-  });
+  assert.throws(
+    () => resolve(options),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.equal(error.key, key);
+      assert.match(error.message, new RegExp(`^${key.replace('.', '\\.')}: `));
+      assert.match(error.message, message);
+      return true;
+    },
+  );
 }
 
 describe('resolveAuthOptions', () => {

@@ -16,7 +16,14 @@ describe('parsePasswordHash', () => {
   test('reads real argon2 and bcrypt hashes in full, Django prefixes included', async () => {
     const argon = await argon2Hash(PASSWORD, { algorithm: Algorithm.Argon2id, ...FAST_ARGON2 });
     assert.deepEqual(parsePasswordHash(argon), {
-      scheme: 'argon2', variant: 'argon2id', version: 19, memoryCost: 256, timeCost: 1, parallelism: 1, phc: argon, djangoPrefix: false,
+      scheme: 'argon2',
+      variant: 'argon2id',
+      version: 19,
+      memoryCost: 256,
+      timeCost: 1,
+      parallelism: 1,
+      phc: argon,
+      djangoPrefix: false,
     });
     assert.equal((parsePasswordHash(`argon2${argon}`) as { djangoPrefix: boolean }).djangoPrefix, true);
     const bcrypt = await bcryptHash(PASSWORD, 4);
@@ -43,7 +50,9 @@ describe('parsePasswordHash', () => {
       '$2b$32$' + 'a'.repeat(53), // above 31
       '$2b$12$' + 'a'.repeat(52),
       '$2x$12$' + 'a'.repeat(53),
-      '', 'plaintext', 'pbkdf2_sha256$260000$salt$hash',
+      '',
+      'plaintext',
+      'pbkdf2_sha256$260000$salt$hash',
     ]) {
       assert.equal(parsePasswordHash(bad), null, bad);
     }
@@ -53,8 +62,16 @@ describe('parsePasswordHash', () => {
 describe('checkImportedHash', () => {
   test("admits the defaults of passlib, Django, argon2-cffi/pwdlib and OWASP's rows", () => {
     for (const ok of [
-      phc('m=512,t=2,p=2'), phc('m=102400,t=2,p=8'), phc('m=65536,t=3,p=4'), phc('m=19456,t=2,p=1'), phc('m=47104,t=1,p=1'), phc('m=7168,t=5,p=1'),
-      phc('m=65536,t=2,p=4', 'argon2i'), '$2b$12$' + 'a'.repeat(53), '$2a$14$' + 'a'.repeat(53), 'bcrypt$$2b$10$' + 'a'.repeat(53),
+      phc('m=512,t=2,p=2'),
+      phc('m=102400,t=2,p=8'),
+      phc('m=65536,t=3,p=4'),
+      phc('m=19456,t=2,p=1'),
+      phc('m=47104,t=1,p=1'),
+      phc('m=7168,t=5,p=1'),
+      phc('m=65536,t=2,p=4', 'argon2i'),
+      '$2b$12$' + 'a'.repeat(53),
+      '$2a$14$' + 'a'.repeat(53),
+      'bcrypt$$2b$10$' + 'a'.repeat(53),
     ]) {
       assert.equal(checkImportedHash(ok), null, ok);
     }
@@ -91,10 +108,7 @@ describe('PasswordContext: a failed verification never costs less than an unknow
   }
 
   test('a legacy hash (bcrypt, older argon2) runs a dummy verification at the current parameters beside its own', async () => {
-    const legacy = [
-      await bcryptHash(PASSWORD, 4),
-      await argon2Hash(PASSWORD, { algorithm: Algorithm.Argon2id, memoryCost: 64, timeCost: 1, parallelism: 1 }),
-    ];
+    const legacy = [await bcryptHash(PASSWORD, 4), await argon2Hash(PASSWORD, { algorithm: Algorithm.Argon2id, memoryCost: 64, timeCost: 1, parallelism: 1 })];
     for (const hashed of legacy) {
       const { context, dummies } = countingContext();
       assert.deepEqual(await context.verifyPassword('wrong password here', hashed), { valid: false, needsRehash: false });

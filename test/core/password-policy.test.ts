@@ -68,7 +68,16 @@ function memoryStore(): Store {
     async createUser(user, now) {
       if (users.some((u) => u.email === user.email)) return null;
       users.push(user);
-      const row = { id: rows.length + 1, email: user.email, hashedPassword: user.hashedPassword, isActive: true, isSuperuser: false, isVerified: false, createdAt: now, updatedAt: now };
+      const row = {
+        id: rows.length + 1,
+        email: user.email,
+        hashedPassword: user.hashedPassword,
+        isActive: true,
+        isSuperuser: false,
+        isVerified: false,
+        createdAt: now,
+        updatedAt: now,
+      };
       rows.push(row);
       return row;
     },
@@ -82,7 +91,11 @@ function memoryStore(): Store {
 }
 
 describe('password policy applied by the service', () => {
-  const service = () => new AuthService(memoryStore(), resolveAuthOptions({ secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true }, () => ''));
+  const service = () =>
+    new AuthService(
+      memoryStore(),
+      resolveAuthOptions({ secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true }, () => ''),
+    );
 
   test('the NFKC form is what is hashed: a fullwidth password logs in with its ASCII form and back', async () => {
     const auth = service();

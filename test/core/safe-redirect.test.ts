@@ -11,17 +11,42 @@ test('same-origin paths are kept, with their query and fragment', () => {
 
 test('anything that could leave the origin, or is not a string path, lands on /', () => {
   const unsafe = [
-    'https://evil.example/', 'http://auth.example.com.evil.example/', '//evil.example', '///evil.example', '/\\evil.example',
-    '\\\\evil.example', '/\\/evil.example', 'javascript:alert(1)', 'JaVaScRiPt:alert(1)', 'data:text/html,x', 'evil.example',
-    '/ok\r\nSet-Cookie: a=1', '/tab\tx', '/nul\u0000', ' /leading-space', '', 'x'.repeat(3000), undefined, null, 42, ['/a'], { a: 1 },
+    'https://evil.example/',
+    'http://auth.example.com.evil.example/',
+    '//evil.example',
+    '///evil.example',
+    '/\\evil.example',
+    '\\\\evil.example',
+    '/\\/evil.example',
+    'javascript:alert(1)',
+    'JaVaScRiPt:alert(1)',
+    'data:text/html,x',
+    'evil.example',
+    '/ok\r\nSet-Cookie: a=1',
+    '/tab\tx',
+    '/nul\u0000',
+    ' /leading-space',
+    '',
+    'x'.repeat(3000),
+    undefined,
+    null,
+    42,
+    ['/a'],
+    { a: 1 },
   ];
   for (const next of unsafe) assert.equal(safeNextPath(next, BASE), '/', String(next));
 });
 
 test('dot segments cannot turn a path into another host: the resolved path is what is tested and returned', () => {
   const escapes = [
-    '/..//evil.example', '/./..//evil.example/x', '/a/..//evil.example', '/%2e%2e//evil.example', '/.%2e//evil.example',
-    '/%2E%2E//evil.example?x=1', '/./\\evil.example', '/.%2E/%2e%2e//evil.example#frag',
+    '/..//evil.example',
+    '/./..//evil.example/x',
+    '/a/..//evil.example',
+    '/%2e%2e//evil.example',
+    '/.%2e//evil.example',
+    '/%2E%2E//evil.example?x=1',
+    '/./\\evil.example',
+    '/.%2E/%2e%2e//evil.example#frag',
   ];
   for (const next of escapes) assert.equal(safeNextPath(next, BASE), '/', next);
   // Dot segments that stay on a path of ours are fine, and come back resolved.

@@ -5,8 +5,14 @@ import type { User } from '../../src/core/user.js';
 
 function session(userId: number): CachedSession {
   const user: User = {
-    id: userId, email: `u${userId}@example.com`, hashedPassword: 'x', isActive: true, isSuperuser: false, isVerified: false,
-    createdAt: new Date(0), updatedAt: new Date(0),
+    id: userId,
+    email: `u${userId}@example.com`,
+    hashedPassword: 'x',
+    isActive: true,
+    isSuperuser: false,
+    isVerified: false,
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
   };
   return { user, expiresAt: Date.now() + 60_000, lastUsedAt: Date.now() };
 }
@@ -18,7 +24,7 @@ function trustedCache(size = 10): SessionCache {
 }
 
 describe('SessionCache', () => {
-  test('answers only while the channel\'s confirmation is fresh (the lease)', () => {
+  test("answers only while the channel's confirmation is fresh (the lease)", () => {
     const cache = new SessionCache();
     cache.set(cache.ticket(), 'd', session(1));
     assert.equal(cache.get('d'), undefined, 'never confirmed: not trusted, nothing stored');
@@ -52,7 +58,12 @@ describe('SessionCache', () => {
 
   test('a change of a user evicts all of its sessions and only them', () => {
     const cache = trustedCache();
-    for (const [digest, user] of [['a1', 1], ['a2', 1], ['b1', 2]] as const) cache.set(cache.ticket(), digest, session(user));
+    for (const [digest, user] of [
+      ['a1', 1],
+      ['a2', 1],
+      ['b1', 2],
+    ] as const)
+      cache.set(cache.ticket(), digest, session(user));
     cache.evict({ userIds: [1] });
     assert.equal(cache.get('a1'), undefined);
     assert.equal(cache.get('a2'), undefined);
@@ -74,7 +85,7 @@ describe('SessionCache', () => {
     assert.equal(cache.get('d'), undefined);
   });
 
-  test('bounded: the least recently used leave, and a user\'s eviction still finds the rest', () => {
+  test("bounded: the least recently used leave, and a user's eviction still finds the rest", () => {
     const cache = trustedCache(3);
     for (let i = 0; i < 10; i += 1) cache.set(cache.ticket(), `d${i}`, session(i % 2));
     assert.equal(cache.size, 3);
@@ -85,7 +96,9 @@ describe('SessionCache', () => {
   test('cached users are frozen: a request cannot alter what the next one sees', () => {
     const cache = trustedCache();
     cache.set(cache.ticket(), 'd', session(1));
-    assert.throws(() => { (cache.get('d')!.user as User).isSuperuser = true; }, TypeError);
+    assert.throws(() => {
+      (cache.get('d')!.user as User).isSuperuser = true;
+    }, TypeError);
   });
 
   test('bounded in bytes too: long sessions leave sooner, the index follows, and the count never passes the budget', () => {

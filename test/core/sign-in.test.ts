@@ -33,7 +33,10 @@ describe('the sign-in pipeline (core/sign-in.ts)', () => {
   let user: User;
   before(async () => {
     t = await sqliteStore();
-    auth = new AuthService(t.store, resolveAuthOptions({ secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true }, () => ''));
+    auth = new AuthService(
+      t.store,
+      resolveAuthOptions({ secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true }, () => ''),
+    );
     user = await auth.register('pipeline@example.com', PASSWORD);
   });
   after(async () => t.cleanup());
@@ -50,7 +53,14 @@ describe('the sign-in pipeline (core/sign-in.ts)', () => {
   test('the keys are charged before the proof runs: over the limit the proof is never called (429)', async () => {
     const { pipeline } = setup();
     let proofs = 0;
-    const attempt: SignInAttempt = { keys: [keyOf('k', true)], failure: 'LOGIN_BAD_CREDENTIALS', prove: async () => { proofs += 1; return null; } };
+    const attempt: SignInAttempt = {
+      keys: [keyOf('k', true)],
+      failure: 'LOGIN_BAD_CREDENTIALS',
+      prove: async () => {
+        proofs += 1;
+        return null;
+      },
+    };
     for (let i = 0; i < 2; i++) await assert.rejects(pipeline.signIn(attempt, {}), (e) => e instanceof AuthError && e.code === 'LOGIN_BAD_CREDENTIALS');
     await assert.rejects(pipeline.signIn(attempt, {}), (e) => e instanceof AuthError && e.code === 'TOO_MANY_REQUESTS');
     assert.equal(proofs, 2);
@@ -59,14 +69,17 @@ describe('the sign-in pipeline (core/sign-in.ts)', () => {
   test('a session clears the clearOnSuccess keys, refunds the others — the keys the proof charged itself included — and records amr', async () => {
     const { pipeline, counters } = setup();
     await counters.increment('cleared', 60);
-    const result = await pipeline.signIn({
-      keys: [keyOf('cleared', true), keyOf('refunded', false)],
-      failure: 'LOGIN_BAD_CREDENTIALS',
-      prove: async (chargeMore) => {
-        await chargeMore([keyOf('revealed', true)]);
-        return { user, amr: ['fed'], secondFactor: { otp: undefined } };
+    const result = await pipeline.signIn(
+      {
+        keys: [keyOf('cleared', true), keyOf('refunded', false)],
+        failure: 'LOGIN_BAD_CREDENTIALS',
+        prove: async (chargeMore) => {
+          await chargeMore([keyOf('revealed', true)]);
+          return { user, amr: ['fed'], secondFactor: { otp: undefined } };
+        },
       },
-    }, { ip: '192.0.2.1' });
+      { ip: '192.0.2.1' },
+    );
     assert.equal(result.kind, 'session');
     assert.deepEqual(result.kind === 'session' ? result.amr : null, ['fed']);
     assert.deepEqual([(await counters.get('cleared')).count, (await counters.get('refunded')).count, (await counters.get('revealed')).count], [0, 0, 0]);
@@ -91,21 +104,31 @@ describe('the sign-in pipeline (core/sign-in.ts)', () => {
   test('a bad code, or a pending sign-in finishing without a second factor, is LOGIN_BAD_OTP and keeps its charge', async () => {
     const { pipeline, counters, secondFactor } = setup();
     secondFactor.verdict = 'bad';
-    await assert.rejects(pipeline.signIn(pipeline.passwordAttempt('pipeline@example.com', PASSWORD, '000000', { ip: '192.0.2.3' }), {}), (e) => e instanceof AuthError && e.code === 'LOGIN_BAD_OTP');
+    await assert.rejects(
+      pipeline.signIn(pipeline.passwordAttempt('pipeline@example.com', PASSWORD, '000000', { ip: '192.0.2.3' }), {}),
+      (e) => e instanceof AuthError && e.code === 'LOGIN_BAD_OTP',
+    );
     secondFactor.verdict = 'none';
     let claimed = false;
-    const pending = pipeline.pendingAttempt(user, ['pwd'], '123456', { ip: '192.0.2.3' }, async () => { claimed = true; });
+    const pending = pipeline.pendingAttempt(user, ['pwd'], '123456', { ip: '192.0.2.3' }, async () => {
+      claimed = true;
+    });
     await assert.rejects(pipeline.signIn(pending, {}), (e) => e instanceof AuthError && e.code === 'LOGIN_BAD_OTP');
     assert.equal(claimed, false, 'a failed proof spends no single-use claim');
     const charged = await Promise.all(pending.keys.map((k) => counters.get(k.key)));
-    assert.ok(charged.every((c) => c.count === 2), JSON.stringify(charged));
+    assert.ok(
+      charged.every((c) => c.count === 2),
+      JSON.stringify(charged),
+    );
   });
 
   test('a claim that fails stops the sign-in before any session opens', async () => {
     const { pipeline, secondFactor } = setup();
     secondFactor.verdict = 'ok';
     const before = (await t.store.listUserTokens(user.id, new Date())).length;
-    const pending = pipeline.pendingAttempt(user, ['pwd'], '123456', { ip: '192.0.2.4' }, async () => { throw new AuthError('LOGIN_OTP_NOT_PENDING'); });
+    const pending = pipeline.pendingAttempt(user, ['pwd'], '123456', { ip: '192.0.2.4' }, async () => {
+      throw new AuthError('LOGIN_OTP_NOT_PENDING');
+    });
     await assert.rejects(pipeline.signIn(pending, {}), (e) => e instanceof AuthError && e.code === 'LOGIN_OTP_NOT_PENDING');
     assert.equal((await t.store.listUserTokens(user.id, new Date())).length, before);
   });

@@ -8,7 +8,13 @@ function setup(options: Parameters<typeof resolveThrottleOptions>[0] = {}, maxKe
   let now = 5_000_000;
   const counters = new MemoryCounterStore({ now: () => now, maxKeys });
   const throttle = new Throttle(counters, resolveThrottleOptions(options));
-  return { throttle, counters, advance: (seconds: number) => { now += seconds * 1000; } };
+  return {
+    throttle,
+    counters,
+    advance: (seconds: number) => {
+      now += seconds * 1000;
+    },
+  };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AuthError> {
@@ -26,13 +32,22 @@ const fail = async () => null;
 describe('Throttle', () => {
   test('defaults as docs/security.md lists them: 5 / 10 / 100 per 15 min, 20 registrations per hour', () => {
     assert.deepEqual(resolveThrottleOptions(), {
-      enabled: true, loginWindowSeconds: 900, identifierAddressLimit: 5, identifierLimit: 10, addressLimit: 100, registerLimit: 20, registerWindowSeconds: 3600,
+      enabled: true,
+      loginWindowSeconds: 900,
+      identifierAddressLimit: 5,
+      identifierLimit: 10,
+      addressLimit: 100,
+      registerLimit: 20,
+      registerWindowSeconds: 3600,
     });
     assert.equal(DEFAULT_THROTTLE.identifierAddressLimit, 5);
   });
 
   test('bad settings are a ConfigError naming the option', () => {
-    assert.throws(() => resolveThrottleOptions({ identifierLimit: 0 }), (e: unknown) => e instanceof ConfigError && e.key === 'throttle.identifierLimit');
+    assert.throws(
+      () => resolveThrottleOptions({ identifierLimit: 0 }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'throttle.identifierLimit',
+    );
     assert.throws(() => resolveThrottleOptions({ loginWindowSeconds: 1.5 }), ConfigError);
   });
 
@@ -149,14 +164,26 @@ describe('Throttle', () => {
     const key = throttle.customKey('forgot:id', 'alice@example.com', 3, 3600);
     assert.doesNotMatch(key.key, /alice/);
     assert.match(key.key, /^forgot:id:[A-Za-z0-9_-]{43}$/);
-    assert.doesNotMatch(throttle.loginKeys('alice@example.com', '192.0.2.1').map((k) => k.key).join(' '), /alice/);
+    assert.doesNotMatch(
+      throttle
+        .loginKeys('alice@example.com', '192.0.2.1')
+        .map((k) => k.key)
+        .join(' '),
+      /alice/,
+    );
   });
 
   test('passkey sign-ins: per credential and address and per address, with no counter per credential from anywhere; the credential id is hashed', async () => {
     const { throttle, counters } = setup({ addressLimit: 7 });
     const credential = 'Y3JlZGVudGlhbC1pZA';
     const keys = throttle.passkeyLoginKeys(credential, '192.0.2.1');
-    assert.deepEqual(keys.map((k) => [k.limit, k.windowSeconds, k.clearOnSuccess, k.chargedFirst ?? false]), [[5, 900, true, false], [7, 900, false, true]]);
+    assert.deepEqual(
+      keys.map((k) => [k.limit, k.windowSeconds, k.clearOnSuccess, k.chargedFirst ?? false]),
+      [
+        [5, 900, true, false],
+        [7, 900, false, true],
+      ],
+    );
     assert.doesNotMatch(keys.map((k) => k.key).join(' '), new RegExp(credential));
     // Failures for one credential from ten addresses refuse none of them a first attempt elsewhere.
     for (let i = 0; i < 10; i++) for (let j = 0; j < 5; j++) await throttle.guard(throttle.passkeyLoginKeys(credential, `198.51.100.${i}`), fail);

@@ -52,7 +52,17 @@ describe('tokens', () => {
   test('looksLikeToken accepts only 43 base64url characters', () => {
     assert.equal(looksLikeToken(generateToken()), true);
     assert.equal(looksLikeToken('a'.repeat(43)), true);
-    for (const value of ['', 'a'.repeat(42), 'a'.repeat(44), `${'a'.repeat(42)}=`, `${'a'.repeat(42)}+`, `${'a'.repeat(42)}/`, `${'a'.repeat(42)} `, `${'a'.repeat(42)}\n`, `' OR 1=1 --${'a'.repeat(32)}`]) {
+    for (const value of [
+      '',
+      'a'.repeat(42),
+      'a'.repeat(44),
+      `${'a'.repeat(42)}=`,
+      `${'a'.repeat(42)}+`,
+      `${'a'.repeat(42)}/`,
+      `${'a'.repeat(42)} `,
+      `${'a'.repeat(42)}\n`,
+      `' OR 1=1 --${'a'.repeat(32)}`,
+    ]) {
       assert.equal(looksLikeToken(value), false, JSON.stringify(value));
     }
   });

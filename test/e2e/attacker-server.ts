@@ -26,10 +26,11 @@ async function listen(handler: (path: string) => { type: string; body: string | 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -41,7 +42,12 @@ async function listen(handler: (path: string) => { type: string; body: string | 
 export function startFrontEndServer(webDir: string, apiBase: () => string): Promise<TinyServer> {
   const template = readFileSync(join(webDir, 'index.html'), 'utf8');
   const files: Record<string, { type: string; body: Buffer | string }> = {
-    '/front/': { type: 'text/html; charset=utf-8', get body() { return template.replace('<meta name="api-base" content="">', `<meta name="api-base" content="${apiBase()}">`); } },
+    '/front/': {
+      type: 'text/html; charset=utf-8',
+      get body() {
+        return template.replace('<meta name="api-base" content="">', `<meta name="api-base" content="${apiBase()}">`);
+      },
+    },
     '/front/web/app.js': { type: 'text/javascript', body: readFileSync(join(webDir, 'app.js')) },
     '/front/web/style.css': { type: 'text/css', body: readFileSync(join(webDir, 'style.css')) },
   };

@@ -95,7 +95,10 @@ describe('the account views of the web page, in Chromium', { skip: CHROMIUM.skip
     await mailTab.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     // Read, then gone from the address bar; and never sent to the server in a URL.
     assert.equal(mailTab.url(), `${server.url}/`);
-    assert.ok(server.requestedUrls.every((url) => !url.includes(token)), 'the token never reaches the server in a URL');
+    assert.ok(
+      server.requestedUrls.every((url) => !url.includes(token)),
+      'the token never reaches the server in a URL',
+    );
 
     // A refused password is explained and the link stays usable.
     await mailTab.locator('#reset-password').fill('short');
@@ -251,7 +254,11 @@ describe('the account views of the web page, in Chromium', { skip: CHROMIUM.skip
     await confirmButton.click();
     await notice(page, 'Your account has been deleted.');
     assert.equal(await page.locator('#signed-out').isVisible(), true);
-    assert.equal((await context.cookies(server.url)).find((cookie) => cookie.name === 'token'), undefined, 'auth cookie cleared');
+    assert.equal(
+      (await context.cookies(server.url)).find((cookie) => cookie.name === 'token'),
+      undefined,
+      'auth cookie cleared',
+    );
     assert.equal(await loginStatus(email, PASSWORD), 401);
   });
 

@@ -62,7 +62,13 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
     apiBase = `http://auth.example.test:${(api.server.address() as AddressInfo).port}`;
     api.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       response.on('finish', () =>
-        served.push({ method: request.method ?? '', url: request.url ?? '', status: response.statusCode, allowOrigin: response.getHeader('access-control-allow-origin') }));
+        served.push({
+          method: request.method ?? '',
+          url: request.url ?? '',
+          status: response.statusCode,
+          allowOrigin: response.getHeader('access-control-allow-origin'),
+        }),
+      );
     });
     const registered = await fetch(`${apiBase.replace('auth.example.test', '127.0.0.1')}/register`, {
       method: 'POST',
@@ -93,15 +99,18 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
 
   /** Runs `fetch(apiBase + path, init)` with credentials inside `page`, as its own script would. */
   function call(page: Page, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Seen> {
-    return page.evaluate(async ({ url, init }) => {
-      try {
-        const response = await fetch(url, { ...init, credentials: 'include' });
-        const text = await response.text();
-        return { status: response.status, body: text ? JSON.parse(text) : null };
-      } catch {
-        return 'blocked' as const;
-      }
-    }, { url: apiBase + path, init });
+    return page.evaluate(
+      async ({ url, init }) => {
+        try {
+          const response = await fetch(url, { ...init, credentials: 'include' });
+          const text = await response.text();
+          return { status: response.status, body: text ? JSON.parse(text) : null };
+        } catch {
+          return 'blocked' as const;
+        }
+      },
+      { url: apiBase + path, init },
+    );
   }
 
   const csrfHeader = (seen: Seen) => {
@@ -128,7 +137,7 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
     const token = await call(app, '/csrf');
     const header = csrfHeader(token);
     const cookies = await context.cookies(apiBase);
-    assert.equal(cookies.find((cookie) => cookie.name === 'csrftoken')?.value, header['x-csrftoken'], 'the body holds the cookie\'s token');
+    assert.equal(cookies.find((cookie) => cookie.name === 'csrftoken')?.value, header['x-csrftoken'], "the body holds the cookie's token");
 
     const changed = await call(app, '/users/me', { ...patch, headers: { ...patch.headers, ...header } });
     assert.equal((changed as { status: number }).status, 200);
@@ -142,7 +151,10 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
     assert.equal(await call(attacker, '/csrf'), 'blocked');
     // The server did answer; CORS gave the answer no Access-Control-Allow-Origin, so the browser kept it from the page.
     const answered = served.filter((entry) => entry.url === '/csrf');
-    assert.deepEqual(answered.map((entry) => [entry.status, entry.allowOrigin]), [[200, undefined]]);
+    assert.deepEqual(
+      answered.map((entry) => [entry.status, entry.allowOrigin]),
+      [[200, undefined]],
+    );
     // In no-cors mode the browser refuses the answer outright (Cross-Origin-Resource-Policy:
     // same-origin, src/http/security-headers.ts); the cookie is not the page's to read either.
     const noCors = await attacker.evaluate(async (url) => {
@@ -162,7 +174,7 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
     await attacker.close();
 
     const app = await pageOn('app.example.test', front);
-    assert.equal((await call(app, '/users/me') as { status: number }).status, 200, 'the victim is still logged in');
+    assert.equal(((await call(app, '/users/me')) as { status: number }).status, 200, 'the victim is still logged in');
     await app.close();
   });
 
@@ -170,13 +182,13 @@ describe('a front end on another host of the same site, in Chromium', { skip: CH
     const app = await pageOn('app.example.test', front);
     const header = csrfHeader(await call(app, '/csrf'));
     assert.deepEqual(await call(app, '/logout', { method: 'POST', headers: header }), { status: 204, body: null });
-    assert.equal((await call(app, '/users/me') as { status: number }).status, 401);
+    assert.equal(((await call(app, '/users/me')) as { status: number }).status, 401);
     // After logout /csrf still answers (a token bound to no session), for the next login.
-    assert.equal((await call(app, '/csrf') as { status: number }).status, 200);
+    assert.equal(((await call(app, '/csrf')) as { status: number }).status, 200);
     await app.close();
   });
 
-  test('the project\'s web page served from app.example.test logs in and out (its CSRF token from /csrf)', async () => {
+  test("the project's web page served from app.example.test logs in and out (its CSRF token from /csrf)", async () => {
     const own = await browser.newContext();
     own.setDefaultTimeout(10_000);
     const page = await own.newPage();

@@ -23,7 +23,6 @@ const CHROMIUM = chromium();
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-
 describe('"Continue with <provider>" in the web page, in Chromium', { skip: CHROMIUM.skip }, () => {
   const dir = tempDir();
   let op: TestProvider;
@@ -73,7 +72,11 @@ describe('"Continue with <provider>" in the web page, in Chromium', { skip: CHRO
   async function axeViolations(page: Page): Promise<string[]> {
     await page.evaluate(AXE_SOURCE);
     const result = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const axe = (
+        globalThis as unknown as {
+          axe: { run: (context: unknown, options: unknown) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> };
+        }
+      ).axe;
       return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
     });
     return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
@@ -90,7 +93,7 @@ describe('"Continue with <provider>" in the web page, in Chromium', { skip: CHRO
 
   const alert = (page: Page, text: string | RegExp) => page.getByRole('alert').filter({ hasText: text }).waitFor();
 
-  test('a new user signs in through the provider\'s pages, sees the linked account, and cannot unlink the last one', async () => {
+  test("a new user signs in through the provider's pages, sees the linked account, and cannot unlink the last one", async () => {
     op.accounts.set('chromium-user', { email: 'chromium@example.com', emailVerified: true });
     const page = await newPage();
     await page.goto(`${url}/`);
@@ -114,7 +117,11 @@ describe('"Continue with <provider>" in the web page, in Chromium', { skip: CHRO
   });
 
   test('a signed-in user links a provider account from the profile and unlinks it', async () => {
-    const register = await fetch(`${url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'linker@example.com', password: PASSWORD }) });
+    const register = await fetch(`${url}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'linker@example.com', password: PASSWORD }),
+    });
     assert.equal(register.status, 201);
     op.accounts.set('linker-at-acme', { email: 'linker-elsewhere@example.com', emailVerified: false });
     const page = await newPage();

@@ -26,7 +26,9 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
 async function axeViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }
+    ).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
   });
@@ -34,16 +36,19 @@ async function axeViolations(page: Page): Promise<string[]> {
 
 /** In the page: a JSON call with the CSRF header a cookie session needs; returns status and body. */
 async function call(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return page.evaluate(async ({ method, path, body }) => {
-    const csrf = /(?:^|; )csrftoken=([^;]*)/.exec(document.cookie)?.[1] ?? '';
-    const response = await fetch(path, {
-      method,
-      headers: { 'x-csrftoken': csrf, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
-  }, { method, path, body });
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const csrf = /(?:^|; )csrftoken=([^;]*)/.exec(document.cookie)?.[1] ?? '';
+      const response = await fetch(path, {
+        method,
+        headers: { 'x-csrftoken': csrf, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    },
+    { method, path, body },
+  );
 }
 
 /** In the page: registration options → navigator.credentials.create() → the credential's JSON. */
@@ -94,21 +99,34 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
     });
     await page.goto(`${server.url}/`);
     return { page, authenticatorId };
   }
 
   async function register(email: string): Promise<void> {
-    const response = await fetch(`${server.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) });
+    const response = await fetch(`${server.url}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
     assert.equal(response.status, 201);
   }
 
   /** Signs the page in with the password, through /login from the page (its cookies). */
   async function passwordLogin(page: Page, email: string): Promise<void> {
-    const status = await page.evaluate(async ({ email, password }) =>
-      (await fetch('/login', { method: 'POST', body: new URLSearchParams({ email, password }) })).status, { email, password: PASSWORD });
+    const status = await page.evaluate(
+      async ({ email, password }) => (await fetch('/login', { method: 'POST', body: new URLSearchParams({ email, password }) })).status,
+      { email, password: PASSWORD },
+    );
     assert.equal(status, 204);
   }
 
@@ -132,10 +150,20 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
     assert.deepEqual({ s: replayedRegistration.status, c: replayedRegistration.body.code }, { s: 400, c: 'PASSKEY_INVALID' });
 
     // The account gets TOTP: a password alone no longer signs in.
-    const bearer = await (await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ username: 'passkey@example.com', password: PASSWORD }) })).json();
-    const begin = await fetch(`${server.url}/users/me/totp`, { method: 'POST', headers: { authorization: `Bearer ${bearer.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ current_password: PASSWORD }) });
+    const bearer = await (
+      await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ username: 'passkey@example.com', password: PASSWORD }) })
+    ).json();
+    const begin = await fetch(`${server.url}/users/me/totp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ current_password: PASSWORD }),
+    });
     const { secret } = await begin.json();
-    const confirm = await fetch(`${server.url}/users/me/totp/confirm`, { method: 'POST', headers: { authorization: `Bearer ${bearer.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ code: totpAt(secret, new Date()) }) });
+    const confirm = await fetch(`${server.url}/users/me/totp/confirm`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: totpAt(secret, new Date()) }),
+    });
     assert.equal(confirm.status, 200);
 
     // Enabling TOTP ended the browser's session (another session than the bearer's that enabled it).
@@ -159,8 +187,9 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
 
     // The signature counter must grow: a stored counter ahead of the authenticator's is refused.
     const store = internalsOf(server.app).auth.store.passkeys;
-    const record = (await store.listPasskeys((await internalsOf(server.app).auth.store.findUserByEmail('passkey@example.com'))!.id))
-      .find((p) => p.id === created.body.id)!;
+    const record = (await store.listPasskeys((await internalsOf(server.app).auth.store.findUserByEmail('passkey@example.com'))!.id)).find(
+      (p) => p.id === created.body.id,
+    )!;
     assert.ok(record.counter > 0, 'the virtual authenticator counts its signatures');
     assert.ok(await store.usePasskey(record.id, record.counter, 1_000_000, new Date()));
     const cloned = await call(page, 'POST', '/passkeys/login', { response: await getAssertion(page) });
@@ -169,8 +198,13 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
 
     // Deleted: another user cannot delete it (404); its owner can, and then it no longer signs in.
     await register('other@example.com');
-    const otherBearer = (await (await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ username: 'other@example.com', password: PASSWORD }) })).json()).access_token;
-    const foreign = await fetch(`${server.url}/users/me/passkeys/${created.body.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${otherBearer}` } });
+    const otherBearer = (
+      await (await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ username: 'other@example.com', password: PASSWORD }) })).json()
+    ).access_token;
+    const foreign = await fetch(`${server.url}/users/me/passkeys/${created.body.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${otherBearer}` },
+    });
     assert.equal(foreign.status, 404);
     for (const passkey of (await call(page, 'GET', '/users/me/passkeys')).body) {
       assert.equal((await call(page, 'DELETE', `/users/me/passkeys/${passkey.id}`)).status, 204);
@@ -252,7 +286,10 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
 
     // The page's #/otp route finishes a pending sign-in started elsewhere (here /login without
     // otp, as an identity provider's callback would for an account with TOTP).
-    const pending = await page.evaluate(async (password) => (await fetch('/login', { method: 'POST', body: new URLSearchParams({ email: 'page@example.com', password }) })).status, PASSWORD);
+    const pending = await page.evaluate(
+      async (password) => (await fetch('/login', { method: 'POST', body: new URLSearchParams({ email: 'page@example.com', password }) })).status,
+      PASSWORD,
+    );
     assert.equal(pending, 401);
     await page.goto(`${server.url}/#/otp`);
     await page.locator('#otp-form').waitFor();
@@ -279,11 +316,19 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
     const user = await internalsOf(server.app).auth.store.findUserByEmail('targeted@example.com');
     const [passkey] = await internalsOf(server.app).auth.store.passkeys.listPasskeys(user!.id);
     const id = passkey!.credentialId;
-    const garbage = { id, rawId: id, type: 'public-key', response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} };
+    const garbage = {
+      id,
+      rawId: id,
+      type: 'public-key',
+      response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+      clientExtensionResults: {},
+    };
     for (let a = 1; a <= 12; a++) {
       const statuses = [];
       for (let i = 0; i < 6; i++) {
-        statuses.push((await server.app.inject({ method: 'POST', url: '/passkeys/login', remoteAddress: `203.0.113.${a}`, payload: { response: garbage } })).statusCode);
+        statuses.push(
+          (await server.app.inject({ method: 'POST', url: '/passkeys/login', remoteAddress: `203.0.113.${a}`, payload: { response: garbage } })).statusCode,
+        );
       }
       assert.deepEqual(statuses, [400, 400, 400, 400, 400, 429], `from 203.0.113.${a}`);
     }

@@ -55,14 +55,25 @@ describe("the web page's re-authentication prompt in Chromium", { skip: CHROMIUM
   async function newAuthenticator(cdp: CDPSession, previous?: string): Promise<string> {
     if (previous) await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: previous });
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
     });
     return authenticatorId;
   }
 
   /** A fresh browser profile with a virtual authenticator, signed in with the password through the log-in form. */
   async function signedInPage(email: string): Promise<{ page: Page; cdp: CDPSession; authenticatorId: string }> {
-    const registered = await fetch(`${server.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) });
+    const registered = await fetch(`${server.url}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
     assert.equal(registered.status, 201);
     const context = await browser.newContext();
     contexts.push(context);

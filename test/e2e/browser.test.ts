@@ -144,7 +144,10 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
     assert.equal(await loggedInAs(), VICTIM);
   });
 
-  for (const [site, host] of [['same site (another port of localhost)', 'localhost'], ['another site (127.0.0.1)', '127.0.0.1']] as const) {
+  for (const [site, host] of [
+    ['same site (another port of localhost)', 'localhost'],
+    ['another site (127.0.0.1)', '127.0.0.1'],
+  ] as const) {
     const attackerURL = (path: string) => `http://${host}:${evil.port}${path}`;
 
     test(`${site}: a form POST to /logout fails and the victim stays logged in`, async () => {
@@ -165,7 +168,10 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
       // The no-cors POST (no custom header allowed) does reach the server, and is refused there
       // (the browser then also hides the answer: Cross-Origin-Resource-Policy).
       const logouts = served.filter((entry) => entry.method === 'POST' && entry.url === '/logout');
-      assert.deepEqual(logouts.map((entry) => entry.status), [403]);
+      assert.deepEqual(
+        logouts.map((entry) => entry.status),
+        [403],
+      );
       // On another port of the same host the script can read the cookie (cookies ignore ports):
       // what stops it is CORS (no preflight approval for x-csrftoken) and the Origin check.
       assert.equal(result.cookieSeen, host === 'localhost');
@@ -191,7 +197,11 @@ describe('the web page and the attacks, in Chromium', { skip: CHROMIUM.skip }, (
       await attack.goto(attackerURL('/login-csrf'));
       assert.equal((await response).status(), 403);
       const cookies = await fresh.cookies(apiURL('/'));
-      assert.equal(cookies.find((c) => c.name === 'token'), undefined, 'no auth cookie was set');
+      assert.equal(
+        cookies.find((c) => c.name === 'token'),
+        undefined,
+        'no auth cookie was set',
+      );
       assert.equal(await loggedInAs(attack), null);
       await fresh.close();
     });

@@ -121,7 +121,9 @@ describe('the bundled service on PostgreSQL and Redis (its on-demand chunks)', {
   before(async () => {
     await buildServerBundle();
     database = await freshDatabase(pg.value!, 'bundle');
-    server = await startServer({ DATABASE_URL: database.url, REDIS_URL: redisService.value!, REDIS_KEY_PREFIX: prefix, SECRET_KEY: TEST_SECRET }, ['dist/bundle/cli.js']);
+    server = await startServer({ DATABASE_URL: database.url, REDIS_URL: redisService.value!, REDIS_KEY_PREFIX: prefix, SECRET_KEY: TEST_SECRET }, [
+      'dist/bundle/cli.js',
+    ]);
   });
   after(async () => {
     await server?.stop();

@@ -109,7 +109,10 @@ describe('two server processes on one PostgreSQL and one Redis behave as one ser
       incrementFromAnotherProcess(redisService.value!, prefix, key, 25),
       incrementFromAnotherProcess(redisService.value!, prefix, key, 25),
     ]);
-    assert.deepEqual([...first, ...second].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual(
+      [...first, ...second].sort((x, y) => x - y),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
     const reader = new RedisCounterStore(redisService.value!, { keyPrefix: prefix });
     try {
       await reader.waitUntilReady();

@@ -66,7 +66,10 @@ describe('requests-oauthlib against /token (a real client, a real server)', { sk
   });
 
   test('a wrong password and an unknown email raise InvalidGrantError (not "Missing access token parameter")', async () => {
-    for (const [username, password] of [[EMAIL, 'not the password at all'], ['nobody@example.com', PASSWORD]] as const) {
+    for (const [username, password] of [
+      [EMAIL, 'not the password at all'],
+      ['nobody@example.com', PASSWORD],
+    ] as const) {
       assert.deepEqual(await client(username, password), {
         raised: 'InvalidGrantError',
         error: 'invalid_grant',

@@ -38,10 +38,16 @@ describe('superuser administration', () => {
   test('GET /users pages by offset and limit', async () => {
     const all = await t.app.inject({ method: 'GET', url: '/users', headers: auth(admin) });
     assert.equal(all.statusCode, 200);
-    assert.deepEqual(all.json().map((u: { email: string }) => u.email), ['root@example.com', 'alice@example.com', 'bob@example.com']);
+    assert.deepEqual(
+      all.json().map((u: { email: string }) => u.email),
+      ['root@example.com', 'alice@example.com', 'bob@example.com'],
+    );
     assert.ok(!all.body.includes('hashed_password') && !all.body.includes('$argon2'));
     const page = await t.app.inject({ method: 'GET', url: '/users?offset=1&limit=1', headers: auth(admin) });
-    assert.deepEqual(page.json().map((u: { email: string }) => u.email), ['alice@example.com']);
+    assert.deepEqual(
+      page.json().map((u: { email: string }) => u.email),
+      ['alice@example.com'],
+    );
     for (const query of ['limit=0', 'limit=101', 'offset=-1', 'limit=abc']) {
       assert.equal((await t.app.inject({ method: 'GET', url: `/users?${query}`, headers: auth(admin) })).statusCode, 422, query);
     }
@@ -58,7 +64,12 @@ describe('superuser administration', () => {
   });
 
   test('PATCH /users/{id} sets is_verified and is_superuser; conflicts and bad passwords are 400; unknown id 404', async () => {
-    const response = await t.app.inject({ method: 'PATCH', url: `/users/${aliceId}`, headers: auth(admin), payload: { is_verified: true, is_superuser: true } });
+    const response = await t.app.inject({
+      method: 'PATCH',
+      url: `/users/${aliceId}`,
+      headers: auth(admin),
+      payload: { is_verified: true, is_superuser: true },
+    });
     assert.equal(response.statusCode, 200);
     assert.equal(response.json().is_verified, true);
     assert.equal(response.json().is_superuser, true);
@@ -96,7 +107,12 @@ describe('superuser administration', () => {
 
   test('reactivation and a new password set by the superuser work', async () => {
     const newPassword = 'set by the administrator today';
-    const response = await t.app.inject({ method: 'PATCH', url: `/users/${aliceId}`, headers: auth(admin), payload: { is_active: true, password: newPassword } });
+    const response = await t.app.inject({
+      method: 'PATCH',
+      url: `/users/${aliceId}`,
+      headers: auth(admin),
+      payload: { is_active: true, password: newPassword },
+    });
     assert.equal(response.statusCode, 200);
     await bearerToken(t.app, 'alice@example.com', newPassword);
   });

@@ -25,7 +25,9 @@ describe('CORS', () => {
     assert.equal(response.statusCode, 204);
     assert.equal(response.headers['access-control-allow-origin'], FRONT_END);
     assert.equal(response.headers['access-control-allow-credentials'], 'true');
-    const allowedHeaders = String(response.headers['access-control-allow-headers']).toLowerCase().split(/\s*,\s*/);
+    const allowedHeaders = String(response.headers['access-control-allow-headers'])
+      .toLowerCase()
+      .split(/\s*,\s*/);
     for (const header of ['authorization', 'content-type', 'x-csrftoken']) assert.ok(allowedHeaders.includes(header), header);
     const methods = String(response.headers['access-control-allow-methods']).split(/\s*,\s*/);
     for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) assert.ok(methods.includes(method), method);

@@ -19,8 +19,7 @@ describe('GET /csrf: the CSRF token as JSON for front ends on another host', () 
   const csrf = (cookie?: string, origin?: string) =>
     t.app.inject({ method: 'GET', url: '/csrf', headers: { ...(cookie ? { cookie } : {}), ...(origin ? { origin } : {}) } });
   /** The host route, cookie-authenticated, with `header` as x-csrftoken. */
-  const hostAction = (cookie: string, header: string) =>
-    t.app.inject({ method: 'POST', url: '/host/action', headers: { cookie, 'x-csrftoken': header } });
+  const hostAction = (cookie: string, header: string) => t.app.inject({ method: 'POST', url: '/host/action', headers: { cookie, 'x-csrftoken': header } });
 
   test('without cookies: a token in the body, the same token set as the cookie, not cached', async () => {
     const response = await csrf();
@@ -33,7 +32,7 @@ describe('GET /csrf: the CSRF token as JSON for front ends on another host', () 
     assert.ok(verifyCSRFToken(body.csrf_token, '', [TEST_SECRET]), 'bound to "no session"');
   });
 
-  test('logged in: the session\'s cookie token, no new cookie; the token opens a cookie-authenticated POST', async () => {
+  test("logged in: the session's cookie token, no new cookie; the token opens a cookie-authenticated POST", async () => {
     const session = await browserLogin(t.app, 'same@example.com');
     const response = await csrf(session.cookie);
     assert.equal(response.json().csrf_token, session.csrf);

@@ -73,7 +73,11 @@ describe('CSRF: the cookie', () => {
     const csrf = await t.app.inject({ method: 'GET', url: '/csrf', headers: { cookie: `token=${s.token}` } });
     const minted = setCookies(csrf).get('csrftoken')!.value;
     assert.equal(csrf.json().csrf_token, minted);
-    const allowed = await t.app.inject({ method: 'POST', url: '/host/action', headers: { cookie: `token=${s.token}; csrftoken=${minted}`, 'x-csrftoken': minted } });
+    const allowed = await t.app.inject({
+      method: 'POST',
+      url: '/host/action',
+      headers: { cookie: `token=${s.token}; csrftoken=${minted}`, 'x-csrftoken': minted },
+    });
     assert.equal(allowed.statusCode, 200);
     assert.equal(t.hostCalls(), before + 1);
   });
@@ -146,10 +150,18 @@ describe('CSRF: unsafe requests with the auth cookie', () => {
   test('an unsigned value in both cookie and header → 403 (starlette-csrf without signing would pass)', async () => {
     const s = await browserLogin(t.app, 'unsigned@example.com');
     const forged = 'attacker-chosen-value';
-    const response = await t.app.inject({ method: 'POST', url: '/logout', headers: { cookie: `token=${s.token}; csrftoken=${forged}`, 'x-csrftoken': forged } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/logout',
+      headers: { cookie: `token=${s.token}; csrftoken=${forged}`, 'x-csrftoken': forged },
+    });
     assert.equal(response.statusCode, 403);
     const wellFormed = `${'A'.repeat(43)}.${'B'.repeat(43)}`;
-    const again = await t.app.inject({ method: 'POST', url: '/logout', headers: { cookie: `token=${s.token}; csrftoken=${wellFormed}`, 'x-csrftoken': wellFormed } });
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/logout',
+      headers: { cookie: `token=${s.token}; csrftoken=${wellFormed}`, 'x-csrftoken': wellFormed },
+    });
     assert.equal(again.statusCode, 403);
     assert.equal(await stillLoggedIn(s.token), true);
   });
@@ -194,7 +206,11 @@ describe('CSRF: unsafe requests with the auth cookie', () => {
   test('a pair minted before login (no session) is refused with the auth cookie', async () => {
     const s = await browserLogin(t.app, 'prelogin@example.com');
     const anonymous = mintCSRFToken(TEST_SECRET, '');
-    const response = await t.app.inject({ method: 'POST', url: '/logout', headers: { cookie: `token=${s.token}; csrftoken=${anonymous}`, 'x-csrftoken': anonymous } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/logout',
+      headers: { cookie: `token=${s.token}; csrftoken=${anonymous}`, 'x-csrftoken': anonymous },
+    });
     assert.equal(response.statusCode, 403);
   });
 
@@ -203,7 +219,12 @@ describe('CSRF: unsafe requests with the auth cookie', () => {
     const cookie = s.cookie;
     const attempts = [
       t.app.inject({ method: 'POST', url: `/logout?csrftoken=${s.csrf}&x-csrftoken=${s.csrf}`, headers: { cookie } }),
-      t.app.inject({ method: 'POST', url: '/logout', headers: { cookie, ...form({ csrftoken: s.csrf, 'x-csrftoken': s.csrf }).headers }, payload: form({ csrftoken: s.csrf, 'x-csrftoken': s.csrf }).payload }),
+      t.app.inject({
+        method: 'POST',
+        url: '/logout',
+        headers: { cookie, ...form({ csrftoken: s.csrf, 'x-csrftoken': s.csrf }).headers },
+        payload: form({ csrftoken: s.csrf, 'x-csrftoken': s.csrf }).payload,
+      }),
       t.app.inject({ method: 'POST', url: '/logout', headers: { cookie, 'x-http-method-override': 'GET' } }),
       t.app.inject({ method: 'POST', url: '/logout?_method=GET', headers: { cookie } }),
     ];
@@ -213,10 +234,20 @@ describe('CSRF: unsafe requests with the auth cookie', () => {
 
   test('the rule holds on /login when the auth cookie is present', async () => {
     const s = await browserLogin(t.app, 'relogin@example.com');
-    const refused = await t.app.inject({ method: 'POST', url: '/login', headers: { cookie: s.cookie, ...form({}).headers }, payload: form({ email: 'relogin@example.com', password: PASSWORD }).payload });
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { cookie: s.cookie, ...form({}).headers },
+      payload: form({ email: 'relogin@example.com', password: PASSWORD }).payload,
+    });
     assert.equal(refused.statusCode, 403);
     assert.equal(setCookies(refused).has('token'), false, 'no new session');
-    const allowed = await t.app.inject({ method: 'POST', url: '/login', headers: { cookie: s.cookie, 'x-csrftoken': s.csrf, ...form({}).headers }, payload: form({ email: 'relogin@example.com', password: PASSWORD }).payload });
+    const allowed = await t.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { cookie: s.cookie, 'x-csrftoken': s.csrf, ...form({}).headers },
+      payload: form({ email: 'relogin@example.com', password: PASSWORD }).payload,
+    });
     assert.equal(allowed.statusCode, 204);
   });
 
@@ -270,14 +301,23 @@ describe('CSRF: rotation at login and logout', () => {
     const first = await t.app.inject({ method: 'GET', url: '/health' });
     const anonymous = setCookies(first).get('csrftoken')!.value;
     await register(t.app, 'rotate@example.com');
-    const login = await t.app.inject({ method: 'POST', url: '/login', headers: { cookie: `csrftoken=${anonymous}`, ...form({}).headers }, payload: form({ email: 'rotate@example.com', password: PASSWORD }).payload });
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { cookie: `csrftoken=${anonymous}`, ...form({}).headers },
+      payload: form({ email: 'rotate@example.com', password: PASSWORD }).payload,
+    });
     assert.equal(login.statusCode, 204);
     const cookies = setCookies(login);
     const token = cookies.get('token')!.value;
     const rotated = cookies.get('csrftoken')!.value;
     assert.notEqual(rotated, anonymous);
     assert.equal(verifyCSRFToken(rotated, digestToken(token), [TEST_SECRET]), true);
-    const stale = await t.app.inject({ method: 'POST', url: '/logout', headers: { cookie: `token=${token}; csrftoken=${anonymous}`, 'x-csrftoken': anonymous } });
+    const stale = await t.app.inject({
+      method: 'POST',
+      url: '/logout',
+      headers: { cookie: `token=${token}; csrftoken=${anonymous}`, 'x-csrftoken': anonymous },
+    });
     assert.equal(stale.statusCode, 403);
   });
 
@@ -292,7 +332,12 @@ describe('CSRF: rotation at login and logout', () => {
   });
 
   test('a failed login does not rotate', async () => {
-    const response = await t.app.inject({ method: 'POST', url: '/login', headers: { cookie: `csrftoken=${mintCSRFToken(TEST_SECRET, '')}`, ...form({}).headers }, payload: form({ email: 'nobody@example.com', password: PASSWORD }).payload });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { cookie: `csrftoken=${mintCSRFToken(TEST_SECRET, '')}`, ...form({}).headers },
+      payload: form({ email: 'nobody@example.com', password: PASSWORD }).payload,
+    });
     assert.equal(response.statusCode, 401);
     assert.equal(setCookies(response).has('csrftoken'), false);
   });
@@ -315,7 +360,11 @@ describe('CSRF: key rotation', () => {
   test('a token signed with a key that is not listed is refused', async () => {
     const s = await browserLogin(t.app, 'rotation2@example.com');
     const unknown = mintCSRFToken(TEST_SECRET, digestToken(s.token));
-    const response = await t.app.inject({ method: 'POST', url: '/host/action', headers: { cookie: `token=${s.token}; csrftoken=${unknown}`, 'x-csrftoken': unknown } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/host/action',
+      headers: { cookie: `token=${s.token}; csrftoken=${unknown}`, 'x-csrftoken': unknown },
+    });
     assert.equal(response.statusCode, 403);
   });
 
@@ -332,7 +381,12 @@ describe('CSRF: configured cookie names', () => {
     const t = await buildHostApp({ authCookieName: '__Host-token', csrfCookieName: '__Host-csrftoken' });
     try {
       const s = await browserLogin(t.app, 'host-prefix@example.com', { auth: '__Host-token', csrf: '__Host-csrftoken' });
-      const login = await t.app.inject({ method: 'POST', url: '/login', headers: { cookie: s.cookie, 'x-csrftoken': s.csrf, ...form({}).headers }, payload: form({ email: 'host-prefix@example.com', password: PASSWORD }).payload });
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { cookie: s.cookie, 'x-csrftoken': s.csrf, ...form({}).headers },
+        payload: form({ email: 'host-prefix@example.com', password: PASSWORD }).payload,
+      });
       assert.equal(login.statusCode, 204);
       for (const [name, cookie] of setCookies(login)) {
         assert.match(name, /^__Host-/);

@@ -65,7 +65,7 @@ describe('current-password checks are throttled like logins', () => {
   });
 });
 
-describe('one client\'s password checks do not starve another\'s login', () => {
+describe("one client's password checks do not starve another's login", () => {
   let t: TestApp;
 
   before(async () => {
@@ -79,18 +79,31 @@ describe('one client\'s password checks do not starve another\'s login', () => {
   });
   after(async () => t.close());
 
-  test('64 parallel wrong current passwords from one user: another user\'s login is served before most of them', async () => {
+  test("64 parallel wrong current passwords from one user: another user's login is served before most of them", async () => {
     const attacker = await userWithToken(t.app, 'mallory@example.com');
     await userWithToken(t.app, 'carol@example.com');
     const finished: string[] = [];
-    const track = <T>(name: string, promise: Promise<T>) => promise.then((response) => {
-      finished.push(name);
-      return response;
-    });
-    const flood = Array.from({ length: 64 }, (_, i) => track(`mallory-${i}`, t.app.inject({
-      method: 'PATCH', url: '/users/me', remoteAddress: '203.0.113.66', headers: auth(attacker), payload: { current_password: WRONG },
-    })));
-    const login = await track('carol', t.app.inject({ method: 'POST', url: '/token', remoteAddress: '192.0.2.99', ...form({ username: 'carol@example.com', password: PASSWORD }) }));
+    const track = <T>(name: string, promise: Promise<T>) =>
+      promise.then((response) => {
+        finished.push(name);
+        return response;
+      });
+    const flood = Array.from({ length: 64 }, (_, i) =>
+      track(
+        `mallory-${i}`,
+        t.app.inject({
+          method: 'PATCH',
+          url: '/users/me',
+          remoteAddress: '203.0.113.66',
+          headers: auth(attacker),
+          payload: { current_password: WRONG },
+        }),
+      ),
+    );
+    const login = await track(
+      'carol',
+      t.app.inject({ method: 'POST', url: '/token', remoteAddress: '192.0.2.99', ...form({ username: 'carol@example.com', password: PASSWORD }) }),
+    );
     assert.equal(login.statusCode, 200);
     const responses = await Promise.all(flood);
     assert.ok(responses.every((r) => r.statusCode === 401));

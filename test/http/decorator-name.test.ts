@@ -37,7 +37,13 @@ describe('the request decorator name (decoratorName)', () => {
 
   test('beside @fastify/jwt with decoratorName set, both plugins work: request.user is the JWT payload, request.account ours', async () => {
     const app = await appWithJWT();
-    await app.register(fastifyUsers, { databaseUrl: `sqlite:${dir.path}/both.db`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, decoratorName: 'account' });
+    await app.register(fastifyUsers, {
+      databaseUrl: `sqlite:${dir.path}/both.db`,
+      secretKey: TEST_SECRET,
+      argon2: FAST_ARGON2,
+      unsafeArgon2ForTests: true,
+      decoratorName: 'account',
+    });
     const jwtRequest = (request: FastifyRequest) => request as unknown as { jwtVerify(): Promise<unknown>; user: unknown };
     app.get('/host/jwt', async (request) => {
       await jwtRequest(request).jwtVerify();
@@ -70,7 +76,12 @@ describe('the request decorator name (decoratorName)', () => {
     const app = await appWithJWT();
     await assert.rejects(
       async () => {
-        await app.register(fastifyUsers, { databaseUrl: `sqlite:${dir.path}/clash.db`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true });
+        await app.register(fastifyUsers, {
+          databaseUrl: `sqlite:${dir.path}/clash.db`,
+          secretKey: TEST_SECRET,
+          argon2: FAST_ARGON2,
+          unsafeArgon2ForTests: true,
+        });
         await app.ready();
       },
       (error: unknown) => error instanceof ConfigError && error.key === 'decoratorName' && /request\.user is already decorated/.test(error.message),
@@ -82,7 +93,13 @@ describe('the request decorator name (decoratorName)', () => {
     apps.push(app);
     await assert.rejects(
       async () => {
-        await app.register(fastifyUsers, { databaseUrl: `sqlite:${dir.path}/bad.db`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, decoratorName: 'my user' });
+        await app.register(fastifyUsers, {
+          databaseUrl: `sqlite:${dir.path}/bad.db`,
+          secretKey: TEST_SECRET,
+          argon2: FAST_ARGON2,
+          unsafeArgon2ForTests: true,
+          decoratorName: 'my user',
+        });
         await app.ready();
       },
       (error: unknown) => error instanceof ConfigError && error.key === 'decoratorName',

@@ -17,7 +17,10 @@ describe('login answers do not reveal whether an account exists (OWASP Authentic
   });
   after(async () => t.close());
 
-  for (const [route, field] of [['/token', 'username'], ['/login', 'email']] as const) {
+  for (const [route, field] of [
+    ['/token', 'username'],
+    ['/login', 'email'],
+  ] as const) {
     test(`${route}: unknown email, wrong password and inactive user answer byte for byte alike`, async () => {
       const attempt = (email: string, password: string) => t.app.inject({ method: 'POST', url: route, ...form({ [field]: email, password }) });
       const dummies = countDummyVerifications(t.app);

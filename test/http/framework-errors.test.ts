@@ -13,13 +13,29 @@ import { tempDir } from '../support/temp.js';
 async function hostApp(options: { frameworkErrors?: typeof frameworkErrors } = {}): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
   const dir = tempDir();
   const app = Fastify({ logger: false, ...options });
-  await app.register(fastifyUsers, { routePrefix: '/auth', databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true });
+  await app.register(fastifyUsers, {
+    routePrefix: '/auth',
+    databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`,
+    secretKey: TEST_SECRET,
+    argon2: FAST_ARGON2,
+    unsafeArgon2ForTests: true,
+  });
   app.get('/hello/:name', async () => ({ hello: 'world' }));
   await app.ready();
-  return { app, close: async () => { await app.close(); dir.cleanup(); } };
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      dir.cleanup();
+    },
+  };
 }
 
-function assertOurError(response: { statusCode: number; body: string; headers: Record<string, unknown>; json(): { code: string } }, status: number, code: string): void {
+function assertOurError(
+  response: { statusCode: number; body: string; headers: Record<string, unknown>; json(): { code: string } },
+  status: number,
+  code: string,
+): void {
   assert.equal(response.statusCode, status);
   assert.deepEqual(Object.keys(JSON.parse(response.body)), ['detail', 'code']);
   assert.equal(response.json().code, code);
@@ -91,7 +107,12 @@ describe("what Node's HTTP parser refuses, on a listening server", () => {
 
   const cases = [
     { what: 'bytes that are not HTTP', bytes: 'NOT HTTP AT ALL\r\n\r\n', status: 400, code: 'MALFORMED_REQUEST' },
-    { what: 'headers over the size limit', bytes: `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431, code: 'HEADERS_TOO_LARGE' },
+    {
+      what: 'headers over the size limit',
+      bytes: `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      status: 431,
+      code: 'HEADERS_TOO_LARGE',
+    },
   ];
   for (const { what, bytes, status, code } of cases) {
     test(`${what}: ${status} {detail, code: ${code}} with the security headers`, async () => {
@@ -100,7 +121,12 @@ describe("what Node's HTTP parser refuses, on a listening server", () => {
       assert.match(head!, new RegExp(`^HTTP/1.1 ${status} `));
       assert.deepEqual(Object.keys(JSON.parse(body!)), ['detail', 'code']);
       assert.equal(JSON.parse(body!).code, code);
-      for (const header of ['cache-control: no-store', 'x-content-type-options: nosniff', 'strict-transport-security: max-age=31536000; includeSubDomains', 'content-type: application/json']) {
+      for (const header of [
+        'cache-control: no-store',
+        'x-content-type-options: nosniff',
+        'strict-transport-security: max-age=31536000; includeSubDomains',
+        'content-type: application/json',
+      ]) {
         assert.ok(head!.toLowerCase().includes(header.toLowerCase()), `${header} in\n${head}`);
       }
     });

@@ -66,9 +66,25 @@ const ROUTES: [string, string][] = [
 const KNOWN_EMAIL = 'fuzz@example.com';
 
 const hostile = fc.constantFrom(
-  "' OR 1=1 --", '"; DROP TABLE users; --', '\u0000', 'a\u0000b@example.com', 'a@example.com\r\nX: y', '{"$ne":null}',
-  '__proto__', 'constructor', '%00', '%ZZ', '../../etc/passwd', '<script>alert(1)</script>', '\uD800', 'ａ@example.com',
-  KNOWN_EMAIL, PASSWORD, 'password', 'Bearer x', '',
+  "' OR 1=1 --",
+  '"; DROP TABLE users; --',
+  '\u0000',
+  'a\u0000b@example.com',
+  'a@example.com\r\nX: y',
+  '{"$ne":null}',
+  '__proto__',
+  'constructor',
+  '%00',
+  '%ZZ',
+  '../../etc/passwd',
+  '<script>alert(1)</script>',
+  '\uD800',
+  'ａ@example.com',
+  KNOWN_EMAIL,
+  PASSWORD,
+  'password',
+  'Bearer x',
+  '',
 );
 const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -76,7 +92,27 @@ const text = fc.oneof(
   fc.constantFrom(1_000, 5_000, 70_000).map((n) => 'x'.repeat(n)),
 );
 const fieldName = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('email', 'password', 'username', 'grant_type', 'scope', 'is_superuser', 'id', 'current_password', 'token', 'otp', 'code', 'response', '__proto__', 'constructor', 'email[]', 'password[$ne]') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      'email',
+      'password',
+      'username',
+      'grant_type',
+      'scope',
+      'is_superuser',
+      'id',
+      'current_password',
+      'token',
+      'otp',
+      'code',
+      'response',
+      '__proto__',
+      'constructor',
+      'email[]',
+      'password[$ne]',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
 );
 const fieldValue = fc.oneof(text, fc.emailAddress(), fc.jsonValue({ maxDepth: 3 }));
@@ -97,7 +133,9 @@ const jsonBody = fc.oneof(
   fc.constantFrom('{"__proto__":{"is_superuser":true}}', '{"a":{"constructor":{"prototype":{"x":1}}}}', '{', '[', 'null', '"'),
 );
 const formBody = fc.oneof(
-  fc.array(fc.tuple(fieldName, fc.oneof(text, fc.emailAddress())), { maxLength: 6 }).map((pairs) => pairs.map(([k, v]) => `${safeEncode(k)}=${safeEncode(v)}`).join('&')),
+  fc
+    .array(fc.tuple(fieldName, fc.oneof(text, fc.emailAddress())), { maxLength: 6 })
+    .map((pairs) => pairs.map(([k, v]) => `${safeEncode(k)}=${safeEncode(v)}`).join('&')),
   fc.array(fc.tuple(fieldName, fc.string({ unit: 'binary', maxLength: 20 })), { maxLength: 6 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
 );
 const body = fc.oneof(
@@ -110,14 +148,25 @@ const body = fc.oneof(
 const contentType = fc.option(
   fc.oneof(
     fc.constantFrom(
-      'application/json', 'application/json; charset=utf-8', 'application/x-www-form-urlencoded', 'APPLICATION/JSON',
-      'text/plain', 'multipart/form-data; boundary=x', 'application/xml', 'application/vnd.api+json', ';', '',
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'APPLICATION/JSON',
+      'text/plain',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+      'application/vnd.api+json',
+      ';',
+      '',
     ),
     fc.string({ unit: 'binary-ascii', maxLength: 30 }),
   ),
   { nil: undefined },
 );
-const headerValue = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 60 }), hostile.map((h) => h.replace(/[^\x20-\x7e]/g, '')));
+const headerValue = fc.oneof(
+  fc.string({ unit: 'binary-ascii', maxLength: 60 }),
+  hostile.map((h) => h.replace(/[^\x20-\x7e]/g, '')),
+);
 
 /** `METHOD /path` of every route in Fastify's `printRoutes({ commonPrefix: false })` tree. */
 function routesOf(tree: string): string[] {
@@ -145,17 +194,50 @@ interface Case {
 
 function caseArbitrary(validToken: () => string): fc.Arbitrary<Case> {
   const route = fc.constantFrom(...ROUTES);
-  const method = fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD') });
-  const authorization = fc.option(fc.oneof(headerValue, headerValue.map((v) => `Bearer ${v}`), fc.constant('valid')), { nil: undefined });
-  const cookie = fc.option(fc.oneof(headerValue.map((v) => `token=${v}`), fc.constant('valid'), headerValue), { nil: undefined });
-  const query = fc.option(fc.oneof(fc.constant('?access_token=x'), headerValue.map((v) => `?${v.replace(/[#\s]/g, '')}`)), { nil: '' });
+  const method = fc.oneof(
+    { weight: 5, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD') },
+  );
+  const authorization = fc.option(
+    fc.oneof(
+      headerValue,
+      headerValue.map((v) => `Bearer ${v}`),
+      fc.constant('valid'),
+    ),
+    { nil: undefined },
+  );
+  const cookie = fc.option(
+    fc.oneof(
+      headerValue.map((v) => `token=${v}`),
+      fc.constant('valid'),
+      headerValue,
+    ),
+    { nil: undefined },
+  );
+  const query = fc.option(
+    fc.oneof(
+      fc.constant('?access_token=x'),
+      headerValue.map((v) => `?${v.replace(/[#\s]/g, '')}`),
+    ),
+    { nil: '' },
+  );
   // Mostly a body of the kind its content type announces (to get past the parsers), sometimes anything.
   const typedBody: fc.Arbitrary<[string | undefined, string | Buffer | undefined]> = fc.oneof(
     { weight: 3, arbitrary: fc.tuple(fc.constant('application/json'), jsonBody) },
     { weight: 3, arbitrary: fc.tuple(fc.constant('application/x-www-form-urlencoded'), formBody) },
     { weight: 3, arbitrary: fc.tuple(contentType, body) },
   );
-  return fc.record({ route, method, typed: typedBody, authorization, cookie, query, forwarded: fc.option(headerValue, { nil: undefined }), ip: fc.oneof(fc.ipV4(), fc.ipV6()) })
+  return fc
+    .record({
+      route,
+      method,
+      typed: typedBody,
+      authorization,
+      cookie,
+      query,
+      forwarded: fc.option(headerValue, { nil: undefined }),
+      ip: fc.oneof(fc.ipV4(), fc.ipV6()),
+    })
     .map(({ route, method, typed: [contentType, body], authorization, cookie, query, forwarded, ip }) => {
       const headers: Record<string, string> = {};
       if (contentType !== undefined) headers['content-type'] = contentType;
@@ -168,66 +250,79 @@ function caseArbitrary(validToken: () => string): fc.Arbitrary<Case> {
     });
 }
 
-for (const database of testDatabases()) describe(`fuzzing every route (${database.name})`, { skip: database.skip }, () => {
-  let s: TestServer;
-  let drop: () => Promise<void>;
-  let token = '';
-  const userCount = async () => (await internalsOf(s.app).auth.store.listUsers(0, 1_000_000)).length;
+for (const database of testDatabases())
+  describe(`fuzzing every route (${database.name})`, { skip: database.skip }, () => {
+    let s: TestServer;
+    let drop: () => Promise<void>;
+    let token = '';
+    const userCount = async () => (await internalsOf(s.app).auth.store.listUsers(0, 1_000_000)).length;
 
-  before(async () => {
-    const created = await database.create();
-    drop = created.drop;
-    // A listed CORS origin, so the CORS hooks and their catch-all preflight route are fuzzed too.
-    s = await buildTestServer({ ...created.env, TRUSTED_PROXIES: '127.0.0.1', CORS_ORIGINS: 'https://app.example.com' });
-    assert.equal((await s.app.inject({ method: 'POST', url: '/register', payload: { email: KNOWN_EMAIL, password: PASSWORD } })).statusCode, 201);
-    const issued = await s.app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `username=${KNOWN_EMAIL}&password=${encodeURIComponent(PASSWORD)}` });
-    token = issued.json().access_token;
-  });
-  after(async () => {
-    await s?.close();
-    await drop?.();
-  });
+    before(async () => {
+      const created = await database.create();
+      drop = created.drop;
+      // A listed CORS origin, so the CORS hooks and their catch-all preflight route are fuzzed too.
+      s = await buildTestServer({ ...created.env, TRUSTED_PROXIES: '127.0.0.1', CORS_ORIGINS: 'https://app.example.com' });
+      assert.equal((await s.app.inject({ method: 'POST', url: '/register', payload: { email: KNOWN_EMAIL, password: PASSWORD } })).statusCode, 201);
+      const issued = await s.app.inject({
+        method: 'POST',
+        url: '/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `username=${KNOWN_EMAIL}&password=${encodeURIComponent(PASSWORD)}`,
+      });
+      token = issued.json().access_token;
+    });
+    after(async () => {
+      await s?.close();
+      await drop?.();
+    });
 
-  test('the route list covers the app (a new route must be added to ROUTES to be fuzzed)', () => {
-    // printRoutes shows @fastify/cors's catch-all preflight route `/*` as `*`.
-    for (const [method, url] of ROUTES) assert.ok(s.app.hasRoute({ method: method as 'GET', url: url === '*' ? '/*' : url }), `${method} ${url} exists`);
-    const listed = new Set(ROUTES.map(([method, url]) => `${method} ${url}`));
-    const served = routesOf(s.app.printRoutes({ commonPrefix: false })).filter((r) => !r.startsWith('HEAD ') && !/^GET \/docs/.test(r));
-    assert.deepEqual(served.filter((r) => !listed.has(r)), [], 'routes the fuzzer does not know');
-  });
+    test('the route list covers the app (a new route must be added to ROUTES to be fuzzed)', () => {
+      // printRoutes shows @fastify/cors's catch-all preflight route `/*` as `*`.
+      for (const [method, url] of ROUTES) assert.ok(s.app.hasRoute({ method: method as 'GET', url: url === '*' ? '/*' : url }), `${method} ${url} exists`);
+      const listed = new Set(ROUTES.map(([method, url]) => `${method} ${url}`));
+      const served = routesOf(s.app.printRoutes({ commonPrefix: false })).filter((r) => !r.startsWith('HEAD ') && !/^GET \/docs/.test(r));
+      assert.deepEqual(
+        served.filter((r) => !listed.has(r)),
+        [],
+        'routes the fuzzer does not know',
+      );
+    });
 
-  test(`generated requests never cause a 5xx, errors are JSON {detail, code}, refusals store nothing (${RUNS} runs)`, async () => {
-    const seen = new Map<number, number>();
-    let skipped = 0;
-    await fc.assert(
-      fc.asyncProperty(caseArbitrary(() => token), async (c) => {
-        const before = await userCount();
-        let response: LightMyRequestResponse;
-        try {
-          response = await s.app.inject(c as InjectOptions);
-        } catch (error) {
-          // light-my-request refuses some header values itself (invalid characters): not our server.
-          if (error instanceof TypeError && /header|character/i.test(error.message)) {
-            skipped += 1;
-            return;
-          }
-          throw error;
-        }
-        seen.set(response.statusCode, (seen.get(response.statusCode) ?? 0) + 1);
-        assert.ok(response.statusCode < 500, `${c.method} ${c.url} → ${response.statusCode} ${response.body.slice(0, 300)}`);
-        if (response.statusCode >= 400 && c.method !== 'HEAD') {
-          assert.match(String(response.headers['content-type']), /^application\/json/, `${response.statusCode} is JSON`);
-          const parsed = response.json();
-          assert.equal(typeof parsed.code, 'string');
-          assert.ok('detail' in parsed);
-          assert.doesNotMatch(response.body, /"stack"|\n\s+at /);
-        }
-        if (response.statusCode >= 400) assert.equal(await userCount(), before, 'a refused request changes no user');
-      }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
-    );
-    if (process.env.FUZZ_VERBOSE) console.log({ statuses: Object.fromEntries(seen), skipped });
-    assert.ok(skipped < RUNS / 4, `most generated requests were sent (${skipped} refused by the injector)`);
-    assert.ok(seen.size > 3, `a spread of outcomes: ${JSON.stringify(Object.fromEntries(seen))}`);
+    test(`generated requests never cause a 5xx, errors are JSON {detail, code}, refusals store nothing (${RUNS} runs)`, async () => {
+      const seen = new Map<number, number>();
+      let skipped = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          caseArbitrary(() => token),
+          async (c) => {
+            const before = await userCount();
+            let response: LightMyRequestResponse;
+            try {
+              response = await s.app.inject(c as InjectOptions);
+            } catch (error) {
+              // light-my-request refuses some header values itself (invalid characters): not our server.
+              if (error instanceof TypeError && /header|character/i.test(error.message)) {
+                skipped += 1;
+                return;
+              }
+              throw error;
+            }
+            seen.set(response.statusCode, (seen.get(response.statusCode) ?? 0) + 1);
+            assert.ok(response.statusCode < 500, `${c.method} ${c.url} → ${response.statusCode} ${response.body.slice(0, 300)}`);
+            if (response.statusCode >= 400 && c.method !== 'HEAD') {
+              assert.match(String(response.headers['content-type']), /^application\/json/, `${response.statusCode} is JSON`);
+              const parsed = response.json();
+              assert.equal(typeof parsed.code, 'string');
+              assert.ok('detail' in parsed);
+              assert.doesNotMatch(response.body, /"stack"|\n\s+at /);
+            }
+            if (response.statusCode >= 400) assert.equal(await userCount(), before, 'a refused request changes no user');
+          },
+        ),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+      if (process.env.FUZZ_VERBOSE) console.log({ statuses: Object.fromEntries(seen), skipped });
+      assert.ok(skipped < RUNS / 4, `most generated requests were sent (${skipped} refused by the injector)`);
+      assert.ok(seen.size > 3, `a spread of outcomes: ${JSON.stringify(Object.fromEntries(seen))}`);
+    });
   });
-});

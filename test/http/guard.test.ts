@@ -18,7 +18,13 @@ for (const sessionCache of [true, false]) {
       cleanup = dir.cleanup;
       app = Fastify({ logger: false });
       app.setErrorHandler(handleError);
-      await app.register(fastifyUsers, { databaseUrl: `sqlite:${dir.path}/auth.db`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, sessionCache });
+      await app.register(fastifyUsers, {
+        databaseUrl: `sqlite:${dir.path}/auth.db`,
+        secretKey: TEST_SECRET,
+        argon2: FAST_ARGON2,
+        unsafeArgon2ForTests: true,
+        sessionCache,
+      });
       // A host route that authenticates only some of its requests, calling the guard itself.
       app.get('/host/optional', async (request, reply) => {
         if (request.headers.authorization === undefined) return { who: 'anonymous' };

@@ -18,7 +18,13 @@ async function startServer(env: Record<string, string>): Promise<{ app: FastifyI
   config.auth.unsafeArgon2ForTests = true;
   try {
     const app = await buildServer(config, { logger: false });
-    return { app, close: async () => { await app.close(); dir.cleanup(); } };
+    return {
+      app,
+      close: async () => {
+        await app.close();
+        dir.cleanup();
+      },
+    };
   } catch (error) {
     dir.cleanup();
     throw error;
@@ -44,7 +50,12 @@ describe('security headers on the server', () => {
   test('JSON responses carry the helmet set and Cache-Control: no-store — success, refusal, 404, OpenAPI', async () => {
     const responses = {
       health: await server.app.inject({ method: 'GET', url: '/health' }),
-      refused: await server.app.inject({ method: 'POST', url: '/register', headers: { origin: 'https://evil.example' }, payload: { email: 'x@example.com', password: PASSWORD } }),
+      refused: await server.app.inject({
+        method: 'POST',
+        url: '/register',
+        headers: { origin: 'https://evil.example' },
+        payload: { email: 'x@example.com', password: PASSWORD },
+      }),
       notFound: await server.app.inject({ method: 'GET', url: '/nope' }),
       openapi: await server.app.inject({ method: 'GET', url: '/openapi.json' }),
       unauthenticated: await server.app.inject({ method: 'GET', url: '/users/me' }),

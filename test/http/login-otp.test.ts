@@ -30,8 +30,7 @@ describe('signing in with a second factor: otp at /token and /login, POST /login
 
   const token = (fields: Record<string, string>) => t.app.inject({ method: 'POST', url: '/token', ...form(fields) });
   const login = (fields: Record<string, string>) => t.app.inject({ method: 'POST', url: '/login', ...form(fields) });
-  const loginOTP = (otp: string, cookies: Record<string, string>) =>
-    t.app.inject({ method: 'POST', url: '/login/otp', cookies, payload: { otp } });
+  const loginOTP = (otp: string, cookies: Record<string, string>) => t.app.inject({ method: 'POST', url: '/login/otp', cookies, payload: { otp } });
 
   /** A user with TOTP on; the clock moved to a fresh step so their confirmation code is spent. */
   async function totpUser(email: string) {
@@ -91,7 +90,11 @@ describe('signing in with a second factor: otp at /token and /login, POST /login
     };
     try {
       const bodies = [];
-      for (const [username, otp] of [['timing@example.com', '123456'], ['timing@example.com', ''], ['plain@example.com', '123456']] as const) {
+      for (const [username, otp] of [
+        ['timing@example.com', '123456'],
+        ['timing@example.com', ''],
+        ['plain@example.com', '123456'],
+      ] as const) {
         const fields: Record<string, string> = { username, password: WRONG_PASSWORD };
         if (otp) fields.otp = otp;
         const response = await token(fields);
@@ -141,7 +144,7 @@ describe('signing in with a second factor: otp at /token and /login, POST /login
     assert.equal(me.json().email, 'browser@example.com');
   });
 
-  test('POST /login/otp without, with a forged, another key\'s or an expired pending cookie is 401 LOGIN_OTP_NOT_PENDING', async () => {
+  test("POST /login/otp without, with a forged, another key's or an expired pending cookie is 401 LOGIN_OTP_NOT_PENDING", async () => {
     const { secret } = await totpUser('pending@example.com');
     const first = await login({ email: 'pending@example.com', password: PASSWORD });
     const value = cookiesOf(first).token_pending!;
@@ -224,16 +227,37 @@ describe('TOTP secrets after a key rotation (SECRET_KEY_FALLBACKS)', () => {
     const { fastifyUsers } = await import('../../src/http/plugin.js');
     const newKey = 'a-brand-new-secret-key-of-enough-length-98765';
     const withoutFallback = Fastify();
-    await withoutFallback.register(fastifyUsers, { store: before.store, secretKey: newKey, argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 }, unsafeArgon2ForTests: true, now: () => clock.now });
+    await withoutFallback.register(fastifyUsers, {
+      store: before.store,
+      secretKey: newKey,
+      argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 },
+      unsafeArgon2ForTests: true,
+      now: () => clock.now,
+    });
     clock.advance(30);
-    const lost = await withoutFallback.inject({ method: 'POST', url: '/token', ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }) });
+    const lost = await withoutFallback.inject({
+      method: 'POST',
+      url: '/token',
+      ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }),
+    });
     assert.equal(lost.json().code, 'LOGIN_BAD_OTP', 'without the old key the secret cannot be opened');
     await withoutFallback.close();
 
     const rotated = Fastify();
-    await rotated.register(fastifyUsers, { store: before.store, secretKey: newKey, secretKeyFallbacks: [TEST_SECRET], argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 }, unsafeArgon2ForTests: true, now: () => clock.now });
+    await rotated.register(fastifyUsers, {
+      store: before.store,
+      secretKey: newKey,
+      secretKeyFallbacks: [TEST_SECRET],
+      argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 },
+      unsafeArgon2ForTests: true,
+      now: () => clock.now,
+    });
     clock.advance(30);
-    const ok = await rotated.inject({ method: 'POST', url: '/token', ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }) });
+    const ok = await rotated.inject({
+      method: 'POST',
+      url: '/token',
+      ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }),
+    });
     assert.equal(ok.statusCode, 200, ok.body);
     const sealedNew = (await before.store.secondFactor.findTOTP(userId))!.encryptedSecret;
     assert.notEqual(sealedNew, sealedOld, 're-encrypted with the current key');
@@ -241,9 +265,19 @@ describe('TOTP secrets after a key rotation (SECRET_KEY_FALLBACKS)', () => {
 
     // Now the new key alone opens it.
     const newOnly = Fastify();
-    await newOnly.register(fastifyUsers, { store: before.store, secretKey: newKey, argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 }, unsafeArgon2ForTests: true, now: () => clock.now });
+    await newOnly.register(fastifyUsers, {
+      store: before.store,
+      secretKey: newKey,
+      argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 },
+      unsafeArgon2ForTests: true,
+      now: () => clock.now,
+    });
     clock.advance(30);
-    const after = await newOnly.inject({ method: 'POST', url: '/token', ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }) });
+    const after = await newOnly.inject({
+      method: 'POST',
+      url: '/token',
+      ...form({ username: 'rotate@example.com', password: PASSWORD, otp: totpAt(secret, clock.now) }),
+    });
     assert.equal(after.statusCode, 200);
     await newOnly.close();
     await before.close();

@@ -50,7 +50,9 @@ describe('logs never hold a password, token or cookie (OWASP Logging CS, ASVS 16
     // A 500: the error is logged, the request's secrets are not.
     const store = internalsOf(app).auth.store;
     const original = store.findUserByEmail.bind(store);
-    store.findUserByEmail = async () => { throw new Error('database went away'); };
+    store.findUserByEmail = async () => {
+      throw new Error('database went away');
+    };
     try {
       assert.equal((await app.inject({ method: 'POST', url: '/token', ...form({ username: 'log@example.com', password: PASSWORD }) })).statusCode, 500);
     } finally {
@@ -71,12 +73,15 @@ describe('logs never hold a password, token or cookie (OWASP Logging CS, ASVS 16
 
   test('the redaction paths censor credentials when an object with them is logged', () => {
     logs.lines.length = 0;
-    s.app.log.info({
-      req: { headers: { authorization: 'Bearer SECRET-A', cookie: 'token=SECRET-B', 'x-csrftoken': 'SECRET-C' } },
-      res: { headers: { 'set-cookie': 'token=SECRET-D' } },
-      body: { password: 'SECRET-E', current_password: 'SECRET-F', token: 'SECRET-G', access_token: 'SECRET-H' },
-      user: { hashed_password: 'SECRET-I', hashedPassword: 'SECRET-J' },
-    }, 'credential-shaped object');
+    s.app.log.info(
+      {
+        req: { headers: { authorization: 'Bearer SECRET-A', cookie: 'token=SECRET-B', 'x-csrftoken': 'SECRET-C' } },
+        res: { headers: { 'set-cookie': 'token=SECRET-D' } },
+        body: { password: 'SECRET-E', current_password: 'SECRET-F', token: 'SECRET-G', access_token: 'SECRET-H' },
+        user: { hashed_password: 'SECRET-I', hashedPassword: 'SECRET-J' },
+      },
+      'credential-shaped object',
+    );
     const text = logs.text();
     assert.match(text, /credential-shaped object/);
     assert.match(text, /\[redacted\]/);

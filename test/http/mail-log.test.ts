@@ -19,7 +19,13 @@ async function forgotPasswordLog(options: Partial<FastifyUsersOptions>): Promise
   const dir = tempDir();
   const app = Fastify({ logger: { level: 'info', stream } });
   try {
-    await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, ...options });
+    await app.register(fastifyUsers, {
+      databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`,
+      secretKey: TEST_SECRET,
+      argon2: FAST_ARGON2,
+      unsafeArgon2ForTests: true,
+      ...options,
+    });
     await app.fastifyUsers.auth.register('alice@example.com', PASSWORD);
     const response = await app.inject({ method: 'POST', url: '/forgot-password', payload: { email: 'alice@example.com' } });
     assert.equal(response.statusCode, 202);
@@ -34,9 +40,15 @@ async function forgotPasswordLog(options: Partial<FastifyUsersOptions>): Promise
 describe('library mode without a mailer', () => {
   test('by default the log holds the recipient of each mail, never its link or token', async () => {
     const lines = await forgotPasswordLog({});
-    assert.ok(lines.some((l) => l.includes('content withheld') && l.includes('alice@example.com')), 'the mail is accounted for');
+    assert.ok(
+      lines.some((l) => l.includes('content withheld') && l.includes('alice@example.com')),
+      'the mail is accounted for',
+    );
     assert.ok(!lines.some((l) => /token=|reset-password\?/.test(l)), 'no link in the log');
-    assert.ok(lines.some((l) => l.includes('NOT delivered')), 'a warning at registration says so');
+    assert.ok(
+      lines.some((l) => l.includes('NOT delivered')),
+      'a warning at registration says so',
+    );
   });
 
   test('logMailBody: true (development) writes the link, as the server does outside production', async () => {

@@ -11,7 +11,12 @@ describe('the mail queue of the routes is bounded per recipient domain', () => {
   const gate = new Promise<void>((resolve) => (release = resolve));
   const sent: MailMessage[] = [];
   // An SMTP server that hangs: every delivery waits until the test releases it.
-  const mailer: Mailer = { send: async (message) => { await gate; sent.push(message); } };
+  const mailer: Mailer = {
+    send: async (message) => {
+      await gate;
+      sent.push(message);
+    },
+  };
 
   before(async () => {
     t = await buildTestApp({ mailer, mailThrottle: async () => {} });
@@ -37,6 +42,6 @@ describe('the mail queue of the routes is bounded per recipient domain', () => {
     const recipients = sent.map((m) => m.to);
     assert.ok(recipients.includes('alice@example.com'), 'another domain still gets its mail');
     assert.ok(recipients.includes('user0@flood.example'));
-    assert.ok(!recipients.includes(`user${DEFAULT_MAIL_CONCURRENCY}@flood.example`), 'beyond the domain\'s bound, dropped');
+    assert.ok(!recipients.includes(`user${DEFAULT_MAIL_CONCURRENCY}@flood.example`), "beyond the domain's bound, dropped");
   });
 });

@@ -22,7 +22,10 @@ describe('the mailThrottle seam of forgot-password and request-verify-token', ()
   });
   after(async () => t.close());
 
-  for (const [action, url] of [['forgot-password', '/forgot-password'], ['request-verify-token', '/request-verify-token']] as const) {
+  for (const [action, url] of [
+    ['forgot-password', '/forgot-password'],
+    ['request-verify-token', '/request-verify-token'],
+  ] as const) {
     test(`${url}: the throttle sees the normalised email and the client address; a refusal is 429 and sends nothing`, async () => {
       const before = (await t.mailsTo('alice@example.com')).length;
       const first = await t.app.inject({ method: 'POST', url, payload: { email: ' ALICE@example.com' } });

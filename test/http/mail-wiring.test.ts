@@ -52,7 +52,10 @@ describe('server mail wiring (SMTP_URL, MAIL_FROM, PUBLIC_URL)', () => {
     assert.ok(mail, 'the development log holds the mail');
     assert.match(mail, /http:\/\/127\.0\.0\.1:8123\/#\/reset-password\?token=[A-Za-z0-9_-]{43}/);
     assert.ok(!mail.includes('evil.example'));
-    assert.ok(sink.lines.some((l) => /SMTP_URL is not set/.test(l) && /development/.test(l)), 'a warning at start');
+    assert.ok(
+      sink.lines.some((l) => /SMTP_URL is not set/.test(l) && /development/.test(l)),
+      'a warning at start',
+    );
   });
 
   test('in production without SMTP_URL the log never holds the token', async () => {

@@ -26,11 +26,19 @@ describe('request media types', () => {
 
   test('the JSON routes of the account lifecycle refuse text and forms with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
     const jsonRoutes = [
-      ['POST', '/forgot-password'], ['POST', '/reset-password'], ['POST', '/request-verify-token'], ['POST', '/verify'],
-      ['PATCH', '/users/me'], ['DELETE', '/users/me'], ['PATCH', `/users/${aliceId}`],
+      ['POST', '/forgot-password'],
+      ['POST', '/reset-password'],
+      ['POST', '/request-verify-token'],
+      ['POST', '/verify'],
+      ['PATCH', '/users/me'],
+      ['DELETE', '/users/me'],
+      ['PATCH', `/users/${aliceId}`],
     ] as const;
     for (const [method, url] of jsonRoutes) {
-      for (const request of [{ headers: { 'content-type': 'text/plain' }, payload: '{"email":"alice@example.com"}' }, form({ email: 'alice@example.com', current_password: PASSWORD })]) {
+      for (const request of [
+        { headers: { 'content-type': 'text/plain' }, payload: '{"email":"alice@example.com"}' },
+        form({ email: 'alice@example.com', current_password: PASSWORD }),
+      ]) {
         const response = await app.inject({ method, url, payload: request.payload, headers: { ...auth(admin), ...request.headers } });
         assert.equal(response.statusCode, 415, `${method} ${url} ${request.headers['content-type']}`);
         assert.equal(response.json().code, 'UNSUPPORTED_MEDIA_TYPE');
@@ -54,7 +62,12 @@ describe('request media types', () => {
       for (const method of [route.method].flat()) {
         for (const type of ['text/plain', 'multipart/form-data; boundary=x', 'application/json', FORM]) {
           if (consumes.includes(type)) continue;
-          const response = await app.inject({ method, url, headers: { ...auth(admin), 'content-type': type }, payload: type === 'application/json' ? '{}' : 'a=b' });
+          const response = await app.inject({
+            method,
+            url,
+            headers: { ...auth(admin), 'content-type': type },
+            payload: type === 'application/json' ? '{}' : 'a=b',
+          });
           assert.equal(response.statusCode, 415, `${method} ${url} ${type}`);
         }
       }

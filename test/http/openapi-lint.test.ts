@@ -46,7 +46,7 @@ function lint(cwd: string, file: string): Promise<{ report: LintReport; stderr: 
   });
 }
 
-describe('/openapi.json under Redocly CLI\'s recommended rules', () => {
+describe("/openapi.json under Redocly CLI's recommended rules", () => {
   const dir = tempDir();
   let app: FastifyInstance;
   let spec: Record<string, any>;
@@ -78,13 +78,20 @@ describe('/openapi.json under Redocly CLI\'s recommended rules', () => {
     delete noSuccess.paths['/users/me/accounts'].get.responses['200'];
     writeFileSync(join(dir.path, 'no-success.json'), JSON.stringify(noSuccess));
 
-    const [served, control, successControl] = await Promise.all([lint(dir.path, 'openapi.json'), lint(dir.path, 'broken.json'), lint(dir.path, 'no-success.json')]);
+    const [served, control, successControl] = await Promise.all([
+      lint(dir.path, 'openapi.json'),
+      lint(dir.path, 'broken.json'),
+      lint(dir.path, 'no-success.json'),
+    ]);
     for (const { stderr } of [served, control, successControl]) assert.doesNotMatch(stderr, /NETWORK ATTEMPT/, 'the linter ran offline');
+    assert.deepEqual(successControl.report.problems.map((problem) => [problem.ruleId, problem.location[0]?.pointer]).sort(), [
+      ['rule/oauth-redirect-response', '#/paths/~1oauth~1{provider}~1authorize/get/responses'],
+      ['rule/operation-2xx-response', '#/paths/~1users~1me~1accounts/get/responses'],
+    ]);
     assert.deepEqual(
-      successControl.report.problems.map((problem) => [problem.ruleId, problem.location[0]?.pointer]).sort(),
-      [['rule/oauth-redirect-response', '#/paths/~1oauth~1{provider}~1authorize/get/responses'], ['rule/operation-2xx-response', '#/paths/~1users~1me~1accounts/get/responses']],
+      served.report.problems.map((problem) => `${problem.severity} ${problem.ruleId} ${problem.location[0]?.pointer}: ${problem.message}`),
+      [],
     );
-    assert.deepEqual(served.report.problems.map((problem) => `${problem.severity} ${problem.ruleId} ${problem.location[0]?.pointer}: ${problem.message}`), []);
     assert.deepEqual(served.report.totals, { errors: 0, warnings: 0, ignored: 0 });
     assert.deepEqual(
       control.report.problems.map((problem) => [problem.ruleId, problem.location[0]?.pointer]),
@@ -94,7 +101,8 @@ describe('/openapi.json under Redocly CLI\'s recommended rules', () => {
 
   test('what the rules ask, as clients see it: an operationId and a summary everywhere, security [] on public operations, GET /csrf', () => {
     const operations = Object.entries(spec.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
-      Object.entries(item).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })));
+      Object.entries(item).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })),
+    );
     assert.ok(operations.length >= 20);
     const ids = operations.map(({ operation }) => operation.operationId);
     assert.equal(new Set(ids).size, ids.length, 'operationIds are unique');
@@ -103,12 +111,34 @@ describe('/openapi.json under Redocly CLI\'s recommended rules', () => {
       assert.ok(operation.summary, name);
       assert.ok(Array.isArray(operation.security), `${name} says whether it needs a token`);
     }
-    const publicOperations = operations.filter(({ operation }) => operation.security.length === 0).map(({ name }) => name).sort();
+    const publicOperations = operations
+      .filter(({ operation }) => operation.security.length === 0)
+      .map(({ name }) => name)
+      .sort();
     assert.deepEqual(publicOperations, [
-      'GET /csrf', 'GET /health', 'GET /oauth/providers', 'GET /oauth/{provider}/authorize', 'GET /oauth/{provider}/callback', 'POST /forgot-password', 'POST /login', 'POST /login/otp', 'POST /passkeys/login', 'POST /passkeys/login/options', 'POST /register', 'POST /request-verify-token', 'POST /reset-password', 'POST /token', 'POST /verify',
+      'GET /csrf',
+      'GET /health',
+      'GET /oauth/providers',
+      'GET /oauth/{provider}/authorize',
+      'GET /oauth/{provider}/callback',
+      'POST /forgot-password',
+      'POST /login',
+      'POST /login/otp',
+      'POST /passkeys/login',
+      'POST /passkeys/login/options',
+      'POST /register',
+      'POST /request-verify-token',
+      'POST /reset-password',
+      'POST /token',
+      'POST /verify',
     ]);
     assert.deepEqual(spec.servers, [{ url: '/' }]);
     assert.deepEqual(spec.info.license, { name: 'MIT', identifier: 'MIT' });
-    assert.deepEqual(Object.keys(spec.paths['/token'].post.responses['401'].content['application/json'].schema.properties), ['detail', 'code', 'error', 'error_description']);
+    assert.deepEqual(Object.keys(spec.paths['/token'].post.responses['401'].content['application/json'].schema.properties), [
+      'detail',
+      'code',
+      'error',
+      'error_description',
+    ]);
   });
 });

@@ -7,13 +7,19 @@ import { FAST_ARGON2, TEST_SECRET } from '../support/constants.js';
 import { tempDir } from '../support/temp.js';
 
 describe('registerOpenAPI in a host app (library mode)', () => {
-  test('documents the plugin\'s routes under its prefix and the host\'s own; /docs is served; nothing hidden leaks in', async () => {
+  test("documents the plugin's routes under its prefix and the host's own; /docs is served; nothing hidden leaks in", async () => {
     const dir = tempDir();
     const app = Fastify({ logger: false });
     try {
       await registerOpenAPI(app, { tokenUrl: '/auth/token', version: '9.9.9' });
-      await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, routePrefix: '/auth' });
-      app.get('/orders', { preHandler: app.authenticate, schema: { summary: 'The host\'s own route' } }, async () => []);
+      await app.register(fastifyUsers, {
+        databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`,
+        secretKey: TEST_SECRET,
+        argon2: FAST_ARGON2,
+        unsafeArgon2ForTests: true,
+        routePrefix: '/auth',
+      });
+      app.get('/orders', { preHandler: app.authenticate, schema: { summary: "The host's own route" } }, async () => []);
       app.get('/internal', { schema: { hide: true } }, async () => 'hidden');
       await app.ready();
 
@@ -21,7 +27,7 @@ describe('registerOpenAPI in a host app (library mode)', () => {
       assert.equal(spec.info.version, '9.9.9');
       assert.equal(spec.components.securitySchemes.OAuth2PasswordBearer.flows.password.tokenUrl, '/auth/token');
       for (const path of ['/auth/token', '/auth/users/me', '/auth/register', '/orders']) assert.ok(spec.paths[path], `${path} is documented`);
-      assert.equal(spec.paths['/orders'].get.summary, 'The host\'s own route');
+      assert.equal(spec.paths['/orders'].get.summary, "The host's own route");
       for (const path of ['/internal', '/openapi.json', '/docs', '/docs/*', '/token']) assert.equal(spec.paths[path], undefined, `${path} is not`);
       // The same document on every request.
       assert.deepEqual((await app.inject({ method: 'GET', url: '/openapi.json' })).json(), spec);

@@ -18,7 +18,12 @@ describe('Origin check on unsafe requests (request Host as own origin)', () => {
   const registerFrom = (headers: Record<string, string>, email: string) =>
     t.app.inject({ method: 'POST', url: '/register', headers: { host: 'auth.example.com', ...headers }, payload: { email, password: PASSWORD } });
   const loginFrom = (headers: Record<string, string>) =>
-    t.app.inject({ method: 'POST', url: '/login', headers: { host: 'auth.example.com', ...form({}).headers, ...headers }, payload: form({ email: 'user@example.com', password: PASSWORD }).payload });
+    t.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { host: 'auth.example.com', ...form({}).headers, ...headers },
+      payload: form({ email: 'user@example.com', password: PASSWORD }).payload,
+    });
 
   async function exists(email: string): Promise<boolean> {
     return (await t.store.findUserByEmail(email)) !== null;
@@ -31,7 +36,12 @@ describe('Origin check on unsafe requests (request Host as own origin)', () => {
 
   test("the server's own origin (scheme + Host) is allowed, default port or not", async () => {
     assert.equal((await registerFrom({ origin: 'http://auth.example.com' }, 'own@example.com')).statusCode, 201);
-    const withPort = await t.app.inject({ method: 'POST', url: '/register', headers: { host: 'auth.example.com:80', origin: 'http://auth.example.com' }, payload: { email: 'own2@example.com', password: PASSWORD } });
+    const withPort = await t.app.inject({
+      method: 'POST',
+      url: '/register',
+      headers: { host: 'auth.example.com:80', origin: 'http://auth.example.com' },
+      payload: { email: 'own2@example.com', password: PASSWORD },
+    });
     assert.equal(withPort.statusCode, 201);
   });
 
@@ -61,7 +71,15 @@ describe('Origin check on unsafe requests (request Host as own origin)', () => {
   });
 
   test('look-alike origins do not pass: suffix, prefix, other scheme, other port, trailing slash', async () => {
-    for (const origin of ['https://evil-app.example.com', 'https://app.example.com.evil.example', 'http://app.example.com', 'https://app.example.com:8443', 'https://app.example.com/', 'https://APP.example.com', 'http://evil-auth.example.com']) {
+    for (const origin of [
+      'https://evil-app.example.com',
+      'https://app.example.com.evil.example',
+      'http://app.example.com',
+      'https://app.example.com:8443',
+      'https://app.example.com/',
+      'https://APP.example.com',
+      'http://evil-auth.example.com',
+    ]) {
       const response = await loginFrom({ origin });
       assert.equal(response.statusCode, 403, origin);
     }
@@ -93,7 +111,11 @@ describe('Origin check on unsafe requests (request Host as own origin)', () => {
   test("the check holds on the host app's routes, before CSRF and the handler", async () => {
     const s = await browserLogin(t.app, 'hostroute@example.com');
     const calls = t.hostCalls();
-    const response = await t.app.inject({ method: 'POST', url: '/host/action', headers: { cookie: s.cookie, 'x-csrftoken': s.csrf, origin: 'https://evil.example' } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/host/action',
+      headers: { cookie: s.cookie, 'x-csrftoken': s.csrf, origin: 'https://evil.example' },
+    });
     assert.equal(response.statusCode, 403);
     assert.deepEqual(response.json(), REFUSED);
     assert.equal(t.hostCalls(), calls);
@@ -108,14 +130,29 @@ describe('Origin check with publicUrl', () => {
   after(async () => t.close());
 
   test("publicUrl's origin is the server's own, whatever the Host header says", async () => {
-    const ok = await t.app.inject({ method: 'POST', url: '/register', headers: { host: 'internal:8000', origin: 'https://auth.example.com' }, payload: { email: 'a@example.com', password: PASSWORD } });
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/register',
+      headers: { host: 'internal:8000', origin: 'https://auth.example.com' },
+      payload: { email: 'a@example.com', password: PASSWORD },
+    });
     assert.equal(ok.statusCode, 201);
-    const hostOnly = await t.app.inject({ method: 'POST', url: '/register', headers: { host: 'internal:8000', origin: 'http://internal:8000' }, payload: { email: 'b@example.com', password: PASSWORD } });
+    const hostOnly = await t.app.inject({
+      method: 'POST',
+      url: '/register',
+      headers: { host: 'internal:8000', origin: 'http://internal:8000' },
+      payload: { email: 'b@example.com', password: PASSWORD },
+    });
     assert.equal(hostOnly.statusCode, 403);
   });
 
   test('a listed null origin is allowed', async () => {
-    const response = await t.app.inject({ method: 'POST', url: '/register', headers: { origin: 'null' }, payload: { email: 'c@example.com', password: PASSWORD } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/register',
+      headers: { origin: 'null' },
+      payload: { email: 'c@example.com', password: PASSWORD },
+    });
     assert.equal(response.statusCode, 201);
   });
 });

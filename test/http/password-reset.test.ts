@@ -43,11 +43,7 @@ describe('forgot-password and reset-password over real SMTP', () => {
       assert.equal(response.statusCode, 202);
       assert.equal(response.body, 'null');
     }
-    assert.deepEqual(
-      observable(known),
-      observable(unknown),
-      'status, headers and body are identical',
-    );
+    assert.deepEqual(observable(known), observable(unknown), 'status, headers and body are identical');
     assert.equal(known.headers['content-length'], unknown.headers['content-length']);
     assert.equal((await t.mailsTo('alice@example.com')).length, 1);
     assert.equal((await t.mailsTo('nobody@example.com')).length, 0);
@@ -208,8 +204,7 @@ describe('forgot-password: the default mail throttle (3 per account, 20 per addr
   });
   after(async () => t.close());
 
-  const forgot = (email: string, ip = '203.0.113.7') =>
-    t.app.inject({ method: 'POST', url: '/forgot-password', payload: { email }, remoteAddress: ip });
+  const forgot = (email: string, ip = '203.0.113.7') => t.app.inject({ method: 'POST', url: '/forgot-password', payload: { email }, remoteAddress: ip });
 
   test('a fourth request for one account within the hour is 429 with Retry-After, and sends no mail', async () => {
     for (let i = 0; i < 3; i += 1) assert.equal((await forgot('alice@example.com', `203.0.113.${10 + i}`)).statusCode, 202);

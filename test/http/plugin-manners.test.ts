@@ -12,9 +12,20 @@ async function hostApp(prepare: (app: FastifyInstance) => void = () => {}) {
   const dir = tempDir();
   const app = Fastify({ logger: false });
   prepare(app);
-  await app.register(fastifyUsers, { databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true });
+  await app.register(fastifyUsers, {
+    databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`,
+    secretKey: TEST_SECRET,
+    argon2: FAST_ARGON2,
+    unsafeArgon2ForTests: true,
+  });
   await app.ready();
-  return { app, close: async () => { await app.close(); dir.cleanup(); } };
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      dir.cleanup();
+    },
+  };
 }
 
 describe('the plugin as a citizen of a host app', () => {
@@ -36,7 +47,7 @@ describe('the plugin as a citizen of a host app', () => {
     }
   });
 
-  test('it registers no body parser on the host: a host route keeps the host app\'s own content types', async () => {
+  test("it registers no body parser on the host: a host route keeps the host app's own content types", async () => {
     const { app, close } = await hostApp((host) => {
       host.post('/host-form', async (request) => ({ body: request.body }));
     });

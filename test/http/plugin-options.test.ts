@@ -50,7 +50,7 @@ describe('plugin options: every one checked before any side effect', () => {
     });
   }
 
-  test('argon2 below OWASP\'s minimum is refused in library mode (memory, then memory × time), and accepted with unsafeArgon2ForTests', async () => {
+  test("argon2 below OWASP's minimum is refused in library mode (memory, then memory × time), and accepted with unsafeArgon2ForTests", async () => {
     await assert.rejects(registerOn('m-low', { argon2: { memoryCost: 7167, timeCost: 5 }, unsafeArgon2ForTests: undefined }), { key: 'argon2.memoryCost' });
     await assert.rejects(registerOn('t-low', { argon2: { memoryCost: 19456, timeCost: 1 }, unsafeArgon2ForTests: undefined }), { key: 'argon2.timeCost' });
     // OWASP's rows: m=47104/t=1 and m=7168/t=5 are both fine.
@@ -60,7 +60,10 @@ describe('plugin options: every one checked before any side effect', () => {
   });
 
   test('secretKey is required while TOTP is on, and with identity providers even when it is off', async () => {
-    await assert.rejects(registerOn('totp-on', { secretKey: undefined }), (error: unknown) => error instanceof ConfigError && error.key === 'secretKey' && /totp: false/.test(error.message));
+    await assert.rejects(
+      registerOn('totp-on', { secretKey: undefined }),
+      (error: unknown) => error instanceof ConfigError && error.key === 'secretKey' && /totp: false/.test(error.message),
+    );
     await assert.rejects(
       registerOn('providers', { secretKey: undefined, totp: false, oauthProviders: [GITHUB], publicUrl: 'https://auth.example.test' }),
       (error: unknown) => error instanceof ConfigError && error.key === 'secretKey' && /oauthProviders/.test(error.message),
@@ -78,7 +81,10 @@ describe('plugin options: every one checked before any side effect', () => {
 
   test('the server too checks every option before it opens the database: a bad one names its variable and creates no file', async () => {
     const file = join(dir.path, 'server-bad.db');
-    await assert.rejects(buildServer(readConfig({ DATABASE_URL: `sqlite:${file}`, SECRET_KEY: TEST_SECRET, CORS_ORIGINS: 'not-an-origin' }), { logger: false }), { key: 'CORS_ORIGINS' });
+    await assert.rejects(
+      buildServer(readConfig({ DATABASE_URL: `sqlite:${file}`, SECRET_KEY: TEST_SECRET, CORS_ORIGINS: 'not-an-origin' }), { logger: false }),
+      { key: 'CORS_ORIGINS' },
+    );
     assert.equal(existsSync(file), false);
   });
 

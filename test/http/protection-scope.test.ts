@@ -16,19 +16,32 @@ async function hostApp(options: Partial<FastifyUsersOptions> = {}) {
   const dir = tempDir();
   const app: FastifyInstance = Fastify({ logger: false });
   await app.register(fastifyUsers, {
-    databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, corsOrigins: [FRONT_END], ...options,
+    databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`,
+    secretKey: TEST_SECRET,
+    argon2: FAST_ARGON2,
+    unsafeArgon2ForTests: true,
+    corsOrigins: [FRONT_END],
+    ...options,
   });
   app.post('/webhooks/x', async () => ({ ok: true }));
   app.get('/page', async () => ({ page: true }));
   app.post('/host-protected', { config: { browserProtections: true } }, async () => ({ ok: true }));
   app.post('/host-unprotected', { config: { browserProtections: false } }, async () => ({ ok: true }));
   await app.ready();
-  return { app, close: async () => { await app.close(); dir.cleanup(); } };
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      dir.cleanup();
+    },
+  };
 }
 
 const foreignPost = (url: string) => ({ method: 'POST' as const, url, headers: { origin: FOREIGN } });
 const preflight = (url: string) => ({
-  method: 'OPTIONS' as const, url, headers: { origin: FRONT_END, 'access-control-request-method': 'POST' },
+  method: 'OPTIONS' as const,
+  url,
+  headers: { origin: FRONT_END, 'access-control-request-method': 'POST' },
 });
 
 describe('browser protections scope', () => {
@@ -57,7 +70,11 @@ describe('browser protections scope', () => {
       assert.equal(setCookiesNamed(page, 'csrftoken').length, 0);
       assert.equal((await app.inject(preflight('/webhooks/x'))).headers['access-control-allow-origin'], undefined);
       // Ours: login CSRF is still refused, preflight still allowed for the listed front end.
-      const login = await app.inject({ ...foreignPost('/login'), ...form({ email: 'a@example.com', password: PASSWORD }), headers: { ...form({}).headers, origin: FOREIGN } });
+      const login = await app.inject({
+        ...foreignPost('/login'),
+        ...form({ email: 'a@example.com', password: PASSWORD }),
+        headers: { ...form({}).headers, origin: FOREIGN },
+      });
       assert.equal(login.statusCode, 403);
       assert.equal((await app.inject(preflight('/login'))).headers['access-control-allow-origin'], FRONT_END);
       assert.equal(setCookiesNamed(await app.inject({ method: 'GET', url: '/users/me' }), 'csrftoken').length, 1);

@@ -26,8 +26,11 @@ for (const database of testDatabases()) {
 
     test('20 concurrent registrations of one email (case variants included) make one account, the rest 400, no 5xx', async () => {
       const variants = ['race@example.com', 'RACE@example.com', 'Race@Example.com', ' race@example.com ', 'race@EXAMPLE.COM'];
-      const responses = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-        s.app.inject({ method: 'POST', url: '/register', payload: { email: variants[i % variants.length], password: PASSWORD } })));
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          s.app.inject({ method: 'POST', url: '/register', payload: { email: variants[i % variants.length], password: PASSWORD } }),
+        ),
+      );
       const codes = responses.map((r) => r.statusCode);
       assert.equal(codes.filter((c) => c === 201).length, 1, `statuses: ${codes.join(',')}`);
       assert.equal(codes.filter((c) => c === 400).length, 19);
@@ -44,9 +47,13 @@ for (const database of testDatabases()) {
       await store.updateUser(id, { hashedPassword: legacy }, new Date());
       assert.equal(passwords.needsRehash(legacy), true);
 
-      const responses = await Promise.all(Array.from({ length: 10 }, () =>
-        s.app.inject({ method: 'POST', url: '/token', ...form({ username: 'legacy@example.com', password: PASSWORD }) })));
-      assert.deepEqual(responses.map((r) => r.statusCode), Array(10).fill(200));
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => s.app.inject({ method: 'POST', url: '/token', ...form({ username: 'legacy@example.com', password: PASSWORD }) })),
+      );
+      assert.deepEqual(
+        responses.map((r) => r.statusCode),
+        Array(10).fill(200),
+      );
 
       const stored = (await store.findUserById(id))!.hashedPassword;
       assert.match(stored, /^\$argon2id\$/);

@@ -77,7 +77,13 @@ describe('POST /register', () => {
       code: 'VALIDATION_ERROR',
     });
     const both = await post({});
-    assert.deepEqual(both.json().detail.map((p: { loc: string[] }) => p.loc.join('.')).sort(), ['body.email', 'body.password']);
+    assert.deepEqual(
+      both
+        .json()
+        .detail.map((p: { loc: string[] }) => p.loc.join('.'))
+        .sort(),
+      ['body.email', 'body.password'],
+    );
   });
 
   test('422 for a wrong type (no coercion: a number, an array or an object is not a string)', async () => {

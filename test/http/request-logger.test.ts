@@ -40,7 +40,7 @@ describe('request logger made on first use', () => {
     await app.close();
   });
 
-  test('a line written is the eager child\'s: reqId bound, redaction applied, level respected', async () => {
+  test("a line written is the eager child's: reqId bound, redaction applied, level respected", async () => {
     const { app, lines, children } = await appLogging('warn');
     assert.equal((await app.inject('/warns')).statusCode, 200);
     assert.equal(children(), 1);
@@ -51,11 +51,14 @@ describe('request logger made on first use', () => {
     await app.close();
   });
 
-  test('at info, Fastify\'s request lines of one request share its reqId', async () => {
+  test("at info, Fastify's request lines of one request share its reqId", async () => {
     const { app, lines } = await appLogging('info');
     await app.inject('/quiet');
     await app.inject('/quiet');
-    assert.deepEqual(lines.map((line) => line.msg), ['incoming request', 'request completed', 'incoming request', 'request completed']);
+    assert.deepEqual(
+      lines.map((line) => line.msg),
+      ['incoming request', 'request completed', 'incoming request', 'request completed'],
+    );
     assert.equal(lines[0]!.reqId, lines[1]!.reqId);
     assert.notEqual(lines[1]!.reqId, lines[2]!.reqId);
     await app.close();

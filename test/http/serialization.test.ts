@@ -8,7 +8,7 @@ import { register } from '../support/requests.js';
 const route = { method: 'GET', url: '/x', httpStatus: '200' };
 
 describe('response serializers (built on first use)', () => {
-  test('write only the fields the schema lists, as Fastify\'s default does', () => {
+  test("write only the fields the schema lists, as Fastify's default does", () => {
     const serialize = serializerCompiler({ schema: PublicUser, ...route });
     const user = { id: 7, email: 'a@example.com', is_active: true, is_superuser: false, is_verified: false, hashed_password: '$argon2id$…', token: 'secret' };
     assert.deepEqual(JSON.parse(serialize(user)), { id: 7, email: 'a@example.com', is_active: true, is_superuser: false, is_verified: false });

@@ -47,7 +47,14 @@ describe('GET /users/me and /protected-route', () => {
   test('401 {"detail":"Not authenticated"} + WWW-Authenticate: Bearer without credentials or with a bad one', async () => {
     for (const url of ['/users/me', '/protected-route']) {
       assertNotAuthenticated(await t.app.inject({ method: 'GET', url }), url);
-      for (const authorization of ['Bearer', 'Bearer ', 'Bearer nope', `Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${'A'.repeat(43)}`, `Token ${bearer}`]) {
+      for (const authorization of [
+        'Bearer',
+        'Bearer ',
+        'Bearer nope',
+        `Basic ${Buffer.from('a:b').toString('base64')}`,
+        `Bearer ${'A'.repeat(43)}`,
+        `Token ${bearer}`,
+      ]) {
         assertNotAuthenticated(await t.app.inject({ method: 'GET', url, headers: { authorization } }), authorization);
       }
       assertNotAuthenticated(await t.app.inject({ method: 'GET', url, cookies: { token: 'garbage' } }), 'bad cookie');
@@ -75,7 +82,7 @@ describe('GET /users/me and /protected-route', () => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${bearer}` } })).statusCode, 200);
   });
 
-  test('a deactivated user\'s token stops working at once', async () => {
+  test("a deactivated user's token stops working at once", async () => {
     await register(t.app, 'carol@example.com');
     const token = await bearerToken(t.app, 'carol@example.com');
     const carol = await t.store.findUserByEmail('carol@example.com');
@@ -147,7 +154,10 @@ describe('token expiry (absolute, from issue)', () => {
     clock = new Date('2030-01-01T01:00:00Z');
     assertNotAuthenticated(await me(), 'at expiry');
     const rowsBefore = await t.store.db.selectFrom('access_tokens').select('token').execute();
-    assert.ok(rowsBefore.some((r) => r.token === digestToken(token)), 'refused but not yet purged');
+    assert.ok(
+      rowsBefore.some((r) => r.token === digestToken(token)),
+      'refused but not yet purged',
+    );
 
     assert.equal(await t.app.fastifyUsers.auth.purgeExpiredTokens(), 1);
     const rowsAfter = await t.store.db.selectFrom('access_tokens').select('token').execute();

@@ -92,7 +92,11 @@ describe('sessions list and revocation', () => {
   });
 
   test('every sessions route needs authentication', async () => {
-    for (const [method, url] of [['GET', '/users/me/sessions'], ['DELETE', '/users/me/sessions'], ['DELETE', '/users/me/sessions/abc']] as const) {
+    for (const [method, url] of [
+      ['GET', '/users/me/sessions'],
+      ['DELETE', '/users/me/sessions'],
+      ['DELETE', '/users/me/sessions/abc'],
+    ] as const) {
       const response = await t.app.inject({ method, url });
       assert.equal(response.statusCode, 401, `${method} ${url}`);
       assert.equal(response.headers['www-authenticate'], 'Bearer');
@@ -112,7 +116,10 @@ describe('last_used_at bookkeeping', () => {
   async function lastUsed(token: string, expected: string): Promise<string> {
     let seen = '';
     for (let attempt = 0; attempt < 20; attempt++) {
-      const sessions = (await t.app.inject({ method: 'GET', url: '/users/me/sessions', headers: auth(token) })).json() as Array<{ current: boolean; last_used_at: string }>;
+      const sessions = (await t.app.inject({ method: 'GET', url: '/users/me/sessions', headers: auth(token) })).json() as Array<{
+        current: boolean;
+        last_used_at: string;
+      }>;
       seen = sessions.find((s) => s.current)!.last_used_at;
       if (seen === expected) return seen;
       await new Promise((resolve) => setImmediate(resolve));

@@ -30,7 +30,7 @@ describe('a flood of fresh identifiers against the in-memory throttle', () => {
     await counters.close();
   });
 
-  test('fills the store without wiping a lock-out or the attacker\'s own counter; new keys are refused with 429', async () => {
+  test("fills the store without wiping a lock-out or the attacker's own counter; new keys are refused with 429", async () => {
     // The victim's account is locked from anywhere: 10 failures from 10 addresses.
     for (let i = 0; i < 10; i++) assert.equal((await token(VICTIM, WRONG, `192.0.2.${i}`)).statusCode, 401);
     now += 60_000;
@@ -41,7 +41,10 @@ describe('a flood of fresh identifiers against the in-memory throttle', () => {
     for (let address = 0; address < 12; address++) {
       for (let i = 0; i < 120; i++) statuses.push((await token(`flood-${address}-${i}@example.com`, WRONG, `203.0.113.${address}`)).statusCode);
     }
-    assert.ok(statuses.every((s) => s === 401 || s === 429), 'never a 500');
+    assert.ok(
+      statuses.every((s) => s === 401 || s === 429),
+      'never a 500',
+    );
     assert.ok(counters.size <= MAX_KEYS, `size ${counters.size}`);
 
     const full = await token('someone-new@example.com', PASSWORD, '198.51.100.1');

@@ -85,14 +85,29 @@ describe('per-identifier, per-address and registration limits', () => {
 
   test('registrations per address: the fourth is 429, another address may still register', async () => {
     for (let i = 0; i < 3; i++) {
-      const response = await t.app.inject({ method: 'POST', url: '/register', remoteAddress: '198.51.100.1', payload: { email: `r${i}@example.com`, password: PASSWORD } });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/register',
+        remoteAddress: '198.51.100.1',
+        payload: { email: `r${i}@example.com`, password: PASSWORD },
+      });
       assert.equal(response.statusCode, 201);
     }
-    const refused = await t.app.inject({ method: 'POST', url: '/register', remoteAddress: '198.51.100.1', payload: { email: 'r9@example.com', password: PASSWORD } });
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/register',
+      remoteAddress: '198.51.100.1',
+      payload: { email: 'r9@example.com', password: PASSWORD },
+    });
     assert.equal(refused.statusCode, 429);
     assert.ok(Number(refused.headers['retry-after']) > 0);
     assert.equal(await t.store.findUserByEmail('r9@example.com'), null, 'nothing stored');
-    const other = await t.app.inject({ method: 'POST', url: '/register', remoteAddress: '198.51.100.2', payload: { email: 'r9@example.com', password: PASSWORD } });
+    const other = await t.app.inject({
+      method: 'POST',
+      url: '/register',
+      remoteAddress: '198.51.100.2',
+      payload: { email: 'r9@example.com', password: PASSWORD },
+    });
     assert.equal(other.statusCode, 201);
   });
 
@@ -144,6 +159,6 @@ describe('client address behind proxies (TRUSTED_PROXIES)', () => {
     const forms = ['::ffff:198.51.100.7', '::198.51.100.7', '64:ff9b::198.51.100.7', '2002:c633:6407::1', '2001:0:4136:e378:8000:63bf:39cc:9bf8'];
     const viaProxy = (xff: string) => token(s.app, 'carol@example.com', WRONG, '10.0.0.1', { 'x-forwarded-for': xff });
     for (const form of forms) assert.equal((await viaProxy(form)).statusCode, 401, form);
-    assert.equal((await viaProxy('198.51.100.7')).statusCode, 429, 'the five forms filled the IPv4 address\'s counter');
+    assert.equal((await viaProxy('198.51.100.7')).statusCode, 429, "the five forms filled the IPv4 address's counter");
   });
 });

@@ -87,7 +87,10 @@ describe('POST /token (OAuth2 password grant)', () => {
   test('missing username or password is 422 listing each missing field', async () => {
     const response = await token({});
     assert.equal(response.statusCode, 422);
-    const locs = response.json().detail.map((p: { loc: string[] }) => p.loc.join('.')).sort();
+    const locs = response
+      .json()
+      .detail.map((p: { loc: string[] }) => p.loc.join('.'))
+      .sort();
     assert.deepEqual(locs, ['body.password', 'body.username']);
   });
 
@@ -181,7 +184,10 @@ describe('POST /login (cookie)', () => {
   });
 
   test('401 for bad credentials sets no auth cookie and has the /token body', async () => {
-    for (const fields of [{ email: 'alice@example.com', password: 'the wrong password' }, { email: 'nobody@example.com', password: PASSWORD }]) {
+    for (const fields of [
+      { email: 'alice@example.com', password: 'the wrong password' },
+      { email: 'nobody@example.com', password: PASSWORD },
+    ]) {
       const response = await t.app.inject({ method: 'POST', url: '/login', ...form(fields) });
       assert.equal(response.statusCode, 401);
       assert.equal(response.headers['www-authenticate'], 'Bearer');

@@ -15,7 +15,10 @@ describe('parameters taken from the URL', () => {
   test('every number in a query string or path has a maximum, and every string a maximum length', async () => {
     const { routes, close } = await appWithRoutes();
     await close();
-    assert.ok(routes.some((route) => route.url === '/users' && route.schema?.querystring), 'GET /users has a query schema');
+    assert.ok(
+      routes.some((route) => route.url === '/users' && route.schema?.querystring),
+      'GET /users has a query schema',
+    );
     for (const route of routes) {
       for (const part of ['querystring', 'params'] as const) {
         const schema = route.schema?.[part] as { properties?: Record<string, PropertySchema> } | undefined;

@@ -16,7 +16,11 @@ function recorder() {
 describe('mail delivery helpers', () => {
   test('the outbox logs a failed send with the recipient but never the body or the token', async () => {
     const { log, lines, text } = recorder();
-    const failing: Mailer = { send: async () => { throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNECTION' }); } };
+    const failing: Mailer = {
+      send: async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNECTION' });
+      },
+    };
     const outbox = new MailOutbox(failing, log);
     outbox.enqueue(async () => MAIL);
     await outbox.drain();
@@ -29,7 +33,14 @@ describe('mail delivery helpers', () => {
 
   test('the outbox sends what compose returns, and nothing for null', async () => {
     const sent: MailMessage[] = [];
-    const outbox = new MailOutbox({ send: async (m) => { sent.push(m); } }, recorder().log);
+    const outbox = new MailOutbox(
+      {
+        send: async (m) => {
+          sent.push(m);
+        },
+      },
+      recorder().log,
+    );
     outbox.enqueue(async () => MAIL);
     outbox.enqueue(async () => null);
     await outbox.drain();
@@ -61,7 +72,16 @@ describe('mail outbox bounds', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const sent: MailMessage[] = [];
-    const outbox = new MailOutbox({ send: async (m) => { await gate; sent.push(m); } }, log, { concurrency: 1, queueLimit: 2 });
+    const outbox = new MailOutbox(
+      {
+        send: async (m) => {
+          await gate;
+          sent.push(m);
+        },
+      },
+      log,
+      { concurrency: 1, queueLimit: 2 },
+    );
     for (let i = 0; i < 5; i += 1) outbox.enqueue(async () => MAIL);
     release();
     await outbox.drain();
@@ -74,13 +94,25 @@ describe('mail outbox bounds', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const sent: MailMessage[] = [];
-    const outbox = new MailOutbox({ send: async (m) => { await gate; sent.push(m); } }, log, { concurrency: 1, queueLimit: 10, domainQueueLimit: 3 });
+    const outbox = new MailOutbox(
+      {
+        send: async (m) => {
+          await gate;
+          sent.push(m);
+        },
+      },
+      log,
+      { concurrency: 1, queueLimit: 10, domainQueueLimit: 3 },
+    );
     const mailTo = (to: string) => resetPasswordMail(to, `https://auth.example.test/#/reset-password?token=${TOKEN}`, 3600);
     for (let i = 0; i < 6; i += 1) outbox.enqueue(async () => mailTo(`victim${i}@Flood.Example`), { to: `victim${i}@Flood.Example` });
     outbox.enqueue(async () => mailTo('alice@example.com'), { to: 'alice@example.com' });
     release();
     await outbox.drain();
-    assert.deepEqual(sent.map((m) => m.to), ['victim0@Flood.Example', 'victim1@Flood.Example', 'victim2@Flood.Example', 'alice@example.com']);
+    assert.deepEqual(
+      sent.map((m) => m.to),
+      ['victim0@Flood.Example', 'victim1@Flood.Example', 'victim2@Flood.Example', 'alice@example.com'],
+    );
     const drops = lines.filter((l) => l.message === 'mail queue full for the recipient domain: request dropped');
     assert.equal(drops.length, 3);
     assert.deepEqual(drops[0]!.object, { domain: 'flood.example', queued: 3 });

@@ -40,11 +40,22 @@ test('importing the library loads no CLI, server-only or optional package, nor o
     const cached = Object.keys(createRequire(import.meta.url).cache);
     appendFileSync(${JSON.stringify(out)}, cached.map((path) => 'file://' + path + '\\n').join(''));`;
   await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { cwd: ROOT });
-  const urls = readFileSync(out, 'utf8').split('\n').filter((url) => url !== '');
+  const urls = readFileSync(out, 'utf8')
+    .split('\n')
+    .filter((url) => url !== '');
   const packages = new Set(urls.map(packageOf).filter((name) => name !== undefined));
   assert.ok(packages.has('fastify-plugin') && packages.has('@fastify/cookie'), `the list is real: ${[...packages].join(', ')}`);
-  assert.deepEqual(NOT_ON_THE_LIBRARY_PATH.filter((name) => packages.has(name)), []);
+  assert.deepEqual(
+    NOT_ON_THE_LIBRARY_PATH.filter((name) => packages.has(name)),
+    [],
+  );
   const ours = urls.filter((url) => url.startsWith(pathToFileURL(join(ROOT, 'src')).href));
-  assert.ok(ours.some((url) => url.endsWith('/src/http/plugin.ts')), 'our own modules are listed');
-  assert.deepEqual(ours.filter((url) => /\/src\/(cli|cli\.ts|server\.ts|settings\.ts)/.test(url)), []);
+  assert.ok(
+    ours.some((url) => url.endsWith('/src/http/plugin.ts')),
+    'our own modules are listed',
+  );
+  assert.deepEqual(
+    ours.filter((url) => /\/src\/(cli|cli\.ts|server\.ts|settings\.ts)/.test(url)),
+    [],
+  );
 });

@@ -62,7 +62,11 @@ describe('optional peer dependencies that are not installed', () => {
     });
     const app = await buildServer(environment({}), { logStream });
     try {
-      const registered = await app.inject({ method: 'POST', url: '/register', payload: { email: 'lean@example.com', password: 'correct horse battery staple' } });
+      const registered = await app.inject({
+        method: 'POST',
+        url: '/register',
+        payload: { email: 'lean@example.com', password: 'correct horse battery staple' },
+      });
       assert.equal(registered.statusCode, 201, registered.body);
       for (const url of ['/docs', '/openapi.json']) assert.equal((await app.inject({ url })).statusCode, 404, url);
       const warning = lines.map((line) => JSON.parse(line) as { level: number; msg: string }).find((line) => line.msg.includes('/docs'));

@@ -34,10 +34,10 @@ describe('session cache: the LISTEN connection terminated by the server', { skip
     for (const token of [t1!, t2!, t3!]) await warm(b, token);
     const clears = cacheOf(b).stats.clears;
 
-    const killed = await database.admin.query(
-      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2',
-      [database.name, SESSION_LISTENER_APPLICATION_NAME],
-    );
+    const killed = await database.admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2', [
+      database.name,
+      SESSION_LISTENER_APPLICATION_NAME,
+    ]);
     assert.equal(killed.rowCount, 2, 'one listener per instance');
     // Revoked while B's channel is down or reconnecting: B never hears of it by notice.
     assert.equal((await a.inject({ method: 'POST', url: '/logout', headers: auth(t1!) })).statusCode, 204);
@@ -59,13 +59,13 @@ describe('session cache: the LISTEN connection terminated by the server', { skip
     // Refuse new listeners for a while, so the outage lasts.
     await database.admin.query(`alter database ${database.name} allow_connections false`);
     try {
-      await database.admin.query(
-        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2',
-        [database.name, SESSION_LISTENER_APPLICATION_NAME],
-      );
+      await database.admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2', [
+        database.name,
+        SESSION_LISTENER_APPLICATION_NAME,
+      ]);
       await eventually(() => !cacheOf(b).trusted, 'B notices the loss');
       const hits = cacheOf(b).stats.hits;
-      assert.equal((await me(b, token!)).statusCode, 200, 'the pool\'s connections still serve');
+      assert.equal((await me(b, token!)).statusCode, 200, "the pool's connections still serve");
       assert.equal(cacheOf(b).stats.hits, hits, 'not from memory');
     } finally {
       await database.admin.query(`alter database ${database.name} allow_connections true`);

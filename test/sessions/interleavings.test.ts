@@ -36,7 +36,10 @@ async function onSQLiteFile(): Promise<TwoInstances> {
   const dir = tempDir();
   const path = join(dir.path, 'auth.db');
   const watches = [new SQLiteSessionWatch(path, { intervalMs: 3_600_000 }), new SQLiteSessionWatch(path, { intervalMs: 3_600_000 })] as const;
-  const apps = await twoApps({ path }, watches).catch((error) => { dir.cleanup(); throw error; });
+  const apps = await twoApps({ path }, watches).catch((error) => {
+    dir.cleanup();
+    throw error;
+  });
   return {
     apps,
     sync: async (on) => watches[on]!.poll(),
@@ -56,7 +59,10 @@ async function onSQLiteFile(): Promise<TwoInstances> {
 async function onPostgres(): Promise<TwoInstances> {
   const database = await freshDatabase(pg.value!, 'interleavings');
   const channels = [new WatchedChannel(new PgSessionListener(database.url)), new WatchedChannel(new PgSessionListener(database.url))] as const;
-  const apps = await twoApps({ databaseUrl: database.url }, channels).catch(async (error) => { await database.drop(); throw error; });
+  const apps = await twoApps({ databaseUrl: database.url }, channels).catch(async (error) => {
+    await database.drop();
+    throw error;
+  });
   return {
     apps,
     sync: (on) => channels[on]!.caughtUp(monotonicNow(), `instance ${on}`),
@@ -77,7 +83,10 @@ async function onPostgresWithRedis(): Promise<TwoInstances> {
   const prefix = uniqueKeyPrefix('interleavings');
   const redisChannels = [0, 1].map((side) => new RedisSessionChannel(redisService.value!, { keyPrefix: prefix, connectionName: `${prefix}${side}` }));
   const channels = [new WatchedChannel(redisChannels[0]!), new WatchedChannel(redisChannels[1]!)] as const;
-  const apps = await twoApps({ databaseUrl: database.url }, channels).catch(async (error) => { await database.drop(); throw error; });
+  const apps = await twoApps({ databaseUrl: database.url }, channels).catch(async (error) => {
+    await database.drop();
+    throw error;
+  });
   return {
     apps,
     sync: async (on) => {

@@ -97,7 +97,11 @@ describe('session cache across two server processes on PostgreSQL', { skip: pg.s
     const email = fresh();
     const token = await registerAndLogin(a.url, email, PASSWORD);
     await warmOnB(token);
-    const forgot = await fetch(`${a.url}/forgot-password`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+    const forgot = await fetch(`${a.url}/forgot-password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email }),
+    });
     assert.equal(forgot.status, 202);
     let resetToken: string | undefined;
     for (let i = 0; i < 100 && !resetToken; i += 1) {
@@ -106,7 +110,9 @@ describe('session cache across two server processes on PostgreSQL', { skip: pg.s
     }
     assert.ok(resetToken, 'the development mailer logged the link');
     const reset = await fetch(`${a.url}/reset-password`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: resetToken, password: NEW_PASSWORD }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: resetToken, password: NEW_PASSWORD }),
     });
     assert.equal(reset.status, 200);
     await refusedOnB(token, performance.now());
@@ -122,10 +128,15 @@ describe('session cache across two server processes on PostgreSQL', { skip: pg.s
     const renamed = await registerAndLogin(a.url, fresh(), PASSWORD);
     await warmOnB(renamed);
     assert.equal((await call(a.url, 'PATCH', `/users/${await id(renamed)}`, admin, { email: 'renamed@example.com', is_superuser: true })).status, 200);
-    await refusedWithin(async () => {
-      const body = (await (await me(b.url, renamed)).json()) as { email: string; is_superuser: boolean };
-      return body.email === 'renamed@example.com' && body.is_superuser ? 1 : 0;
-    }, performance.now(), 1000, 1);
+    await refusedWithin(
+      async () => {
+        const body = (await (await me(b.url, renamed)).json()) as { email: string; is_superuser: boolean };
+        return body.email === 'renamed@example.com' && body.is_superuser ? 1 : 0;
+      },
+      performance.now(),
+      1000,
+      1,
+    );
 
     const deleted = await registerAndLogin(a.url, fresh(), PASSWORD);
     await warmOnB(deleted);

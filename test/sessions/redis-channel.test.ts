@@ -23,7 +23,10 @@ async function killClient(url: string, name: string): Promise<void> {
   const admin = new Redis(url);
   try {
     const list = (await admin.client('LIST')) as string;
-    const ids = list.split('\n').filter((line) => line.includes(` name=${name} `)).map((line) => /id=(\d+)/.exec(line)![1]!);
+    const ids = list
+      .split('\n')
+      .filter((line) => line.includes(` name=${name} `))
+      .map((line) => /id=(\d+)/.exec(line)![1]!);
     assert.equal(ids.length, 1, `one client named ${name}`);
     await admin.client('KILL', 'ID', ids[0]!);
   } finally {
@@ -65,7 +68,7 @@ describe('session cache over Redis pub/sub', { skip: redisService.skip }, () => 
     await refusedWithin(async () => (await me(b.app, t2!)).statusCode, performance.now());
   });
 
-  test('B\'s subscriber killed (CLIENT KILL) while A revokes: nothing missed, the cache recovers', async () => {
+  test("B's subscriber killed (CLIENT KILL) while A revokes: nothing missed, the cache recovers", async () => {
     const [t1, t2, t3] = await userWithTokens(a.app, 'bob@example.com', 3);
     for (const token of [t1!, t2!, t3!]) await warm(b.app, token);
     const clears = cacheOf(b.app).stats.clears;

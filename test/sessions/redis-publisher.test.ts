@@ -42,7 +42,10 @@ async function faultyRelay(target: URL): Promise<{ url: string; cut(): void; res
       return;
     }
     const upstream = connect(Number(target.port || 6379), target.hostname);
-    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       sockets.add(from);
       from.pipe(to);
       from.on('error', () => to.destroy());
@@ -65,16 +68,17 @@ async function faultyRelay(target: URL): Promise<{ url: string; cut(): void; res
     restore() {
       refusing = false;
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
 const digest = (i: number) => i.toString(16).padStart(64, '0');
 
-describe("Redis session channel: a publisher cut off from Redis holds a bounded backlog and owes nothing it forgot", { skip: redisService.skip }, () => {
+describe('Redis session channel: a publisher cut off from Redis holds a bounded backlog and owes nothing it forgot', { skip: redisService.skip }, () => {
   const prefix = uniqueKeyPrefix('publisher');
   let relay: Awaited<ReturnType<typeof faultyRelay>>;
   let a: RedisSessionChannel;

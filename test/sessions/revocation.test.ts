@@ -39,7 +39,10 @@ describe('session cache, one instance: the next request sees every change', () =
     await warm(t.app, current!);
     await warm(t.app, other!);
     const response = await t.app.inject({
-      method: 'PATCH', url: '/users/me', headers: auth(current!), payload: { password: NEW_PASSWORD, current_password: PASSWORD },
+      method: 'PATCH',
+      url: '/users/me',
+      headers: auth(current!),
+      payload: { password: NEW_PASSWORD, current_password: PASSWORD },
     });
     assert.equal(response.statusCode, 200);
     assert.equal((await me(t.app, other!)).statusCode, 401);
@@ -87,7 +90,7 @@ describe('session cache, one instance: the next request sees every change', () =
     assert.equal((await me(t.app, token!)).statusCode, 401);
   });
 
-  test('deletion of one\'s own account', async () => {
+  test("deletion of one's own account", async () => {
     const [token] = await userWithTokens(t.app, fresh(), 1);
     await warm(t.app, token!);
     const response = await t.app.inject({ method: 'DELETE', url: '/users/me', headers: auth(token!), payload: { current_password: PASSWORD } });
@@ -123,7 +126,10 @@ describe('session cache, one instance: the next request sees every change', () =
     assert.equal((await me(t.app, token!)).json().email, 'renamed@example.com');
     await warm(t.app, token!);
     const byUser = await t.app.inject({
-      method: 'PATCH', url: '/users/me', headers: auth(token!), payload: { email: 'renamed.again@example.com', current_password: PASSWORD },
+      method: 'PATCH',
+      url: '/users/me',
+      headers: auth(token!),
+      payload: { email: 'renamed.again@example.com', current_password: PASSWORD },
     });
     assert.equal(byUser.statusCode, 200);
     assert.equal((await me(t.app, token!)).json().email, 'renamed.again@example.com');
@@ -138,7 +144,7 @@ describe('session cache, one instance: the next request sees every change', () =
     assert.equal((await me(t.app, current!)).statusCode, 200);
   });
 
-  test('a write through the services\' store (as a host app would make) evicts too', async () => {
+  test("a write through the services' store (as a host app would make) evicts too", async () => {
     const [token] = await userWithTokens(t.app, fresh(), 1);
     await warm(t.app, token!);
     await internalsOf(t.app).auth.store.updateUser(await idOf(token!), { isActive: false }, new Date());

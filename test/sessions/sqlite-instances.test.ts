@@ -48,7 +48,7 @@ describe('session cache on one SQLite file shared by several instances', () => {
     await refusedWithin(async () => (await me(pair.b.app, token!)).statusCode, since);
   });
 
-  test('the CLI (another process) revoking a user\'s sessions while the servers run', async () => {
+  test("the CLI (another process) revoking a user's sessions while the servers run", async () => {
     const [token1, token2] = await userWithTokens(pair.a.app, 'dave@example.com', 2);
     await warm(pair.a.app, token1!);
     await warm(pair.b.app, token2!);

@@ -69,16 +69,10 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
     });
 
     test('createUser stores explicit flags', async () => {
-      const user = await store.createUser(
-        { email: email('flags'), hashedPassword: 'h', isActive: false, isSuperuser: true, isVerified: true },
-        now,
-      );
+      const user = await store.createUser({ email: email('flags'), hashedPassword: 'h', isActive: false, isSuperuser: true, isVerified: true }, now);
       assert.ok(user);
       const found = await store.findUserById(user.id);
-      assert.deepEqual(
-        { a: found?.isActive, s: found?.isSuperuser, v: found?.isVerified },
-        { a: false, s: true, v: true },
-      );
+      assert.deepEqual({ a: found?.isActive, s: found?.isSuperuser, v: found?.isVerified }, { a: false, s: true, v: true });
     });
 
     test('createUser answers null for a taken email', async () => {
@@ -89,9 +83,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
 
     test('20 concurrent createUser of one email make exactly one user', async () => {
       const address = email('race');
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.createUser({ email: address, hashedPassword: `hash-${i}` }, now)),
-      );
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.createUser({ email: address, hashedPassword: `hash-${i}` }, now)));
       const created = results.filter((r) => r !== null);
       assert.equal(created.length, 1);
       const found = await store.findUserByEmail(address);
@@ -152,7 +144,10 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       for (let i = 1; i < first.length; i++) assert.ok(first[i - 1]!.id < first[i]!.id);
       assert.ok(first.length >= 5);
       const page = await store.listUsers(2, 3);
-      assert.deepEqual(page.map((u) => u.id), first.slice(2, 5).map((u) => u.id));
+      assert.deepEqual(
+        page.map((u) => u.id),
+        first.slice(2, 5).map((u) => u.id),
+      );
       assert.deepEqual(await store.listUsers(first.length, 10), []);
     });
 
@@ -202,7 +197,10 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       const found = await store.findSession(record.digest, now);
       assert.equal(found?.token.authenticatedAt.toISOString(), earlier.toISOString());
       assert.deepEqual(found?.token.amr, ['pwd', 'otp']);
-      assert.deepEqual((await store.listUserTokens(user.id, now)).map((t) => t.amr), [['pwd', 'otp']]);
+      assert.deepEqual(
+        (await store.listUserTokens(user.id, now)).map((t) => t.amr),
+        [['pwd', 'otp']],
+      );
     });
 
     test('a session saved without them counts as authenticated when created, with no methods recorded', async () => {
@@ -266,7 +264,10 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       const expired = token(user.id, { createdAt: new Date(now.getTime() - 500), expiresAt: now });
       for (const t of [middle, newest, expired, oldest, token(other.id)]) await store.createToken(t);
       const listed = await store.listUserTokens(user.id, now);
-      assert.deepEqual(listed.map((t) => t.digest), [newest.digest, middle.digest, oldest.digest]);
+      assert.deepEqual(
+        listed.map((t) => t.digest),
+        [newest.digest, middle.digest, oldest.digest],
+      );
       assert.deepEqual(listed[0], newest);
     });
 
@@ -274,10 +275,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       const user = await newUser('purge');
       // Far in the future, so tokens of the other tests (expiring at now + 1h) are not counted.
       const base = new Date(now.getTime() + 1000 * HOUR);
-      const gone = [
-        token(user.id, { expiresAt: new Date(base.getTime() - 1) }),
-        token(user.id, { expiresAt: base }),
-      ];
+      const gone = [token(user.id, { expiresAt: new Date(base.getTime() - 1) }), token(user.id, { expiresAt: base })];
       const kept = token(user.id, { expiresAt: new Date(base.getTime() + 1) });
       for (const t of [...gone, kept]) await store.createToken(t);
       // Every other test's token expires long before `base - 2`: purge those first, so the next
@@ -305,60 +303,107 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
     test('linkOAuthAccount links an identity once; findOAuthAccount finds it by provider and subject', async () => {
       const user = await newUser('oauth-link');
       const subject = `sub-${digest().slice(0, 12)}`;
-      const linked = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, emailVerified: true }, now);
+      const linked = await store.oauthAccounts.linkOAuthAccount(
+        { userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, emailVerified: true },
+        now,
+      );
       assert.ok(linked);
       assert.ok(Number.isInteger(linked.id) && linked.id > 0);
-      assert.deepEqual({ ...linked, id: 0 }, { id: 0, userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, emailVerified: true, createdAt: now });
+      assert.deepEqual(
+        { ...linked, id: 0 },
+        { id: 0, userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, emailVerified: true, createdAt: now },
+      );
       assert.deepEqual(await store.oauthAccounts.findOAuthAccount('oidc', subject), linked);
       // The same subject at another provider is another identity.
       assert.equal(await store.oauthAccounts.findOAuthAccount('github', subject), null);
       const other = await newUser('oauth-other');
-      assert.equal(await store.oauthAccounts.linkOAuthAccount({ userId: other.id, oauthName: 'oidc', accountId: subject, accountEmail: other.email, emailVerified: true }, now), null);
+      assert.equal(
+        await store.oauthAccounts.linkOAuthAccount(
+          { userId: other.id, oauthName: 'oidc', accountId: subject, accountEmail: other.email, emailVerified: true },
+          now,
+        ),
+        null,
+      );
       assert.equal((await store.oauthAccounts.findOAuthAccount('oidc', subject))?.userId, user.id);
     });
 
     test('10 concurrent links of one identity to different users make exactly one link', async () => {
       const users = await Promise.all(Array.from({ length: 10 }, (_, i) => newUser(`oauth-race-${i}`)));
       const subject = `race-${digest().slice(0, 12)}`;
-      const results = await Promise.all(users.map((u) => store.oauthAccounts.linkOAuthAccount({ userId: u.id, oauthName: 'oidc', accountId: subject, accountEmail: u.email, emailVerified: true }, now)));
+      const results = await Promise.all(
+        users.map((u) =>
+          store.oauthAccounts.linkOAuthAccount({ userId: u.id, oauthName: 'oidc', accountId: subject, accountEmail: u.email, emailVerified: true }, now),
+        ),
+      );
       assert.equal(results.filter(Boolean).length, 1);
     });
 
-    test('listOAuthAccounts lists a user\'s links oldest first; unlinkOAuthAccount removes only the owner\'s link', async () => {
+    test("listOAuthAccounts lists a user's links oldest first; unlinkOAuthAccount removes only the owner's link", async () => {
       const user = await newUser('oauth-list');
       const intruder = await newUser('oauth-intruder');
-      const first = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'github', accountId: digest().slice(0, 10), accountEmail: 'a@example.com', emailVerified: true }, now);
-      const second = await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'google', accountId: digest().slice(0, 10), accountEmail: 'b@example.com', emailVerified: true }, now);
+      const first = await store.oauthAccounts.linkOAuthAccount(
+        { userId: user.id, oauthName: 'github', accountId: digest().slice(0, 10), accountEmail: 'a@example.com', emailVerified: true },
+        now,
+      );
+      const second = await store.oauthAccounts.linkOAuthAccount(
+        { userId: user.id, oauthName: 'google', accountId: digest().slice(0, 10), accountEmail: 'b@example.com', emailVerified: true },
+        now,
+      );
       assert.ok(first && second);
-      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [first.id, second.id]);
+      assert.deepEqual(
+        (await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id),
+        [first.id, second.id],
+      );
       assert.deepEqual(await store.oauthAccounts.listOAuthAccounts(intruder.id), []);
       assert.equal(await store.oauthAccounts.unlinkOAuthAccount(intruder.id, first.id), 'not-found');
       assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, first.id, { keepLast: true }), 'unlinked');
       assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, first.id), 'not-found');
-      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [second.id]);
+      assert.deepEqual(
+        (await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id),
+        [second.id],
+      );
       assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, second.id, { keepLast: true }), 'last');
-      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [second.id]);
+      assert.deepEqual(
+        (await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id),
+        [second.id],
+      );
       assert.equal(await store.oauthAccounts.unlinkOAuthAccount(user.id, second.id), 'unlinked');
     });
 
-    test('deleteUnverifiedOAuthAccounts removes only that user\'s links whose email the provider did not vouch for', async () => {
+    test("deleteUnverifiedOAuthAccounts removes only that user's links whose email the provider did not vouch for", async () => {
       const user = await newUser('oauth-unverified');
       const neighbour = await newUser('oauth-unverified-neighbour');
       const link = (userId: number, emailVerified: boolean) =>
-        store.oauthAccounts.linkOAuthAccount({ userId, oauthName: 'oidc', accountId: digest().slice(0, 12), accountEmail: 'x@example.com', emailVerified }, now);
+        store.oauthAccounts.linkOAuthAccount(
+          { userId, oauthName: 'oidc', accountId: digest().slice(0, 12), accountEmail: 'x@example.com', emailVerified },
+          now,
+        );
       const kept = await link(user.id, true);
       const planted = await link(user.id, false);
       const neighbours = await link(neighbour.id, false);
       assert.equal(planted?.emailVerified, false);
       assert.equal(await store.oauthAccounts.deleteUnverifiedOAuthAccounts(user.id), 1);
-      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id), [kept!.id]);
-      assert.deepEqual((await store.oauthAccounts.listOAuthAccounts(neighbour.id)).map((a) => a.id), [neighbours!.id]);
+      assert.deepEqual(
+        (await store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.id),
+        [kept!.id],
+      );
+      assert.deepEqual(
+        (await store.oauthAccounts.listOAuthAccounts(neighbour.id)).map((a) => a.id),
+        [neighbours!.id],
+      );
       assert.equal(await store.oauthAccounts.deleteUnverifiedOAuthAccounts(user.id), 0);
     });
 
     test('concurrent unlinks with keepLast never remove the last link', async () => {
       const user = await newUser('oauth-unlink-race');
-      const links = await Promise.all(['a', 'b', 'c'].map((p) => store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: p, accountId: digest().slice(0, 10), accountEmail: user.email, emailVerified: true }, now)));
+      const links = await Promise.all(
+        ['a', 'b', 'c'].map((p) =>
+          store.oauthAccounts.linkOAuthAccount(
+            { userId: user.id, oauthName: p, accountId: digest().slice(0, 10), accountEmail: user.email, emailVerified: true },
+            now,
+          ),
+        ),
+      );
       const results = await Promise.all(links.map((link) => store.oauthAccounts.unlinkOAuthAccount(user.id, link!.id, { keepLast: true })));
       assert.deepEqual(results.sort(), ['last', 'unlinked', 'unlinked']);
       assert.equal((await store.oauthAccounts.listOAuthAccounts(user.id)).length, 1);
@@ -367,11 +412,21 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
     test('deleteUser removes its links by cascade, freeing the identity', async () => {
       const user = await newUser('oauth-cascade');
       const subject = `gone-${digest().slice(0, 12)}`;
-      assert.ok(await store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, emailVerified: true }, now));
+      assert.ok(
+        await store.oauthAccounts.linkOAuthAccount(
+          { userId: user.id, oauthName: 'oidc', accountId: subject, accountEmail: user.email, emailVerified: true },
+          now,
+        ),
+      );
       assert.equal(await store.deleteUser(user.id), true);
       assert.equal(await store.oauthAccounts.findOAuthAccount('oidc', subject), null);
       const next = await newUser('oauth-next');
-      assert.ok(await store.oauthAccounts.linkOAuthAccount({ userId: next.id, oauthName: 'oidc', accountId: subject, accountEmail: next.email, emailVerified: true }, now));
+      assert.ok(
+        await store.oauthAccounts.linkOAuthAccount(
+          { userId: next.id, oauthName: 'oidc', accountId: subject, accountEmail: next.email, emailVerified: true },
+          now,
+        ),
+      );
     });
   });
 }

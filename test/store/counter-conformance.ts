@@ -48,7 +48,10 @@ export function counterConformance(name: string, factory: () => Promise<CounterF
     test('50 concurrent increments count 50, each seeing a distinct number', async () => {
       const k = key('atomic');
       const results = await Promise.all(Array.from({ length: 50 }, () => counters.increment(k, 900)));
-      assert.deepEqual(results.map((r) => r.count).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+      assert.deepEqual(
+        results.map((r) => r.count).sort((a, b) => a - b),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
       assert.equal((await counters.get(k)).count, 50);
     });
 

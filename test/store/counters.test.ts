@@ -17,18 +17,22 @@ counterConformance('memory', async () => {
   return { counters, cleanup: () => counters.close() };
 });
 
-counterConformance('Redis', async () => {
-  const prefix = uniqueKeyPrefix('test');
-  const counters = new RedisCounterStore(redisService.value!, { keyPrefix: prefix });
-  assert.equal(await counters.waitUntilReady(), true);
-  return {
-    counters,
-    cleanup: async () => {
-      await counters.close();
-      await deleteKeys(redisService.value!, prefix);
-    },
-  };
-}, { skip: redisService.skip });
+counterConformance(
+  'Redis',
+  async () => {
+    const prefix = uniqueKeyPrefix('test');
+    const counters = new RedisCounterStore(redisService.value!, { keyPrefix: prefix });
+    assert.equal(await counters.waitUntilReady(), true);
+    return {
+      counters,
+      cleanup: async () => {
+        await counters.close();
+        await deleteKeys(redisService.value!, prefix);
+      },
+    };
+  },
+  { skip: redisService.skip },
+);
 
 describe('MemoryCounterStore specifics', () => {
   test('expiry follows the injected clock', async () => {
@@ -48,7 +52,9 @@ describe('RedisCounterStore when Redis is out of memory', () => {
     const client = {
       defineCommand: () => {},
       on: () => {},
-      fastifyUsersIncrement: async () => { throw new ReplyError("OOM command not allowed when used memory > 'maxmemory'."); },
+      fastifyUsersIncrement: async () => {
+        throw new ReplyError("OOM command not allowed when used memory > 'maxmemory'.");
+      },
     } as unknown as Redis;
     const counters = new RedisCounterStore(client);
     await assert.rejects(counters.increment('k', 60), (error: unknown) => {

@@ -5,7 +5,12 @@ import { CounterStoreFullError } from '../../src/core/store.js';
 
 function clock(start = 1_000_000) {
   let now = start;
-  return { now: () => now, advance: (seconds: number) => { now += seconds * 1000; } };
+  return {
+    now: () => now,
+    advance: (seconds: number) => {
+      now += seconds * 1000;
+    },
+  };
 }
 
 describe('MemoryCounterStore', () => {
@@ -51,7 +56,10 @@ describe('MemoryCounterStore', () => {
   test('concurrent increments are atomic: every caller sees a distinct count', async () => {
     const store = new MemoryCounterStore();
     const counts = await Promise.all(Array.from({ length: 50 }, () => store.increment('k', 60)));
-    assert.deepEqual(counts.map((c) => c.count).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual(
+      counts.map((c) => c.count).sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
   });
 
   test('full of live keys: a new key is refused with the seconds until the oldest window ends, and no live key is evicted', async () => {

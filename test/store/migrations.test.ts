@@ -114,7 +114,15 @@ describe('a re-authentication is announced like the other session changes (Postg
       const user = await store.createUser({ email: 'announced@example.com', hashedPassword: 'h' }, now);
       assert.ok(user);
       const digest = 'c'.repeat(64);
-      await store.createToken({ digest, userId: user.id, createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 3_600_000), userAgent: null, ip: null });
+      await store.createToken({
+        digest,
+        userId: user.id,
+        createdAt: now,
+        lastUsedAt: now,
+        expiresAt: new Date(now.getTime() + 3_600_000),
+        userAgent: null,
+        ip: null,
+      });
       await store.touchToken(digest, new Date(now.getTime() + 1000));
       assert.equal(await store.reauthenticateToken(digest, new Date(now.getTime() + 2000)), true);
       // Notices arrive at commit, before the answer to a later query on the listening connection.
@@ -143,8 +151,5 @@ async function insertOldSession(db: Kysely<Database>, dialect: Dialect, digest: 
     .returning('id')
     .executeTakeFirstOrThrow();
   const expires = dialect === 'postgres' ? new Date(at.getTime() + 3_600_000) : new Date(at.getTime() + 3_600_000).toISOString();
-  await old
-    .insertInto('access_tokens')
-    .values({ token: digest, user_id: user.id, expiration_date: expires, created_at: time, last_used_at: time })
-    .execute();
+  await old.insertInto('access_tokens').values({ token: digest, user_id: user.id, expiration_date: expires, created_at: time, last_used_at: time }).execute();
 }

@@ -58,10 +58,7 @@ describe('PostgreSQL migrations', { skip: pg.skip }, () => {
     try {
       const store = new SQLStore(d.db, 'postgres');
       await Promise.all(Array.from({ length: 30 }, () => store.ping()));
-      const { rows } = await database.admin.query(
-        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
-        [database.name],
-      );
+      const { rows } = await database.admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database.name]);
       assert.ok(rows[0].n <= 3, `at most 3 connections, saw ${rows[0].n}`);
     } finally {
       await d.db.destroy();

@@ -12,7 +12,13 @@ import type { Store } from '../../src/core/store.js';
  */
 function storeInterfaceMethods(): string[] {
   const file = fileURLToPath(new URL('../../src/core/store.ts', import.meta.url));
-  const program = ts.createProgram([file], { strict: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext });
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;
   const declaration = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Store');
@@ -31,8 +37,9 @@ function storeInterfaceMethods(): string[] {
 
 /** The dotted paths of the table's entries. */
 function classified(table: object, prefix = ''): string[] {
-  return Object.entries(table).flatMap(([key, value]) =>
-    typeof value === 'object' && value !== null ? classified(value, `${prefix}${key}.`) : [prefix + key]).sort();
+  return Object.entries(table)
+    .flatMap(([key, value]) => (typeof value === 'object' && value !== null ? classified(value, `${prefix}${key}.`) : [prefix + key]))
+    .sort();
 }
 
 describe('which store writes change sessions', () => {
@@ -55,12 +62,23 @@ describe('which store writes change sessions', () => {
     }
   });
 
-  test('a composed store\'s methods go through the choke point too', async () => {
+  test("a composed store's methods go through the choke point too", async () => {
     const fake = {
-      secondFactor: { async deleteTOTP() { return true; }, async findTOTP() { return null; } },
+      secondFactor: {
+        async deleteTOTP() {
+          return true;
+        },
+        async findTOTP() {
+          return null;
+        },
+      },
     } as unknown as Store;
     const reported: unknown[] = [];
-    const store = withSessionChanges(fake, (change) => reported.push(change), () => reported.push('unknown'));
+    const store = withSessionChanges(
+      fake,
+      (change) => reported.push(change),
+      () => reported.push('unknown'),
+    );
     await store.secondFactor.findTOTP(3);
     await store.secondFactor.deleteTOTP(3);
     assert.deepEqual(reported, [{ userIds: [3] }]);
@@ -69,13 +87,28 @@ describe('which store writes change sessions', () => {
   test('the wrapper reports a change after the write, even when the write fails, and none for reads', async () => {
     const calls: string[] = [];
     const fake = {
-      async deleteToken(digest: string) { calls.push(`delete ${digest}`); return true; },
-      async deleteUser() { calls.push('deleteUser'); throw new Error('connection lost after commit?'); },
-      async findUserById() { calls.push('find'); return null; },
-      async somethingNew() { calls.push('new'); },
+      async deleteToken(digest: string) {
+        calls.push(`delete ${digest}`);
+        return true;
+      },
+      async deleteUser() {
+        calls.push('deleteUser');
+        throw new Error('connection lost after commit?');
+      },
+      async findUserById() {
+        calls.push('find');
+        return null;
+      },
+      async somethingNew() {
+        calls.push('new');
+      },
     } as unknown as Store;
     const reported: unknown[] = [];
-    const store = withSessionChanges(fake, (change) => reported.push(change), () => reported.push('unknown'));
+    const store = withSessionChanges(
+      fake,
+      (change) => reported.push(change),
+      () => reported.push('unknown'),
+    );
     assert.equal(await store.deleteToken('abc'), true);
     await assert.rejects(store.deleteUser(7));
     await store.findUserById(1);
@@ -85,9 +118,17 @@ describe('which store writes change sessions', () => {
   });
 
   test('a method replaced on the store after wrapping is the one called, still through the choke point', async () => {
-    const fake = { async deleteToken() { return false; } } as unknown as Store;
+    const fake = {
+      async deleteToken() {
+        return false;
+      },
+    } as unknown as Store;
     const reported: unknown[] = [];
-    const store = withSessionChanges(fake, (change) => reported.push(change), () => reported.push('unknown'));
+    const store = withSessionChanges(
+      fake,
+      (change) => reported.push(change),
+      () => reported.push('unknown'),
+    );
     assert.equal(await store.deleteToken('a'), false);
     store.deleteToken = async () => true; // e.g. a test double installed on the service's store
     assert.equal(await store.deleteToken('b'), true);

@@ -15,7 +15,10 @@ async function seed(store: SQLStore) {
   const user = (await store.createUser({ email: `u${randomBytes(4).toString('hex')}@example.com`, hashedPassword: 'h' }, NOW))!;
   const live = digestToken(generateToken());
   const expired = digestToken(generateToken());
-  for (const [digest, expiresAt] of [[live, new Date(NOW.getTime() + HOUR)], [expired, new Date(NOW.getTime() - 1)]] as const) {
+  for (const [digest, expiresAt] of [
+    [live, new Date(NOW.getTime() + HOUR)],
+    [expired, new Date(NOW.getTime() - 1)],
+  ] as const) {
     await store.createToken({ digest, userId: user.id, createdAt: NOW, lastUsedAt: NOW, expiresAt, userAgent: 'ua', ip: '127.0.0.1' });
   }
   return { user, live, expired };

@@ -26,9 +26,11 @@ describe('fromDbTime (stored times back to Date)', () => {
       'not a date at all, 24ch',
     ];
     for (const text of cases) assert.equal(fromDbTime(text).getTime(), new Date(text).getTime(), text);
-    fc.assert(fc.property(fc.string({ minLength: 24, maxLength: 24 }), (text) => {
-      assert.equal(fromDbTime(text).getTime(), new Date(text).getTime());
-    }));
+    fc.assert(
+      fc.property(fc.string({ minLength: 24, maxLength: 24 }), (text) => {
+        assert.equal(fromDbTime(text).getTime(), new Date(text).getTime());
+      }),
+    );
   });
 
   test('a Date (PostgreSQL) passes through', () => {

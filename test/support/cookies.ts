@@ -29,7 +29,9 @@ export function setCookies(response: WithHeaders): Map<string, { value: string; 
 
 /** The raw `Set-Cookie` headers of a response that set the cookie `name`. */
 export function setCookiesNamed(response: WithHeaders, name: string): string[] {
-  return parseSetCookies(response).filter((cookie) => cookie.name === name).map((cookie) => cookie.raw);
+  return parseSetCookies(response)
+    .filter((cookie) => cookie.name === name)
+    .map((cookie) => cookie.raw);
 }
 
 /** The raw `Set-Cookie` header that sets `name`, if any. */

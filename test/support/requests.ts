@@ -71,8 +71,7 @@ export async function browserLogin(app: FastifyInstance, email: string, names = 
  */
 export function observable(response: LightMyRequestResponse) {
   const { date: _date, 'set-cookie': setCookie, ...headers } = response.headers;
-  const cookies = [setCookie ?? []].flat().map((c) =>
-    c.startsWith(`${DEFAULT_CSRF_COOKIE_NAME}=`) ? c.replace(/^([^=]+)=[^;]*/, '$1=<random>') : c);
+  const cookies = [setCookie ?? []].flat().map((c) => (c.startsWith(`${DEFAULT_CSRF_COOKIE_NAME}=`) ? c.replace(/^([^=]+)=[^;]*/, '$1=<random>') : c));
   return { status: response.statusCode, headers, cookies, body: response.rawPayload.toString('base64') };
 }
 

@@ -49,7 +49,16 @@ export async function twoInstancesOnOneFile(): Promise<{ a: TestApp; b: TestApp;
   const path = join(dir.path, 'auth.db');
   const a = await buildTestApp({}, { path });
   const b = await buildTestApp({}, { path });
-  return { a, b, path, close: async () => { await a.close(); await b.close(); dir.cleanup(); } };
+  return {
+    a,
+    b,
+    path,
+    close: async () => {
+      await a.close();
+      await b.close();
+      dir.cleanup();
+    },
+  };
 }
 
 /**

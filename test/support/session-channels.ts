@@ -50,7 +50,13 @@ export class WatchedChannel implements SessionChannel {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`${what}: no confirmation from the session channel within ${timeoutMs} ms`));
       }, timeoutMs);
-      const waiter = { since, resolve: () => { clearTimeout(timer); resolve(); } };
+      const waiter = {
+        since,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
       this.waiters.push(waiter);
     });
   }

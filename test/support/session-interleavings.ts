@@ -41,9 +41,16 @@ export interface TwoInstances {
   close(): Promise<void>;
 }
 
-interface Issued { token: string; digest: string; user: number }
+interface Issued {
+  token: string;
+  digest: string;
+  user: number;
+}
 /** A change the other instance may not have heard of yet: what it touched. */
-interface Pending { digest?: string; user?: number }
+interface Pending {
+  digest?: string;
+  user?: number;
+}
 
 /**
  * Runs the property `numRuns` times, each run on instances fresh from `open`. An instance must

@@ -22,7 +22,9 @@ export interface SoftwareAuthenticator {
 /** A new authenticator with its own key and a random credential id, for the relying party `rpId`. */
 export function softwareAuthenticator(rpId: string): SoftwareAuthenticator {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const credentialId = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
+  const credentialId = createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64url');
   let counter = 0;
   return {
     credentialId,
@@ -55,20 +57,38 @@ export function softwareAuthenticator(rpId: string): SoftwareAuthenticator {
       length.writeUInt16BE(id.length);
       // rpIdHash ‖ flags (UP | UV | AT 0x40) ‖ signCount 0 ‖ AAGUID (zeros) ‖ id length ‖ id ‖ COSE key (WebAuthn §6.1, §6.5.1).
       const authData = Buffer.concat([
-        createHash('sha256').update(rpId).digest(), Buffer.from([0x45]), Buffer.alloc(4), Buffer.alloc(16), length, id, coseKey(publicKey),
+        createHash('sha256').update(rpId).digest(),
+        Buffer.from([0x45]),
+        Buffer.alloc(4),
+        Buffer.alloc(16),
+        length,
+        id,
+        coseKey(publicKey),
       ]);
       // CBOR {"fmt": "none", "attStmt": {}, "authData": bytes}: 0xa3 a map of 3; 0x63/0x64/0x67/0x68
       // text of 3/4/7/8 bytes; 0xa0 the empty map; 0x58 n a byte string of n < 256 bytes.
       const attestationObject = Buffer.concat([
-        Buffer.from([0xa3, 0x63]), Buffer.from('fmt'), Buffer.from([0x64]), Buffer.from('none'),
-        Buffer.from([0x67]), Buffer.from('attStmt'), Buffer.from([0xa0]),
-        Buffer.from([0x68]), Buffer.from('authData'), Buffer.from([0x58, authData.length]), authData,
+        Buffer.from([0xa3, 0x63]),
+        Buffer.from('fmt'),
+        Buffer.from([0x64]),
+        Buffer.from('none'),
+        Buffer.from([0x67]),
+        Buffer.from('attStmt'),
+        Buffer.from([0xa0]),
+        Buffer.from([0x68]),
+        Buffer.from('authData'),
+        Buffer.from([0x58, authData.length]),
+        authData,
       ]);
       return {
         id: credentialId,
         rawId: credentialId,
         type: 'public-key',
-        response: { clientDataJSON: clientDataJSON.toString('base64url'), attestationObject: attestationObject.toString('base64url'), transports: ['internal'] },
+        response: {
+          clientDataJSON: clientDataJSON.toString('base64url'),
+          attestationObject: attestationObject.toString('base64url'),
+          transports: ['internal'],
+        },
         clientExtensionResults: {},
       };
     },
@@ -77,7 +97,15 @@ export function softwareAuthenticator(rpId: string): SoftwareAuthenticator {
 
 /** The store record that registers `authenticator` for `userId` (what a registration would save). */
 export function passkeyRecordOf(authenticator: SoftwareAuthenticator, userId: number): Omit<PasskeyRecord, 'id' | 'lastUsedAt'> {
-  return { userId, credentialId: authenticator.credentialId, publicKey: authenticator.publicKey, counter: 0, transports: ['internal'], name: 'Software key', createdAt: new Date() };
+  return {
+    userId,
+    credentialId: authenticator.credentialId,
+    publicKey: authenticator.publicKey,
+    counter: 0,
+    transports: ['internal'],
+    name: 'Software key',
+    createdAt: new Date(),
+  };
 }
 
 /** ECDSA with SHA-256 over authenticatorData ‖ SHA-256(clientDataJSON), DER-encoded (WebAuthn §6.3.3, §8). */
@@ -92,8 +120,5 @@ function coseKey(publicKey: KeyObject): Buffer {
   const y = Buffer.from(jwk.y!, 'base64url');
   // CBOR (RFC 8949): 0xa5 a map of 5 pairs; 0x01/0x03 small positive keys; 0x20/0x21/0x22 the
   // negative keys -1/-2/-3; 0x26 is -7; 0x58 0x20 a 32-byte byte string.
-  return Buffer.concat([
-    Buffer.from([0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]), x,
-    Buffer.from([0x22, 0x58, 0x20]), y,
-  ]);
+  return Buffer.concat([Buffer.from([0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]), x, Buffer.from([0x22, 0x58, 0x20]), y]);
 }

@@ -5,7 +5,16 @@
  * the check as soon as a declaration loosens enough to accept it; nothing here runs.
  */
 import Fastify, { type preHandlerAsyncHookHandler } from 'fastify';
-import { AuthError, ConfigError, fastifyUsers, type ErrorCode, type FastifyUsersOptions, type FastifyUsersServices, type PublicUser, type Session } from '../../src/index.js';
+import {
+  AuthError,
+  ConfigError,
+  fastifyUsers,
+  type ErrorCode,
+  type FastifyUsersOptions,
+  type FastifyUsersServices,
+  type PublicUser,
+  type Session,
+} from '../../src/index.js';
 import { buildServer, readConfig, type ServerConfig } from '../../src/server.js';
 
 /** True only when `A` and `B` are the same type (not merely assignable one way). */

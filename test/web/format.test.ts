@@ -28,8 +28,12 @@ describe('web page: session descriptions', () => {
 
   test('the details line says where from and when', () => {
     const session: SessionInfo = {
-      id: 's1', created_at: '2030-01-02T10:00:00.000Z', last_used_at: '2030-01-03T10:00:00.000Z',
-      user_agent: CHROME_LINUX, ip: '192.0.2.7', current: false,
+      id: 's1',
+      created_at: '2030-01-02T10:00:00.000Z',
+      last_used_at: '2030-01-03T10:00:00.000Z',
+      user_agent: CHROME_LINUX,
+      ip: '192.0.2.7',
+      current: false,
     };
     const text = sessionDetails(session, 'en-US');
     assert.match(text, /^from 192\.0\.2\.7 · signed in .*2030.* · last active .*2030/);

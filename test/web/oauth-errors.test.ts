@@ -5,11 +5,14 @@ import { oauthErrorCode, oauthErrorMessage, providerLabel } from '../../web/oaut
 
 test('#oauth_error=<CODE> is read; anything else is not', () => {
   assert.equal(oauthErrorCode('#oauth_error=OAUTH_STATE_INVALID'), 'OAUTH_STATE_INVALID');
-  for (const hash of ['', '#/verify?token=x', '#oauth_error=<script>', '#oauth_error=OAUTH_STATE_INVALID&x=1', '#oauth_error=']) assert.equal(oauthErrorCode(hash), null, hash);
+  for (const hash of ['', '#/verify?token=x', '#oauth_error=<script>', '#oauth_error=OAUTH_STATE_INVALID&x=1', '#oauth_error='])
+    assert.equal(oauthErrorCode(hash), null, hash);
 });
 
 test('every code a provider sign-in can end with has its own message; unknown codes a general one', () => {
-  const codes = (Object.keys(ERRORS) as (keyof typeof ERRORS)[]).filter((c) => c.startsWith('OAUTH_') && c !== 'OAUTH_ACCOUNT_NOT_FOUND' && c !== 'OAUTH_LAST_CREDENTIAL');
+  const codes = (Object.keys(ERRORS) as (keyof typeof ERRORS)[]).filter(
+    (c) => c.startsWith('OAUTH_') && c !== 'OAUTH_ACCOUNT_NOT_FOUND' && c !== 'OAUTH_LAST_CREDENTIAL',
+  );
   const messages = [...codes, 'LOGIN_BAD_CREDENTIALS', 'TOO_MANY_REQUESTS'].map(oauthErrorMessage);
   const general = oauthErrorMessage('SOMETHING_ELSE');
   assert.equal(new Set(messages).size, messages.length, 'one message per code');

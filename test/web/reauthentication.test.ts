@@ -29,14 +29,27 @@ describe('web page: retrying an action after re-authentication', () => {
   test('a recent session: the action runs once, no prompt', async () => {
     const { action, calls } = scripted(['done']);
     let prompts = 0;
-    assert.equal(await withReauthentication(action, async () => { prompts += 1; }), 'done');
+    assert.equal(
+      await withReauthentication(action, async () => {
+        prompts += 1;
+      }),
+      'done',
+    );
     assert.deepEqual({ calls: calls(), prompts }, { calls: 1, prompts: 0 });
   });
 
   test('REAUTHENTICATION_REQUIRED: the prompt, then the action again, whose result is returned', async () => {
     const { action, calls } = scripted([REQUIRED, 'added']);
     const order: string[] = [];
-    const result = await withReauthentication(async () => { order.push('action'); return action(); }, async () => { order.push('prompt'); });
+    const result = await withReauthentication(
+      async () => {
+        order.push('action');
+        return action();
+      },
+      async () => {
+        order.push('prompt');
+      },
+    );
     assert.equal(result, 'added');
     assert.deepEqual(order, ['action', 'prompt', 'action']);
     assert.equal(calls(), 2);
@@ -45,13 +58,23 @@ describe('web page: retrying an action after re-authentication', () => {
   test('retried once only: a second REAUTHENTICATION_REQUIRED is shown, not prompted again', async () => {
     const { action, calls } = scripted([REQUIRED, REQUIRED, 'never']);
     let prompts = 0;
-    await assert.rejects(withReauthentication(action, async () => { prompts += 1; }), REQUIRED);
+    await assert.rejects(
+      withReauthentication(action, async () => {
+        prompts += 1;
+      }),
+      REQUIRED,
+    );
     assert.deepEqual({ calls: calls(), prompts }, { calls: 2, prompts: 1 });
   });
 
   test('a cancelled prompt: its error, and the action is not tried again', async () => {
     const { action, calls } = scripted([REQUIRED, 'never']);
-    await assert.rejects(withReauthentication(action, async () => { throw new ReauthenticationCancelled(); }), ReauthenticationCancelled);
+    await assert.rejects(
+      withReauthentication(action, async () => {
+        throw new ReauthenticationCancelled();
+      }),
+      ReauthenticationCancelled,
+    );
     assert.equal(calls(), 1);
   });
 
@@ -59,7 +82,12 @@ describe('web page: retrying an action after re-authentication', () => {
     const failure = new APIError(429, 'Too many requests', 'RATE_LIMITED');
     const { action, calls } = scripted([failure]);
     let prompts = 0;
-    await assert.rejects(withReauthentication(action, async () => { prompts += 1; }), failure);
+    await assert.rejects(
+      withReauthentication(action, async () => {
+        prompts += 1;
+      }),
+      failure,
+    );
     assert.deepEqual({ calls: calls(), prompts }, { calls: 1, prompts: 0 });
   });
 });

@@ -64,7 +64,10 @@ export function mountPasskeys(): void {
   const submit = form.querySelector<HTMLButtonElement>('button[type="submit"]') ?? undefined;
   onSubmit(form, async ({ name = '' }) => {
     // Either call may be refused (the window can lapse between them): the whole ceremony runs again.
-    await withReauthentication(() => addPasskey(name.trim()), () => confirmIdentity(submit));
+    await withReauthentication(
+      () => addPasskey(name.trim()),
+      () => confirmIdentity(submit),
+    );
     form.reset();
     await loadPasskeys();
     showNotice('The passkey is added.');
@@ -75,15 +78,17 @@ export function mountPasskeys(): void {
 export function mountPasskeySignIn(onSignedIn: () => Promise<void>): void {
   const button = byId<HTMLButtonElement>('passkey-sign-in');
   button.hidden = !browserSupportsWebAuthn();
-  button.addEventListener('click', () => runBusy(button, async () => {
-    const optionsJSON = await request<Parameters<typeof startAuthentication>[0]['optionsJSON']>('/passkeys/login/options', { method: 'POST' });
-    let response;
-    try {
-      response = await startAuthentication({ optionsJSON });
-    } catch (error) {
-      throw new Error(describeWebAuthnError(error));
-    }
-    await request<null>('/passkeys/login', { method: 'POST', json: { response } });
-    await onSignedIn();
-  }));
+  button.addEventListener('click', () =>
+    runBusy(button, async () => {
+      const optionsJSON = await request<Parameters<typeof startAuthentication>[0]['optionsJSON']>('/passkeys/login/options', { method: 'POST' });
+      let response;
+      try {
+        response = await startAuthentication({ optionsJSON });
+      } catch (error) {
+        throw new Error(describeWebAuthnError(error));
+      }
+      await request<null>('/passkeys/login', { method: 'POST', json: { response } });
+      await onSignedIn();
+    }),
+  );
 }

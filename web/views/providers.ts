@@ -84,7 +84,10 @@ function linkButton(provider: Provider): HTMLButtonElement {
     button.disabled = true;
     clearMessages();
     const path = `/oauth/${encodeURIComponent(provider.name)}/link?next=${encodeURIComponent('/#/linked')}`;
-    withReauthentication(() => request<LinkStart>(path, { method: 'POST' }), () => confirmIdentity(button))
+    withReauthentication(
+      () => request<LinkStart>(path, { method: 'POST' }),
+      () => confirmIdentity(button),
+    )
       .then((started) => {
         window.location.assign(started.authorization_url);
       })

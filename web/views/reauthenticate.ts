@@ -81,8 +81,14 @@ function restoreFocus(opener: HTMLElement | null): void {
 /** Offers the code and the passkey only to an account that has them. */
 async function offerFactors(): Promise<void> {
   const [totp, passkeys] = await Promise.all([
-    request<{ enabled: boolean }>('/users/me/totp').then((status) => status.enabled, () => false),
-    request<unknown[]>('/users/me/passkeys').then((list) => list.length > 0, () => false),
+    request<{ enabled: boolean }>('/users/me/totp').then(
+      (status) => status.enabled,
+      () => false,
+    ),
+    request<unknown[]>('/users/me/passkeys').then(
+      (list) => list.length > 0,
+      () => false,
+    ),
   ]);
   byId('reauth-otp-form').hidden = !totp;
   byId('reauth-passkey').hidden = !(passkeys && browserSupportsWebAuthn());

@@ -37,9 +37,11 @@ export async function loadSessions(): Promise<void> {
 export function mountSessions(onLoggedOut: () => Promise<void>): void {
   onCurrentEnded = onLoggedOut;
   const button = byId<HTMLButtonElement>('sessions-revoke-others');
-  button.addEventListener('click', () => runBusy(button, async () => {
-    await request<null>('/users/me/sessions', { method: 'DELETE' });
-    await loadSessions();
-    showNotice('All your other devices have been signed out.');
-  }));
+  button.addEventListener('click', () =>
+    runBusy(button, async () => {
+      await request<null>('/users/me/sessions', { method: 'DELETE' });
+      await loadSessions();
+      showNotice('All your other devices have been signed out.');
+    }),
+  );
 }

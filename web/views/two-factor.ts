@@ -41,11 +41,13 @@ export function mountTwoFactor(onChanged: () => Promise<void>): void {
     const { recovery_codes: codes } = await request<{ recovery_codes: string[] }>('/users/me/totp/confirm', { method: 'POST', json: { code: code.trim() } });
     confirmForm.reset();
     byId('totp-setup').hidden = true;
-    byId('totp-recovery-list').replaceChildren(...codes.map((c) => {
-      const item = document.createElement('li');
-      item.textContent = c;
-      return item;
-    }));
+    byId('totp-recovery-list').replaceChildren(
+      ...codes.map((c) => {
+        const item = document.createElement('li');
+        item.textContent = c;
+        return item;
+      }),
+    );
     byId('totp-recovery').hidden = false;
     await onChanged();
     showNotice('Two-factor sign-in is on. Your other devices have been signed out.');

@@ -30,7 +30,10 @@ export function breachedPasswordScreen(config: ResolvedBreachedPasswords, log: F
         }
         if (count === null) {
           // Once per process: an incomplete folder is the operator's to fix, not news at every registration.
-          if (!reportedMissing) log.error(`breached-password range folder ${config.folder} is incomplete (a prefix file is missing); such passwords are not checked. Run: fastify-users check-breached-passwords ${config.folder}`);
+          if (!reportedMissing)
+            log.error(
+              `breached-password range folder ${config.folder} is incomplete (a prefix file is missing); such passwords are not checked. Run: fastify-users check-breached-passwords ${config.folder}`,
+            );
           reportedMissing = true;
           return null;
         }

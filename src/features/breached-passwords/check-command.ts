@@ -17,10 +17,14 @@ export async function checkBreachedPasswordsCommand(argv: string[], io: CLIStrea
   const report = await checkRangeFolder(folder);
   const problems: string[] = [];
   if (report.missingCount > 0) {
-    problems.push(`${report.missingCount} of ${RANGE_COUNT} range files missing (first: ${report.missing.join(', ')}${report.missingCount > report.missing.length ? ', …' : ''})`);
+    problems.push(
+      `${report.missingCount} of ${RANGE_COUNT} range files missing (first: ${report.missing.join(', ')}${report.missingCount > report.missing.length ? ', …' : ''})`,
+    );
   }
   if (report.malformedCount > 0) {
-    problems.push(`${report.malformedCount} entries not named <PREFIX>.txt in upper-case hex (first: ${report.malformed.join(', ')}${report.malformedCount > report.malformed.length ? ', …' : ''})`);
+    problems.push(
+      `${report.malformedCount} entries not named <PREFIX>.txt in upper-case hex (first: ${report.malformed.join(', ')}${report.malformedCount > report.malformed.length ? ', …' : ''})`,
+    );
   }
   if (problems.length > 0) throw new CommandError(`${folder} is incomplete: ${problems.join('; ')}`);
   io.stdout.write(`${folder} is complete: ${RANGE_COUNT} range files\n`);

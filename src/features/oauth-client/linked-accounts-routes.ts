@@ -14,29 +14,37 @@ const TAG = ['oauth'];
 
 /** The caller's linked provider identities: list and unlink (linking starts at `POST /oauth/{provider}/link`). */
 export const linkedAccountRoutes: FastifyPluginAsyncTypebox<LinkedAccountRoutesOptions> = async (app, { accounts, authenticate }) => {
-  app.get('/users/me/accounts', {
-    preValidation: authenticate,
-    schema: {
-      tags: TAG,
-      operationId: 'listLinkedAccounts',
-      summary: 'List my linked provider accounts',
-      security: SECURITY,
-      response: { 200: LinkedAccountList, 401: ErrorBody },
+  app.get(
+    '/users/me/accounts',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'listLinkedAccounts',
+        summary: 'List my linked provider accounts',
+        security: SECURITY,
+        response: { 200: LinkedAccountList, 401: ErrorBody },
+      },
     },
-  }, async (request) => accounts.listAccounts(request.authSession.user.id));
+    async (request) => accounts.listAccounts(request.authSession.user.id),
+  );
 
-  app.delete('/users/me/accounts/:id', {
-    preValidation: authenticate,
-    schema: {
-      tags: TAG,
-      operationId: 'unlinkAccount',
-      summary: 'Unlink one of my provider accounts (refused for the last way to sign in)',
-      security: SECURITY,
-      params: LinkedAccountParams,
-      response: { 204: NoContent, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+  app.delete(
+    '/users/me/accounts/:id',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'unlinkAccount',
+        summary: 'Unlink one of my provider accounts (refused for the last way to sign in)',
+        security: SECURITY,
+        params: LinkedAccountParams,
+        response: { 204: NoContent, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+      },
     },
-  }, async (request, reply) => {
-    await accounts.unlink(request.authSession.user.id, request.params.id);
-    return reply.code(204).send(null);
-  });
+    async (request, reply) => {
+      await accounts.unlink(request.authSession.user.id, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
 };

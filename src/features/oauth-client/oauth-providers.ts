@@ -82,7 +82,8 @@ export function resolveOAuthProviders(providers: readonly OAuthProviderOptions[]
         },
       };
     }
-    if (provider.endpoints !== undefined) throw new ConfigError(key('endpoints'), 'only for the github preset; an OpenID Connect issuer publishes its endpoints');
+    if (provider.endpoints !== undefined)
+      throw new ConfigError(key('endpoints'), 'only for the github preset; an OpenID Connect issuer publishes its endpoints');
     const issuer = provider.issuer ?? (preset === 'google' ? GOOGLE_ISSUER : undefined);
     if (issuer === undefined) throw new ConfigError(key('issuer'), `is required for "${name}" (not a preset: github, google)`);
     return { kind: 'oidc' as const, ...base, issuer: checkURL(key('issuer'), issuer) };
@@ -117,12 +118,20 @@ export function oauthProvidersFromEnv(env: Record<string, string | undefined>): 
     const value = env[variable]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const names = text('OAUTH_PROVIDERS')?.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = text('OAUTH_PROVIDERS')
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   if (names === undefined || names.length === 0) return undefined;
-  if (text('PUBLIC_URL') === undefined) throw new ConfigError('PUBLIC_URL', 'is required with OAUTH_PROVIDERS (the redirect URI is PUBLIC_URL/oauth/<name>/callback)');
+  if (text('PUBLIC_URL') === undefined)
+    throw new ConfigError('PUBLIC_URL', 'is required with OAUTH_PROVIDERS (the redirect URI is PUBLIC_URL/oauth/<name>/callback)');
   const providers = names.map((name) => {
     if (!NAME.test(name)) throw new ConfigError('OAUTH_PROVIDERS', `"${name}" must match [a-z0-9-]+`);
-    const provider: OAuthProviderOptions = { name, clientId: text(oauthVariable(name, 'CLIENT_ID')) ?? '', clientSecret: text(oauthVariable(name, 'CLIENT_SECRET')) ?? '' };
+    const provider: OAuthProviderOptions = {
+      name,
+      clientId: text(oauthVariable(name, 'CLIENT_ID')) ?? '',
+      clientSecret: text(oauthVariable(name, 'CLIENT_SECRET')) ?? '',
+    };
     const issuer = text(oauthVariable(name, 'ISSUER'));
     const scopes = text(oauthVariable(name, 'SCOPES'));
     if (issuer !== undefined) provider.issuer = issuer;

@@ -150,7 +150,11 @@ export class ProviderClient {
     const insecure = (url: URL) => url.protocol === 'http:'; // loopback only, checked at start
     if (provider.kind === 'github') {
       const config = new oidc.Configuration(
-        { issuer: provider.endpoints.authorization.origin, authorization_endpoint: provider.endpoints.authorization.href, token_endpoint: provider.endpoints.token.href },
+        {
+          issuer: provider.endpoints.authorization.origin,
+          authorization_endpoint: provider.endpoints.authorization.href,
+          token_endpoint: provider.endpoints.token.href,
+        },
         provider.clientId,
         undefined,
         oidc.ClientSecretPost(provider.clientSecret),
@@ -160,7 +164,10 @@ export class ProviderClient {
       return config;
     }
     const execute = insecure(provider.issuer) ? [oidc.allowInsecureRequests] : [];
-    const discovered = await oidc.discovery(provider.issuer, provider.clientId, provider.clientSecret, undefined, { execute, timeout: PROVIDER_TIMEOUT_SECONDS });
+    const discovered = await oidc.discovery(provider.issuer, provider.clientId, provider.clientSecret, undefined, {
+      execute,
+      timeout: PROVIDER_TIMEOUT_SECONDS,
+    });
     // The client authenticates as the issuer says it can: `client_secret_post` when listed, else
     // `client_secret_basic`, the default when the list is absent (OpenID Connect Discovery §3).
     const server = discovered.serverMetadata();

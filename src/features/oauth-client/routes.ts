@@ -84,9 +84,19 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
     throw error;
   };
 
-  app.get('/oauth/providers', {
-    schema: { tags: TAG, operationId: 'listOAuthProviders', summary: 'List the identity providers one can sign in with', security: PUBLIC, response: { 200: OAuthProviderList } },
-  }, async () => [...clients.keys()].map((name) => ({ name, authorize_url: `${options.routePrefix}/oauth/${name}/authorize` })));
+  app.get(
+    '/oauth/providers',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'listOAuthProviders',
+        summary: 'List the identity providers one can sign in with',
+        security: PUBLIC,
+        response: { 200: OAuthProviderList },
+      },
+    },
+    async () => [...clients.keys()].map((name) => ({ name, authorize_url: `${options.routePrefix}/oauth/${name}/authorize` })),
+  );
 
   /**
    * Starts a flow: fresh state, nonce and PKCE verifier, sealed in the state cookie with `next`
@@ -117,110 +127,132 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
     return url;
   };
 
-  app.get('/oauth/:provider/authorize', {
-    schema: {
-      tags: TAG,
-      operationId: 'oauthAuthorize',
-      summary: 'Start signing in with a provider: redirects to it (never links, even when signed in)',
-      security: PUBLIC,
-      params: ProviderParams,
-      querystring: AuthorizeQuery,
-      response: { 302: { description: 'To the provider\'s authorization endpoint', type: 'null' }, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody },
+  app.get(
+    '/oauth/:provider/authorize',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'oauthAuthorize',
+        summary: 'Start signing in with a provider: redirects to it (never links, even when signed in)',
+        security: PUBLIC,
+        params: ProviderParams,
+        querystring: AuthorizeQuery,
+        response: { 302: { description: "To the provider's authorization endpoint", type: 'null' }, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody },
+      },
     },
-  }, async (request, reply) => {
-    try {
-      const client = providerClient(request.params.provider);
-      // A navigation is always a sign-in: anyone can send a signed-in browser here (a link on
-      // another site), so it must never add a way into the current account (RFC 9700 §4.4,
-      // OWASP CSRF CS). Linking is `POST …/link`, which the CSRF rule and recent authentication
-      // guard. The flow still belongs to the current session, if any: it must end in it.
-      await throttle.consume(throttle.oauthAuthorizeKeys(request.ip));
-      const current = await cookieSession(request);
-      const url = await startFlow(reply, client, { next: request.query.next, session: current?.id ?? null, link: false });
-      return reply.redirect(url.href, 302);
-    } catch (error) {
-      return fail(request, reply, error);
-    }
-  });
-
-  app.post('/oauth/:provider/link', {
-    preValidation: authenticate,
-    // A link adds a way into the account: a recently authenticated session only (docs/security.md,
-    // "Recent authentication"), so a session taken from a browser cannot plant one.
-    preHandler: requireRecentAuthentication(recent),
-    schema: {
-      tags: TAG,
-      operationId: 'oauthLink',
-      summary: 'Start linking a provider account to mine: answers the URL the page navigates to',
-      description: 'Needs the CSRF header with the auth cookie (as every unsafe request), and a recently authenticated session (POST /users/me/reauthenticate), or `current_password` in a JSON body. The flow is bound to this session; the provider\'s redirect back must reach the browser holding its cookie. The user is mailed about the new link.',
-      security: SECURITY,
-      params: ProviderParams,
-      querystring: AuthorizeQuery,
-      response: { 200: LinkStart, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody },
-    },
-  }, async (request, reply) => {
-    const client = providerClient(request.params.provider);
-    const session = sessionIdOf(request.authSession.digest);
-    const url = await startFlow(reply, client, { next: request.query.next, session, link: true });
-    return { authorization_url: url.href };
-  });
-
-  app.get('/oauth/:provider/callback', {
-    schema: {
-      tags: TAG,
-      operationId: 'oauthCallback',
-      summary: 'The provider\'s redirect back: checks the flow, signs in or links, redirects to `next`',
-      security: PUBLIC,
-      params: ProviderParams,
-      querystring: CallbackQuery,
-      response: { 302: { description: 'Signed in (or linked): to `next`', type: 'null' }, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody },
-    },
-  }, async (request, reply) => {
-    // Single use: whatever happens next, this browser's flow is over.
-    reply.clearCookie(STATE_COOKIE_NAME, { path: cookiePath, httpOnly: true, secure: auth.cookieSecure, sameSite: 'lax' });
-    try {
-      const client = providerClient(request.params.provider);
-      let next: string | undefined;
-      const result = await signIn.signIn({
-        // Charged before the flow is looked at, its state claimed or the code exchanged.
-        keys: throttle.oauthCallbackKeys(request.ip),
-        failure: 'OAUTH_CALLBACK_FAILED',
-        prove: async (chargeMore) => {
-          const flow = openFlowState(request.cookies?.[STATE_COOKIE_NAME], keys, auth.now().getTime());
-          const state = request.query.state;
-          if (!flow || flow.provider !== client.provider.name || typeof state !== 'string' || !constantTimeEqual(state, flow.state)) {
-            throw new AuthError('OAUTH_STATE_INVALID');
-          }
-          // The flow must end in the session it started in: a link is made only for the session that asked.
-          const current = await cookieSession(request);
-          if ((current?.id ?? null) !== flow.session) throw new AuthError('OAUTH_STATE_INVALID');
-          // Rule 1 (link to the current user) only for a flow the session started with `POST …/link`.
-          const linkTo = flow.link === true && current ? current.session.user : null;
-          // Single use across instances too (a copied cookie cannot be replayed): the first use of a
-          // state claims it in the shared counters for as long as the flow could live.
-          if (!(await throttle.claimOnce('oauth-state', flow.state, STATE_LIFETIME_SECONDS))) throw new AuthError('OAUTH_STATE_INVALID');
-          next = flow.next;
-
-          const callbackURL = new URL(redirectURI(client.provider.name));
-          callbackURL.search = new URLSearchParams(request.query as Record<string, string>).toString();
-          const identity = await client.identity(callbackURL, flow);
-          await chargeMore(throttle.providerIdentityKeys(identity.provider, identity.subject));
-          // Creating a user counts as a registration from this address.
-          const outcome = await accounts.resolve(identity, linkTo, () => throttle.consume(throttle.registrationKeys(request.ip)));
-          // A new way into an existing account (a link, or rule 3's link by email): the user hears of it.
-          if (outcome.added) credentialAdded(outcome.user, { kind: 'provider', provider: client.provider.name });
-          // The provider stands for the first factor only: a user with TOTP still gives a code.
-          return { user: outcome.user, amr: ['fed'], secondFactor: { otp: undefined }, ...(outcome.kind === 'linked' ? { keepSession: true } : {}) };
-        },
-      }, clientInfoOf(request));
-      if (answerSignIn(request, reply, auth, result, 'cookie') === 'second-factor-required') {
-        // The page's one-time-code step (docs/two-factor.md) finishes the sign-in.
-        return reply.redirect(`${options.failurePage ?? '/'}#/otp`, 302);
+    async (request, reply) => {
+      try {
+        const client = providerClient(request.params.provider);
+        // A navigation is always a sign-in: anyone can send a signed-in browser here (a link on
+        // another site), so it must never add a way into the current account (RFC 9700 §4.4,
+        // OWASP CSRF CS). Linking is `POST …/link`, which the CSRF rule and recent authentication
+        // guard. The flow still belongs to the current session, if any: it must end in it.
+        await throttle.consume(throttle.oauthAuthorizeKeys(request.ip));
+        const current = await cookieSession(request);
+        const url = await startFlow(reply, client, { next: request.query.next, session: current?.id ?? null, link: false });
+        return reply.redirect(url.href, 302);
+      } catch (error) {
+        return fail(request, reply, error);
       }
-      return reply.redirect(safeNextPath(next, baseURL), 302);
-    } catch (error) {
-      return fail(request, reply, error);
-    }
-  });
-};
+    },
+  );
 
+  app.post(
+    '/oauth/:provider/link',
+    {
+      preValidation: authenticate,
+      // A link adds a way into the account: a recently authenticated session only (docs/security.md,
+      // "Recent authentication"), so a session taken from a browser cannot plant one.
+      preHandler: requireRecentAuthentication(recent),
+      schema: {
+        tags: TAG,
+        operationId: 'oauthLink',
+        summary: 'Start linking a provider account to mine: answers the URL the page navigates to',
+        description:
+          "Needs the CSRF header with the auth cookie (as every unsafe request), and a recently authenticated session (POST /users/me/reauthenticate), or `current_password` in a JSON body. The flow is bound to this session; the provider's redirect back must reach the browser holding its cookie. The user is mailed about the new link.",
+        security: SECURITY,
+        params: ProviderParams,
+        querystring: AuthorizeQuery,
+        response: { 200: LinkStart, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const client = providerClient(request.params.provider);
+      const session = sessionIdOf(request.authSession.digest);
+      const url = await startFlow(reply, client, { next: request.query.next, session, link: true });
+      return { authorization_url: url.href };
+    },
+  );
+
+  app.get(
+    '/oauth/:provider/callback',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'oauthCallback',
+        summary: "The provider's redirect back: checks the flow, signs in or links, redirects to `next`",
+        security: PUBLIC,
+        params: ProviderParams,
+        querystring: CallbackQuery,
+        response: {
+          302: { description: 'Signed in (or linked): to `next`', type: 'null' },
+          400: ErrorBody,
+          401: ErrorBody,
+          404: ErrorBody,
+          429: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      // Single use: whatever happens next, this browser's flow is over.
+      reply.clearCookie(STATE_COOKIE_NAME, { path: cookiePath, httpOnly: true, secure: auth.cookieSecure, sameSite: 'lax' });
+      try {
+        const client = providerClient(request.params.provider);
+        let next: string | undefined;
+        const result = await signIn.signIn(
+          {
+            // Charged before the flow is looked at, its state claimed or the code exchanged.
+            keys: throttle.oauthCallbackKeys(request.ip),
+            failure: 'OAUTH_CALLBACK_FAILED',
+            prove: async (chargeMore) => {
+              const flow = openFlowState(request.cookies?.[STATE_COOKIE_NAME], keys, auth.now().getTime());
+              const state = request.query.state;
+              if (!flow || flow.provider !== client.provider.name || typeof state !== 'string' || !constantTimeEqual(state, flow.state)) {
+                throw new AuthError('OAUTH_STATE_INVALID');
+              }
+              // The flow must end in the session it started in: a link is made only for the session that asked.
+              const current = await cookieSession(request);
+              if ((current?.id ?? null) !== flow.session) throw new AuthError('OAUTH_STATE_INVALID');
+              // Rule 1 (link to the current user) only for a flow the session started with `POST …/link`.
+              const linkTo = flow.link === true && current ? current.session.user : null;
+              // Single use across instances too (a copied cookie cannot be replayed): the first use of a
+              // state claims it in the shared counters for as long as the flow could live.
+              if (!(await throttle.claimOnce('oauth-state', flow.state, STATE_LIFETIME_SECONDS))) throw new AuthError('OAUTH_STATE_INVALID');
+              next = flow.next;
+
+              const callbackURL = new URL(redirectURI(client.provider.name));
+              callbackURL.search = new URLSearchParams(request.query as Record<string, string>).toString();
+              const identity = await client.identity(callbackURL, flow);
+              await chargeMore(throttle.providerIdentityKeys(identity.provider, identity.subject));
+              // Creating a user counts as a registration from this address.
+              const outcome = await accounts.resolve(identity, linkTo, () => throttle.consume(throttle.registrationKeys(request.ip)));
+              // A new way into an existing account (a link, or rule 3's link by email): the user hears of it.
+              if (outcome.added) credentialAdded(outcome.user, { kind: 'provider', provider: client.provider.name });
+              // The provider stands for the first factor only: a user with TOTP still gives a code.
+              return { user: outcome.user, amr: ['fed'], secondFactor: { otp: undefined }, ...(outcome.kind === 'linked' ? { keepSession: true } : {}) };
+            },
+          },
+          clientInfoOf(request),
+        );
+        if (answerSignIn(request, reply, auth, result, 'cookie') === 'second-factor-required') {
+          // The page's one-time-code step (docs/two-factor.md) finishes the sign-in.
+          return reply.redirect(`${options.failurePage ?? '/'}#/otp`, 302);
+        }
+        return reply.redirect(safeNextPath(next, baseURL), 302);
+      } catch (error) {
+        return fail(request, reply, error);
+      }
+    },
+  );
+};

@@ -158,7 +158,12 @@ export class PasskeyService {
         expectedChallenge: challenge,
         expectedOrigin: this.rp.origin,
         expectedRPID: this.rp.id,
-        credential: { id: passkey.credentialId, publicKey: Buffer.from(passkey.publicKey, 'base64url'), counter: passkey.counter, transports: passkey.transports },
+        credential: {
+          id: passkey.credentialId,
+          publicKey: Buffer.from(passkey.publicKey, 'base64url'),
+          counter: passkey.counter,
+          transports: passkey.transports,
+        },
         requireUserVerification: true,
       });
     } catch {
@@ -179,7 +184,10 @@ export class PasskeyService {
 
   private async saveChallenge(challenge: string, purpose: 'register' | 'login', userId: number | null): Promise<void> {
     const expiresAt = new Date(this.auth.options.now().getTime() + CHALLENGE_LIFETIME_SECONDS * 1000);
-    await this.store.createChallenge({ digest: digestToken(challenge), purpose, userId, expiresAt }, userId === null ? undefined : MAX_REGISTRATION_CHALLENGES_PER_USER);
+    await this.store.createChallenge(
+      { digest: digestToken(challenge), purpose, userId, expiresAt },
+      userId === null ? undefined : MAX_REGISTRATION_CHALLENGES_PER_USER,
+    );
   }
 }
 

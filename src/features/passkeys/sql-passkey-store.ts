@@ -68,7 +68,10 @@ export class SQLPasskeyStore implements PasskeyStore {
       return;
     }
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('webauthn_challenges').values({ digest: record.digest, purpose: record.purpose, user_id: userId, expiration_date: toDbTime(this.dialect, record.expiresAt) }).execute();
+      await trx
+        .insertInto('webauthn_challenges')
+        .values({ digest: record.digest, purpose: record.purpose, user_id: userId, expiration_date: toDbTime(this.dialect, record.expiresAt) })
+        .execute();
       // Every challenge lives as long, so the latest expiry is the newest; the one just saved stays whatever the ties.
       const kept = trx
         .selectFrom('webauthn_challenges')
@@ -90,12 +93,7 @@ export class SQLPasskeyStore implements PasskeyStore {
 
   async consumeChallenge(digest: string, purpose: ChallengePurpose, now: Date): Promise<ChallengeRecord | null> {
     // DELETE … RETURNING, as action tokens: of two concurrent uses exactly one sees the row.
-    const row = await this.db
-      .deleteFrom('webauthn_challenges')
-      .where('digest', '=', digest)
-      .where('purpose', '=', purpose)
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.db.deleteFrom('webauthn_challenges').where('digest', '=', digest).where('purpose', '=', purpose).returningAll().executeTakeFirst();
     if (!row) return null;
     const expiresAt = fromDbTime(row.expiration_date);
     if (expiresAt.getTime() <= now.getTime()) return null;

@@ -26,61 +26,86 @@ const TAG = ['two-factor'];
 export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (app, { twoFactor, authenticate, throttle, credentialAdded }) => {
   const codeKeys = (userId: number) => throttle.oneTimeCodeKeys(userId);
 
-  app.get('/users/me/totp', {
-    preValidation: authenticate,
-    schema: { tags: TAG, operationId: 'getTOTPStatus', summary: 'Whether two-factor sign-in (TOTP) is on for the current user', security: SECURITY, response: { 200: TOTPStatus, 401: ErrorBody } },
-  }, async (request) => {
-    const status = await twoFactor.status(request.authSession.user.id);
-    return { enabled: status.enabled, recovery_codes_left: status.recoveryCodesLeft };
-  });
-
-  app.post('/users/me/totp', {
-    preValidation: authenticate,
-    schema: {
-      tags: TAG,
-      operationId: 'beginTOTP', summary: 'Start setting up TOTP: a new secret, pending until confirmed',
-      security: SECURITY,
-      body: TOTPBeginBody,
-      response: { 200: TOTPEnrolment, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody },
+  app.get(
+    '/users/me/totp',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'getTOTPStatus',
+        summary: 'Whether two-factor sign-in (TOTP) is on for the current user',
+        security: SECURITY,
+        response: { 200: TOTPStatus, 401: ErrorBody },
+      },
     },
-  }, async (request) => {
-    const enrolment = await twoFactor.begin(request.authSession, request.body.current_password, { ip: request.ip });
-    return { secret: enrolment.secret, otpauth_url: enrolment.otpauthUrl };
-  });
-
-  app.post('/users/me/totp/confirm', {
-    preValidation: authenticate,
-    schema: {
-      tags: TAG,
-      operationId: 'confirmTOTP', summary: 'Confirm TOTP with a first code; returns the recovery codes, once',
-      description: 'Enabling TOTP signs out every other session of the user.',
-      security: SECURITY,
-      body: TOTPConfirmBody,
-      response: { 200: RecoveryCodes, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+    async (request) => {
+      const status = await twoFactor.status(request.authSession.user.id);
+      return { enabled: status.enabled, recovery_codes_left: status.recoveryCodesLeft };
     },
-  }, async (request) => {
-    const keys = codeKeys(request.authSession.user.id);
-    await throttle.consume(keys);
-    const codes = await twoFactor.confirm(request.authSession, request.body.code);
-    await throttle.reset(keys);
-    credentialAdded(request.authSession.user, { kind: 'totp' });
-    return { recovery_codes: codes };
-  });
+  );
 
-  app.delete('/users/me/totp', {
-    preValidation: authenticate,
-    schema: {
-      tags: TAG,
-      operationId: 'disableTOTP', summary: 'Turn TOTP off (current password and a code or recovery code)',
-      security: SECURITY,
-      body: TOTPDisableBody,
-      response: { 204: NoContent, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+  app.post(
+    '/users/me/totp',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'beginTOTP',
+        summary: 'Start setting up TOTP: a new secret, pending until confirmed',
+        security: SECURITY,
+        body: TOTPBeginBody,
+        response: { 200: TOTPEnrolment, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody },
+      },
     },
-  }, async (request, reply) => {
-    const keys = codeKeys(request.authSession.user.id);
-    await throttle.consume(keys);
-    await twoFactor.disable(request.authSession, request.body.current_password, request.body.code, { ip: request.ip });
-    await throttle.reset(keys);
-    return reply.code(204).send(null);
-  });
+    async (request) => {
+      const enrolment = await twoFactor.begin(request.authSession, request.body.current_password, { ip: request.ip });
+      return { secret: enrolment.secret, otpauth_url: enrolment.otpauthUrl };
+    },
+  );
+
+  app.post(
+    '/users/me/totp/confirm',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'confirmTOTP',
+        summary: 'Confirm TOTP with a first code; returns the recovery codes, once',
+        description: 'Enabling TOTP signs out every other session of the user.',
+        security: SECURITY,
+        body: TOTPConfirmBody,
+        response: { 200: RecoveryCodes, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+      },
+    },
+    async (request) => {
+      const keys = codeKeys(request.authSession.user.id);
+      await throttle.consume(keys);
+      const codes = await twoFactor.confirm(request.authSession, request.body.code);
+      await throttle.reset(keys);
+      credentialAdded(request.authSession.user, { kind: 'totp' });
+      return { recovery_codes: codes };
+    },
+  );
+
+  app.delete(
+    '/users/me/totp',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'disableTOTP',
+        summary: 'Turn TOTP off (current password and a code or recovery code)',
+        security: SECURITY,
+        body: TOTPDisableBody,
+        response: { 204: NoContent, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const keys = codeKeys(request.authSession.user.id);
+      await throttle.consume(keys);
+      await twoFactor.disable(request.authSession, request.body.current_password, request.body.code, { ip: request.ip });
+      await throttle.reset(keys);
+      return reply.code(204).send(null);
+    },
+  );
 };

@@ -16,13 +16,24 @@ export class SQLSecondFactorStore implements SecondFactorStore {
   async savePendingTOTP(userId: number, encryptedSecret: string, now: Date): Promise<boolean> {
     const row = await this.db
       .insertInto('totp_secrets')
-      .values({ user_id: userId, encrypted_secret: encryptedSecret, confirmed: this.dialect === 'sqlite' ? 0 : false, last_used_step: null, created_at: toDbTime(this.dialect, now) })
-      // A pending enrolment is replaced by a new one; a confirmed one only goes through deleteTOTP.
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({
+      .values({
+        user_id: userId,
         encrypted_secret: encryptedSecret,
+        confirmed: this.dialect === 'sqlite' ? 0 : false,
         last_used_step: null,
         created_at: toDbTime(this.dialect, now),
-      }).where('totp_secrets.confirmed', '=', this.dialect === 'sqlite' ? 0 : false))
+      })
+      // A pending enrolment is replaced by a new one; a confirmed one only goes through deleteTOTP.
+      .onConflict((oc) =>
+        oc
+          .column('user_id')
+          .doUpdateSet({
+            encrypted_secret: encryptedSecret,
+            last_used_step: null,
+            created_at: toDbTime(this.dialect, now),
+          })
+          .where('totp_secrets.confirmed', '=', this.dialect === 'sqlite' ? 0 : false),
+      )
       .returning('user_id')
       .executeTakeFirst();
     return row !== undefined;

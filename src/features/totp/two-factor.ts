@@ -20,7 +20,6 @@ export interface TOTPStatus {
   recoveryCodesLeft: number;
 }
 
-
 const SIX_DIGITS = /^\d{6}$/;
 
 /**
@@ -83,7 +82,11 @@ export class TwoFactorService implements SecondFactor {
     const step = secret && SIX_DIGITS.test(code) ? matchTOTPStep(secret, code, this.auth.options.now()) : null;
     if (step === null || !(await this.store.useTOTPStep(userId, step, { confirm: true }))) throw new AuthError('TOTP_BAD_CODE');
     const codes = generateRecoveryCodes();
-    await this.store.replaceRecoveryCodes(userId, codes.map((c) => digestRecoveryCode(normalizeRecoveryCode(c)!)), this.auth.options.now());
+    await this.store.replaceRecoveryCodes(
+      userId,
+      codes.map((c) => digestRecoveryCode(normalizeRecoveryCode(c)!)),
+      this.auth.options.now(),
+    );
     await this.auth.revokeUserTokens(userId, session.digest);
     return codes;
   }

@@ -13,13 +13,17 @@ import { CSRFTokenResponse } from '../schemas.js';
  * Cookie"). See docs/clients.md.
  */
 export const csrfRoutes: FastifyPluginAsyncTypebox<{ csrf: CSRFTokens }> = async (app, { csrf }) => {
-  app.get('/csrf', {
-    schema: {
-      tags: ['auth'],
-      operationId: 'getCSRFToken',
-      summary: 'The CSRF token for x-csrftoken, for front ends that cannot read the cookie',
-      security: [],
-      response: { 200: CSRFTokenResponse },
+  app.get(
+    '/csrf',
+    {
+      schema: {
+        tags: ['auth'],
+        operationId: 'getCSRFToken',
+        summary: 'The CSRF token for x-csrftoken, for front ends that cannot read the cookie',
+        security: [],
+        response: { 200: CSRFTokenResponse },
+      },
     },
-  }, async (request) => ({ csrf_token: csrf.tokenFor(request) }));
+    async (request) => ({ csrf_token: csrf.tokenFor(request) }),
+  );
 };

@@ -9,37 +9,46 @@ const TAG = ['users'];
 
 /** `PATCH /users/me` and `DELETE /users/me`; both ask for the current password (ASVS 6.2.3), throttled like logins. */
 export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
-  app.patch('/users/me', {
-    preValidation: authenticate,
-    schema: {
-      tags: TAG,
-      operationId: 'updateCurrentUser',
-      summary: 'Change the email and/or password of the current user',
-      description: 'A new email clears is_verified; a new password signs out every other session. 400 UPDATE_USER_INVALID_PASSWORD when the new password breaks the policy or, with breached-password checks on, has appeared in a data breach.',
-      security: SECURITY,
-      body: UpdateMeBody,
-      response: { 200: PublicUser, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+  app.patch(
+    '/users/me',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'updateCurrentUser',
+        summary: 'Change the email and/or password of the current user',
+        description:
+          'A new email clears is_verified; a new password signs out every other session. 400 UPDATE_USER_INVALID_PASSWORD when the new password breaks the policy or, with breached-password checks on, has appeared in a data breach.',
+        security: SECURITY,
+        body: UpdateMeBody,
+        response: { 200: PublicUser, 400: ErrorBody, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+      },
     },
-  }, async (request) => {
-    const { email, password, current_password: currentPassword } = request.body;
-    const user = await account.updateProfile(request.authSession, { email, password, currentPassword }, { ip: request.ip });
-    return toPublicUser(user);
-  });
+    async (request) => {
+      const { email, password, current_password: currentPassword } = request.body;
+      const user = await account.updateProfile(request.authSession, { email, password, currentPassword }, { ip: request.ip });
+      return toPublicUser(user);
+    },
+  );
 
-  app.delete('/users/me', {
-    preValidation: authenticate,
-    schema: {
-      tags: TAG,
-      operationId: 'deleteCurrentUser',
-      summary: 'Delete the current user and all their sessions',
-      security: SECURITY,
-      body: DeleteMeBody,
-      response: { 204: NoContent, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+  app.delete(
+    '/users/me',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'deleteCurrentUser',
+        summary: 'Delete the current user and all their sessions',
+        security: SECURITY,
+        body: DeleteMeBody,
+        response: { 204: NoContent, 401: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+      },
     },
-  }, async (request, reply) => {
-    await account.deleteAccount(request.authSession, request.body.current_password, { ip: request.ip });
-    clearAuthCookie(reply, options);
-    recordSessionEnded(request);
-    return reply.code(204).send(null);
-  });
+    async (request, reply) => {
+      await account.deleteAccount(request.authSession, request.body.current_password, { ip: request.ip });
+      clearAuthCookie(reply, options);
+      recordSessionEnded(request);
+      return reply.code(204).send(null);
+    },
+  );
 };

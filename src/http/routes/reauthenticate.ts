@@ -18,28 +18,32 @@ export interface ReauthenticateRoutesOptions {
  */
 export const reauthenticateRoutes: FastifyPluginAsyncTypebox<ReauthenticateRoutesOptions> = async (app, { recent, options, authenticate }) => {
   const challengeCookie = webauthnChallengeCookie(options);
-  app.post('/users/me/reauthenticate', {
-    preValidation: authenticate,
-    schema: {
-      tags: ['users'],
-      operationId: 'reauthenticate',
-      summary: 'Confirm your identity (password, one-time code or passkey) before adding a way in',
-      description: 'Exactly one proof. A passkey assertion answers the challenge of POST /passkeys/login/options, bound to this browser by its cookie.',
-      security: SECURITY,
-      body: ReauthenticateBody,
-      response: { 204: NoContent, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+  app.post(
+    '/users/me/reauthenticate',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: ['users'],
+        operationId: 'reauthenticate',
+        summary: 'Confirm your identity (password, one-time code or passkey) before adding a way in',
+        description: 'Exactly one proof. A passkey assertion answers the challenge of POST /passkeys/login/options, bound to this browser by its cookie.',
+        security: SECURITY,
+        body: ReauthenticateBody,
+        response: { 204: NoContent, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+      },
     },
-  }, async (request, reply) => {
-    const body = request.body;
-    let proof: ReauthenticationProof;
-    if (body.current_password !== undefined) proof = { currentPassword: body.current_password };
-    else if (body.otp !== undefined) proof = { otp: body.otp };
-    else {
-      // The challenge is spent by this attempt whatever its outcome, as at sign-in.
-      proof = { passkey: body.passkey!, challenge: request.cookies[challengeCookie.name] };
-      reply.clearCookie(challengeCookie.name, challengeCookie.attributes);
-    }
-    await recent.reauthenticate(request.authSession, proof, { ip: request.ip });
-    return reply.code(204).send(null);
-  });
+    async (request, reply) => {
+      const body = request.body;
+      let proof: ReauthenticationProof;
+      if (body.current_password !== undefined) proof = { currentPassword: body.current_password };
+      else if (body.otp !== undefined) proof = { otp: body.otp };
+      else {
+        // The challenge is spent by this attempt whatever its outcome, as at sign-in.
+        proof = { passkey: body.passkey!, challenge: request.cookies[challengeCookie.name] };
+        reply.clearCookie(challengeCookie.name, challengeCookie.attributes);
+      }
+      await recent.reauthenticate(request.authSession, proof, { ip: request.ip });
+      return reply.code(204).send(null);
+    },
+  );
 };

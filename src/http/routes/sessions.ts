@@ -9,36 +9,54 @@ const TAG = ['sessions'];
 
 /** The current user's sessions: list, end one, end all others (Better Auth's session management). */
 export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
-  app.get('/users/me/sessions', {
-    preValidation: authenticate,
-    schema: { tags: TAG, operationId: 'listSessions', summary: 'List my sessions', security: SECURITY, response: { 200: SessionList, 401: ErrorBody } },
-  }, async (request) => account.listSessions(request.authSession));
-
-  app.delete('/users/me/sessions/:id', {
-    preValidation: authenticate,
-    schema: {
-      tags: TAG,
-      operationId: 'deleteSession',
-      summary: 'End one of my sessions ("sign out this device")',
-      security: SECURITY,
-      params: SessionIdParams,
-      response: { 204: NoContent, 401: ErrorBody, 404: ErrorBody },
+  app.get(
+    '/users/me/sessions',
+    {
+      preValidation: authenticate,
+      schema: { tags: TAG, operationId: 'listSessions', summary: 'List my sessions', security: SECURITY, response: { 200: SessionList, 401: ErrorBody } },
     },
-  }, async (request, reply) => {
-    await account.revokeSession(request.authSession, request.params.id);
-    if (request.params.id === sessionIdOf(request.authSession.digest)) {
-      // Ending the session in use is a logout: drop the cookie too.
-      clearAuthCookie(reply, options);
-      recordSessionEnded(request);
-    }
-    return reply.code(204).send(null);
-  });
+    async (request) => account.listSessions(request.authSession),
+  );
 
-  app.delete('/users/me/sessions', {
-    preValidation: authenticate,
-    schema: { tags: TAG, operationId: 'deleteOtherSessions', summary: 'End all my other sessions', security: SECURITY, response: { 204: NoContent, 401: ErrorBody } },
-  }, async (request, reply) => {
-    await account.revokeOtherSessions(request.authSession);
-    return reply.code(204).send(null);
-  });
+  app.delete(
+    '/users/me/sessions/:id',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'deleteSession',
+        summary: 'End one of my sessions ("sign out this device")',
+        security: SECURITY,
+        params: SessionIdParams,
+        response: { 204: NoContent, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await account.revokeSession(request.authSession, request.params.id);
+      if (request.params.id === sessionIdOf(request.authSession.digest)) {
+        // Ending the session in use is a logout: drop the cookie too.
+        clearAuthCookie(reply, options);
+        recordSessionEnded(request);
+      }
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/users/me/sessions',
+    {
+      preValidation: authenticate,
+      schema: {
+        tags: TAG,
+        operationId: 'deleteOtherSessions',
+        summary: 'End all my other sessions',
+        security: SECURITY,
+        response: { 204: NoContent, 401: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await account.revokeOtherSessions(request.authSession);
+      return reply.code(204).send(null);
+    },
+  );
 };

@@ -6,12 +6,23 @@ import { ErrorBody, PublicUser } from '../schemas.js';
 const SECURED = { security: [{ OAuth2PasswordBearer: [] }], response: { 200: PublicUser, 401: ErrorBody } };
 
 /** `GET /users/me` and the note's `GET /protected-route`. */
-export const userRoutes: FastifyPluginAsyncTypebox<{ authenticate: preHandlerAsyncHookHandler; userOf: (request: FastifyRequest) => PublicUserType }> = async (app, { authenticate, userOf }) => {
+export const userRoutes: FastifyPluginAsyncTypebox<{ authenticate: preHandlerAsyncHookHandler; userOf: (request: FastifyRequest) => PublicUserType }> = async (
+  app,
+  { authenticate, userOf },
+) => {
   // Synchronous handlers: the answer is at hand, and an async one costs a promise per request.
-  app.get('/users/me', { preHandler: authenticate, schema: { tags: ['users'], operationId: 'getCurrentUser', summary: 'The current user', ...SECURED } }, (request, reply) => {
-    reply.send(userOf(request));
-  });
-  app.get('/protected-route', { preHandler: authenticate, schema: { tags: ['users'], operationId: 'getProtectedRoute', summary: 'Any authenticated route', ...SECURED } }, (request, reply) => {
-    reply.send(userOf(request));
-  });
+  app.get(
+    '/users/me',
+    { preHandler: authenticate, schema: { tags: ['users'], operationId: 'getCurrentUser', summary: 'The current user', ...SECURED } },
+    (request, reply) => {
+      reply.send(userOf(request));
+    },
+  );
+  app.get(
+    '/protected-route',
+    { preHandler: authenticate, schema: { tags: ['users'], operationId: 'getProtectedRoute', summary: 'Any authenticated route', ...SECURED } },
+    (request, reply) => {
+      reply.send(userOf(request));
+    },
+  );
 };

@@ -65,7 +65,12 @@ export class RedisSessionChannel implements SessionChannel {
     this.heartbeatMs = options.heartbeatMs ?? SESSION_CHANNEL_HEARTBEAT_MS;
     const retryStrategy = (times: number) => Math.min(times * 50, 2000);
     // Subscribed again by hand on every connection (below), so that we know when it is in place.
-    this.subscriber = new Redis(url, { connectionName: options.connectionName ?? SESSION_SUBSCRIBER_NAME, autoResubscribe: false, retryStrategy, lazyConnect: true });
+    this.subscriber = new Redis(url, {
+      connectionName: options.connectionName ?? SESSION_SUBSCRIBER_NAME,
+      autoResubscribe: false,
+      retryStrategy,
+      lazyConnect: true,
+    });
     // No offline queue and no retries inside ioredis: its queue grows without bound while Redis is
     // away. A publish that cannot go now is held here instead, merged and bounded, and sent when
     // the publisher is ready again (docs/session-cache.md, "Channels").
@@ -109,7 +114,8 @@ export class RedisSessionChannel implements SessionChannel {
 
   private send(change: SessionChange | 'everything'): void {
     const message = change === 'everything' ? EVERYTHING : JSON.stringify({ d: change.digests ?? [], u: change.userIds ?? [] });
-    const sent = this.publisher.publish(this.channel, message)
+    const sent = this.publisher
+      .publish(this.channel, message)
       // Not sent, or not known to be: held again, and sent (once more, harmlessly) when the publisher is back.
       .catch(() => this.hold(change))
       .finally(() => this.pending.delete(sent));

@@ -1,7 +1,13 @@
 import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { monotonicNow, type SessionChangeSink } from '../../core/session-cache.js';
-import { parseSessionNotice, SESSION_CHANNEL_HEARTBEAT_MS, SESSION_CHANNEL_MAX_RETRY_MS, SESSION_CHANNEL_RETRY_MS, type SessionChannel } from '../session-channel.js';
+import {
+  parseSessionNotice,
+  SESSION_CHANNEL_HEARTBEAT_MS,
+  SESSION_CHANNEL_MAX_RETRY_MS,
+  SESSION_CHANNEL_RETRY_MS,
+  type SessionChannel,
+} from '../session-channel.js';
 import { SESSION_NOTICE_CHANNEL } from './migrations.js';
 
 /** `application_name` of the listening connection, so operators (and tests) can find it in pg_stat_activity. */

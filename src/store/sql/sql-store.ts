@@ -212,7 +212,11 @@ export class SQLStore implements Store {
   }
 
   async touchToken(digest: string, now: Date): Promise<void> {
-    await this.db.updateTable('access_tokens').set({ last_used_at: this.time(now) }).where('token', '=', digest).execute();
+    await this.db
+      .updateTable('access_tokens')
+      .set({ last_used_at: this.time(now) })
+      .where('token', '=', digest)
+      .execute();
   }
 
   async reauthenticateToken(digest: string, now: Date): Promise<boolean> {
@@ -275,24 +279,14 @@ export class SQLStore implements Store {
   }
 
   async findActionToken(digest: string, purpose: ActionPurpose): Promise<ActionTokenRecord | null> {
-    const row = await this.db
-      .selectFrom('action_tokens')
-      .selectAll()
-      .where('token', '=', digest)
-      .where('purpose', '=', purpose)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('action_tokens').selectAll().where('token', '=', digest).where('purpose', '=', purpose).executeTakeFirst();
     return row ? toActionToken(row) : null;
   }
 
   async consumeActionToken(digest: string, purpose: ActionPurpose): Promise<ActionTokenRecord | null> {
     // One statement on both dialects (SQLite ≥ 3.35 and PostgreSQL support RETURNING): the row
     // lock / write lock lets exactly one of two concurrent consumers see the deleted row.
-    const row = await this.db
-      .deleteFrom('action_tokens')
-      .where('token', '=', digest)
-      .where('purpose', '=', purpose)
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.db.deleteFrom('action_tokens').where('token', '=', digest).where('purpose', '=', purpose).returningAll().executeTakeFirst();
     return row ? toActionToken(row) : null;
   }
 
@@ -322,9 +316,22 @@ export class SQLStore implements Store {
 
 /** The session lookup's columns, in this order: {@link sessionFromValues} reads them by position. */
 const SESSION_COLUMNS = [
-  't.token', 't.user_id', 't.expiration_date', 't.created_at as token_created_at', 't.last_used_at',
-  't.user_agent', 't.ip', 't.authenticated_at', 't.amr',
-  'u.id', 'u.email', 'u.hashed_password', 'u.is_active', 'u.is_superuser', 'u.is_verified', 'u.created_at',
+  't.token',
+  't.user_id',
+  't.expiration_date',
+  't.created_at as token_created_at',
+  't.last_used_at',
+  't.user_agent',
+  't.ip',
+  't.authenticated_at',
+  't.amr',
+  'u.id',
+  'u.email',
+  'u.hashed_password',
+  'u.is_active',
+  'u.is_superuser',
+  'u.is_verified',
+  'u.created_at',
   'u.updated_at',
 ] as const;
 

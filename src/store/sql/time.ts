@@ -11,8 +11,16 @@ const ISO_LENGTH = 24;
  */
 export function fromDbTime(value: DbTime): Date {
   if (typeof value !== 'string') return value;
-  if (value.length !== ISO_LENGTH || value[4] !== '-' || value[7] !== '-' || value[10] !== 'T' ||
-      value[13] !== ':' || value[16] !== ':' || value[19] !== '.' || value[23] !== 'Z') {
+  if (
+    value.length !== ISO_LENGTH ||
+    value[4] !== '-' ||
+    value[7] !== '-' ||
+    value[10] !== 'T' ||
+    value[13] !== ':' ||
+    value[16] !== ':' ||
+    value[19] !== '.' ||
+    value[23] !== 'Z'
+  ) {
     return new Date(value);
   }
   const year = digits(value, 0, 4);

@@ -62,7 +62,10 @@ describe('breached passwords from a range folder (registration, reset, change)',
   const dir = tempDir('breached-');
   let t: LoggedApp;
   before(async () => {
-    writeRangeFolder(dir.path, { passwords: { [BREACHED]: 3, [ALSO_BREACHED]: 1_234_567, [PADDING_ONLY]: 0 }, extraPrefixes: [rangeKeyOf(FRESH).prefix, rangeKeyOf(PASSWORD).prefix] });
+    writeRangeFolder(dir.path, {
+      passwords: { [BREACHED]: 3, [ALSO_BREACHED]: 1_234_567, [PADDING_ONLY]: 0 },
+      extraPrefixes: [rangeKeyOf(FRESH).prefix, rangeKeyOf(PASSWORD).prefix],
+    });
     t = await loggedApp({ breachedPasswords: { rangeFolder: dir.path } });
   });
   after(async () => {
@@ -98,7 +101,12 @@ describe('breached passwords from a range folder (registration, reset, change)',
 
   test('PATCH /users/me to a breached password is 400 UPDATE_USER_INVALID_PASSWORD and changes nothing', async () => {
     const bearer = await userWithToken(t.app, 'change@example.com');
-    const refused = await t.app.inject({ method: 'PATCH', url: '/users/me', headers: auth(bearer), payload: { password: ALSO_BREACHED, current_password: PASSWORD } });
+    const refused = await t.app.inject({
+      method: 'PATCH',
+      url: '/users/me',
+      headers: auth(bearer),
+      payload: { password: ALSO_BREACHED, current_password: PASSWORD },
+    });
     assert.equal(refused.statusCode, 400);
     assert.deepEqual(refused.json(), { detail: BREACHED_REASON, code: 'UPDATE_USER_INVALID_PASSWORD' });
     assert.ok(await bearerToken(t.app, 'change@example.com', PASSWORD), 'the old password still works');

@@ -22,7 +22,9 @@ describe('BREACHED_PASSWORDS and BREACHED_PASSWORDS_API_URL', () => {
     assert.equal(readConfig({}).breachedPasswords, undefined);
     assert.deepEqual(readConfig({ BREACHED_PASSWORDS: `range-file:${dir.path}` }).breachedPasswords, { rangeFolder: dir.path });
     assert.deepEqual(readConfig({ BREACHED_PASSWORDS: 'api' }).breachedPasswords, { api: true });
-    assert.deepEqual(readConfig({ BREACHED_PASSWORDS: 'api', BREACHED_PASSWORDS_API_URL: 'http://mirror.internal:8080' }).breachedPasswords, { api: 'http://mirror.internal:8080' });
+    assert.deepEqual(readConfig({ BREACHED_PASSWORDS: 'api', BREACHED_PASSWORDS_API_URL: 'http://mirror.internal:8080' }).breachedPasswords, {
+      api: 'http://mirror.internal:8080',
+    });
   });
 
   test('a bad value is a one-line error naming the variable', () => {
@@ -34,7 +36,11 @@ describe('BREACHED_PASSWORDS and BREACHED_PASSWORDS_API_URL', () => {
       [{ BREACHED_PASSWORDS: 'api', BREACHED_PASSWORDS_API_URL: 'ftp://mirror.internal' }, 'BREACHED_PASSWORDS_API_URL', /must start with/],
     ];
     for (const [env, variable, message] of cases) {
-      assert.throws(() => readConfig(env), (error: unknown) => error instanceof ConfigError && error.key === variable && message.test(error.message) && !error.message.includes('\n'), JSON.stringify(env));
+      assert.throws(
+        () => readConfig(env),
+        (error: unknown) => error instanceof ConfigError && error.key === variable && message.test(error.message) && !error.message.includes('\n'),
+        JSON.stringify(env),
+      );
     }
   });
 

@@ -6,7 +6,7 @@ export class CookieJar {
 
   /** Records the response's `Set-Cookie` headers (an expired or empty one deletes). */
   take(response: LightMyRequestResponse | Response): void {
-    const headers = 'cookies' in response ? [response.headers['set-cookie'] ?? []].flat() as string[] : response.headers.getSetCookie();
+    const headers = 'cookies' in response ? ([response.headers['set-cookie'] ?? []].flat() as string[]) : response.headers.getSetCookie();
     for (const line of headers) {
       const [pair, ...attributes] = line.split(';');
       const at = pair!.indexOf('=');
@@ -24,7 +24,12 @@ export class CookieJar {
 }
 
 /** `app.inject` as a browser with `jar`: cookies sent and kept. */
-export async function browse(app: FastifyInstance, jar: CookieJar, url: string, options: { method?: 'GET' | 'POST' | 'DELETE'; headers?: Record<string, string>; payload?: string } = {}) {
+export async function browse(
+  app: FastifyInstance,
+  jar: CookieJar,
+  url: string,
+  options: { method?: 'GET' | 'POST' | 'DELETE'; headers?: Record<string, string>; payload?: string } = {},
+) {
   const response = await app.inject({ method: options.method ?? 'GET', url, headers: { cookie: jar.header(), ...options.headers }, payload: options.payload });
   jar.take(response);
   return response;

@@ -34,10 +34,11 @@ export async function startGitHubStandIn(options: { clientId: string; clientSecr
     origin,
     user: { id: 583231, login: 'octocat', emails: [] },
     tokenRequests: [],
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
@@ -61,9 +62,12 @@ export async function startGitHubStandIn(options: { clientId: string; clientSecr
         standIn.tokenRequests.push(form);
         const issued = codes.get(form.code ?? '');
         codes.delete(form.code ?? '');
-        const challenge = createHash('sha256').update(form.code_verifier ?? '').digest('base64url');
+        const challenge = createHash('sha256')
+          .update(form.code_verifier ?? '')
+          .digest('base64url');
         // GitHub answers errors with 200 and an `error` field.
-        if (form.client_id !== options.clientId || form.client_secret !== options.clientSecret) return json(res, 200, { error: 'incorrect_client_credentials' });
+        if (form.client_id !== options.clientId || form.client_secret !== options.clientSecret)
+          return json(res, 200, { error: 'incorrect_client_credentials' });
         if (!issued || issued.challenge !== challenge || issued.redirectUri !== form.redirect_uri) return json(res, 200, { error: 'bad_verification_code' });
         const token = `gho_${randomBytes(16).toString('hex')}`;
         tokens.add(token);
@@ -74,7 +78,12 @@ export async function startGitHubStandIn(options: { clientId: string; clientSecr
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer || !tokens.has(bearer)) return json(res, 401, { message: 'Requires authentication' });
     if (url.pathname === '/api/v3/user') return json(res, 200, { id: standIn.user.id, login: standIn.user.login, email: null });
-    if (url.pathname === '/api/v3/user/emails') return json(res, 200, standIn.user.emails.map((e) => ({ ...e, visibility: null })));
+    if (url.pathname === '/api/v3/user/emails')
+      return json(
+        res,
+        200,
+        standIn.user.emails.map((e) => ({ ...e, visibility: null })),
+      );
     return json(res, 404, { message: 'Not Found' });
   });
   return standIn;

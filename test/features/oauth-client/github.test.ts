@@ -11,13 +11,15 @@ describe('the github preset, against a local stand-in for GitHub', () => {
   before(async () => {
     gh = await startGitHubStandIn({ clientId: 'gh-client', clientSecret: 'gh-secret' });
     t = await buildMailApp({
-      oauthProviders: [{
-        name: 'github',
-        clientId: 'gh-client',
-        clientSecret: 'gh-secret',
-        // As for GitHub Enterprise Server: the same API under another host.
-        endpoints: { authorization: `${gh.origin}/login/oauth/authorize`, token: `${gh.origin}/login/oauth/access_token`, api: `${gh.origin}/api/v3` },
-      }],
+      oauthProviders: [
+        {
+          name: 'github',
+          clientId: 'gh-client',
+          clientSecret: 'gh-secret',
+          // As for GitHub Enterprise Server: the same API under another host.
+          endpoints: { authorization: `${gh.origin}/login/oauth/authorize`, token: `${gh.origin}/login/oauth/access_token`, api: `${gh.origin}/api/v3` },
+        },
+      ],
     });
   });
   after(async () => {
@@ -36,10 +38,14 @@ describe('the github preset, against a local stand-in for GitHub', () => {
   }
 
   test('signs in with the numeric id and the verified primary email; PKCE and the client secret reach the token endpoint', async () => {
-    gh.user = { id: 583231, login: 'octocat', emails: [
-      { email: 'octocat@users.noreply.github.com', primary: false, verified: true },
-      { email: 'Octo@Example.com', primary: true, verified: true },
-    ] };
+    gh.user = {
+      id: 583231,
+      login: 'octocat',
+      emails: [
+        { email: 'octocat@users.noreply.github.com', primary: false, verified: true },
+        { email: 'Octo@Example.com', primary: true, verified: true },
+      ],
+    };
     const jar = new CookieJar();
     const { authorization, response } = await signIn(jar);
     assert.equal(authorization.searchParams.get('scope'), 'read:user user:email');

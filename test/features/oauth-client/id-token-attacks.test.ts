@@ -6,7 +6,6 @@ import { freePort } from '../../support/servers.js';
 import { browse, CookieJar } from './flow.js';
 import { startStandInIssuer, type IdTokenFault, type StandInIssuer } from './stand-in-issuer.js';
 
-
 describe('ID tokens the relying party must refuse (a stand-in issuer built with jose)', () => {
   let issuer: StandInIssuer;
   let t: MailApp;
@@ -32,7 +31,7 @@ describe('ID tokens the relying party must refuse (a stand-in issuer built with 
     return { response, jar };
   }
 
-  test('control: the stand-in\'s honest ID token signs in (so every refusal below is for its one fault)', async () => {
+  test("control: the stand-in's honest ID token signs in (so every refusal below is for its one fault)", async () => {
     const { response, jar } = await callbackWith('valid');
     assert.equal(response.statusCode, 302, response.body);
     assert.equal((await browse(t.app, jar, '/users/me')).json().email, 'subject-valid@example.com');

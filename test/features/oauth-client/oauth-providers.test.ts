@@ -5,7 +5,10 @@ import { oauthProvidersFromEnv, resolveOAuthProviders, type OAuthProviderOptions
 import { readConfig } from '../../../src/server.js';
 
 const refuses = (fn: () => unknown, key: string) =>
-  assert.throws(fn, (error: unknown) => error instanceof ConfigError && error.key === key && error.message.startsWith(`${key}: `) && !error.message.includes('\n'));
+  assert.throws(
+    fn,
+    (error: unknown) => error instanceof ConfigError && error.key === key && error.message.startsWith(`${key}: `) && !error.message.includes('\n'),
+  );
 
 describe('oauthProviders (library options)', () => {
   const base = { clientId: 'id', clientSecret: 'secret' };
@@ -34,7 +37,13 @@ describe('oauthProviders (library options)', () => {
       [[{ name: 'dev', issuer: 'not a url', ...base }], 'oauthProviders[0].issuer'],
       [[{ name: 'Dev!', issuer: 'https://sso.example', ...base }], 'oauthProviders[0].name'],
       [[{ name: 'corp', ...base }], 'oauthProviders[0].issuer'],
-      [[{ name: 'github', ...base }, { name: 'github', ...base }], 'oauthProviders[1].name'],
+      [
+        [
+          { name: 'github', ...base },
+          { name: 'github', ...base },
+        ],
+        'oauthProviders[1].name',
+      ],
       [[{ name: 'google', clientId: 'id', clientSecret: '' }], 'oauthProviders[0].clientSecret'],
       [[{ name: 'github', issuer: 'https://github.com', ...base }], 'oauthProviders[0].issuer'],
       [[{ name: 'github', endpoints: { api: 'http://api.example' }, ...base }], 'oauthProviders[0].endpoints.api'],

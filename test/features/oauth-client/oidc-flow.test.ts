@@ -101,7 +101,10 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     // The session is in the list, and the identity is linked.
     assert.equal((await browse(t.app, jar, '/users/me/sessions')).json().length, 1);
     const accounts = (await browse(t.app, jar, '/users/me/accounts')).json();
-    assert.deepEqual(accounts.map((a: { provider: string; account_email: string }) => [a.provider, a.account_email]), [['oidc', 'new.verified@example.com']]);
+    assert.deepEqual(
+      accounts.map((a: { provider: string; account_email: string }) => [a.provider, a.account_email]),
+      [['oidc', 'new.verified@example.com']],
+    );
     assert.deepEqual(Object.keys(accounts[0]).sort(), ['account_email', 'created_at', 'id', 'provider']);
     // A CSRF-protected request works with the new pair.
     const logout = await browse(t.app, jar, '/logout', { method: 'POST', headers: { 'x-csrftoken': jar.cookies.get('csrftoken')! } });
@@ -183,7 +186,10 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     assert.equal(linked.headers.location, '/#profile');
     assert.deepEqual(setCookiesNamed(linked, 'token'), [], 'no new session');
     assert.equal(jar.cookies.get('token'), session);
-    assert.deepEqual((await browse(t.app, jar, '/users/me/accounts')).json().map((a: { account_email: string }) => a.account_email), ['someone-else@example.com']);
+    assert.deepEqual(
+      (await browse(t.app, jar, '/users/me/accounts')).json().map((a: { account_email: string }) => a.account_email),
+      ['someone-else@example.com'],
+    );
 
     // "new-verified" belongs to another user.
     const taken = await link(jar, 'new-verified');
@@ -266,7 +272,11 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     assert.deepEqual(setCookiesNamed(stale, 'fastify_users_oauth'), [], 'no flow started');
 
     const csrf = { 'x-csrftoken': jar.cookies.get('csrftoken')!, 'content-type': 'application/json' };
-    const wrong = await browse(t.app, jar, '/oauth/oidc/link', { method: 'POST', headers: csrf, payload: JSON.stringify({ current_password: 'not the password at all' }) });
+    const wrong = await browse(t.app, jar, '/oauth/oidc/link', {
+      method: 'POST',
+      headers: csrf,
+      payload: JSON.stringify({ current_password: 'not the password at all' }),
+    });
     assert.equal(wrong.statusCode, 401);
     const proved = await browse(t.app, jar, '/oauth/oidc/link', { method: 'POST', headers: csrf, payload: JSON.stringify({ current_password: PASSWORD }) });
     assert.equal(proved.statusCode, 200, proved.body);
@@ -275,10 +285,13 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     const back = await actAtProvider(proved.json().authorization_url, 'stale-identity', { stopAt: CALLBACK });
     assert.equal((await browse(t.app, jar, `${back.pathname}${back.search}`)).statusCode, 302);
     const mails = await t.mailsTo('stale@example.com');
-    assert.ok(mails.some((m) => m.decoded.includes('Sign-in with your oidc account was added to your account')), 'the user is told of the new link');
+    assert.ok(
+      mails.some((m) => m.decoded.includes('Sign-in with your oidc account was added to your account')),
+      'the user is told of the new link',
+    );
   });
 
-  test('a navigation to /authorize while signed in never links: it is a sign-in as the identity\'s own user, and the old session is left as it is', async () => {
+  test("a navigation to /authorize while signed in never links: it is a sign-in as the identity's own user, and the old session is left as it is", async () => {
     await register(t.app, 'navigated@example.com');
     const jar = new CookieJar();
     await browse(t.app, jar, '/login', { method: 'POST', ...form({ email: 'navigated@example.com', password: PASSWORD }) });
@@ -360,7 +373,7 @@ describe('signing in through a real OpenID Provider (oidc-provider on loopback)'
     assert.deepEqual(await t.store.oauthAccounts.listOAuthAccounts((await t.store.findUserByEmail('binder@example.com'))!.id), []);
   });
 
-  test('a code the provider never issued, and the provider\'s access_denied, are OAUTH_CALLBACK_FAILED with no session', async () => {
+  test("a code the provider never issued, and the provider's access_denied, are OAUTH_CALLBACK_FAILED with no session", async () => {
     const jar = new CookieJar();
     const back = await actAtProvider((await start(jar)).href, 'new-verified', { stopAt: CALLBACK });
     back.searchParams.set('code', 'never-issued-code-0123456789');

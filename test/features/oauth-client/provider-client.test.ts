@@ -10,7 +10,10 @@ import { startStandInIssuer } from './stand-in-issuer.js';
 /** A logger that records its warnings. */
 function recordingLog(): { log: FastifyBaseLogger; warnings: { object: Record<string, unknown>; message: string }[] } {
   const warnings: { object: Record<string, unknown>; message: string }[] = [];
-  const log = { warn: (object: Record<string, unknown>, message: string) => warnings.push({ object, message }), info: () => {} } as unknown as FastifyBaseLogger;
+  const log = {
+    warn: (object: Record<string, unknown>, message: string) => warnings.push({ object, message }),
+    info: () => {},
+  } as unknown as FastifyBaseLogger;
   return { log, warnings };
 }
 
@@ -22,7 +25,10 @@ test('an issuer down at start is one warning naming the provider; discovery is r
   const client = new ProviderClient(provider!, { now: () => new Date(now), log });
 
   client.warmUp();
-  await assert.rejects(client.configuration(), (error: unknown) => error instanceof AuthError && error.code === 'OAUTH_PROVIDER_UNAVAILABLE' && error.statusCode === 503);
+  await assert.rejects(
+    client.configuration(),
+    (error: unknown) => error instanceof AuthError && error.code === 'OAUTH_PROVIDER_UNAVAILABLE' && error.statusCode === 503,
+  );
   assert.equal(warnings.length, 1);
   assert.equal(warnings[0]!.object.provider, 'later');
   assert.match(warnings[0]!.message, /unreachable/);

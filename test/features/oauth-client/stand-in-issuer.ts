@@ -3,8 +3,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** How the stand-in's ID token is made wrong (or `valid`, the control). */
-export type IdTokenFault = 'valid' | 'wrong-aud' | 'wrong-iss' | 'wrong-nonce' | 'wrong-key' | 'expired' | 'email-in-userinfo-only'
-  | 'azp-another-client' | 'issued-in-future';
+export type IdTokenFault =
+  | 'valid'
+  | 'wrong-aud'
+  | 'wrong-iss'
+  | 'wrong-nonce'
+  | 'wrong-key'
+  | 'expired'
+  | 'email-in-userinfo-only'
+  | 'azp-another-client'
+  | 'issued-in-future';
 
 export interface StandInIssuer {
   issuer: string;
@@ -35,10 +43,11 @@ export async function startStandInIssuer(options: { clientId: string; port?: num
     fault: 'valid',
     nonce: '',
     subject: { sub: 'stand-in-subject', email: 'stand-in@example.com', email_verified: true },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 
   const idToken = async (): Promise<string> => {
@@ -83,7 +92,10 @@ export async function startStandInIssuer(options: { clientId: string; port?: num
     if (path === '/token' && req.method === 'POST') {
       req.resume();
       req.on('end', () => {
-        idToken().then((token) => json(res, { access_token: 'stand-in-access-token', token_type: 'Bearer', expires_in: 300, id_token: token }), () => res.writeHead(500).end());
+        idToken().then(
+          (token) => json(res, { access_token: 'stand-in-access-token', token_type: 'Bearer', expires_in: 300, id_token: token }),
+          () => res.writeHead(500).end(),
+        );
       });
       return;
     }

@@ -30,12 +30,14 @@ export async function startTestProvider(options: { redirectUris: string[]; port?
   const accounts = new Map<string, ProviderAccount>();
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const provider = new Provider(issuer, {
-    clients: [{
-      client_id: 'test-client',
-      client_secret: 'test-client-secret-0123456789',
-      redirect_uris: options.redirectUris,
-      token_endpoint_auth_method: 'client_secret_post',
-    }],
+    clients: [
+      {
+        client_id: 'test-client',
+        client_secret: 'test-client-secret-0123456789',
+        redirect_uris: options.redirectUris,
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+    ],
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' }] },
     async findAccount(_ctx, sub) {
       const account = accounts.get(sub);
@@ -56,9 +58,10 @@ export async function startTestProvider(options: { redirectUris: string[]; port?
     clientId: 'test-client',
     clientSecret: 'test-client-secret-0123456789',
     accounts,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

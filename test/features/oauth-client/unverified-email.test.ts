@@ -52,20 +52,26 @@ describe('a provider that releases unverified emails', () => {
     const now = t.clock.now;
     const user = (await t.store.createUser({ email, hashedPassword: UNUSABLE_PASSWORD, isVerified: false }, now))!;
     await t.store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'standin', accountId: sub, accountEmail: email, emailVerified: false }, now);
-    await t.store.oauthAccounts.linkOAuthAccount({ userId: user.id, oauthName: 'standin', accountId: `${sub}-vouched`, accountEmail: email, emailVerified: true }, now);
+    await t.store.oauthAccounts.linkOAuthAccount(
+      { userId: user.id, oauthName: 'standin', accountId: `${sub}-vouched`, accountEmail: email, emailVerified: true },
+      now,
+    );
     // The planted identity signs in while it lasts.
     assert.equal((await providerSignIn(sub, email, false)).statusCode, 302);
     return user;
   }
 
-  test("a link made from an unverified email is dropped when the mailbox owner resets the password", async () => {
+  test('a link made from an unverified email is dropped when the mailbox owner resets the password', async () => {
     const user = await plantedAccount('owner-reset@example.com', 'planted-reset');
     assert.equal((await t.app.inject({ method: 'POST', url: '/forgot-password', payload: { email: 'owner-reset@example.com' } })).statusCode, 202);
     const [mail] = await t.mailsTo('owner-reset@example.com');
     const { token } = tokenFromMail(mail!, RESET_PASSWORD_LINK_PATH);
     const reset = await t.app.inject({ method: 'POST', url: '/reset-password', payload: { token, password: NEW_PASSWORD } });
     assert.equal(reset.statusCode, 200, reset.body);
-    assert.deepEqual((await t.store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.accountId), ['planted-reset-vouched']);
+    assert.deepEqual(
+      (await t.store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.accountId),
+      ['planted-reset-vouched'],
+    );
     // The planted identity no longer reaches the account: with its unverified email it now creates nothing either.
     const again = await providerSignIn('planted-reset', 'owner-reset@example.com', false);
     assert.equal(again.statusCode, 400);
@@ -79,7 +85,10 @@ describe('a provider that releases unverified emails', () => {
     const { token } = tokenFromMail(mail!, VERIFY_LINK_PATH);
     const verified = await t.app.inject({ method: 'POST', url: '/verify', payload: { token } });
     assert.equal(verified.statusCode, 200, verified.body);
-    assert.deepEqual((await t.store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.accountId), ['planted-verify-vouched']);
+    assert.deepEqual(
+      (await t.store.oauthAccounts.listOAuthAccounts(user.id)).map((a) => a.accountId),
+      ['planted-verify-vouched'],
+    );
     assert.equal(await t.store.oauthAccounts.findOAuthAccount('standin', 'planted-verify'), null);
   });
 });

@@ -50,7 +50,13 @@ describe('throttles at the callback', () => {
   });
 
   test('a provider sign-in neither spends nor clears the password-login counters of the email it asserts', async () => {
-    const wrongLogin = () => t.app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=reg-2%40example.com&password=wrong-password-guess' });
+    const wrongLogin = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'email=reg-2%40example.com&password=wrong-password-guess',
+      });
     assert.equal((await wrongLogin()).statusCode, 401);
     // One wrong password left before the limit (2): the provider's sign-in for that email must not reset it.
     assert.equal((await signIn(t.app, new CookieJar(), 'reg-2')).statusCode, 302);
@@ -60,7 +66,7 @@ describe('throttles at the callback', () => {
   });
 });
 
-describe('the callback\'s own throttle: per address before any work, per provider identity', () => {
+describe("the callback's own throttle: per address before any work, per provider identity", () => {
   test('one address is limited at /authorize and at the callback (429 with Retry-After), bad states included', async () => {
     const counters = new MemoryCounterStore();
     const t = await buildMailApp({
@@ -121,7 +127,11 @@ describe('the callback\'s own throttle: per address before any work, per provide
       await t.app.fastifyUsers.auth.register('taken@example.com', PASSWORD);
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push((await signIn(t.app, new CookieJar(), 'taken')).statusCode);
-      assert.deepEqual(statuses.slice(0, 2).map((s) => s >= 400 && s < 429), [true, true], String(statuses));
+      assert.deepEqual(
+        statuses.slice(0, 2).map((s) => s >= 400 && s < 429),
+        [true, true],
+        String(statuses),
+      );
       assert.equal(statuses[2], 429);
     } finally {
       await t.close();
@@ -150,7 +160,11 @@ describe('a user with two-factor sign-in', () => {
       assert.equal(setCookiesNamed(response, 'token_pending').length, 1);
       assert.equal((await t.store.oauthAccounts.listOAuthAccounts(user.id)).length, 1);
 
-      const finish = await browse(t.app, jar, '/login/otp', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `otp=${totpAt(secret, clock.now)}` });
+      const finish = await browse(t.app, jar, '/login/otp', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `otp=${totpAt(secret, clock.now)}`,
+      });
       assert.equal(finish.statusCode, 204, finish.body);
       assert.equal((await browse(t.app, jar, '/users/me')).json().email, 'totp-user@example.com');
     } finally {
@@ -167,7 +181,7 @@ describe('configuration and the server', () => {
     );
   });
 
-  test('under a routePrefix the redirect URI, the state cookie\'s path and the sign-in all carry the prefix', async () => {
+  test("under a routePrefix the redirect URI, the state cookie's path and the sign-in all carry the prefix", async () => {
     const t = await buildTestApp({
       routePrefix: '/auth',
       publicUrl: 'https://app.example.com',
@@ -193,15 +207,18 @@ describe('configuration and the server', () => {
   });
 
   test('the server reads OAUTH_* and sends a failed browser sign-in to the web page with the code; API calls get JSON', async () => {
-    const app = await buildServer(readConfig({
-      DATABASE_URL: 'sqlite::memory:',
-      SECRET_KEY: TEST_SECRET,
-      PUBLIC_URL: 'https://auth.example.com',
-      OAUTH_PROVIDERS: 'standin',
-      OAUTH_STANDIN_CLIENT_ID: 'wiring-client',
-      OAUTH_STANDIN_CLIENT_SECRET: 's',
-      OAUTH_STANDIN_ISSUER: issuer.issuer,
-    }), { logger: false });
+    const app = await buildServer(
+      readConfig({
+        DATABASE_URL: 'sqlite::memory:',
+        SECRET_KEY: TEST_SECRET,
+        PUBLIC_URL: 'https://auth.example.com',
+        OAUTH_PROVIDERS: 'standin',
+        OAUTH_STANDIN_CLIENT_ID: 'wiring-client',
+        OAUTH_STANDIN_CLIENT_SECRET: 's',
+        OAUTH_STANDIN_ISSUER: issuer.issuer,
+      }),
+      { logger: false },
+    );
     try {
       assert.deepEqual((await app.inject({ method: 'GET', url: '/oauth/providers' })).json(), [{ name: 'standin', authorize_url: '/oauth/standin/authorize' }]);
       const navigation = await app.inject({ method: 'GET', url: '/oauth/standin/callback?code=x&state=y', headers: { 'sec-fetch-mode': 'navigate' } });
@@ -222,8 +239,11 @@ describe('configuration and the server', () => {
     try {
       const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
       const operations = [
-        ['/oauth/providers', 'get', true], ['/oauth/{provider}/authorize', 'get', true], ['/oauth/{provider}/callback', 'get', true],
-        ['/users/me/accounts', 'get', false], ['/users/me/accounts/{id}', 'delete', false],
+        ['/oauth/providers', 'get', true],
+        ['/oauth/{provider}/authorize', 'get', true],
+        ['/oauth/{provider}/callback', 'get', true],
+        ['/users/me/accounts', 'get', false],
+        ['/users/me/accounts/{id}', 'delete', false],
       ] as const;
       for (const [path, method, isPublic] of operations) {
         const operation = spec.paths[path]?.[method];

@@ -18,7 +18,11 @@ describe('passkey registration options: throttled, and their challenge rows boun
       assert.deepEqual(statuses, [200, 200, 200, 429]);
       const refused = await t.app.inject({ method: 'POST', url: '/users/me/passkeys/options', headers: auth(token) });
       assert.ok(Number(refused.headers['retry-after']) > 0);
-      assert.equal((await t.app.inject({ method: 'POST', url: '/users/me/passkeys/options', headers: auth(other) })).statusCode, 200, 'another user is not held back');
+      assert.equal(
+        (await t.app.inject({ method: 'POST', url: '/users/me/passkeys/options', headers: auth(other) })).statusCode,
+        200,
+        'another user is not held back',
+      );
     } finally {
       await t.close();
     }
@@ -30,7 +34,10 @@ describe('passkey registration options: throttled, and their challenge rows boun
       const tokens = [];
       for (let i = 0; i < 4; i++) tokens.push(await userWithToken(t.app, `address-${i}@example.com`));
       const statuses = [];
-      for (const token of tokens) statuses.push((await t.app.inject({ method: 'POST', url: '/users/me/passkeys/options', headers: auth(token), remoteAddress: '198.51.100.7' })).statusCode);
+      for (const token of tokens)
+        statuses.push(
+          (await t.app.inject({ method: 'POST', url: '/users/me/passkeys/options', headers: auth(token), remoteAddress: '198.51.100.7' })).statusCode,
+        );
       assert.deepEqual(statuses, [200, 200, 200, 429]);
     } finally {
       await t.close();
@@ -51,9 +58,19 @@ describe('passkey registration options: throttled, and their challenge rows boun
       }
       const rows = await t.store.db.selectFrom('webauthn_challenges').select('digest').where('purpose', '=', 'register').execute();
       assert.equal(rows.length, MAX_REGISTRATION_CHALLENGES_PER_USER);
-      const oldest = await t.app.inject({ method: 'POST', url: '/users/me/passkeys', headers: auth(token), payload: { name: 'Old', response: softwareAuthenticator(RP_ID).attest(challenges[0]!, PUBLIC_URL) } });
+      const oldest = await t.app.inject({
+        method: 'POST',
+        url: '/users/me/passkeys',
+        headers: auth(token),
+        payload: { name: 'Old', response: softwareAuthenticator(RP_ID).attest(challenges[0]!, PUBLIC_URL) },
+      });
       assert.deepEqual({ s: oldest.statusCode, c: oldest.json().code }, { s: 400, c: 'PASSKEY_INVALID' });
-      const newest = await t.app.inject({ method: 'POST', url: '/users/me/passkeys', headers: auth(token), payload: { name: 'New', response: softwareAuthenticator(RP_ID).attest(challenges.at(-1)!, PUBLIC_URL) } });
+      const newest = await t.app.inject({
+        method: 'POST',
+        url: '/users/me/passkeys',
+        headers: auth(token),
+        payload: { name: 'New', response: softwareAuthenticator(RP_ID).attest(challenges.at(-1)!, PUBLIC_URL) },
+      });
       assert.equal(newest.statusCode, 201, newest.body);
     } finally {
       await t.close();

@@ -6,8 +6,14 @@ import { auth, userWithToken } from '../../support/requests.js';
 
 /** What a client could send instead of a real authenticator response. */
 const FORGED = {
-  id: 'AAAA', rawId: 'AAAA', type: 'public-key',
-  response: { clientDataJSON: Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: 'x', origin: 'https://auth.example.test' })).toString('base64url'), authenticatorData: 'AAAA', signature: 'AAAA' },
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  response: {
+    clientDataJSON: Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: 'x', origin: 'https://auth.example.test' })).toString('base64url'),
+    authenticatorData: 'AAAA',
+    signature: 'AAAA',
+  },
   clientExtensionResults: {},
 };
 
@@ -58,7 +64,12 @@ describe('passkey routes through inject: options, cookies, refusals (the ceremon
     }
     const first = await t.app.inject({ method: 'POST', url: '/passkeys/login', payload: { response: FORGED }, cookies: { token_webauthn: challenge } });
     assert.equal(first.json().code, 'PASSKEY_INVALID');
-    const registration = await t.app.inject({ method: 'POST', url: '/users/me/passkeys', headers: auth(token), payload: { name: 'x', response: { ...FORGED, response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA' } } } });
+    const registration = await t.app.inject({
+      method: 'POST',
+      url: '/users/me/passkeys',
+      headers: auth(token),
+      payload: { name: 'x', response: { ...FORGED, response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA' } } },
+    });
     assert.deepEqual({ s: registration.statusCode, c: registration.json().code }, { s: 400, c: 'PASSKEY_INVALID' });
   });
 

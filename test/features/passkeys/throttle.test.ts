@@ -12,7 +12,13 @@ const THROTTLED = { detail: 'Too many attempts, try again later', code: 'TOO_MAN
 
 /** An assertion body that names `credentialId` and verifies against nothing. */
 function garbage(credentialId: string) {
-  return { id: credentialId, rawId: credentialId, type: 'public-key', response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' }, clientExtensionResults: {} };
+  return {
+    id: credentialId,
+    rawId: credentialId,
+    type: 'public-key',
+    response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+    clientExtensionResults: {},
+  };
 }
 
 describe('failed passkey sign-ins are throttled per address and per credential and address', () => {
@@ -38,14 +44,24 @@ describe('failed passkey sign-ins are throttled per address and per credential a
   }
 
   function signIn(assertion: object, remoteAddress: string, challenge?: string) {
-    return t.app.inject({ method: 'POST', url: '/passkeys/login', remoteAddress, payload: { response: assertion }, cookies: challenge ? { token_webauthn: challenge } : {} });
+    return t.app.inject({
+      method: 'POST',
+      url: '/passkeys/login',
+      remoteAddress,
+      payload: { response: assertion },
+      cookies: challenge ? { token_webauthn: challenge } : {},
+    });
   }
 
   /** A right assertion for a fresh challenge, but with its signature replaced: it fails verification. */
   async function badSignature(remoteAddress: string) {
     const challenge = await challengeFor(remoteAddress);
     const assertion = key.assert(challenge, ORIGIN, userId) as { response: Record<string, string> };
-    const response = await signIn({ ...assertion, response: { ...assertion.response, signature: randomBytes(70).toString('base64url') } }, remoteAddress, challenge);
+    const response = await signIn(
+      { ...assertion, response: { ...assertion.response, signature: randomBytes(70).toString('base64url') } },
+      remoteAddress,
+      challenge,
+    );
     return response;
   }
 

@@ -23,14 +23,23 @@ for (const database of testDatabases()) {
       const b = await buildTestServer(shared);
       try {
         assert.equal((await a.app.inject({ method: 'POST', url: '/register', payload: { email: 'twice@example.com', password: PASSWORD } })).statusCode, 201);
-        const token = (await a.app.inject({ method: 'POST', url: '/token', ...form({ username: 'twice@example.com', password: PASSWORD }) })).json().access_token;
-        const { secret } = (await a.app.inject({ method: 'POST', url: '/users/me/totp', headers: auth(token), payload: { current_password: PASSWORD } })).json();
+        const token = (await a.app.inject({ method: 'POST', url: '/token', ...form({ username: 'twice@example.com', password: PASSWORD }) })).json()
+          .access_token;
+        const { secret } = (
+          await a.app.inject({ method: 'POST', url: '/users/me/totp', headers: auth(token), payload: { current_password: PASSWORD } })
+        ).json();
         // Confirmed with the previous step's code, so the current one is still unspent.
-        const confirmed = await b.app.inject({ method: 'POST', url: '/users/me/totp/confirm', headers: auth(token), payload: { code: totpAt(secret, new Date(), -1) } });
+        const confirmed = await b.app.inject({
+          method: 'POST',
+          url: '/users/me/totp/confirm',
+          headers: auth(token),
+          payload: { code: totpAt(secret, new Date(), -1) },
+        });
         assert.equal(confirmed.statusCode, 200, confirmed.body);
 
         const code = totpAt(secret, new Date());
-        const signIn = (server: typeof a) => server.app.inject({ method: 'POST', url: '/token', ...form({ username: 'twice@example.com', password: PASSWORD, otp: code }) });
+        const signIn = (server: typeof a) =>
+          server.app.inject({ method: 'POST', url: '/token', ...form({ username: 'twice@example.com', password: PASSWORD, otp: code }) });
         const results = await Promise.all([signIn(a), signIn(b), signIn(a), signIn(b)]);
         const statuses = results.map((r) => r.statusCode).sort();
         // The code may straddle a step boundary during the run; it is still spent at most once.

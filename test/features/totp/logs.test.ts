@@ -20,12 +20,17 @@ describe('logs never hold a TOTP secret, a one-time code or a recovery code', ()
     const token = (await app.inject({ method: 'POST', url: '/token', ...form({ username: 'log2fa@example.com', password: PASSWORD }) })).json().access_token;
     const begin = (await app.inject({ method: 'POST', url: '/users/me/totp', headers: auth(token), payload: { current_password: PASSWORD } })).json();
     const firstCode = totpAt(begin.secret, new Date());
-    const codes: string[] = (await app.inject({ method: 'POST', url: '/users/me/totp/confirm', headers: auth(token), payload: { code: firstCode } })).json().recovery_codes;
+    const codes: string[] = (await app.inject({ method: 'POST', url: '/users/me/totp/confirm', headers: auth(token), payload: { code: firstCode } })).json()
+      .recovery_codes;
     assert.equal(codes.length, 10);
     await app.inject({ method: 'POST', url: '/token', ...form({ username: 'log2fa@example.com', password: PASSWORD, otp: codes[0]! }) });
     await app.inject({ method: 'POST', url: '/login', ...form({ email: 'log2fa@example.com', password: PASSWORD, otp: '000000' }) });
     await app.inject({ method: 'POST', url: '/login/otp', payload: { otp: codes[1]! } });
-    assert.equal((await app.inject({ method: 'DELETE', url: '/users/me/totp', headers: auth(token), payload: { current_password: PASSWORD, code: codes[2]! } })).statusCode, 204);
+    assert.equal(
+      (await app.inject({ method: 'DELETE', url: '/users/me/totp', headers: auth(token), payload: { current_password: PASSWORD, code: codes[2]! } }))
+        .statusCode,
+      204,
+    );
 
     const text = lines.join('');
     assert.ok(lines.length > 5, 'the flows were logged');

@@ -7,10 +7,17 @@ test('OpenAPI: every second-factor and passkey operation has a unique operationI
   try {
     const spec = (await s.app.inject({ url: '/openapi.json' })).json();
     const expected: [string, string, boolean][] = [
-      ['post', '/login/otp', true], ['get', '/users/me/totp', false], ['post', '/users/me/totp', false],
-      ['delete', '/users/me/totp', false], ['post', '/users/me/totp/confirm', false],
-      ['post', '/users/me/passkeys/options', false], ['post', '/users/me/passkeys', false], ['get', '/users/me/passkeys', false],
-      ['delete', '/users/me/passkeys/{id}', false], ['post', '/passkeys/login/options', true], ['post', '/passkeys/login', true],
+      ['post', '/login/otp', true],
+      ['get', '/users/me/totp', false],
+      ['post', '/users/me/totp', false],
+      ['delete', '/users/me/totp', false],
+      ['post', '/users/me/totp/confirm', false],
+      ['post', '/users/me/passkeys/options', false],
+      ['post', '/users/me/passkeys', false],
+      ['get', '/users/me/passkeys', false],
+      ['delete', '/users/me/passkeys/{id}', false],
+      ['post', '/passkeys/login/options', true],
+      ['post', '/passkeys/login', true],
     ];
     const ids = new Set<string>();
     for (const [method, path, anonymous] of expected) {

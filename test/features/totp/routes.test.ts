@@ -16,8 +16,7 @@ describe('TOTP set-up: POST/GET/DELETE /users/me/totp and /users/me/totp/confirm
 
   const begin = (token: string, password = PASSWORD) =>
     t.app.inject({ method: 'POST', url: '/users/me/totp', headers: auth(token), payload: { current_password: password } });
-  const confirm = (token: string, code: string) =>
-    t.app.inject({ method: 'POST', url: '/users/me/totp/confirm', headers: auth(token), payload: { code } });
+  const confirm = (token: string, code: string) => t.app.inject({ method: 'POST', url: '/users/me/totp/confirm', headers: auth(token), payload: { code } });
   const disable = (token: string, code: string, password = PASSWORD) =>
     t.app.inject({ method: 'DELETE', url: '/users/me/totp', headers: auth(token), payload: { current_password: password, code } });
   const status = async (token: string) => (await t.app.inject({ url: '/users/me/totp', headers: auth(token) })).json();
@@ -33,10 +32,7 @@ describe('TOTP set-up: POST/GET/DELETE /users/me/totp and /users/me/totp/confirm
     assert.equal(url.protocol, 'otpauth:');
     assert.equal(url.host, 'totp');
     assert.equal(decodeURIComponent(url.pathname), '/auth.example.test:setup@example.com');
-    assert.deepEqual(
-      Object.fromEntries(url.searchParams),
-      { issuer: 'auth.example.test', algorithm: 'SHA1', secret, period: '30', digits: '6' },
-    );
+    assert.deepEqual(Object.fromEntries(url.searchParams), { issuer: 'auth.example.test', algorithm: 'SHA1', secret, period: '30', digits: '6' });
     assert.deepEqual(await status(token), { enabled: false, recovery_codes_left: 0 }, 'pending is not enabled');
 
     const confirmed = await confirm(token, totpAt(secret, clock.now));
@@ -107,7 +103,8 @@ describe('TOTP set-up: POST/GET/DELETE /users/me/totp and /users/me/totp/confirm
     const code = totpAt(secret, clock.now);
     // Spent at sign-in first…
     const login = await t.app.inject({
-      method: 'POST', url: '/token',
+      method: 'POST',
+      url: '/token',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: new URLSearchParams({ username: 'replay-disable@example.com', password: PASSWORD, otp: code }).toString(),
     });

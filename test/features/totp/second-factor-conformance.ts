@@ -44,7 +44,13 @@ export function secondFactorConformance(name: string, factory: () => Promise<Sto
       const user = await newUser();
       assert.equal(await store.secondFactor.findTOTP(user.id), null);
       assert.equal(await store.secondFactor.savePendingTOTP(user.id, 'cipher-1', now), true);
-      assert.deepEqual(await store.secondFactor.findTOTP(user.id), { userId: user.id, encryptedSecret: 'cipher-1', confirmed: false, lastUsedStep: null, createdAt: now });
+      assert.deepEqual(await store.secondFactor.findTOTP(user.id), {
+        userId: user.id,
+        encryptedSecret: 'cipher-1',
+        confirmed: false,
+        lastUsedStep: null,
+        createdAt: now,
+      });
       assert.equal(await store.secondFactor.savePendingTOTP(user.id, 'cipher-2', now), true);
       assert.equal((await store.secondFactor.findTOTP(user.id))?.encryptedSecret, 'cipher-2');
       // A plain use is refused while pending; confirming records the step.
@@ -112,7 +118,10 @@ export function secondFactorConformance(name: string, factory: () => Promise<Sto
       assert.equal(await store.passkeys.createPasskey(passkey(user.id, { credentialId: record.credentialId })), null);
       const second = await store.passkeys.createPasskey(passkey(user.id, { transports: [] }));
       assert.deepEqual(second?.transports, []);
-      assert.deepEqual((await store.passkeys.listPasskeys(user.id)).map((p) => p.id), [created.id, second!.id]);
+      assert.deepEqual(
+        (await store.passkeys.listPasskeys(user.id)).map((p) => p.id),
+        [created.id, second!.id],
+      );
       assert.deepEqual(await store.passkeys.findPasskeyByCredentialId(record.credentialId), created);
       assert.equal(await store.passkeys.findPasskeyByCredentialId('unknown'), null);
     });

@@ -6,9 +6,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   const t = columnTypes(dialect);
   await db.schema
     .createTable('users')
-    .addColumn('id', 'integer', (col) =>
-      dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
-    )
+    .addColumn('id', 'integer', (col) => (dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement()))
     .addColumn('email', 'varchar(320)', (col) => col.notNull())
     .addColumn('hashed_password', 'varchar(1024)', (col) => col.notNull())
     .addColumn('is_active', t.bool, (col) => col.notNull().defaultTo(t.true))

@@ -8,9 +8,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   // `oauth_account` rows import 1:1; provider access and refresh tokens are not kept.
   await db.schema
     .createTable('oauth_accounts')
-    .addColumn('id', 'integer', (col) =>
-      dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
-    )
+    .addColumn('id', 'integer', (col) => (dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement()))
     .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
     .addColumn('oauth_name', 'varchar(100)', (col) => col.notNull())
     .addColumn('account_id', 'varchar(320)', (col) => col.notNull())

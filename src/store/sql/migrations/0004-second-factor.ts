@@ -28,9 +28,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   // WebAuthn credentials (passkeys): the public key and the signature counter of each.
   await db.schema
     .createTable('passkeys')
-    .addColumn('id', 'integer', (col) =>
-      dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
-    )
+    .addColumn('id', 'integer', (col) => (dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement()))
     .addColumn('user_id', 'integer', (col) => col.notNull().references('users.id').onDelete('cascade'))
     .addColumn('credential_id', 'varchar(1400)', (col) => col.notNull())
     .addColumn('public_key', 'text', (col) => col.notNull())

@@ -10,5 +10,8 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   // under someone else's address does not outlive their taking the account back. Rows made
   // before this column existed cannot say, so they count as unverified (the safe side: such
   // a link is dropped once at the next reset or verification, and linked again from the profile).
-  await db.schema.alterTable('oauth_accounts').addColumn('email_verified', t.bool, (col) => col.notNull().defaultTo(t.false)).execute();
+  await db.schema
+    .alterTable('oauth_accounts')
+    .addColumn('email_verified', t.bool, (col) => col.notNull().defaultTo(t.false))
+    .execute();
 }

@@ -13,7 +13,10 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   // it on every new session, and sessions opened before this migration proved a factor at sign-in.
   await db.schema.alterTable('access_tokens').addColumn('authenticated_at', t.time).execute();
   await db.schema.alterTable('access_tokens').addColumn('amr', 'varchar(64)').execute();
-  await db.updateTable('access_tokens').set({ authenticated_at: sql.ref('created_at') }).execute();
+  await db
+    .updateTable('access_tokens')
+    .set({ authenticated_at: sql.ref('created_at') })
+    .execute();
 
   // A re-authentication alters the session: other instances drop their cached copy of it, as
   // for the other session-changing updates (migration 0005, docs/session-cache.md).
