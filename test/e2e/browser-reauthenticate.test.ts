@@ -145,7 +145,10 @@ describe("the web page's re-authentication prompt in Chromium", { skip: CHROMIUM
     // Two-factor sign-in on (its form takes the password itself, no prompt); later, a recovery code confirms.
     await page.locator('#totp-start-password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    // The secret is read only once the set-up is shown: before the answer, the element is still empty.
+    await page.locator('#totp-setup').waitFor();
     const secret = (await page.locator('#totp-secret').textContent())!;
+    assert.match(secret, /^[A-Z2-7]{32}$/);
     await page.getByLabel('Code from the app', { exact: true }).fill(totpAt(secret, serverNow()));
     await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
     await page.locator('#totp-recovery').waitFor();
