@@ -6,12 +6,10 @@
  * `navigator.credentials` makes every credential and assertion; the server verifies them.
  */
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.js';
-import { launchChromium } from '../support/browser.js';
+import { addPlatformAuthenticator, axeViolations, launchChromium } from '../support/browser.js';
 import { PASSWORD } from '../support/constants.js';
 import { type PageServer, startPageServer } from '../support/servers.js';
 import { chromium } from '../support/services.js';
@@ -19,21 +17,6 @@ import { totpAt } from '../support/totp.js';
 import { internalsOf } from '../support/internals.js';
 
 const CHROMIUM = chromium();
-/** axe-core's browser bundle, evaluated in the page (through the DevTools protocol, so the page's CSP does not block it). */
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's violations on the page as it is now (WCAG 2.x A/AA rules), as readable lines. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }
-    ).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
-  });
-}
-
 /** In the page: a JSON call with the CSRF header a cookie session needs; returns status and body. */
 async function call(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   return page.evaluate(
@@ -97,17 +80,7 @@ describe('passkeys in Chromium with a virtual authenticator', { skip: CHROMIUM.s
     contexts.push(context);
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const authenticatorId = await addPlatformAuthenticator(cdp);
     await page.goto(`${server.url}/`);
     return { page, authenticatorId };
   }

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.js';
 import { DEFAULT_REAUTHENTICATION_WINDOW } from '../../src/core/options.js';
-import { axeViolations, launchChromium } from '../support/browser.js';
+import { addPlatformAuthenticator, axeViolations, launchChromium } from '../support/browser.js';
 import { PASSWORD } from '../support/constants.js';
 import { type PageServer, startPageServer } from '../support/servers.js';
 import { chromium } from '../support/services.js';
@@ -54,17 +54,7 @@ describe("the web page's re-authentication prompt in Chromium", { skip: CHROMIUM
   /** A fresh virtual platform authenticator (the previous one, if any, goes away with its credentials). */
   async function newAuthenticator(cdp: CDPSession, previous?: string): Promise<string> {
     if (previous) await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: previous });
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
-    return authenticatorId;
+    return addPlatformAuthenticator(cdp);
   }
 
   /** A fresh browser profile with a virtual authenticator, signed in with the password through the log-in form. */
@@ -80,7 +70,6 @@ describe("the web page's re-authentication prompt in Chromium", { skip: CHROMIUM
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
     const authenticatorId = await newAuthenticator(cdp);
     await page.goto(`${server.url}/`);
     await page.locator('#login-email').fill(email);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium as playwright, type Browser, type Page } from 'playwright-core';
+import { chromium as playwright, type Browser, type CDPSession, type Page } from 'playwright-core';
 
 /** Headless, no sandbox (containers), no network beyond loopback, no first-run noise. */
 export const CHROMIUM_ARGS = [
@@ -32,4 +32,24 @@ export async function axeViolations(page: Page): Promise<string[]> {
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
   });
+}
+
+/**
+ * Adds a virtual platform authenticator through the DevTools protocol (`WebAuthn.*`, with
+ * `WebAuthn.enable` sent first): CTAP2, resident keys and user verification, as a phone or laptop
+ * passkey provider; its id, to remove it again.
+ */
+export async function addPlatformAuthenticator(cdp: CDPSession): Promise<string> {
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return authenticatorId;
 }
