@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { openDatabase } from '../../src/store/sql/database.js';
 import { migrateToLatest } from '../../src/store/sql/migrations.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
@@ -62,6 +64,36 @@ describe('PostgreSQL migrations', { skip: pg.skip }, () => {
       assert.ok(rows[0].n <= 3, `at most 3 connections, saw ${rows[0].n}`);
     } finally {
       await d.db.destroy();
+    }
+  });
+
+  test('a connection lost while a request holds it (between two queries) fails that request, not the process', async () => {
+    // pg emits 'error' on a checked-out client when its server goes away between queries; the
+    // pool only listens on idle clients, so without a listener of ours the process would crash.
+    const e = await openDatabase(database.url, { poolSize: 2 });
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const outcome = await e.db
+        .transaction()
+        .execute(async (trx) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+          await database.admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+          await sleep(300); // the termination notice arrives while no query runs on this client
+          await sql`select 1`.execute(trx);
+        })
+        .then(
+          () => 'committed',
+          () => 'failed',
+        );
+      assert.equal(outcome, 'failed');
+      assert.deepEqual(uncaught, []);
+      const store = new SQLStore(e.db, 'postgres');
+      assert.equal(await store.ping().then(() => 'up'), 'up', 'the pool replaced the lost connection');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await e.db.destroy();
     }
   });
 });

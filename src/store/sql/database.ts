@@ -150,5 +150,10 @@ export async function openDatabase(url: string, options: { poolSize?: number } =
   // An idle client that loses its server emits 'error' on the pool; without a listener that
   // would crash the process. The next query fails and the route answers 503 instead.
   pool.on('error', () => {});
+  // The pool listens only while a client is idle. A client a request holds (inside a
+  // transaction, between two queries) that loses its server emits 'error' with no listener,
+  // which would crash the process; with this one the request's next query fails (503) and the
+  // pool drops the broken client when it comes back.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
