@@ -9,6 +9,7 @@ import { freshDatabase, postgresStore, type FreshDatabase } from '../support/dat
 import { postgres } from '../support/services.js';
 import { storeConformance } from './conformance.js';
 import { secondFactorConformance } from '../features/totp/second-factor-conformance.js';
+import { organizationStoreConformance } from '../features/organizations/organization-store-conformance.js';
 
 const pg = postgres();
 
@@ -16,6 +17,7 @@ const postgresFixture = () => postgresStore(pg.value!);
 
 storeConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 secondFactorConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
+organizationStoreConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 
 describe('PostgreSQL migrations', { skip: pg.skip }, () => {
   let database: FreshDatabase;

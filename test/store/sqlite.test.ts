@@ -1,6 +1,8 @@
 import { sqliteStore } from '../support/databases.js';
 import { storeConformance } from './conformance.js';
 import { secondFactorConformance } from '../features/totp/second-factor-conformance.js';
+import { organizationStoreConformance } from '../features/organizations/organization-store-conformance.js';
 
 storeConformance('SQLite file', sqliteStore);
 secondFactorConformance('SQLite file', sqliteStore);
+organizationStoreConformance('SQLite file', sqliteStore);

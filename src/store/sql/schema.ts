@@ -14,6 +14,9 @@ export interface Database {
   passkeys: PasskeysTable;
   webauthn_challenges: WebAuthnChallengesTable;
   oauth_accounts: OAuthAccountsTable;
+  organizations: OrganizationsTable;
+  memberships: MembershipsTable;
+  invitations: InvitationsTable;
 }
 
 export type DbTime = string | Date;
@@ -109,5 +112,36 @@ export interface OAuthAccountsTable {
   account_email: string;
   /** Whether the provider asserted `account_email` verified at link time (migration 0006). */
   email_verified: DbBool;
+  created_at: DbTime;
+}
+
+export interface OrganizationsTable {
+  id: Generated<number>;
+  name: string;
+  /** `[a-z0-9-]{2,48}`, unique. */
+  slug: string;
+  require_mfa: DbBool;
+  created_at: DbTime;
+}
+
+export interface MembershipsTable {
+  org_id: number;
+  user_id: number;
+  /** `owner`, `admin` or `member` (a CHECK constraint holds the list). */
+  role: string;
+  joined_at: DbTime;
+}
+
+export interface InvitationsTable {
+  id: Generated<number>;
+  org_id: number;
+  /** The invited address, normalised as users' emails are. */
+  email: string;
+  role: string;
+  /** SHA-256 hex digest of the invitation token; the token itself is never stored. */
+  token_digest: string;
+  invited_by: number;
+  expires_at: DbTime;
+  accepted_at: DbTime | null;
   created_at: DbTime;
 }

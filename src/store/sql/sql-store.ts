@@ -11,6 +11,7 @@ import { fromDbTime } from './time.js';
 import { SQLPasskeyStore } from '../../features/passkeys/sql-passkey-store.js';
 import { SQLSecondFactorStore } from '../../features/totp/sql-second-factor-store.js';
 import { SQLOAuthAccountStore } from '../../features/oauth-client/sql-oauth-account-store.js';
+import { SQLOrganizationStore } from '../../features/organizations/sql-organization-store.js';
 import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**
@@ -23,6 +24,8 @@ export class SQLStore implements Store {
   readonly secondFactor: SQLSecondFactorStore;
   readonly passkeys: SQLPasskeyStore;
   readonly oauthAccounts: SQLOAuthAccountStore;
+  /** Organizations, memberships and invitations (docs/organizations.md). */
+  readonly organizations: SQLOrganizationStore;
   /** findSession runs on every authenticated request: compiled once, run with new parameters. */
   private readonly sessionQuery: CompiledQuery<SessionRow>;
   /**
@@ -49,6 +52,7 @@ export class SQLStore implements Store {
     this.secondFactor = new SQLSecondFactorStore(db, dialect);
     this.passkeys = new SQLPasskeyStore(db, dialect);
     this.oauthAccounts = new SQLOAuthAccountStore(db, dialect, (date) => this.time(date));
+    this.organizations = new SQLOrganizationStore(db, dialect);
     this.sessionQuery = this.sessionSelect('', this.time(new Date(0))).compile();
     this.userByEmailQuery = db.selectFrom('users').selectAll().where('email', '=', '').compile();
     const epoch = new Date(0);
