@@ -18,6 +18,16 @@ export type { OAuthProviderOptions, OAuthPreset, GitHubEndpoints } from './featu
 export type { AccountTokenOptions } from './core/account-tokens.js';
 export type { MailThrottle, MailAction } from './http/routes/account-context.js';
 export type { Session } from './core/auth-service.js';
+export type {
+  ApiKeySession,
+  AuthSession,
+  CredentialAnswer,
+  CredentialResolver,
+  DelegatedSession,
+  FirstPartySession,
+  PresentedCredential,
+  ProviderSession,
+} from './core/credentials.js';
 export type { User, PublicUser } from './core/user.js';
 export { AuthError, ConfigError, ERRORS, type ErrorCode } from './core/errors.js';
 export type { Mailer, MailMessage } from './core/mail.js';

@@ -25,6 +25,8 @@ export interface IssuedToken {
 
 /** An authenticated request's principal. */
 export interface Session {
+  /** Tells a first-party session from the credentials of src/core/credentials.ts (`request.authSession.kind`). */
+  readonly kind: 'session';
   user: User;
   /** Digest of the presented token: identifies the session without holding the secret. */
   digest: string;
@@ -189,7 +191,7 @@ export class AuthService {
     if (ticket !== undefined) {
       this.sessions!.set(ticket, digest, { user: found.user, expiresAt: found.token.expiresAt.getTime(), lastUsedAt });
     }
-    return { user: found.user, digest };
+    return { kind: 'session', user: found.user, digest };
   }
 
   /**
@@ -210,7 +212,7 @@ export class AuthService {
     if (cached === undefined) return undefined;
     if (cached.expiresAt <= nowMs) return null;
     if (nowMs - cached.lastUsedAt > LAST_USED_RESOLUTION_MS) this.touch(digest, new Date(nowMs));
-    return { user: cached.user, digest };
+    return { kind: 'session', user: cached.user, digest };
   }
 
   /** Writes `last_used_at`; not awaited: bookkeeping must not slow or fail the request it describes. */

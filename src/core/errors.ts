@@ -30,6 +30,12 @@ export const ERRORS = {
   ORIGIN_NOT_ALLOWED: { status: 403, message: 'Cross-origin request refused' },
   REAUTHENTICATION_REQUIRED: { status: 403, message: 'Confirm your identity first (POST /users/me/reauthenticate)' },
   REAUTHENTICATION_FAILED: { status: 401, message: 'The proof of identity is incorrect' },
+  // Delegated credentials: provider access tokens and API keys (docs/resource-server.md).
+  INSUFFICIENT_SCOPE: { status: 403, message: 'The access token or API key lacks a scope this route needs' },
+  FIRST_PARTY_SESSION_REQUIRED: {
+    status: 403,
+    message: 'This route needs a session signed in here: access tokens of other apps and API keys cannot manage the account',
+  },
 
   // Registration and profile.
   REGISTER_USER_ALREADY_EXISTS: { status: 400, message: 'Email already exists' },
@@ -89,8 +95,10 @@ export class AuthError extends Error {
   readonly retryAfter: number | undefined;
   /** An RFC 6749 §5.2-style `error` member for the body, when the registry gives one. */
   readonly error: string | undefined;
+  /** Auth-params of the `WWW-Authenticate: Bearer` challenge beside the status (RFC 6750 §3), e.g. `{error: 'insufficient_scope', scope}`. */
+  readonly challenge: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ErrorCode, detail?: unknown, options?: { retryAfter?: number }) {
+  constructor(code: ErrorCode, detail?: unknown, options?: { retryAfter?: number; challenge?: Readonly<Record<string, string>> }) {
     const entry = ERRORS[code];
     super(typeof detail === 'string' ? detail : entry.message);
     this.name = 'AuthError';
@@ -99,6 +107,7 @@ export class AuthError extends Error {
     this.detail = detail ?? entry.message;
     this.retryAfter = options?.retryAfter;
     this.error = 'error' in entry ? entry.error : undefined;
+    this.challenge = options?.challenge;
   }
 }
 

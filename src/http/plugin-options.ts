@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { resolveAccountTokenOptions, type AccountTokenOptions } from '../core/account-tokens.js';
+import type { CredentialResolver } from '../core/credentials.js';
 import { ConfigError } from '../core/errors.js';
 import type { Mailer } from '../core/mail.js';
 import { resolveBreachedPasswords, type BreachedPasswordsOptions, type ResolvedBreachedPasswords } from '../features/breached-passwords/options.js';
@@ -83,6 +84,13 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
    * `{ api: true }` (Have I Been Pwned's range API; or `api: '<url>'` for another). Default off.
    */
   breachedPasswords?: BreachedPasswordsOptions;
+  /**
+   * Credentials `app.authenticate` admits besides first-party sessions, asked in order for a
+   * credential not in our token format (docs/resource-server.md); default none. The plugin's own
+   * (provider access tokens, API keys) come after these; more can be added with
+   * `app.fastifyUsers.registerCredentialResolver`.
+   */
+  credentialResolvers?: CredentialResolver[];
 }
 
 /** Every option of the plugin, checked and with its default: what the plugin builds from. */
@@ -102,6 +110,8 @@ export interface ResolvedPluginOptions {
   breachedPasswords: ResolvedBreachedPasswords | undefined;
   /** Base of the links the service builds: `publicUrl`, else {@link DEFAULT_LINK_BASE}. */
   linkBase: string;
+  /** `credentialResolvers`, checked; empty by default. */
+  credentialResolvers: CredentialResolver[];
 }
 
 /**
@@ -145,7 +155,12 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
     throw new ConfigError('routePrefix', 'must be a path such as "/auth" (a leading "/", no trailing "/")');
   }
   const breachedPasswords = resolveBreachedPasswords(options.breachedPasswords);
+  const credentialResolvers = options.credentialResolvers ?? [];
+  if (!Array.isArray(credentialResolvers) || credentialResolvers.some((r) => typeof r?.name !== 'string' || typeof r?.resolve !== 'function')) {
+    throw new ConfigError('credentialResolvers', 'must be a list of {name, resolve(presented)} objects');
+  }
   return {
+    credentialResolvers: [...credentialResolvers],
     auth,
     userDecorator,
     providers,

@@ -2,6 +2,7 @@ import type { FastifyInstance, preHandlerAsyncHookHandler, RouteOptions } from '
 import type { AccountService } from '../core/account-service.js';
 import type { AccountTokens } from '../core/account-tokens.js';
 import type { AuthService } from '../core/auth-service.js';
+import type { CredentialResolvers } from '../core/credentials.js';
 import type { ResolvedAuthOptions } from '../core/options.js';
 import { SignInPipeline } from '../core/sign-in.js';
 import type { ResolvedOAuthProvider } from '../features/oauth-client/oauth-providers.js';
@@ -15,7 +16,7 @@ import { oauthClientFeature } from '../features/oauth-client/index.js';
 import { passkeyFeature } from '../features/passkeys/index.js';
 import { totpFeature } from '../features/totp/index.js';
 import { notFoundHandler } from './framework-errors.js';
-import { createGuard, publicUserReader } from './guard.js';
+import { publicUserReader, type GuardOptions } from './guard.js';
 import type { ProtectionScope } from './protection-scope.js';
 import { handleError } from './reply-error.js';
 import type { AccountRoutesOptions, MailThrottle } from './routes/account-context.js';
@@ -57,7 +58,12 @@ export interface PluginRoutesOptions {
   outbox: MailOutbox;
   /** Recent authentication, asked before a way into the account is added (docs/security.md). */
   recent: RecentAuthentication;
+  /** Admits every credential (first-party sessions, provider access tokens, API keys): `GET /users/me` and host routes. */
   authenticate: preHandlerAsyncHookHandler;
+  /** Builds a guard on the same credentials, e.g. `guard({ firstParty: true })` for account management. */
+  guard: (options: GuardOptions) => preHandlerAsyncHookHandler;
+  /** Where a capability registers the credentials it issues (provider access tokens, API keys): `credentials.register(resolver)`. */
+  credentials: CredentialResolvers;
   csrf: CSRFTokens;
   /** Marks each of our routes as the plugin's, for `browserProtections: 'plugin-routes'`. */
   scope: ProtectionScope;
@@ -76,8 +82,12 @@ export interface PluginRoutesOptions {
  * application's routes.
  */
 export async function registerPluginRoutes(app: FastifyInstance, options: PluginRoutesOptions): Promise<void> {
-  const { resolved, store, service, account, tokens, twoFactor, passkeys, throttle, outbox, recent, authenticate, csrf, scope, providers, failurePage } =
-    options;
+  const { resolved, store, service, account, tokens, twoFactor, passkeys, throttle, outbox, recent, csrf, scope, providers, failurePage } = options;
+  // Managing the account — profile, password, email, TOTP, passkeys, sessions, linked accounts,
+  // re-authentication, API keys, admin — needs a session signed in here: a provider access token
+  // or an API key acts within its scopes only and never changes the account (403
+  // FIRST_PARTY_SESSION_REQUIRED, docs/resource-server.md). `GET /users/me` admits every credential.
+  const authenticate = options.guard({ firstParty: true });
   // Every added way in is mailed to the user (docs/security.md, "Recent authentication").
   const credentialAdded = (user: User, credential: AddedCredential) => notifyCredentialAdded(outbox, user, credential, resolved.now());
   await app.register(
@@ -121,7 +131,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       // Every way in hands its proof to this one pipeline (docs/architecture.md, "Sign-in"); TOTP is its second factor.
       const signIn = new SignInPipeline(service, throttle, twoFactor);
       await routes.register(authRoutes, { service, signIn, authenticate, throttle });
-      await routes.register(userRoutes, { authenticate, userOf: publicUserReader(options.userDecorator) });
+      await routes.register(userRoutes, { authenticate: options.authenticate, userOf: publicUserReader(options.userDecorator) });
       await routes.register(csrfRoutes, { csrf });
       await routes.register(healthRoutes, { store });
       await routes.register(reauthenticateRoutes, { recent, options: resolved, authenticate });
@@ -131,7 +141,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         outbox,
         options: resolved,
         authenticate,
-        superuser: createGuard(service, { superuser: true }, options.userDecorator),
+        superuser: options.guard({ superuser: true }),
         // Default: 3 mails per account and 20 per address per hour, in the shared counters.
         throttle: options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip))),
       };

@@ -4,7 +4,8 @@ import fp from 'fastify-plugin';
 import { AccountService } from '../core/account-service.js';
 import { AccountTokens } from '../core/account-tokens.js';
 import { RecentAuthentication } from '../core/recent-authentication.js';
-import { AuthService, type Session } from '../core/auth-service.js';
+import { AuthService } from '../core/auth-service.js';
+import { CredentialResolvers, type AuthSession } from '../core/credentials.js';
 import { breachedPasswordsFeature } from '../features/breached-passwords/index.js';
 import { PasskeyService, relyingPartyOf } from '../features/passkeys/passkeys.js';
 import { SecretBox } from '../core/secret-box.js';
@@ -17,7 +18,7 @@ import { registerCORS } from './cors.js';
 import { registerCSRF } from './csrf.js';
 import { createLogMailer } from '../mail/log-mailer.js';
 import { MailOutbox } from '../mail/outbox.js';
-import { createGuard, type GuardOptions } from './guard.js';
+import { createGuard, createScopeGuard, type GuardOptions } from './guard.js';
 import { createProtectionScope } from './protection-scope.js';
 import { setUpSessionCache } from './session-cache-setup.js';
 import { registerOriginCheck } from './origin-check.js';
@@ -46,13 +47,30 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** fastify-users' services (see {@link FastifyUsersServices}). */
     fastifyUsers: FastifyUsersServices;
-    /** One-line guard: `{ preHandler: app.authenticate }` admits only authenticated requests. */
+    /**
+     * One-line guard: `{ preHandler: app.authenticate }` admits only authenticated requests — a
+     * first-party session, or a credential a resolver admits (docs/resource-server.md).
+     */
     authenticate: preHandlerAsyncHookHandler;
+    /**
+     * A preHandler admitting a credential that holds every one of `scopes` (a first-party session
+     * holds them all); 403 `INSUFFICIENT_SCOPE` with `WWW-Authenticate: Bearer error="insufficient_scope"`
+     * otherwise (RFC 6750 §3.1). Authenticates too when no guard ran before it.
+     */
+    requireScopes(...scopes: string[]): preHandlerAsyncHookHandler;
   }
   /** The authenticated user (public fields), set by `app.authenticate`, as `request.user` or the name of `decoratorName`. */
   interface FastifyRequest extends Record<UserDecoratorName, PublicUser> {
-    /** The authenticated session (domain user and token digest); set by `app.authenticate`. */
-    authSession: Session;
+    /**
+     * What the request authenticated with, set by `app.authenticate`: `kind` `'session'` (a
+     * first-party session: user and token digest), `'provider'` (our OAuth provider's access
+     * token: `clientId`, `scopes`) or `'api_key'` (`keyId`, `scopes`, `orgId`).
+     */
+    authSession: AuthSession;
+  }
+  interface FastifyContextConfig {
+    /** Scopes the route needs: the same check as `app.requireScopes(...)`, run after the route's own preHandlers. */
+    requireScopes?: string[];
   }
 }
 
@@ -74,8 +92,23 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
 
   const service = new AuthService(store, resolved, { sessions });
   if (settings.breachedPasswords) await app.register(breachedPasswordsFeature, { auth: service, config: settings.breachedPasswords });
-  const authenticate = createGuard(service, {}, userDecorator);
+  // Credentials other than first-party sessions, asked in order (docs/resource-server.md): the
+  // host's first, then those the capabilities register.
+  const credentials = new CredentialResolvers(settings.credentialResolvers);
+  const guardWith = (guardOptions?: GuardOptions) => createGuard(service, guardOptions, userDecorator, credentials);
+  const authenticate = guardWith({});
+  const requireScopes = (...scopes: string[]) => createScopeGuard(guardWith({ scopes }), scopes);
   app.decorate('authenticate', authenticate);
+  app.decorate('requireScopes', requireScopes);
+  // The route option `config: { requireScopes: [...] }`, on the host's routes as on ours.
+  app.addHook('onRoute', (route) => {
+    const scopes = route.config?.requireScopes;
+    if (scopes === undefined) return;
+    if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string' || scope === '')) {
+      throw new TypeError(`${route.method} ${route.url}: config.requireScopes must be a list of scope names`);
+    }
+    route.preHandler = [...[route.preHandler ?? []].flat(), requireScopes(...scopes)];
+  });
   if (!options.mailer) {
     app.log.warn(
       options.logMailBody
@@ -106,7 +139,8 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     twoFactor,
     passkeys,
     mailOutbox: outbox,
-    guard: (guardOptions?: GuardOptions) => createGuard(service, guardOptions, userDecorator),
+    guard: guardWith,
+    registerCredentialResolver: (resolver) => credentials.register(resolver),
   } satisfies FastifyUsersInternals);
   app.addHook('onClose', async () => {
     await outbox.drain();
@@ -156,6 +190,8 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     outbox,
     recent,
     authenticate,
+    guard: guardWith,
+    credentials,
     csrf,
     scope,
     providers,

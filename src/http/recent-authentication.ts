@@ -1,5 +1,6 @@
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { RecentAuthentication } from '../core/recent-authentication.js';
+import { firstPartySession } from './guard.js';
 
 /**
  * A preHandler for a route that adds a way into the account (a passkey, a provider link, …):
@@ -11,6 +12,6 @@ export function requireRecentAuthentication(recent: RecentAuthentication): preHa
   return async (request) => {
     const body = request.body as { current_password?: unknown } | null | undefined;
     const currentPassword = typeof body === 'object' && body !== null && typeof body.current_password === 'string' ? body.current_password : undefined;
-    await recent.require(request.authSession, currentPassword, { ip: request.ip });
+    await recent.require(firstPartySession(request), currentPassword, { ip: request.ip });
   };
 }

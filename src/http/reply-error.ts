@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, type ErrorCode } from '../core/errors.js';
 import { isUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../store/unavailable.js';
+import { kResourceMetadata } from './request-state.js';
 import { toValidationProblems } from './validation.js';
 
 /**
@@ -16,7 +17,7 @@ export type ErrorFields = (error: AuthError, request: FastifyRequest) => Readonl
  * `X-Content-Type-Options: nosniff`.
  */
 export function sendError(reply: FastifyReply, error: AuthError, fields?: Readonly<Record<string, string>>): FastifyReply {
-  if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer');
+  if (error.statusCode === 401 || error.challenge !== undefined) reply.header('www-authenticate', bearerChallenge(reply, error.challenge));
   if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))));
   // Also in library mode, where the host may send no security headers: a JSON error is never
   // sniffed as something else (OWASP HTTP Headers CS).
@@ -27,6 +28,22 @@ export function sendError(reply: FastifyReply, error: AuthError, fields?: Readon
     .code(error.statusCode)
     .type('application/json; charset=utf-8')
     .send({ ...registered, ...fields, detail: error.detail, code: error.code });
+}
+
+/**
+ * `Bearer` and its auth-params (RFC 6750 §3): the error's own (e.g. `error="insufficient_scope"`),
+ * then, when this server is an OAuth resource, `resource_metadata` (RFC 9728 §5.1) — the link MCP
+ * clients follow to find the authorization server.
+ */
+function bearerChallenge(reply: FastifyReply, params: Readonly<Record<string, string>> | undefined): string {
+  const metadata = reply.server[kResourceMetadata];
+  if (params === undefined && metadata === undefined) return 'Bearer';
+  const all = metadata === undefined ? { ...params } : { ...params, resource_metadata: metadata };
+  // The values are ours (scope names, a configured URL), never the request's; quotes and
+  // backslashes are escaped all the same (RFC 9110 §5.6.4, quoted-string).
+  return `Bearer ${Object.entries(all)
+    .map(([name, value]) => `${name}="${value.replace(/["\\]/g, '\\$&')}"`)
+    .join(', ')}`;
 }
 
 /** Fastify's own error codes that are the client's fault, mapped to our registry. */

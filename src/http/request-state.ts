@@ -18,7 +18,16 @@ export const kRefused: unique symbol = Symbol('fastify-users.refused');
 /** A CSRF token handed out in this response's body (`GET /csrf`), which the response also sets as its cookie (http/csrf.ts). */
 export const kIssuedCSRFToken: unique symbol = Symbol('fastify-users.issuedCSRFToken');
 
+/**
+ * The app-level twin of the slots above: this resource's RFC 9728 metadata URL, sent in every
+ * Bearer challenge (http/reply-error.ts); `undefined` when the OAuth provider is off.
+ */
+export const kResourceMetadata: unique symbol = Symbol('fastify-users.resourceMetadata');
+
 declare module 'fastify' {
+  interface FastifyInstance {
+    [kResourceMetadata]: string | undefined;
+  }
   interface FastifyRequest {
     [kSessionChange]: string | null | undefined;
     [kAuthCookieDigest]: string | undefined;

@@ -6,6 +6,7 @@ import type { Throttle } from '../core/throttle.js';
 import type { PasskeyService } from '../features/passkeys/passkeys.js';
 import type { TwoFactorService } from '../features/totp/two-factor.js';
 import type { MailOutbox } from '../mail/outbox.js';
+import type { CredentialResolver } from '../core/credentials.js';
 import type { GuardOptions } from './guard.js';
 
 // What a host app may call on `app.fastifyUsers` (docs/library.md): small interfaces, not the
@@ -58,8 +59,13 @@ export interface FastifyUsersServices {
   passkeys: UsersPasskeys;
   /** Background mail delivery; `await app.fastifyUsers.mailOutbox.drain()` waits for queued mail. */
   mailOutbox: UsersMailOutbox;
-  /** A guard with options, e.g. `app.fastifyUsers.guard({ superuser: true })`. */
+  /** A guard with options, e.g. `app.fastifyUsers.guard({ superuser: true })` or `guard({ firstParty: true })`. */
   guard(options?: GuardOptions): preHandlerAsyncHookHandler;
+  /**
+   * Adds a credential `app.authenticate` admits besides first-party sessions (e.g. the host's own
+   * tokens), asked after those registered before it (docs/resource-server.md).
+   */
+  registerCredentialResolver(resolver: CredentialResolver): void;
 }
 
 /** The objects behind {@link FastifyUsersServices}, whole: for the plugin itself and its tests, never exported to hosts. */

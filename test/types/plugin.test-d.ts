@@ -13,6 +13,7 @@ import {
   type FastifyUsersOptions,
   type FastifyUsersServices,
   type PublicUser,
+  type AuthSession,
   type Session,
 } from '../../src/index.js';
 import { buildServer, readConfig, type ServerConfig } from '../../src/server.js';
@@ -49,6 +50,15 @@ export async function pluginTypes(): Promise<void> {
   const guard: preHandlerAsyncHookHandler = app.fastifyUsers.guard({ superuser: true });
   // @ts-expect-error -- superuser is a boolean
   app.fastifyUsers.guard({ superuser: 'yes' });
+  const scoped: preHandlerAsyncHookHandler = app.requireScopes('notes:read', 'notes:write');
+  app.fastifyUsers.guard({ firstParty: true, scopes: ['notes:read'] });
+  app.fastifyUsers.registerCredentialResolver({ name: 'mine', resolve: ({ bearer, apiKey }) => ((bearer ?? apiKey) ? null : undefined) });
+  // @ts-expect-error -- a resolver admits a delegated credential only, never a first-party session
+  app.fastifyUsers.registerCredentialResolver({ name: 'bad', resolve: () => ({ kind: 'session', user: null as never, digest: '' }) });
+  app.get('/scoped', { config: { requireScopes: ['notes:read'] } }, async () => ({}));
+  // @ts-expect-error -- scopes are a list of names
+  app.get('/scoped-bad', { config: { requireScopes: 'notes:read' } }, async () => ({}));
+  void scoped;
   // @ts-expect-error -- no service of that name
   void app.fastifyUsers.users;
   await app.fastifyUsers.mailOutbox.drain();
@@ -65,8 +75,22 @@ export async function pluginTypes(): Promise<void> {
     void request.user.hashed_password;
     // @ts-expect-error -- the id is a number
     const id: string = request.user.id;
-    const session: Session = request.authSession;
-    void [id, session];
+    const authSession: AuthSession = request.authSession;
+    // @ts-expect-error -- only a first-party session has a token digest
+    void authSession.digest;
+    if (authSession.kind === 'session') {
+      const session: Session = authSession;
+      void session.digest;
+    } else if (authSession.kind === 'provider') {
+      const client: string = authSession.clientId;
+      const scopes: readonly string[] = authSession.scopes;
+      void [client, scopes];
+    } else {
+      const keyId: string = authSession.keyId;
+      const orgId: string | undefined = authSession.orgId;
+      void [keyId, orgId];
+    }
+    void id;
     return { email: request.user.email };
   });
 

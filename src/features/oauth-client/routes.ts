@@ -18,6 +18,7 @@ import { openFlowState, sealFlowState, STATE_COOKIE_NAME, STATE_LIFETIME_SECONDS
 import { ErrorBody } from '../../http/schemas.js';
 import { AuthorizeQuery, CallbackQuery, LinkStart, OAuthProviderList, ProviderParams } from './schemas.js';
 import { SECURITY } from '../../http/routes/account-context.js';
+import { firstPartySession } from '../../http/guard.js';
 
 export interface OAuthRoutesOptions {
   service: AuthService;
@@ -178,7 +179,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
     },
     async (request, reply) => {
       const client = providerClient(request.params.provider);
-      const session = sessionIdOf(request.authSession.digest);
+      const session = sessionIdOf(firstPartySession(request).digest);
       const url = await startFlow(reply, client, { next: request.query.next, session, link: true });
       return { authorization_url: url.href };
     },

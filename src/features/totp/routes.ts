@@ -7,6 +7,7 @@ import type { AddedCredential } from '../../mail/credential-notice.js';
 import { ErrorBody, NoContent } from '../../http/schemas.js';
 import { RecoveryCodes, TOTPBeginBody, TOTPConfirmBody, TOTPDisableBody, TOTPEnrolment, TOTPStatus } from './schemas.js';
 import { SECURITY } from '../../http/routes/account-context.js';
+import { firstPartySession } from '../../http/guard.js';
 
 export interface TOTPRoutesOptions {
   twoFactor: TwoFactorService;
@@ -39,7 +40,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
       },
     },
     async (request) => {
-      const status = await twoFactor.status(request.authSession.user.id);
+      const status = await twoFactor.status(firstPartySession(request).user.id);
       return { enabled: status.enabled, recovery_codes_left: status.recoveryCodesLeft };
     },
   );
@@ -58,7 +59,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
       },
     },
     async (request) => {
-      const enrolment = await twoFactor.begin(request.authSession, request.body.current_password, { ip: request.ip });
+      const enrolment = await twoFactor.begin(firstPartySession(request), request.body.current_password, { ip: request.ip });
       return { secret: enrolment.secret, otpauth_url: enrolment.otpauthUrl };
     },
   );
@@ -78,11 +79,11 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
       },
     },
     async (request) => {
-      const keys = codeKeys(request.authSession.user.id);
+      const keys = codeKeys(firstPartySession(request).user.id);
       await throttle.consume(keys);
-      const codes = await twoFactor.confirm(request.authSession, request.body.code);
+      const codes = await twoFactor.confirm(firstPartySession(request), request.body.code);
       await throttle.reset(keys);
-      credentialAdded(request.authSession.user, { kind: 'totp' });
+      credentialAdded(firstPartySession(request).user, { kind: 'totp' });
       return { recovery_codes: codes };
     },
   );
@@ -101,9 +102,9 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const keys = codeKeys(request.authSession.user.id);
+      const keys = codeKeys(firstPartySession(request).user.id);
       await throttle.consume(keys);
-      await twoFactor.disable(request.authSession, request.body.current_password, request.body.code, { ip: request.ip });
+      await twoFactor.disable(firstPartySession(request), request.body.current_password, request.body.code, { ip: request.ip });
       await throttle.reset(keys);
       return reply.code(204).send(null);
     },

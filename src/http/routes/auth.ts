@@ -12,6 +12,7 @@ import { clearAuthCookie } from '../transport.js';
 import { recordSessionEnded } from '../session-change.js';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE } from '../validation.js';
 import type { preHandlerAsyncHookHandler } from 'fastify';
+import { firstPartySession } from '../guard.js';
 
 export interface AuthRoutesOptions {
   service: AuthService;
@@ -145,7 +146,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      await service.revokeToken(request.authSession.digest);
+      await service.revokeToken(firstPartySession(request).digest);
       clearAuthCookie(reply, options);
       recordSessionEnded(request);
       return reply.code(204).send(null);

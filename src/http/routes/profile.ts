@@ -4,6 +4,7 @@ import { DeleteMeBody, ErrorBody, NoContent, PublicUser, UpdateMeBody } from '..
 import { clearAuthCookie } from '../transport.js';
 import { recordSessionEnded } from '../session-change.js';
 import { SECURITY, type AccountRoutesOptions } from './account-context.js';
+import { firstPartySession } from '../guard.js';
 
 const TAG = ['users'];
 
@@ -26,7 +27,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     },
     async (request) => {
       const { email, password, current_password: currentPassword } = request.body;
-      const user = await account.updateProfile(request.authSession, { email, password, currentPassword }, { ip: request.ip });
+      const user = await account.updateProfile(firstPartySession(request), { email, password, currentPassword }, { ip: request.ip });
       return toPublicUser(user);
     },
   );
@@ -45,7 +46,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      await account.deleteAccount(request.authSession, request.body.current_password, { ip: request.ip });
+      await account.deleteAccount(firstPartySession(request), request.body.current_password, { ip: request.ip });
       clearAuthCookie(reply, options);
       recordSessionEnded(request);
       return reply.code(204).send(null);

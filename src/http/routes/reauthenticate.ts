@@ -5,6 +5,7 @@ import type { ResolvedAuthOptions } from '../../core/options.js';
 import { ErrorBody, NoContent, ReauthenticateBody } from '../schemas.js';
 import { webauthnChallengeCookie } from '../webauthn-challenge-cookie.js';
 import { SECURITY } from './account-context.js';
+import { firstPartySession } from '../guard.js';
 
 export interface ReauthenticateRoutesOptions {
   recent: RecentAuthentication;
@@ -42,7 +43,7 @@ export const reauthenticateRoutes: FastifyPluginAsyncTypebox<ReauthenticateRoute
         proof = { passkey: body.passkey!, challenge: request.cookies[challengeCookie.name] };
         reply.clearCookie(challengeCookie.name, challengeCookie.attributes);
       }
-      await recent.reauthenticate(request.authSession, proof, { ip: request.ip });
+      await recent.reauthenticate(firstPartySession(request), proof, { ip: request.ip });
       return reply.code(204).send(null);
     },
   );

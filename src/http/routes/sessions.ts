@@ -4,6 +4,7 @@ import { ErrorBody, NoContent, SessionIdParams, SessionList } from '../schemas.j
 import { clearAuthCookie } from '../transport.js';
 import { recordSessionEnded } from '../session-change.js';
 import { SECURITY, type AccountRoutesOptions } from './account-context.js';
+import { firstPartySession } from '../guard.js';
 
 const TAG = ['sessions'];
 
@@ -15,7 +16,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       preValidation: authenticate,
       schema: { tags: TAG, operationId: 'listSessions', summary: 'List my sessions', security: SECURITY, response: { 200: SessionList, 401: ErrorBody } },
     },
-    async (request) => account.listSessions(request.authSession),
+    async (request) => account.listSessions(firstPartySession(request)),
   );
 
   app.delete(
@@ -32,8 +33,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      await account.revokeSession(request.authSession, request.params.id);
-      if (request.params.id === sessionIdOf(request.authSession.digest)) {
+      await account.revokeSession(firstPartySession(request), request.params.id);
+      if (request.params.id === sessionIdOf(firstPartySession(request).digest)) {
         // Ending the session in use is a logout: drop the cookie too.
         clearAuthCookie(reply, options);
         recordSessionEnded(request);
@@ -55,7 +56,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      await account.revokeOtherSessions(request.authSession);
+      await account.revokeOtherSessions(firstPartySession(request));
       return reply.code(204).send(null);
     },
   );
