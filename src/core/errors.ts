@@ -79,6 +79,10 @@ export const ERRORS = {
   OAUTH_ACCOUNT_ALREADY_LINKED: { status: 400, message: 'This identity is already linked to another account' },
   OAUTH_ACCOUNT_NOT_FOUND: { status: 404, message: 'Linked account not found' },
   OAUTH_LAST_CREDENTIAL: { status: 400, message: 'This is the last way to sign in to the account: set a password first' },
+
+  // API keys (docs/api-keys.md).
+  API_KEY_NOT_FOUND: { status: 404, message: 'API key not found' },
+  API_KEY_LIMIT_REACHED: { status: 400, message: 'Too many API keys: revoke one first' },
 } as const satisfies Record<string, { status: number; message: string; error?: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

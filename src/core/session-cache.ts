@@ -44,6 +44,13 @@ export interface CachedSession {
   expiresAt: number;
   /** When `last_used_at` was last written (epoch ms), so the bookkeeping keeps its pace. */
   lastUsedAt: number;
+  /**
+   * What a credential other than a first-party session carries besides its user (an API key's
+   * id and scopes, docs/api-keys.md), kept as given and frozen. Such credentials share the cache,
+   * its bounds and its eviction by digest and by user; their digests are of other strings than
+   * our session tokens, so a session lookup never meets one.
+   */
+  grant?: Readonly<object>;
 }
 
 /** What a write changed: sessions by token digest, and users (all their sessions) by id. */
@@ -147,7 +154,9 @@ export class SessionCache implements SessionChangeSink {
     if (ticket !== this.epoch || !this.trusted) return;
     Object.freeze(session.user);
     // The cache keeps its own compact copy (src/core/compact-user.ts): same fields, less heap.
-    this.entries.set(digest, { user: compactUser(session.user), expiresAt: session.expiresAt, lastUsedAt: session.lastUsedAt });
+    const entry: CachedSession = { user: compactUser(session.user), expiresAt: session.expiresAt, lastUsedAt: session.lastUsedAt };
+    if (session.grant !== undefined) entry.grant = Object.freeze(session.grant);
+    this.entries.set(digest, entry);
     const id = session.user.id;
     const digests = this.byUser.get(id);
     if (digests === undefined) this.byUser.set(id, digest);

@@ -1,3 +1,4 @@
+import type { ApiKeyStore } from '../features/api-keys/api-key-store.js';
 import type { User } from './user.js';
 
 /** Fields a new user is created with; the email is already normalised. */
@@ -234,6 +235,8 @@ export interface Store extends UserStore, TokenStore, ActionTokenStore {
   readonly passkeys: PasskeyStore;
   /** Linked provider identities. */
   readonly oauthAccounts: OAuthAccountStore;
+  /** API keys (the capability's own interface: src/features/api-keys). */
+  readonly apiKeys: ApiKeyStore;
   /** Answers when the database is reachable; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

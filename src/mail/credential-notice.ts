@@ -7,7 +7,9 @@ export type AddedCredential =
   | { kind: 'passkey'; name: string }
   | { kind: 'totp' }
   /** A linked identity at another provider (`provider`: its configured name). */
-  | { kind: 'provider'; provider: string };
+  | { kind: 'provider'; provider: string }
+  /** An API key (docs/api-keys.md): its name and public prefix, never the key. */
+  | { kind: 'api_key'; name: string; prefix: string };
 
 /**
  * Mails `user` that `credential` was added to their account (docs/security.md, "Recent
@@ -25,5 +27,7 @@ function describe(credential: AddedCredential): string {
       return 'two-factor sign-in with an authenticator app (TOTP)';
     case 'provider':
       return `sign-in with your ${credential.provider} account`;
+    case 'api_key':
+      return `an API key named "${credential.name}" (${credential.prefix}…)`;
   }
 }

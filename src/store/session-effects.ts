@@ -87,6 +87,18 @@ export const STORE_SESSION_EFFECTS: StoreSessionEffects = {
     unlinkOAuthAccount: KEEPS_SESSIONS,
     deleteUnverifiedOAuthAccounts: KEEPS_SESSIONS,
   },
+  // API keys (docs/api-keys.md) are cached beside sessions, under their digest: a revocation
+  // evicts that digest. Only revoked or expired keys are purged, and expiry is checked on every request.
+  apiKeys: {
+    createApiKey: KEEPS_SESSIONS,
+    findApiKeySession: READS,
+    listApiKeys: READS,
+    countApiKeys: READS,
+    findApiKeyDigest: READS,
+    touchApiKey: KEEPS_SESSIONS,
+    revokeApiKey: ([digest]) => ({ digests: [digest] }),
+    deleteDeadApiKeys: KEEPS_SESSIONS,
+  },
   ping: READS,
   close: READS,
 };

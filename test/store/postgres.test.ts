@@ -10,6 +10,7 @@ import { postgres } from '../support/services.js';
 import { storeConformance } from './conformance.js';
 import { secondFactorConformance } from '../features/totp/second-factor-conformance.js';
 import { organizationStoreConformance } from '../features/organizations/organization-store-conformance.js';
+import { apiKeyConformance } from '../features/api-keys/api-key-conformance.js';
 
 const pg = postgres();
 
@@ -18,6 +19,7 @@ const postgresFixture = () => postgresStore(pg.value!);
 storeConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 secondFactorConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 organizationStoreConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
+apiKeyConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 
 describe('PostgreSQL migrations', { skip: pg.skip }, () => {
   let database: FreshDatabase;

@@ -17,6 +17,7 @@ export interface Database {
   organizations: OrganizationsTable;
   memberships: MembershipsTable;
   invitations: InvitationsTable;
+  api_keys: ApiKeysTable;
 }
 
 export type DbTime = string | Date;
@@ -144,4 +145,21 @@ export interface InvitationsTable {
   expires_at: DbTime;
   accepted_at: DbTime | null;
   created_at: DbTime;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  user_id: number;
+  org_id: number | null;
+  name: string;
+  /** The key's public start (`fu_1a2b3c4d`), shown in lists. */
+  prefix: string;
+  /** SHA-256 hex digest of the whole key; the key itself is never stored. */
+  digest: string;
+  /** JSON array of scope names. */
+  scopes: string;
+  expires_at: DbTime | null;
+  last_used_at: DbTime | null;
+  created_at: DbTime;
+  revoked: DbBool;
 }

@@ -12,6 +12,7 @@ import { SQLPasskeyStore } from '../../features/passkeys/sql-passkey-store.js';
 import { SQLSecondFactorStore } from '../../features/totp/sql-second-factor-store.js';
 import { SQLOAuthAccountStore } from '../../features/oauth-client/sql-oauth-account-store.js';
 import { SQLOrganizationStore } from '../../features/organizations/sql-organization-store.js';
+import { SQLApiKeyStore } from '../../features/api-keys/sql-api-key-store.js';
 import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**
@@ -26,6 +27,7 @@ export class SQLStore implements Store {
   readonly oauthAccounts: SQLOAuthAccountStore;
   /** Organizations, memberships and invitations (docs/organizations.md). */
   readonly organizations: SQLOrganizationStore;
+  readonly apiKeys: SQLApiKeyStore;
   /** findSession runs on every authenticated request: compiled once, run with new parameters. */
   private readonly sessionQuery: CompiledQuery<SessionRow>;
   /**
@@ -53,6 +55,7 @@ export class SQLStore implements Store {
     this.passkeys = new SQLPasskeyStore(db, dialect);
     this.oauthAccounts = new SQLOAuthAccountStore(db, dialect, (date) => this.time(date));
     this.organizations = new SQLOrganizationStore(db, dialect);
+    this.apiKeys = new SQLApiKeyStore(db, dialect);
     this.sessionQuery = this.sessionSelect('', this.time(new Date(0))).compile();
     this.userByEmailQuery = db.selectFrom('users').selectAll().where('email', '=', '').compile();
     const epoch = new Date(0);
@@ -369,7 +372,8 @@ function sessionFromValues(v: unknown[]): { token: AccessTokenRecord; user: User
 /** One row of the session lookup: the token's columns and its user's. */
 type SessionRow = Selectable<UsersTable> & Omit<Selectable<AccessTokensTable>, 'created_at'> & { token_created_at: DbTime };
 
-function toUser(row: Selectable<UsersTable>): User {
+/** A `users` row as the domain's user (booleans and times converted from the dialect). */
+export function toUser(row: Selectable<UsersTable>): User {
   return {
     id: Number(row.id),
     email: row.email,
