@@ -129,7 +129,7 @@ export class ApiKeyService {
   private async lookUp(digest: string, nowMs: number): Promise<ApiKeyPrincipal | null> {
     const ticket = this.sessions?.ticket();
     const found = await this.store.apiKeys.findApiKeySession(digest, new Date(nowMs));
-    if (!found || !found.user.isActive) return null;
+    if (!found?.user.isActive) return null;
     let lastUsedAt = found.key.lastUsedAt?.getTime() ?? 0;
     // `last_used_at` is coalesced as a session's: written at most every five minutes.
     if (nowMs - lastUsedAt > LAST_USED_RESOLUTION_MS) {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Store } from '../../../src/core/store.js';
 import type { NewApiKey } from '../../../src/features/api-keys/api-key-store.js';
+import type { SQLStore } from '../../../src/store/sql/sql-store.js';
 import type { StoreFixture } from '../../store/conformance.js';
 
 const HOUR = 3_600_000;
@@ -126,6 +127,48 @@ export function apiKeyConformance(name: string, factory: () => Promise<StoreFixt
       assert.equal(await store.deleteUser(user.id), true);
       assert.equal(await store.apiKeys.findApiKeySession(k.digest, now), null);
       assert.equal(await store.apiKeys.countApiKeys({ userId: user.id }), 0);
+    });
+
+    test("an organization's keys die with their maker's membership, and with the organization", async () => {
+      const organizations = (store as SQLStore).organizations;
+      const owner = await newUser();
+      const admin = await newUser();
+      const org = await organizations.createOrganization({ name: 'Acme', slug: `acme-${hex().slice(0, 8)}`, requireMfa: false, ownerId: owner.id }, now);
+      assert.ok(org);
+      await organizations.createInvitation({
+        orgId: org.id,
+        email: admin.email,
+        role: 'admin',
+        tokenDigest: hex(),
+        invitedBy: owner.id,
+        expiresAt: new Date(now.getTime() + HOUR),
+        createdAt: now,
+      });
+      const [invitation] = await organizations.listInvitations(org.id, now);
+      assert.ok(invitation && (await organizations.acceptInvitation(invitation.id, admin.id, now)));
+      const ownersKey = key(owner.id, { orgId: org.id });
+      const adminsKey = key(admin.id, { orgId: org.id });
+      const personal = key(admin.id);
+      for (const k of [ownersKey, adminsKey, personal]) await store.apiKeys.createApiKey(k);
+      assert.deepEqual((await store.apiKeys.listApiKeys({ orgId: org.id })).map((k) => k.userId).sort(), [owner.id, admin.id].sort());
+      assert.equal(await store.apiKeys.countApiKeys({ userId: admin.id }), 1, "personal lists leave the organization's keys out");
+      assert.equal(await organizations.removeMembership(org.id, admin.id), 'changed');
+      assert.equal(await store.apiKeys.findApiKeySession(adminsKey.digest, now), null, 'gone with the membership');
+      assert.ok(await store.apiKeys.findApiKeySession(personal.digest, now), 'a personal key stays');
+      assert.ok(await store.apiKeys.findApiKeySession(ownersKey.digest, now));
+      assert.equal(await organizations.deleteOrganization(org.id), true);
+      assert.equal(await store.apiKeys.findApiKeySession(ownersKey.digest, now), null, 'gone with the organization');
+    });
+
+    test('an organization key needs its maker to be a member', async () => {
+      const outsider = await newUser();
+      const owner = await newUser();
+      const org = await (store as SQLStore).organizations.createOrganization(
+        { name: 'Other', slug: `other-${hex().slice(0, 8)}`, requireMfa: false, ownerId: owner.id },
+        now,
+      );
+      assert.ok(org);
+      await assert.rejects(store.apiKeys.createApiKey(key(outsider.id, { orgId: org.id })));
     });
 
     test('deleteDeadApiKeys purges revoked and expired keys only', async () => {
