@@ -28,6 +28,8 @@ export type {
   PresentedCredential,
   ProviderSession,
 } from './core/credentials.js';
+export type { AdminUserChanges, AuditContext, AuditDetails, AuditEvent, AuditEventType, AuditLog, AuditRecord, SignInMethod } from './core/audit.js';
+export type { AuditEventListener, AuditQuery, AuditStore, AuditVerification } from './features/audit/index.js';
 export type { User, PublicUser } from './core/user.js';
 export { AuthError, ConfigError, ERRORS, type ErrorCode } from './core/errors.js';
 export type { Mailer, MailMessage } from './core/mail.js';

@@ -30,6 +30,8 @@ export interface Session {
   user: User;
   /** Digest of the presented token: identifies the session without holding the secret. */
   digest: string;
+  /** The superuser acting as `user` (an impersonation session, docs/audit.md); absent otherwise. */
+  impersonatorId?: number;
 }
 
 /**

@@ -1,5 +1,7 @@
+import { type AuditLog, NO_AUDIT_LOG, type SignInMethod } from './audit.js';
 import type { AuthService, ClientInfo, IssuedToken } from './auth-service.js';
-import { AuthError, type ErrorCode } from './errors.js';
+import { normalizeEmail } from './email.js';
+import { AuthError, ERRORS, type ErrorCode } from './errors.js';
 import type { SecondFactor } from './second-factor.js';
 import type { Throttle, ThrottleKey } from './throttle.js';
 import type { User } from './user.js';
@@ -41,6 +43,8 @@ export type ChargeMore = (keys: readonly ThrottleKey[]) => Promise<void>;
 
 /** One sign-in attempt, as a way in describes it to {@link SignInPipeline.signIn}. */
 export interface SignInAttempt {
+  /** The way in, as the audit log names it (`password`, `passkey`, `provider`, …). */
+  method: SignInMethod;
   /** Charged before `prove` runs: 429 before any hashing or verification work. */
   keys: readonly ThrottleKey[];
   /**
@@ -50,6 +54,11 @@ export interface SignInAttempt {
   prove(chargeMore: ChargeMore): Promise<SignInProof | null>;
   /** The error of a `null` proof. */
   failure: ErrorCode;
+  /**
+   * Whose account a failed proof was aimed at, when the way in can tell (an email was given); for
+   * the audit log only, so the user can see attempts on their account. Absent: no subject.
+   */
+  subjectOnFailure?: () => Promise<number | null>;
 }
 
 /** How a sign-in ended: a session opened, or the first factor passed and the second is still due. */
@@ -75,15 +84,55 @@ export class SignInPipeline {
   private readonly auth: AuthService;
   private readonly throttle: Throttle;
   private readonly secondFactor: SecondFactor;
+  private readonly audit: AuditLog;
 
-  constructor(auth: AuthService, throttle: Throttle, secondFactor: SecondFactor) {
+  /** `audit`: where each opened session and each failed proof is recorded (docs/audit.md); default nowhere. */
+  constructor(auth: AuthService, throttle: Throttle, secondFactor: SecondFactor, audit: AuditLog = NO_AUDIT_LOG) {
     this.auth = auth;
     this.throttle = throttle;
     this.secondFactor = secondFactor;
+    this.audit = audit;
   }
 
-  /** Runs one attempt to its end; `client` is where the session is opened from. */
+  /**
+   * Runs one attempt to its end; `client` is where the session is opened from. Every session it
+   * opens is recorded as `sign_in.succeeded`, every refused proof as `sign_in.failed` (OWASP
+   * Logging CS: authentication successes and failures); a throttled attempt (429) is not, so a
+   * flood of refused requests costs no write each.
+   */
   async signIn(attempt: SignInAttempt, client: ClientInfo): Promise<SignInResult> {
+    const known: { user: User | null } = { user: null };
+    let result: SignInResult;
+    try {
+      result = await this.run(attempt, client, known);
+    } catch (error) {
+      if (error instanceof AuthError && isRefusal(error.code)) {
+        const subject = known.user?.id ?? (await attempt.subjectOnFailure?.()) ?? null;
+        await this.audit.record({
+          type: 'sign_in.failed',
+          actorUserId: null,
+          subjectUserId: subject,
+          ip: client.ip ?? null,
+          userAgent: client.userAgent ?? null,
+          detail: { method: attempt.method, reason: error.code },
+        });
+      }
+      throw error;
+    }
+    if (result.kind === 'session') {
+      await this.audit.record({
+        type: 'sign_in.succeeded',
+        actorUserId: result.user.id,
+        subjectUserId: result.user.id,
+        ip: client.ip ?? null,
+        userAgent: client.userAgent ?? null,
+        detail: { method: attempt.method, amr: [...result.amr] },
+      });
+    }
+    return result;
+  }
+
+  private async run(attempt: SignInAttempt, client: ClientInfo, known: { user: User | null }): Promise<SignInResult> {
     const charged: ThrottleKey[] = [...attempt.keys];
     await this.throttle.consume(charged);
     const proof = await attempt.prove(async (keys) => {
@@ -92,6 +141,7 @@ export class SignInPipeline {
     });
     if (!proof) throw new AuthError(attempt.failure);
     const { user } = proof;
+    known.user = user;
     if (proof.keepSession) {
       await this.throttle.reset(charged);
       return { kind: 'session-kept', user };
@@ -120,8 +170,11 @@ export class SignInPipeline {
    */
   passwordAttempt(identifier: string, password: string, otp: string | undefined, from: { ip: string }): SignInAttempt {
     return {
+      method: 'password',
       keys: this.throttle.loginKeys(identifier, from.ip),
       failure: 'LOGIN_BAD_CREDENTIALS',
+      // Asked only after the proof failed, for unknown and known emails alike (the same query).
+      subjectOnFailure: async () => (await this.auth.store.findUserByEmail(normalizeEmail(identifier)))?.id ?? null,
       prove: async () => {
         const user = await this.auth.authenticate(identifier, password, from);
         return user && { user, amr: ['pwd'], secondFactor: { otp } };
@@ -136,9 +189,19 @@ export class SignInPipeline {
    */
   pendingAttempt(user: User, firstFactor: readonly AuthenticationMethod[], otp: string, from: { ip: string }, claim: () => Promise<void>): SignInAttempt {
     return {
+      method: 'otp',
       keys: this.throttle.loginKeys(user.email, from.ip),
       failure: 'LOGIN_BAD_OTP',
       prove: async () => ({ user, amr: firstFactor, secondFactor: { otp, required: true }, claim }),
     };
   }
+}
+
+/**
+ * Whether an error refuses the attempt (a wrong or invalid proof: 4xx other than 429), rather
+ * than throttling it or failing on our side (5xx).
+ */
+function isRefusal(code: ErrorCode): boolean {
+  const status = ERRORS[code].status;
+  return status >= 400 && status < 500 && status !== 429;
 }

@@ -4,6 +4,7 @@ import { resolveAccountTokenOptions, type AccountTokenOptions } from '../core/ac
 import type { CredentialResolver } from '../core/credentials.js';
 import { ConfigError } from '../core/errors.js';
 import type { Mailer } from '../core/mail.js';
+import type { AuditEventListener } from '../features/audit/audit-log.js';
 import { resolveBreachedPasswords, type BreachedPasswordsOptions, type ResolvedBreachedPasswords } from '../features/breached-passwords/options.js';
 import { resolveOAuthProviders, type OAuthProviderOptions, type ResolvedOAuthProvider } from '../features/oauth-client/oauth-providers.js';
 import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from '../core/options.js';
@@ -17,6 +18,8 @@ import type { MailThrottle } from './routes/account-context.js';
 
 /** How often expired tokens are purged. */
 export const DEFAULT_PURGE_INTERVAL_SECONDS = 600;
+/** Days security events are kept (docs/audit.md); older ones are pruned with expired tokens. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
 /** Base of mail links when `publicUrl` is not given: the server's default address. */
 export const DEFAULT_LINK_BASE = 'http://127.0.0.1:8000';
 
@@ -91,6 +94,14 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
    * `app.fastifyUsers.registerCredentialResolver`.
    */
   credentialResolvers?: CredentialResolver[];
+  /**
+   * Receives each security event once it is stored in the audit log (docs/audit.md), e.g. to
+   * send it to the host's own logger or SIEM. Not awaited; what it throws is logged and changes
+   * nothing. Default none.
+   */
+  onAuditEvent?: AuditEventListener;
+  /** Days security events are kept; older ones go with the periodic purge; 0 keeps them forever; default 365. */
+  auditRetentionDays?: number;
 }
 
 /** Every option of the plugin, checked and with its default: what the plugin builds from. */
@@ -112,6 +123,10 @@ export interface ResolvedPluginOptions {
   linkBase: string;
   /** `credentialResolvers`, checked; empty by default. */
   credentialResolvers: CredentialResolver[];
+  /** `onAuditEvent`, checked to be a function, or none. */
+  onAuditEvent: AuditEventListener | undefined;
+  /** `auditRetentionDays`; 0 keeps events forever. */
+  auditRetentionDays: number;
 }
 
 /**
@@ -159,6 +174,10 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
   if (!Array.isArray(credentialResolvers) || credentialResolvers.some((r) => typeof r?.name !== 'string' || typeof r?.resolve !== 'function')) {
     throw new ConfigError('credentialResolvers', 'must be a list of {name, resolve(presented)} objects');
   }
+  if (options.onAuditEvent !== undefined && typeof options.onAuditEvent !== 'function') throw new ConfigError('onAuditEvent', 'must be a function');
+  const auditRetentionDays = options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+  if (!Number.isInteger(auditRetentionDays) || auditRetentionDays < 0)
+    throw new ConfigError('auditRetentionDays', 'must be a whole number of days (0 keeps events forever)');
   return {
     credentialResolvers: [...credentialResolvers],
     auth,
@@ -171,6 +190,8 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
     totp,
     breachedPasswords,
     linkBase: auth.publicUrl ?? DEFAULT_LINK_BASE,
+    onAuditEvent: options.onAuditEvent,
+    auditRetentionDays,
   };
 }
 

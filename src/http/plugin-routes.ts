@@ -1,5 +1,7 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler, RouteOptions } from 'fastify';
 import type { AccountService } from '../core/account-service.js';
+import type { AuditLog } from '../core/audit.js';
+import type { AuditStore } from '../features/audit/audit-store.js';
 import type { AccountTokens } from '../core/account-tokens.js';
 import type { AuthService } from '../core/auth-service.js';
 import type { CredentialResolvers } from '../core/credentials.js';
@@ -58,6 +60,10 @@ export interface PluginRoutesOptions {
   outbox: MailOutbox;
   /** Recent authentication, asked before a way into the account is added (docs/security.md). */
   recent: RecentAuthentication;
+  /** Security events (docs/audit.md): record with `auditEvent(audit, request, type, detail)` from http/audit.ts. */
+  audit: AuditLog;
+  /** The audit log's reading side; `null` when the store keeps no audit table. */
+  auditStore: AuditStore | null;
   /** Admits every credential (first-party sessions, provider access tokens, API keys): `GET /users/me` and host routes. */
   authenticate: preHandlerAsyncHookHandler;
   /** Builds a guard on the same credentials, e.g. `guard({ firstParty: true })` for account management. */
@@ -129,7 +135,8 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       if (options.routePrefix) routes.setNotFoundHandler(notFoundHandler);
       const routePrefix = options.routePrefix ?? '';
       // Every way in hands its proof to this one pipeline (docs/architecture.md, "Sign-in"); TOTP is its second factor.
-      const signIn = new SignInPipeline(service, throttle, twoFactor);
+      // Each opened session and refused proof is recorded there too (docs/audit.md).
+      const signIn = new SignInPipeline(service, throttle, twoFactor, options.audit);
       await routes.register(authRoutes, { service, signIn, authenticate, throttle });
       await routes.register(userRoutes, { authenticate: options.authenticate, userOf: publicUserReader(options.userDecorator) });
       await routes.register(csrfRoutes, { csrf });

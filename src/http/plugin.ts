@@ -13,6 +13,7 @@ import { Throttle } from '../core/throttle.js';
 import { TwoFactorService } from '../features/totp/two-factor.js';
 import type { PublicUser } from '../core/user.js';
 import { SQLStore } from '../store/sql/sql-store.js';
+import { auditFeatureLog } from '../features/audit/index.js';
 import { MemoryCounterStore } from '../store/memory-counters.js';
 import { registerCORS } from './cors.js';
 import { registerCSRF } from './csrf.js';
@@ -91,6 +92,8 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const throttle = new Throttle(counters, resolved.throttle);
 
   const service = new AuthService(store, resolved, { sessions });
+  // Security events (docs/audit.md): appended to the database's hash chain, then handed to the host.
+  const audit = auditFeatureLog(openedStore, resolved, settings, app.log);
   if (settings.breachedPasswords) await app.register(breachedPasswordsFeature, { auth: service, config: settings.breachedPasswords });
   // Credentials other than first-party sessions, asked in order (docs/resource-server.md): the
   // host's first, then those the capabilities register.
@@ -139,6 +142,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     twoFactor,
     passkeys,
     mailOutbox: outbox,
+    audit: audit.log,
     guard: guardWith,
     registerCredentialResolver: (resolver) => credentials.register(resolver),
   } satisfies FastifyUsersInternals);
@@ -164,7 +168,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const purgeEvery = settings.purgeIntervalSeconds;
   if (purgeEvery > 0) {
     const timer = setInterval(() => {
-      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired(), passkeys.purgeExpiredChallenges()]).catch((err: unknown) =>
+      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired(), passkeys.purgeExpiredChallenges(), audit.prune()]).catch((err: unknown) =>
         app.log.warn({ err }, 'purging expired tokens failed'),
       );
     }, purgeEvery * 1000);
@@ -189,6 +193,8 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     throttle,
     outbox,
     recent,
+    audit: audit.log,
+    auditStore: audit.store,
     authenticate,
     guard: guardWith,
     credentials,

@@ -1,6 +1,7 @@
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { AccountService } from '../core/account-service.js';
 import type { AccountTokens } from '../core/account-tokens.js';
+import type { AuditLog } from '../core/audit.js';
 import type { AuthService } from '../core/auth-service.js';
 import type { Throttle } from '../core/throttle.js';
 import type { PasskeyService } from '../features/passkeys/passkeys.js';
@@ -59,6 +60,8 @@ export interface FastifyUsersServices {
   passkeys: UsersPasskeys;
   /** Background mail delivery; `await app.fastifyUsers.mailOutbox.drain()` waits for queued mail. */
   mailOutbox: UsersMailOutbox;
+  /** The audit log (docs/audit.md): `app.fastifyUsers.audit.record(event)` appends a security event of the host's own. */
+  audit: AuditLog;
   /** A guard with options, e.g. `app.fastifyUsers.guard({ superuser: true })` or `guard({ firstParty: true })`. */
   guard(options?: GuardOptions): preHandlerAsyncHookHandler;
   /**

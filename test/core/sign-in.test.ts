@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { AuditEvent, AuditLog } from '../../src/core/audit.js';
 import { AuthService } from '../../src/core/auth-service.js';
 import { AuthError } from '../../src/core/errors.js';
 import { resolveAuthOptions } from '../../src/core/options.js';
@@ -54,6 +55,7 @@ describe('the sign-in pipeline (core/sign-in.ts)', () => {
     const { pipeline } = setup();
     let proofs = 0;
     const attempt: SignInAttempt = {
+      method: 'password',
       keys: [keyOf('k', true)],
       failure: 'LOGIN_BAD_CREDENTIALS',
       prove: async () => {
@@ -71,6 +73,7 @@ describe('the sign-in pipeline (core/sign-in.ts)', () => {
     await counters.increment('cleared', 60);
     const result = await pipeline.signIn(
       {
+        method: 'provider',
         keys: [keyOf('cleared', true), keyOf('refunded', false)],
         failure: 'LOGIN_BAD_CREDENTIALS',
         prove: async (chargeMore) => {
@@ -131,5 +134,34 @@ describe('the sign-in pipeline (core/sign-in.ts)', () => {
     });
     await assert.rejects(pipeline.signIn(pending, {}), (e) => e instanceof AuthError && e.code === 'LOGIN_OTP_NOT_PENDING');
     assert.equal((await t.store.listUserTokens(user.id, new Date())).length, before);
+  });
+
+  test('the audit log gets every opened session and every refused proof, once, and nothing for a throttled attempt', async () => {
+    const events: AuditEvent[] = [];
+    const audit: AuditLog = { record: async (event) => void events.push(event) };
+    const counters = new MemoryCounterStore();
+    const throttle = new Throttle(counters, resolveThrottleOptions({ identifierLimit: 2, identifierAddressLimit: 2 }));
+    const pipeline = new SignInPipeline(auth, throttle, scriptedSecondFactor(), audit);
+    const from = { ip: '192.0.2.9', userAgent: 'test-agent' };
+    await pipeline.signIn(pipeline.passwordAttempt('pipeline@example.com', PASSWORD, undefined, from), from);
+    await assert.rejects(pipeline.signIn(pipeline.passwordAttempt('pipeline@example.com', 'wrong password!!', undefined, from), from));
+    await assert.rejects(pipeline.signIn(pipeline.passwordAttempt('nobody@example.com', 'wrong password!!', undefined, from), from));
+    await assert.rejects(pipeline.signIn(pipeline.passwordAttempt('pipeline@example.com', 'wrong password!!', undefined, from), from));
+    await assert.rejects(
+      pipeline.signIn(pipeline.passwordAttempt('pipeline@example.com', 'wrong password!!', undefined, from), from),
+      (e) => e instanceof AuthError && e.code === 'TOO_MANY_REQUESTS',
+    );
+    assert.deepEqual(
+      events.map((e) => [e.type, e.subjectUserId, e.actorUserId, e.detail]),
+      [
+        ['sign_in.succeeded', user.id, user.id, { method: 'password', amr: ['pwd'] }],
+        ['sign_in.failed', user.id, null, { method: 'password', reason: 'LOGIN_BAD_CREDENTIALS' }],
+        ['sign_in.failed', null, null, { method: 'password', reason: 'LOGIN_BAD_CREDENTIALS' }],
+        ['sign_in.failed', user.id, null, { method: 'password', reason: 'LOGIN_BAD_CREDENTIALS' }],
+      ],
+    );
+    assert.equal(events[0]!.ip, '192.0.2.9');
+    assert.equal(events[0]!.userAgent, 'test-agent');
+    assert.ok(!JSON.stringify(events).includes('wrong password!!') && !JSON.stringify(events).includes(PASSWORD), 'no password in any event');
   });
 });

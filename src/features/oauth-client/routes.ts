@@ -213,6 +213,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
         let next: string | undefined;
         const result = await signIn.signIn(
           {
+            method: 'provider',
             // Charged before the flow is looked at, its state claimed or the code exchanged.
             keys: throttle.oauthCallbackKeys(request.ip),
             failure: 'OAUTH_CALLBACK_FAILED',

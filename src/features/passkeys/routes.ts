@@ -178,6 +178,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
       // attempt spends nothing, its challenge included.
       const result = await signIn.signIn(
         {
+          method: 'passkey',
           keys: throttle.passkeyLoginKeys(assertion.id, request.ip),
           failure: 'PASSKEY_INVALID',
           prove: async () => {

@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004-second-factor.js';
 import * as m0005 from './migrations/0005-session-invalidations.js';
 import * as m0006 from './migrations/0006-oauth-email-verified.js';
 import * as m0007 from './migrations/0007-session-authentication.js';
+import * as m0008 from './migrations/0008-audit-log.js';
 import * as m0009 from './migrations/0009-organizations.js';
 import * as m0010 from './migrations/0010-api-keys.js';
 import type { Dialect } from './schema.js';
@@ -31,6 +32,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0005_session_invalidations': m0005,
   '0006_oauth_email_verified': m0006,
   '0007_session_authentication': m0007,
+  '0008_audit_log': m0008,
   '0009_organizations': m0009,
   '0010_api_keys': m0010,
 };

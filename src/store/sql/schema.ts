@@ -18,6 +18,8 @@ export interface Database {
   memberships: MembershipsTable;
   invitations: InvitationsTable;
   api_keys: ApiKeysTable;
+  audit_events: AuditEventsTable;
+  audit_head: AuditHeadTable;
 }
 
 export type DbTime = string | Date;
@@ -47,6 +49,8 @@ export interface AccessTokensTable {
   authenticated_at: DbTime | null;
   /** RFC 8176 method values, space-separated (`pwd otp`). */
   amr: string | null;
+  /** The superuser acting as this user (an impersonation session, migration 0008), or `null`. */
+  impersonator_id: number | null;
 }
 
 export interface ActionTokensTable {
@@ -162,4 +166,29 @@ export interface ApiKeysTable {
   last_used_at: DbTime | null;
   created_at: DbTime;
   revoked: DbBool;
+}
+
+/** One security event (docs/audit.md); rows are only appended, and pruned by age. */
+export interface AuditEventsTable {
+  /** Consecutive, given by `audit_head` (PostgreSQL's bigint arrives as a string). */
+  id: number | string;
+  at: DbTime;
+  actor_user_id: number | null;
+  subject_user_id: number | null;
+  org_id: number | null;
+  type: string;
+  ip: string | null;
+  user_agent: string | null;
+  /** Canonical JSON text (sorted keys), exactly what the hash covers. */
+  detail: string;
+  prev_hash: string;
+  /** SHA-256 hex of the row's canonical encoding and `prev_hash`. */
+  hash: string;
+}
+
+/** The audit chain's head, one row (`id` 1): every append locks it first. */
+export interface AuditHeadTable {
+  id: number;
+  last_id: number | string;
+  last_hash: string;
 }

@@ -13,6 +13,7 @@ import { SQLSecondFactorStore } from '../../features/totp/sql-second-factor-stor
 import { SQLOAuthAccountStore } from '../../features/oauth-client/sql-oauth-account-store.js';
 import { SQLOrganizationStore } from '../../features/organizations/sql-organization-store.js';
 import { SQLApiKeyStore } from '../../features/api-keys/sql-api-key-store.js';
+import { SQLAuditStore } from '../../features/audit/sql-audit-store.js';
 import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**
@@ -28,6 +29,8 @@ export class SQLStore implements Store {
   /** Organizations, memberships and invitations (docs/organizations.md). */
   readonly organizations: SQLOrganizationStore;
   readonly apiKeys: SQLApiKeyStore;
+  /** The audit log's hash chain (docs/audit.md); outside the `Store` interface, read by the plugin and the CLI. */
+  readonly audit: SQLAuditStore;
   /** findSession runs on every authenticated request: compiled once, run with new parameters. */
   private readonly sessionQuery: CompiledQuery<SessionRow>;
   /**
@@ -56,6 +59,7 @@ export class SQLStore implements Store {
     this.oauthAccounts = new SQLOAuthAccountStore(db, dialect, (date) => this.time(date));
     this.organizations = new SQLOrganizationStore(db, dialect);
     this.apiKeys = new SQLApiKeyStore(db, dialect);
+    this.audit = new SQLAuditStore(db, dialect);
     this.sessionQuery = this.sessionSelect('', this.time(new Date(0))).compile();
     this.userByEmailQuery = db.selectFrom('users').selectAll().where('email', '=', '').compile();
     const epoch = new Date(0);

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, test } from 'node:test';
+import { SQLStore } from '../../../src/store/sql/sql-store.js';
+import { freshDatabase, type FreshDatabase, postgresStore, sqliteStore } from '../../support/databases.js';
+import { postgres } from '../../support/services.js';
+import { sqliteURL, tempDir } from '../../support/temp.js';
+import { auditStoreConformance, sampleEvent } from './audit-store-conformance.js';
+
+const pg = postgres();
+
+auditStoreConformance('SQLite file', sqliteStore);
+auditStoreConformance('PostgreSQL', () => postgresStore(pg.value!, 'audit'), { skip: pg.skip });
+
+/**
+ * Appends `count` events to `url` from a separate Node process, starting at `startAt` (epoch ms)
+ * so that the processes' appends overlap rather than follow each other's start-up.
+ */
+async function appendFromAnotherProcess(url: string, count: number, startAt: number): Promise<void> {
+  const script = `
+    import { SQLStore } from './src/store/sql/sql-store.ts';
+    const store = await SQLStore.open(${JSON.stringify(url)}, { migrate: false });
+    const event = { type: 'sign_out', actorUserId: process.pid, subjectUserId: process.pid, ip: null, userAgent: null, detail: {} };
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, ${startAt} - Date.now())));
+    for (let i = 0; i < ${count}; i++) await store.audit.append(event, new Date());
+    await store.close();
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0);
+}
+
+describe('appends from several writers at once keep one valid chain', () => {
+  test('SQLite: three processes on one file', async () => {
+    const dir = tempDir();
+    const url = sqliteURL(dir);
+    const store = await SQLStore.open(url);
+    try {
+      const startAt = Date.now() + 4000;
+      await Promise.all([
+        appendFromAnotherProcess(url, 300, startAt),
+        appendFromAnotherProcess(url, 300, startAt),
+        appendFromAnotherProcess(url, 300, startAt),
+      ]);
+      const result = await store.audit.verify();
+      assert.deepEqual(result, { ok: true, count: 900, firstId: 1, lastId: 900 });
+      const order = (await store.audit.list({ limit: 1000 })).map((e) => e.actorUserId);
+      const switches = order.filter((writer, i) => i > 0 && writer !== order[i - 1]).length;
+      assert.ok(switches >= 3, `the processes' appends interleaved (${switches} switches between writers)`);
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+
+  describe('PostgreSQL: two pools (as two processes have) appending concurrently', { skip: pg.skip }, () => {
+    let database: FreshDatabase;
+    before(async () => {
+      database = await freshDatabase(pg.value!, 'auditrace');
+    });
+    after(async () => database?.drop());
+
+    test('200 concurrent appends through two pools of four connections', async () => {
+      const a = await SQLStore.open(database.url, { poolSize: 4 });
+      const b = await SQLStore.open(database.url, { poolSize: 4 });
+      try {
+        await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).audit.append(sampleEvent(i % 2, i), new Date())));
+        assert.deepEqual(await a.audit.verify(), { ok: true, count: 200, firstId: 1, lastId: 200 });
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  });
+});
