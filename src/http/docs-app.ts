@@ -49,6 +49,12 @@ export async function buildDocsApp(routes: readonly RouteOptions[], options: Doc
       components: {
         securitySchemes: {
           OAuth2PasswordBearer: { type: 'oauth2', flows: { password: { tokenUrl: options.tokenUrl ?? '/token', scopes: {} } } },
+          APIKeyHeader: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-API-Key',
+            description: 'An API key (`fu_…`, docs/api-keys.md); also accepted as `Authorization: Bearer <key>`',
+          },
         },
       },
     },

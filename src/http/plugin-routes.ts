@@ -14,6 +14,7 @@ import type { TwoFactorService } from '../features/totp/two-factor.js';
 import type { MailOutbox } from '../mail/outbox.js';
 import type { Store } from '../core/store.js';
 import type { CSRFTokens } from './csrf.js';
+import { apiKeyFeature } from '../features/api-keys/index.js';
 import { oauthClientFeature } from '../features/oauth-client/index.js';
 import { passkeyFeature } from '../features/passkeys/index.js';
 import { totpFeature } from '../features/totp/index.js';
@@ -158,6 +159,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
       if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle, credentialAdded });
       await routes.register(passkeyFeature, { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded });
+      await routes.register(apiKeyFeature, { service, credentials: options.credentials, authenticate, recent, credentialAdded });
       await routes.register(oauthClientFeature, {
         service,
         signIn,

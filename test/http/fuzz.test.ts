@@ -53,6 +53,9 @@ const ROUTES: [string, string][] = [
   ['POST', '/users/me/passkeys'],
   ['GET', '/users/me/passkeys'],
   ['DELETE', '/users/me/passkeys/:id'],
+  ['POST', '/users/me/api-keys'],
+  ['GET', '/users/me/api-keys'],
+  ['DELETE', '/users/me/api-keys/:id'],
   ['POST', '/passkeys/login/options'],
   ['POST', '/passkeys/login'],
   ['GET', '/oauth/providers'],
@@ -236,14 +239,23 @@ function caseArbitrary(validToken: () => string): fc.Arbitrary<Case> {
       cookie,
       query,
       forwarded: fc.option(headerValue, { nil: undefined }),
+      // API keys (docs/api-keys.md): garbage, and garbage shaped like a key.
+      apiKey: fc.option(
+        fc.oneof(
+          headerValue,
+          headerValue.map((v) => `fu_${v}`),
+        ),
+        { nil: undefined },
+      ),
       ip: fc.oneof(fc.ipV4(), fc.ipV6()),
     })
-    .map(({ route, method, typed: [contentType, body], authorization, cookie, query, forwarded, ip }) => {
+    .map(({ route, method, typed: [contentType, body], authorization, cookie, query, forwarded, apiKey, ip }) => {
       const headers: Record<string, string> = {};
       if (contentType !== undefined) headers['content-type'] = contentType;
       if (authorization !== undefined) headers.authorization = authorization === 'valid' ? `Bearer ${validToken()}` : authorization;
       if (cookie !== undefined) headers.cookie = cookie === 'valid' ? `token=${validToken()}` : cookie;
       if (forwarded !== undefined) headers['x-forwarded-for'] = forwarded;
+      if (apiKey !== undefined) headers['x-api-key'] = apiKey;
       // The catch-all preflight route is exercised on a real path.
       const path = route[1] === '*' ? '/token' : route[1];
       return { method: method ?? route[0], url: `${path}${query}`, payload: body, headers, remoteAddress: ip };

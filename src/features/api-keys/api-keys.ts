@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LAST_USED_RESOLUTION_MS } from '../../core/auth-service.js';
+import type { ApiKeySession } from '../../core/credentials.js';
 import { AuthError } from '../../core/errors.js';
 import { systemNow } from '../../core/options.js';
 import type { SessionCache } from '../../core/session-cache.js';
@@ -30,15 +31,6 @@ interface ApiKeyGrant {
   readonly keyId: string;
   readonly scopes: readonly string[];
   readonly orgId: string | undefined;
-}
-
-/** An authenticated request's principal when it came with an API key: its user, within its scopes. */
-export interface ApiKeyPrincipal {
-  readonly kind: 'api_key';
-  readonly user: User;
-  readonly keyId: string;
-  readonly scopes: readonly string[];
-  readonly orgId?: string;
 }
 
 /** A key just made: the only moment its secret exists in our process. */
@@ -112,7 +104,7 @@ export class ApiKeyService {
    * kind of credential), `null` when it is but is unknown, revoked, expired or its user inactive.
    * A key the cache holds is answered synchronously, with no promise on the request's path.
    */
-  resolve(value: string): ApiKeyPrincipal | null | undefined | Promise<ApiKeyPrincipal | null> {
+  resolve(value: string): ApiKeySession | null | undefined | Promise<ApiKeySession | null> {
     if (!looksLikeApiKey(value)) return undefined;
     const digest = digestToken(value);
     const nowMs = this.nowMs();
@@ -126,7 +118,7 @@ export class ApiKeyService {
     return this.lookUp(digest, nowMs);
   }
 
-  private async lookUp(digest: string, nowMs: number): Promise<ApiKeyPrincipal | null> {
+  private async lookUp(digest: string, nowMs: number): Promise<ApiKeySession | null> {
     const ticket = this.sessions?.ticket();
     const found = await this.store.apiKeys.findApiKeySession(digest, new Date(nowMs));
     if (!found?.user.isActive) return null;
@@ -155,7 +147,7 @@ export class ApiKeyService {
   }
 }
 
-function principalOf(user: User, grant: ApiKeyGrant): ApiKeyPrincipal {
+function principalOf(user: User, grant: ApiKeyGrant): ApiKeySession {
   return grant.orgId === undefined
     ? { kind: 'api_key', user, keyId: grant.keyId, scopes: grant.scopes }
     : { kind: 'api_key', user, keyId: grant.keyId, scopes: grant.scopes, orgId: grant.orgId };

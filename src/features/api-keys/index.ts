@@ -1,13 +1,35 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { type ApiKeyRoutesOptions, apiKeyRoutes } from './routes.js';
+import type { AuthService } from '../../core/auth-service.js';
+import type { CredentialResolver, CredentialResolvers } from '../../core/credentials.js';
+import { ApiKeyService, looksLikeApiKey } from './api-keys.js';
+import { apiKeyRoutes, type ApiKeyRoutesOptions } from './routes.js';
 
-/** What the API key capability needs of the kernel: what its routes take. */
-export type ApiKeyFeatureOptions = ApiKeyRoutesOptions;
+/** What the API key capability needs of the kernel. */
+export interface ApiKeyFeatureOptions extends Omit<ApiKeyRoutesOptions, 'apiKeys'> {
+  /** The kernel's service: its store (with the session cache's choke point) and its cache. */
+  service: AuthService;
+  /** Where the guard's resolvers are registered: API keys become a credential `app.authenticate` admits. */
+  credentials: CredentialResolvers;
+}
 
 /**
- * API keys (docs/api-keys.md), as one sub-plugin: the routes to make, list and revoke them. The
- * guard admits keys through the resolver the plugin registers with `ApiKeyService.resolve`.
+ * The resolver the guard asks for a credential that is not one of our session tokens: a key sent
+ * as `Authorization: Bearer fu_…` or `X-API-Key: fu_…` (docs/api-keys.md). Anything not shaped
+ * like our keys is declined, for the next resolver.
  */
-export const apiKeyFeature: FastifyPluginAsync<ApiKeyFeatureOptions> = async (app, options) => {
-  await app.register(apiKeyRoutes, options);
+export function apiKeyResolver(apiKeys: ApiKeyService): CredentialResolver {
+  return {
+    name: 'api_key',
+    resolve: ({ bearer, apiKey }) => {
+      const value = bearer !== undefined && looksLikeApiKey(bearer) ? bearer : apiKey;
+      return value === undefined ? undefined : apiKeys.resolve(value);
+    },
+  };
+}
+
+/** API keys (docs/api-keys.md), as one sub-plugin: the credential the guard admits, and the routes to make, list and revoke keys. */
+export const apiKeyFeature: FastifyPluginAsync<ApiKeyFeatureOptions> = async (app, { service, credentials, ...routes }) => {
+  const apiKeys = new ApiKeyService(service.store, service.sessions, service.options.now);
+  credentials.register(apiKeyResolver(apiKeys));
+  await app.register(apiKeyRoutes, { ...routes, apiKeys });
 };

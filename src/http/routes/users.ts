@@ -3,7 +3,11 @@ import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { PublicUser as PublicUserType } from '../../core/user.js';
 import { ErrorBody, PublicUser } from '../schemas.js';
 
-const SECURED = { security: [{ OAuth2PasswordBearer: [] }], response: { 200: PublicUser, 401: ErrorBody } };
+// Any credential: a session, an access token of our provider, or an API key, in `X-API-Key` or as a bearer token (docs/api-keys.md).
+const SECURED = {
+  security: [{ OAuth2PasswordBearer: [] }, { APIKeyHeader: [] }] as Array<Record<string, string[]>>,
+  response: { 200: PublicUser, 401: ErrorBody },
+};
 
 /** `GET /users/me` and the note's `GET /protected-route`. */
 export const userRoutes: FastifyPluginAsyncTypebox<{ authenticate: preHandlerAsyncHookHandler; userOf: (request: FastifyRequest) => PublicUserType }> = async (
