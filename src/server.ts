@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { ConfigError } from './core/errors.js';
+import { parseRolePermissions, type RolePermissions } from './features/organizations/roles.js';
 import { breachedPasswordsFromSettings, type BreachedPasswordsOptions } from './features/breached-passwords/options.js';
 import { oauthProvidersFromEnv, type OAuthProviderOptions } from './features/oauth-client/oauth-providers.js';
 import { checkArgon2Cost, type AuthOptions } from './core/options.js';
@@ -53,6 +54,8 @@ export interface ServerConfig {
   oauthProviders: OAuthProviderOptions[] | undefined;
   /** Breached-password checks (`BREACHED_PASSWORDS`, `BREACHED_PASSWORDS_API_URL`); off when unset. */
   breachedPasswords: BreachedPasswordsOptions | undefined;
+  /** Organization role permissions (`ORG_ROLE_PERMISSIONS`); the defaults when unset. */
+  roles: RolePermissions | undefined;
 }
 
 /**
@@ -111,8 +114,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       read('BREACHED_PASSWORDS') as string | undefined,
       read('BREACHED_PASSWORDS_API_URL') as string | undefined,
     ),
+    roles: rolesFromSetting(read('ORG_ROLE_PERMISSIONS') as string | undefined),
     auth: authOptions,
   };
+}
+
+function rolesFromSetting(json: string | undefined): RolePermissions | undefined {
+  return json === undefined || json.trim() === '' ? undefined : parseRolePermissions(json);
 }
 
 /** Paths pino must never print: credentials in headers and bodies (OWASP Logging CS). */
@@ -217,6 +225,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
       logMailBody: !config.production,
       oauthProviders: config.oauthProviders,
       breachedPasswords: config.breachedPasswords,
+      roles: config.roles as FastifyUsersOptions['roles'],
       oauthFailurePage: '/',
     } satisfies FastifyUsersOptions;
     const settings = resolvePluginOptions(app, { ...pluginOptions, databaseUrl: config.databaseUrl });

@@ -324,6 +324,16 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: '`https://api.pwnedpasswords.com`',
     description: 'base URL of the range API for `BREACHED_PASSWORDS=api` (`<url>/range/<PREFIX>`), e.g. a mirror inside the network',
   }),
+  // JSON, parsed by the capability (features/organizations/roles.ts), so mapped by hand onto the option `roles`.
+  S({
+    env: 'ORG_ROLE_PERMISSIONS',
+    type: 'text',
+    group: 'essential',
+    defaultText:
+      'member `members:read`; admin also `members:write`, `invitations:read`, `invitations:write`, `org:update`, `api-keys:read`, `api-keys:write`; owner `*`',
+    description:
+      'JSON object of organization role → list of permissions for `app.requirePermission`, e.g. `{"admin":["members:write","invoices:write"]}`; a role named gets exactly its list, the others keep their defaults; library option `roles` (docs/organizations.md)',
+  }),
   S({
     env: 'NODE_ENV',
     type: 'text',

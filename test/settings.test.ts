@@ -23,6 +23,7 @@ function sample(setting: Setting): string {
       if (setting.env === 'LOG_LEVEL') return 'warn';
       if (setting.env === 'PUBLIC_URL') return 'https://auth.example.com';
       if (setting.env === 'NODE_ENV') return 'production';
+      if (setting.env === 'ORG_ROLE_PERMISSIONS') return '{"admin":["invoices:write"]}';
       if (setting.env.startsWith('SECRET_KEY')) return 'k'.repeat(40);
       if (setting.env.endsWith('_COOKIE_NAME')) return 'other_name';
       return `${setting.default ?? ''}changed`;

@@ -41,10 +41,25 @@ export interface AdminChange {
 export class AccountService {
   private readonly auth: AuthService;
   private readonly throttle: Throttle;
+  private readonly deletionChecks: Array<(userId: number) => Promise<void>> = [];
 
   constructor(auth: AuthService, throttle: Throttle) {
     this.auth = auth;
     this.throttle = throttle;
+  }
+
+  /**
+   * Adds a check that runs before any account is deleted (by its owner or a superuser): it may
+   * refuse by throwing an `AuthError`, or clean up what the database's cascades do not decide
+   * (a capability's rows, such as an organization only this user belonged to).
+   */
+  beforeUserDeletion(check: (userId: number) => Promise<void>): void {
+    this.deletionChecks.push(check);
+  }
+
+  private async deleteUserRow(id: number): Promise<boolean> {
+    for (const check of this.deletionChecks) await check(id);
+    return this.auth.store.deleteUser(id);
   }
 
   /**
@@ -62,7 +77,7 @@ export class AccountService {
   /** Deletes the caller's account; tokens of every kind go with it by cascade. */
   async deleteAccount(session: Session, currentPassword: string, from: { ip: string }): Promise<void> {
     const user = await this.requireCurrentPassword(session, currentPassword, from);
-    await this.auth.store.deleteUser(user.id);
+    await this.deleteUserRow(user.id);
   }
 
   /** The caller's unexpired sessions, newest first, the current one marked. */
@@ -120,7 +135,7 @@ export class AccountService {
 
   /** Deletes any account; 404 `USER_NOT_FOUND`. */
   async deleteUser(id: number): Promise<void> {
-    if (!(await this.auth.store.deleteUser(id))) throw new AuthError('USER_NOT_FOUND');
+    if (!(await this.deleteUserRow(id))) throw new AuthError('USER_NOT_FOUND');
   }
 
   /**

@@ -83,6 +83,17 @@ export const ERRORS = {
   // API keys (docs/api-keys.md).
   API_KEY_NOT_FOUND: { status: 404, message: 'API key not found' },
   API_KEY_LIMIT_REACHED: { status: 400, message: 'Too many API keys: revoke one first' },
+
+  // Organizations (docs/organizations.md). A non-member is told the organization does not exist.
+  ORG_NOT_FOUND: { status: 404, message: 'Organization not found' },
+  ORG_MEMBER_NOT_FOUND: { status: 404, message: 'Member not found' },
+  ORG_FORBIDDEN: { status: 403, message: 'Your role in this organization does not allow this' },
+  ORG_LAST_OWNER: { status: 400, message: 'An organization keeps at least one owner: make another member owner first' },
+  ORG_SLUG_TAKEN: { status: 400, message: 'This slug is already taken' },
+  ORG_MFA_REQUIRED: { status: 403, message: 'This organization requires two-factor sign-in: enable TOTP or add a passkey first' },
+  INVITATION_NOT_FOUND: { status: 404, message: 'Invitation not found' },
+  INVITATION_INVALID: { status: 400, message: 'The invitation is invalid, used or expired' },
+  INVITATION_EMAIL_MISMATCH: { status: 403, message: 'This invitation was sent to another email address, or yours is not verified yet' },
 } as const satisfies Record<string, { status: number; message: string; error?: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

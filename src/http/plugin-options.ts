@@ -6,6 +6,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Mailer } from '../core/mail.js';
 import type { AuditEventListener } from '../features/audit/audit-log.js';
 import { resolveBreachedPasswords, type BreachedPasswordsOptions, type ResolvedBreachedPasswords } from '../features/breached-passwords/options.js';
+import { resolveRolePermissions, type Role, type RolePermissions } from '../features/organizations/roles.js';
 import { resolveOAuthProviders, type OAuthProviderOptions, type ResolvedOAuthProvider } from '../features/oauth-client/oauth-providers.js';
 import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from '../core/options.js';
 import { safeNextPath } from '../core/safe-redirect.js';
@@ -102,6 +103,17 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
   onAuditEvent?: AuditEventListener;
   /** Days security events are kept; older ones go with the periodic purge; 0 keeps them forever; default 365. */
   auditRetentionDays?: number;
+  /**
+   * Organizations with roles and invitations, and `app.requirePermission` for host routes
+   * (docs/organizations.md); default true. `false` removes their routes and the guard.
+   */
+  organizations?: boolean;
+  /**
+   * Permissions of each organization role for `app.requirePermission`, e.g.
+   * `{ admin: ['members:write', 'invoices:write'] }`: a role named gets exactly its list, the
+   * others keep their defaults (`DEFAULT_ROLE_PERMISSIONS`; `*` grants everything). Default those.
+   */
+  roles?: Partial<Record<Role, string[]>>;
 }
 
 /** Every option of the plugin, checked and with its default: what the plugin builds from. */
@@ -119,6 +131,8 @@ export interface ResolvedPluginOptions {
   totp: boolean;
   /** `breachedPasswords`, checked; none when off. */
   breachedPasswords: ResolvedBreachedPasswords | undefined;
+  /** The role → permissions mapping when organizations are on; none when off. */
+  organizations: RolePermissions | undefined;
   /** Base of the links the service builds: `publicUrl`, else {@link DEFAULT_LINK_BASE}. */
   linkBase: string;
   /** `credentialResolvers`, checked; empty by default. */
@@ -178,6 +192,9 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
   const auditRetentionDays = options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
   if (!Number.isInteger(auditRetentionDays) || auditRetentionDays < 0)
     throw new ConfigError('auditRetentionDays', 'must be a whole number of days (0 keeps events forever)');
+  const organizationsOn = options.organizations ?? true;
+  if (typeof organizationsOn !== 'boolean') throw new ConfigError('organizations', 'must be true or false');
+  const organizations = organizationsOn ? resolveRolePermissions(options.roles) : undefined;
   return {
     credentialResolvers: [...credentialResolvers],
     auth,
@@ -189,6 +206,7 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
     routePrefix: routePrefix || undefined,
     totp,
     breachedPasswords,
+    organizations,
     linkBase: auth.publicUrl ?? DEFAULT_LINK_BASE,
     onAuditEvent: options.onAuditEvent,
     auditRetentionDays,

@@ -17,6 +17,8 @@ import type { CSRFTokens } from './csrf.js';
 import { apiKeyFeature } from '../features/api-keys/index.js';
 import { oauthClientFeature } from '../features/oauth-client/index.js';
 import { passkeyFeature } from '../features/passkeys/index.js';
+import { organizationsFeature } from '../features/organizations/index.js';
+import type { OrganizationService } from '../features/organizations/organizations.js';
 import { totpFeature } from '../features/totp/index.js';
 import { notFoundHandler } from './framework-errors.js';
 import { publicUserReader, type GuardOptions } from './guard.js';
@@ -57,6 +59,8 @@ export interface PluginRoutesOptions {
   tokens: AccountTokens;
   twoFactor: TwoFactorService;
   passkeys: PasskeyService;
+  /** Organizations (the plugin's `organizations`); none when off. */
+  organizations: OrganizationService | undefined;
   throttle: Throttle;
   outbox: MailOutbox;
   /** Recent authentication, asked before a way into the account is added (docs/security.md). */
@@ -172,6 +176,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         routePrefix,
         failurePage,
       });
+      if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate });
     },
     { prefix: options.routePrefix ?? '' },
   );

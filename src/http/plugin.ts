@@ -7,6 +7,7 @@ import { RecentAuthentication } from '../core/recent-authentication.js';
 import { AuthService } from '../core/auth-service.js';
 import { CredentialResolvers, type AuthSession } from '../core/credentials.js';
 import { breachedPasswordsFeature } from '../features/breached-passwords/index.js';
+import { setUpOrganizations } from '../features/organizations/index.js';
 import { PasskeyService, relyingPartyOf } from '../features/passkeys/passkeys.js';
 import { SecretBox } from '../core/secret-box.js';
 import { Throttle } from '../core/throttle.js';
@@ -134,6 +135,19 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   // Links come from configuration only, never from the request's Host header (CVE class of
   // "password reset poisoning", OWASP Forgot Password CS).
   const tokens = new AccountTokens(service, linkBase + (settings.routePrefix ?? ''), options);
+  // Organizations (docs/organizations.md): `app.requirePermission` on the host app, routes below.
+  const organizations = settings.organizations
+    ? setUpOrganizations(app, {
+        store,
+        throttle,
+        outbox,
+        roles: settings.organizations,
+        authenticate,
+        linkBase: linkBase + (settings.routePrefix ?? ''),
+        now: resolved.now,
+        beforeUserDeletion: (check) => account.beforeUserDeletion(check),
+      })
+    : undefined;
   app.decorate('fastifyUsers', {
     auth: service,
     account,
@@ -145,6 +159,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     audit: audit.log,
     guard: guardWith,
     registerCredentialResolver: (resolver) => credentials.register(resolver),
+    organizations,
   } satisfies FastifyUsersInternals);
   app.addHook('onClose', async () => {
     await outbox.drain();
@@ -190,6 +205,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     tokens,
     twoFactor,
     passkeys,
+    organizations,
     throttle,
     outbox,
     recent,

@@ -5,6 +5,7 @@ import type { AuditLog } from '../core/audit.js';
 import type { AuthService } from '../core/auth-service.js';
 import type { Throttle } from '../core/throttle.js';
 import type { PasskeyService } from '../features/passkeys/passkeys.js';
+import type { OrganizationService } from '../features/organizations/organizations.js';
 import type { TwoFactorService } from '../features/totp/two-factor.js';
 import type { MailOutbox } from '../mail/outbox.js';
 import type { CredentialResolver } from '../core/credentials.js';
@@ -37,6 +38,10 @@ export interface UsersTwoFactor extends Pick<TwoFactorService, 'status' | 'isEna
 /** A user's passkeys (docs/two-factor.md). */
 export interface UsersPasskeys extends Pick<PasskeyService, 'list' | 'remove'> {}
 
+/** Organizations (docs/organizations.md): a user's memberships, checks, and what to do when a membership or an organization ends. */
+export interface UsersOrganizations
+  extends Pick<OrganizationService, 'listMine' | 'access' | 'permits' | 'roles' | 'onMembershipRemoved' | 'onOrganizationDeleted'> {}
+
 /** Background mail delivery. */
 export interface UsersMailOutbox extends Pick<MailOutbox, 'drain'> {}
 
@@ -62,6 +67,8 @@ export interface FastifyUsersServices {
   mailOutbox: UsersMailOutbox;
   /** The audit log (docs/audit.md): `app.fastifyUsers.audit.record(event)` appends a security event of the host's own. */
   audit: AuditLog;
+  /** Organizations; absent with `organizations: false`. */
+  organizations: UsersOrganizations | undefined;
   /** A guard with options, e.g. `app.fastifyUsers.guard({ superuser: true })` or `guard({ firstParty: true })`. */
   guard(options?: GuardOptions): preHandlerAsyncHookHandler;
   /**
@@ -80,4 +87,5 @@ export interface FastifyUsersInternals extends FastifyUsersServices {
   twoFactor: TwoFactorService;
   passkeys: PasskeyService;
   mailOutbox: MailOutbox;
+  organizations: OrganizationService | undefined;
 }

@@ -64,6 +64,18 @@ const ROUTES: [string, string][] = [
   ['POST', '/oauth/:provider/link'],
   ['GET', '/users/me/accounts'],
   ['DELETE', '/users/me/accounts/:id'],
+  ['POST', '/orgs'],
+  ['GET', '/orgs'],
+  ['GET', '/orgs/:id'],
+  ['PATCH', '/orgs/:id'],
+  ['DELETE', '/orgs/:id'],
+  ['GET', '/orgs/:id/members'],
+  ['PATCH', '/orgs/:id/members/:user_id'],
+  ['DELETE', '/orgs/:id/members/:user_id'],
+  ['POST', '/orgs/:id/invitations'],
+  ['GET', '/orgs/:id/invitations'],
+  ['DELETE', '/orgs/:id/invitations/:invitation_id'],
+  ['POST', '/invitations/accept'],
 ];
 
 const KNOWN_EMAIL = 'fuzz@example.com';
