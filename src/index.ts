@@ -5,7 +5,16 @@
  * internal and may change without notice.
  */
 export { fastifyUsers, DEFAULT_BODY_LIMIT, type FastifyUsersOptions, type FastifyUsersServices, type FastifyUsersTypes } from './http/plugin.js';
-export type { UsersAccountTokens, UsersAdministration, UsersAuth, UsersMailOutbox, UsersPasskeys, UsersThrottle, UsersTwoFactor } from './http/services.js';
+export type {
+  UsersAccountTokens,
+  UsersAdministration,
+  UsersAuth,
+  UsersMailOutbox,
+  UsersOrganizations,
+  UsersPasskeys,
+  UsersThrottle,
+  UsersTwoFactor,
+} from './http/services.js';
 export type { GuardOptions } from './http/guard.js';
 export type { BrowserProtectionScope } from './http/protection-scope.js';
 export { registerOpenAPI } from './http/openapi.js';
@@ -16,6 +25,15 @@ export type { Argon2Parameters } from './core/password.js';
 export type { ThrottleOptions } from './core/throttle.js';
 export type { OAuthProviderOptions, OAuthPreset, GitHubEndpoints } from './features/oauth-client/oauth-providers.js';
 export type { AccountTokenOptions } from './core/account-tokens.js';
+export {
+  DEFAULT_ROLE_PERMISSIONS,
+  type Membership,
+  type RequirePermission,
+  type RequirePermissionOptions,
+  type Role,
+  type RolePermissions,
+} from './features/organizations/index.js';
+export type { OrganizationStore, OrganizationRecord, MembershipRecord, MemberRecord, InvitationRecord } from './features/organizations/store.js';
 export type { MailThrottle, MailAction } from './http/routes/account-context.js';
 export type { Session } from './core/auth-service.js';
 export type {
