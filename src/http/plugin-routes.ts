@@ -176,7 +176,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         routePrefix,
         failurePage,
       });
-      if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate });
+      if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate, audit: options.audit });
     },
     { prefix: options.routePrefix ?? '' },
   );

@@ -114,9 +114,10 @@ export class OrganizationService {
     return this.toMembership(org, membership);
   }
 
-  async delete(actor: User, orgId: number): Promise<void> {
-    await this.access(actor, orgId, 'owner');
+  async delete(actor: User, orgId: number): Promise<OrganizationRecord> {
+    const mine = await this.access(actor, orgId, 'owner');
     await this.deleteOrganization(orgId);
+    return mine.organization;
   }
 
   async listMembers(actor: User, orgId: number): Promise<MemberRecord[]> {
@@ -125,7 +126,7 @@ export class OrganizationService {
   }
 
   /** Sets a member's role (admin+); only an owner grants or takes `owner`; the last owner stays one. */
-  async changeRole(actor: User, orgId: number, userId: number, role: Role): Promise<MemberRecord> {
+  async changeRole(actor: User, orgId: number, userId: number, role: Role): Promise<{ member: MemberRecord; previousRole: Role }> {
     const mine = await this.access(actor, orgId, 'admin');
     const target = await this.orgs.findMembership(orgId, userId);
     if (!target) throw new AuthError('ORG_MEMBER_NOT_FOUND');
@@ -134,24 +135,27 @@ export class OrganizationService {
     this.check(await this.orgs.changeRole(orgId, userId, role));
     const member = (await this.orgs.listMembers(orgId)).find((m) => m.userId === userId);
     if (!member) throw new AuthError('ORG_MEMBER_NOT_FOUND');
-    return member;
+    return { member, previousRole: target.role };
   }
 
   /**
    * Removes a member (admin+; an owner only by an owner), or lets the actor leave. Leaving needs no
    * role and no second factor: it grants nothing. The last owner can do neither.
    */
-  async removeMember(actor: User, orgId: number, userId: number): Promise<void> {
+  async removeMember(actor: User, orgId: number, userId: number): Promise<{ role: Role }> {
+    let target: MembershipRecord | null;
     if (userId === actor.id) {
-      if (!(await this.orgs.findMembership(orgId, actor.id))) throw new AuthError('ORG_NOT_FOUND');
+      target = await this.orgs.findMembership(orgId, actor.id);
+      if (!target) throw new AuthError('ORG_NOT_FOUND');
     } else {
       const mine = await this.access(actor, orgId, 'admin');
-      const target = await this.orgs.findMembership(orgId, userId);
+      target = await this.orgs.findMembership(orgId, userId);
       if (!target) throw new AuthError('ORG_MEMBER_NOT_FOUND');
       if (target.role === 'owner' && mine.role !== 'owner') throw new AuthError('ORG_FORBIDDEN', 'Only an owner removes an owner');
     }
     this.check(await this.orgs.removeMembership(orgId, userId));
     await this.membershipRemoved(orgId, userId);
+    return { role: target.role };
   }
 
   /** Invites `email` with `role` (admin+; `owner` only by an owner) and mails the link. */

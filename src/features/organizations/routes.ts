@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { AuditLog } from '../../core/audit.js';
 import type { User } from '../../core/user.js';
+import { auditEvent } from '../../http/audit.js';
 import { SECURITY } from '../../http/routes/account-context.js';
 import { ErrorBody, NoContent } from '../../http/schemas.js';
 import type { Membership, OrganizationService } from './organizations.js';
@@ -25,6 +27,8 @@ import type { InvitationRecord, MemberRecord } from './store.js';
 export interface OrganizationRoutesOptions {
   organizations: OrganizationService;
   authenticate: preHandlerAsyncHookHandler;
+  /** Organization and membership changes are security events (docs/audit.md). */
+  audit: AuditLog;
 }
 
 const TAG = ['organizations'];
@@ -63,7 +67,7 @@ function actorOf(request: FastifyRequest): User {
  * (bearer or cookie; the cookie with its CSRF header, like every unsafe route). The guard runs at
  * `preValidation` so an anonymous caller gets 401 before any 422.
  */
-export const organizationRoutes: FastifyPluginAsyncTypebox<OrganizationRoutesOptions> = async (app, { organizations, authenticate }) => {
+export const organizationRoutes: FastifyPluginAsyncTypebox<OrganizationRoutesOptions> = async (app, { organizations, authenticate, audit }) => {
   const guarded = { preValidation: authenticate };
 
   app.post(
@@ -79,7 +83,11 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<OrganizationRoutesOpt
         response: { 201: Organization, 400: ErrorBody, ...FAILURES, 415: ErrorBody },
       },
     },
-    async (request, reply) => reply.code(201).send(toOrganization(await organizations.create(actorOf(request), request.body))),
+    async (request, reply) => {
+      const created = await organizations.create(actorOf(request), request.body);
+      await auditEvent(audit, request, 'organization.created', { name: created.organization.name }, { orgId: created.orgId });
+      return reply.code(201).send(toOrganization(created));
+    },
   );
 
   app.get(
@@ -127,8 +135,13 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<OrganizationRoutesOpt
         response: { 200: Organization, ...FAILURES, 415: ErrorBody },
       },
     },
-    async (request) =>
-      toOrganization(await organizations.update(actorOf(request), request.params.id, { name: request.body.name, requireMfa: request.body.require_mfa })),
+    async (request) => {
+      const { name, require_mfa } = request.body;
+      const updated = await organizations.update(actorOf(request), request.params.id, { name, requireMfa: require_mfa });
+      const fields = Object.keys(request.body).filter((key) => key === 'name' || key === 'require_mfa');
+      await auditEvent(audit, request, 'organization.updated', { fields }, { orgId: updated.orgId });
+      return toOrganization(updated);
+    },
   );
 
   app.delete(
@@ -145,7 +158,8 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<OrganizationRoutesOpt
       },
     },
     async (request, reply) => {
-      await organizations.delete(actorOf(request), request.params.id);
+      const deleted = await organizations.delete(actorOf(request), request.params.id);
+      await auditEvent(audit, request, 'organization.deleted', { name: deleted.name }, { orgId: deleted.id });
       return reply.code(204).send(null);
     },
   );
@@ -181,7 +195,12 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<OrganizationRoutesOpt
         response: { 200: Member, 400: ErrorBody, ...FAILURES, 415: ErrorBody },
       },
     },
-    async (request) => toMember(await organizations.changeRole(actorOf(request), request.params.id, request.params.user_id, request.body.role)),
+    async (request) => {
+      const { id, user_id: userId } = request.params;
+      const { member, previousRole } = await organizations.changeRole(actorOf(request), id, userId, request.body.role);
+      await auditEvent(audit, request, 'membership.changed', { role: member.role, previous_role: previousRole }, { subjectUserId: userId, orgId: id });
+      return toMember(member);
+    },
   );
 
   app.delete(
@@ -199,7 +218,9 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<OrganizationRoutesOpt
       },
     },
     async (request, reply) => {
-      await organizations.removeMember(actorOf(request), request.params.id, request.params.user_id);
+      const { id, user_id: userId } = request.params;
+      const removed = await organizations.removeMember(actorOf(request), id, userId);
+      await auditEvent(audit, request, 'membership.removed', { role: removed.role }, { subjectUserId: userId, orgId: id });
       return reply.code(204).send(null);
     },
   );
@@ -269,6 +290,10 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<OrganizationRoutesOpt
         response: { 200: Organization, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 415: ErrorBody, 422: ErrorBody },
       },
     },
-    async (request) => toOrganization(await organizations.accept(actorOf(request), request.body.token)),
+    async (request) => {
+      const joined = await organizations.accept(actorOf(request), request.body.token);
+      await auditEvent(audit, request, 'membership.added', { role: joined.role }, { orgId: joined.orgId });
+      return toOrganization(joined);
+    },
   );
 };

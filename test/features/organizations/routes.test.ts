@@ -288,6 +288,26 @@ describe('organizations over HTTP (docs/organizations.md)', () => {
     assert.deepEqual(seen, [{ orgId, userId: member.id }]);
   });
 
+  test('organization and membership changes are recorded in the audit log with the organization', async () => {
+    const owner = await t.user('audited');
+    const member = await t.user('audited-member');
+    const orgId = await createOrg(t, owner);
+    await addMember(t, orgId, owner, member, 'member');
+    await t.call(owner.token, 'PATCH', `/orgs/${orgId}/members/${member.id}`, { role: 'admin' });
+    await t.call(owner.token, 'PATCH', `/orgs/${orgId}`, { name: 'Renamed' });
+    await t.call(owner.token, 'DELETE', `/orgs/${orgId}/members/${member.id}`);
+    await t.call(owner.token, 'DELETE', `/orgs/${orgId}`);
+    const events = (await t.store.audit.list({ userId: member.id, limit: 50 })).concat(await t.store.audit.list({ userId: owner.id, limit: 50 }));
+    const seen = (type: string) => events.find((e) => e.type === type && e.orgId === orgId);
+    assert.deepEqual(seen('membership.added')?.detail, { role: 'member' });
+    assert.deepEqual(seen('membership.changed')?.detail, { role: 'admin', previous_role: 'member' });
+    assert.equal(seen('membership.changed')?.subjectUserId, member.id);
+    assert.equal(seen('membership.changed')?.actorUserId, owner.id);
+    assert.deepEqual(seen('membership.removed')?.detail, { role: 'admin' });
+    assert.deepEqual(seen('organization.updated')?.detail, { fields: ['name'] });
+    assert.ok(seen('organization.created') && seen('organization.deleted'));
+  });
+
   test('with the cookie, changes need the CSRF header like every unsafe route', async () => {
     const session = await browserLogin(t.app, `browser-${Date.now()}@example.com`);
     const without = await t.app.inject({
