@@ -7,6 +7,7 @@
 //   npm run bench -- --rows=1,3        only some rows (--no-better-auth: row 1 without it)
 //   npm run bench -- --rows=1 --baseline=REF   row 1 also runs our server as of commit REF
 //   npm run bench -- --rows=9 --pool=200       smaller token pools (quicker to issue through POST /token)
+//   npm run bench -- --rows=14                 API keys against first-party tokens on one server (docs/api-keys.md)
 //   BENCH_SCALE=3000000 npm run bench  row 5's large database holds 3M tokens (users = tokens / 10)
 //   BENCH_DATABASE_URL=postgres://…    where rows 7 and 8 create their throwaway databases
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { dirname } from 'node:path';
 import { BenchContext, type BenchConfig } from './lib/context.js';
 import { describeMachine } from './lib/machine.js';
 import { checksTable, markdownReport, metricsTable, spliceReport, type RowReport } from './lib/report.js';
+import { apiKeyRow } from './rows/api-key.js';
 import { bearerRow } from './rows/bearer.js';
 import { breachedRow } from './rows/breached.js';
 import { cookieRow } from './rows/cookie.js';
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
     8: () => revocationRow(ctx),
     9: () => deploymentRow(ctx, !process.argv.includes('--no-better-auth')),
     10: () => breachedRow(ctx),
+    14: () => apiKeyRow(ctx),
   };
   try {
     for (const id of rows) {

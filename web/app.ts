@@ -8,6 +8,7 @@ import { apiBase } from './api.js';
 import { parseRoute, withoutFragment } from './route.js';
 import { byId, showError, showNotice, showView } from './ui.js';
 import { mountAccountForms } from './views/account.js';
+import { loadApiKeys, mountApiKeys } from './views/api-keys.js';
 import { mountDelete } from './views/delete.js';
 import { mountForgot } from './views/forgot.js';
 import { mountLogin, showOTPStep } from './views/login.js';
@@ -37,9 +38,9 @@ async function reloadSignedIn(): Promise<void> {
   await loadSignedInParts();
 }
 
-/** The lists of the signed-in view: devices, two-factor status, passkeys, linked accounts. */
+/** The lists of the signed-in view: devices, two-factor status, passkeys, API keys, linked accounts. */
 async function loadSignedInParts(): Promise<void> {
-  await Promise.all([loadSessions(), loadTwoFactor(), loadPasskeys(), loadLinkedAccounts()]);
+  await Promise.all([loadSessions(), loadTwoFactor(), loadPasskeys(), loadApiKeys(), loadLinkedAccounts()]);
 }
 
 /** Shows the view the fragment names; a token is read, then removed from the address bar. */
@@ -103,6 +104,7 @@ function start(): void {
   mountDelete(refresh);
   mountTwoFactor(reloadSignedIn);
   mountPasskeys();
+  mountApiKeys();
   mountReauthenticate();
   // The provider list is read once; the views use it when they are shown.
   const providersLoaded = loadProviders();

@@ -142,7 +142,8 @@ export function registerCSRF(app: FastifyInstance, options: ResolvedAuthOptions,
     // A bearer client (Authorization header, no auth cookie) has no ambient credential to protect
     // and is no browser page that could echo the cookie: minting one per API call would only cost
     // the hot path an HMAC and a Set-Cookie (docs/BENCHMARKS.md).
-    if (request.headers.authorization !== undefined && !request.cookies?.[authCookieName]) return false;
+    // An API key in `X-API-Key` (docs/api-keys.md) is such a client too.
+    if ((request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined) && !request.cookies?.[authCookieName]) return false;
     // A refused request changes nothing, its CSRF cookie included; a CORS preflight needs none.
     if (request[kRefused] || request.method === 'OPTIONS' || !scope.appliesTo(request)) return false;
     // Login and logout changed the session: rotate.

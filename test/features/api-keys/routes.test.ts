@@ -90,6 +90,8 @@ describe('API keys through the plugin', () => {
       const me = await t.app.inject({ url: '/users/me', headers });
       assert.equal(me.statusCode, 200);
       assert.equal(me.json().email, 'make@example.com');
+      // No browser session to protect: like a bearer token, a key's answers mint no CSRF cookie.
+      assert.equal(me.headers['set-cookie'], undefined);
     }
     const who = await t.app.inject({ url: '/host/whoami', headers: auth(created.key) });
     assert.deepEqual(who.json(), { kind: 'api_key', keyId: String(created.id), scopes: ['invoices:read'], email: 'make@example.com' });
