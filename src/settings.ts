@@ -1,6 +1,12 @@
 import { ConfigError } from './core/errors.js';
 import { DEFAULT_MAIL_FROM } from './core/mail.js';
-import { DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_AUTH_COOKIE_NAME, DEFAULT_CSRF_COOKIE_NAME, DEFAULT_REAUTHENTICATION_WINDOW } from './core/options.js';
+import {
+  DEFAULT_ACCESS_TOKEN_LIFETIME,
+  DEFAULT_AUTH_COOKIE_NAME,
+  DEFAULT_CSRF_COOKIE_NAME,
+  DEFAULT_EMAIL_SIGNUP,
+  DEFAULT_REAUTHENTICATION_WINDOW,
+} from './core/options.js';
 import { DEFAULT_PASSWORD_MAX_LENGTH, DEFAULT_PASSWORD_MIN_LENGTH } from './core/password-policy.js';
 import { DEFAULT_ARGON2 } from './core/password.js';
 import { DEFAULT_SESSION_CACHE_MAX_BYTES, DEFAULT_SESSION_CACHE_SIZE } from './core/session-cache.js';
@@ -308,6 +314,16 @@ export const SETTINGS: readonly Setting[] = [
   }),
   // One variable chooses the source and carries the folder, so it maps onto the option by hand
   // (features/breached-passwords/options.ts), not by an option path.
+  S({
+    env: 'EMAIL_SIGNUP',
+    option: 'emailSignup',
+    type: 'boolean',
+    default: DEFAULT_EMAIL_SIGNUP,
+    defaultText: '`off`',
+    group: 'essential',
+    description:
+      '`on`: sign-in by email (`POST /login/email`) makes an account, verified and without a password, for an address that has none once its owner uses the mailed link or code; `off`: such an address gets no mail and no account (docs/email-sign-in.md)',
+  }),
   S({
     env: 'BREACHED_PASSWORDS',
     type: 'text',

@@ -63,6 +63,14 @@ export const ERRORS = {
   PASSKEY_INVALID: { status: 400, message: 'The passkey response is invalid' },
   PASSKEY_NOT_FOUND: { status: 404, message: 'Passkey not found' },
 
+  // Sign-in by email link or code (docs/email-sign-in.md).
+  EMAIL_SIGN_IN_BAD_LINK: { status: 400, message: 'The sign-in link is invalid, used or expired: ask for a new one' },
+  EMAIL_SIGN_IN_BAD_CODE: { status: 401, message: 'The code is incorrect, used or expired' },
+  EMAIL_SIGN_IN_OTHER_BROWSER: {
+    status: 403,
+    message: 'This sign-in link was asked for in another browser: open it in the browser where you asked, or type the code from the mail there',
+  },
+
   // Signing in with another identity provider (docs/oauth.md).
   OAUTH_UNKNOWN_PROVIDER: { status: 404, message: 'Unknown identity provider' },
   OAUTH_PROVIDER_UNAVAILABLE: { status: 503, message: 'The identity provider cannot be reached, try again later' },

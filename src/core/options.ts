@@ -15,6 +15,8 @@ export const DEFAULT_CSRF_HEADER_NAME = 'x-csrftoken';
  * enough to finish adding a credential and short for a stolen session.
  */
 export const DEFAULT_REAUTHENTICATION_WINDOW = 600;
+/** Email sign-in makes no account for an unknown address unless asked (docs/email-sign-in.md). */
+export const DEFAULT_EMAIL_SIGNUP = false;
 /** HMAC keys shorter than this are refused (docs/configuration.md). */
 export const MIN_SECRET_KEY_LENGTH = 32;
 
@@ -64,6 +66,11 @@ export interface AuthOptions {
   sessionCacheMaxBytes?: number;
   /** Seconds a session stays recently authenticated after a sign-in or re-authentication; default 600. */
   reauthenticationWindow?: number;
+  /**
+   * Sign-in by email (docs/email-sign-in.md) makes an account for an address without one, verified
+   * by the mail itself; default false (an unknown address gets nothing, and no account).
+   */
+  emailSignup?: boolean;
   /** The clock, injectable for tests; default `() => new Date()`. */
   now?: () => Date;
 }
@@ -131,6 +138,9 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
     throw new ConfigError('reauthenticationWindow', 'must be a positive whole number of seconds');
   }
 
+  const emailSignup = options.emailSignup ?? DEFAULT_EMAIL_SIGNUP;
+  if (typeof emailSignup !== 'boolean') throw new ConfigError('emailSignup', 'must be true or false');
+
   return {
     accessTokenLifetime: lifetime,
     authCookieName,
@@ -151,6 +161,7 @@ export function resolveAuthOptions(options: AuthOptions, randomKey: () => string
     sessionCacheSize,
     sessionCacheMaxBytes,
     reauthenticationWindow,
+    emailSignup,
     now: options.now ?? systemNow,
   };
 }

@@ -9,9 +9,11 @@ import type { User } from './user.js';
 /**
  * Authentication method references (RFC 8176 §2) a session records: `pwd` a password, `otp` a
  * one-time code (TOTP or recovery code), `hwk` a key held in hardware (a passkey), `fed` an
- * identity provider's assertion.
+ * identity provider's assertion, and `email` — not in RFC 8176's registry, which RFC 8176 §2
+ * allows between parties that agree on it — a link or code mailed to the user's address
+ * (docs/email-sign-in.md, "amr": `otp` would make it look like a second factor).
  */
-export type AuthenticationMethod = 'pwd' | 'otp' | 'hwk' | 'fed';
+export type AuthenticationMethod = 'pwd' | 'otp' | 'hwk' | 'fed' | 'email';
 
 /** What a way in proved: whose factor, by which method, and what is left of the second factor. */
 export interface SignInProof {

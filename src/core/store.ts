@@ -1,4 +1,5 @@
 import type { ApiKeyStore } from '../features/api-keys/api-key-store.js';
+import type { EmailSignInStore } from '../features/email-sign-in/store.js';
 import type { User } from './user.js';
 
 /** Fields a new user is created with; the email is already normalised. */
@@ -237,6 +238,8 @@ export interface Store extends UserStore, TokenStore, ActionTokenStore {
   readonly oauthAccounts: OAuthAccountStore;
   /** API keys (the capability's own interface: src/features/api-keys). */
   readonly apiKeys: ApiKeyStore;
+  /** Sign-in requests by email link or code (src/features/email-sign-in/store.ts). */
+  readonly emailSignIns: EmailSignInStore;
   /** Answers when the database is reachable; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -8,11 +8,11 @@ import type { User } from '../core/user.js';
 /** A pending sign-in waits this long for its one-time code (docs/two-factor.md). */
 export const PENDING_SIGN_IN_SECONDS = 5 * 60;
 
-/** The first factors a pending sign-in can stand on: a password, or an identity provider. */
-const FIRST_FACTORS: readonly AuthenticationMethod[] = ['pwd', 'fed'];
+/** The first factors a pending sign-in can stand on: a password, an identity provider, or a mailed link or code. */
+const FIRST_FACTORS: readonly AuthenticationMethod[] = ['pwd', 'fed', 'email'];
 
 /** `<user id>.<expiry, unix seconds>.<first factor>.<nonce>.<HMAC>`: nothing else is read. */
-const PENDING_SHAPE = /^(\d{1,10})\.(\d{1,12})\.(pwd|fed)\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+const PENDING_SHAPE = /^(\d{1,10})\.(\d{1,12})\.(pwd|fed|email)\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 /** The cookie holding a pending sign-in: the auth cookie's name with `_pending` (a `__Host-` prefix carries over). */
 export function pendingSignInCookieName(options: ResolvedAuthOptions): string {
@@ -25,7 +25,7 @@ const PURPOSE = 'pending-sign-in!';
 /** A pending sign-in, as its cookie names it once the MAC has been checked against the user. */
 export interface PendingSignIn {
   user: User;
-  /** The factor that passed (`pwd` or `fed`), recorded with `otp` in the session's `amr`. */
+  /** The factor that passed (`pwd`, `fed` or `email`), recorded with `otp` in the session's `amr`. */
   firstFactor: AuthenticationMethod;
   /** The cookie's random id: claimed once in the shared counters when the sign-in finishes. */
   nonce: string;

@@ -19,6 +19,7 @@ import { oauthClientFeature } from '../features/oauth-client/index.js';
 import { passkeyFeature } from '../features/passkeys/index.js';
 import { organizationsFeature } from '../features/organizations/index.js';
 import type { OrganizationService } from '../features/organizations/organizations.js';
+import { emailSignInFeature } from '../features/email-sign-in/index.js';
 import { totpFeature } from '../features/totp/index.js';
 import { notFoundHandler } from './framework-errors.js';
 import { publicUserReader, type GuardOptions } from './guard.js';
@@ -147,6 +148,8 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       await routes.register(csrfRoutes, { csrf });
       await routes.register(healthRoutes, { store });
       await routes.register(reauthenticateRoutes, { recent, options: resolved, authenticate });
+      // Default: 3 mails per account and 20 per address per hour, in the shared counters.
+      const mailThrottle: MailThrottle = options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip)));
       const accountRoutes: AccountRoutesOptions = {
         account,
         tokens,
@@ -154,8 +157,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         options: resolved,
         authenticate,
         superuser: options.guard({ superuser: true }),
-        // Default: 3 mails per account and 20 per address per hour, in the shared counters.
-        throttle: options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip))),
+        throttle: mailThrottle,
       };
       for (const routesOf of [passwordResetRoutes, verificationRoutes, profileRoutes, sessionRoutes, adminRoutes]) {
         await routes.register(routesOf, accountRoutes);
@@ -177,6 +179,15 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         failurePage,
       });
       if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate, audit: options.audit });
+      await routes.register(emailSignInFeature, {
+        service,
+        signIn,
+        throttle,
+        mailThrottle,
+        outbox,
+        linkBase: `${options.linkBase}${routePrefix}`,
+        signup: resolved.emailSignup,
+      });
     },
     { prefix: options.routePrefix ?? '' },
   );

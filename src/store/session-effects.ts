@@ -99,6 +99,16 @@ export const STORE_SESSION_EFFECTS: StoreSessionEffects = {
     revokeApiKey: ([digest]) => ({ digests: [digest] }),
     deleteDeadApiKeys: KEEPS_SESSIONS,
   },
+  // Email sign-in requests (docs/email-sign-in.md) open new sessions; they change no existing one.
+  emailSignIns: {
+    createEmailSignIn: KEEPS_SESSIONS,
+    findEmailSignInByLink: READS,
+    findEmailSignInByBinding: READS,
+    takeEmailSignInTry: KEEPS_SESSIONS,
+    returnEmailSignInTry: KEEPS_SESSIONS,
+    useEmailSignIn: KEEPS_SESSIONS,
+    deleteExpiredEmailSignIns: KEEPS_SESSIONS,
+  },
   ping: READS,
   close: READS,
 };

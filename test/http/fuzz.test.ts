@@ -76,6 +76,8 @@ const ROUTES: [string, string][] = [
   ['GET', '/orgs/:id/invitations'],
   ['DELETE', '/orgs/:id/invitations/:invitation_id'],
   ['POST', '/invitations/accept'],
+  ['POST', '/login/email'],
+  ['POST', '/login/email/verify'],
 ];
 
 const KNOWN_EMAIL = 'fuzz@example.com';
@@ -121,6 +123,8 @@ const fieldName = fc.oneof(
       'token',
       'otp',
       'code',
+      'request_id',
+      'transport',
       'response',
       '__proto__',
       'constructor',

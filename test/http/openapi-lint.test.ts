@@ -123,6 +123,8 @@ describe("/openapi.json under Redocly CLI's recommended rules", () => {
       'GET /oauth/{provider}/callback',
       'POST /forgot-password',
       'POST /login',
+      'POST /login/email',
+      'POST /login/email/verify',
       'POST /login/otp',
       'POST /passkeys/login',
       'POST /passkeys/login/options',

@@ -11,6 +11,7 @@ import { storeConformance } from './conformance.js';
 import { secondFactorConformance } from '../features/totp/second-factor-conformance.js';
 import { organizationStoreConformance } from '../features/organizations/organization-store-conformance.js';
 import { apiKeyConformance } from '../features/api-keys/api-key-conformance.js';
+import { emailSignInConformance } from '../features/email-sign-in/store-conformance.js';
 
 const pg = postgres();
 
@@ -20,6 +21,7 @@ storeConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 secondFactorConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 organizationStoreConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 apiKeyConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
+emailSignInConformance('PostgreSQL', postgresFixture, { skip: pg.skip });
 
 describe('PostgreSQL migrations', { skip: pg.skip }, () => {
   let database: FreshDatabase;

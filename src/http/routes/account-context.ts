@@ -5,7 +5,7 @@ import type { MailOutbox } from '../../mail/outbox.js';
 import type { ResolvedAuthOptions } from '../../core/options.js';
 
 /** Which mail-sending request is being throttled. */
-export type MailAction = 'forgot-password' | 'request-verify-token';
+export type MailAction = 'forgot-password' | 'request-verify-token' | 'email-sign-in';
 
 /**
  * A throttle for the mail-sending routes, per address and per account (docs/security.md). It resolves to

@@ -20,6 +20,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  email_sign_ins: EmailSignInsTable;
 }
 
 export type DbTime = string | Date;
@@ -191,4 +192,18 @@ export interface AuditHeadTable {
   id: number;
   last_id: number | string;
   last_hash: string;
+}
+/** Sign-in requests by email link or code (migration 0011, docs/email-sign-in.md): digests only. */
+export interface EmailSignInsTable {
+  id: Generated<number>;
+  user_id: number | null;
+  email: string;
+  link_digest: string | null;
+  code_digest: string;
+  binding_digest: string;
+  transport: string;
+  attempts: Generated<number>;
+  expires_at: DbTime;
+  used_at: DbTime | null;
+  created_at: DbTime;
 }

@@ -14,6 +14,7 @@ import { SQLOAuthAccountStore } from '../../features/oauth-client/sql-oauth-acco
 import { SQLOrganizationStore } from '../../features/organizations/sql-organization-store.js';
 import { SQLApiKeyStore } from '../../features/api-keys/sql-api-key-store.js';
 import { SQLAuditStore } from '../../features/audit/sql-audit-store.js';
+import { SQLEmailSignInStore } from '../../features/email-sign-in/sql-email-sign-in-store.js';
 import type { AccessTokensTable, ActionTokensTable, Database, DbBool, DbTime, Dialect, UsersTable } from './schema.js';
 
 /**
@@ -31,6 +32,7 @@ export class SQLStore implements Store {
   readonly apiKeys: SQLApiKeyStore;
   /** The audit log's hash chain (docs/audit.md); outside the `Store` interface, read by the plugin and the CLI. */
   readonly audit: SQLAuditStore;
+  readonly emailSignIns: SQLEmailSignInStore;
   /** findSession runs on every authenticated request: compiled once, run with new parameters. */
   private readonly sessionQuery: CompiledQuery<SessionRow>;
   /**
@@ -60,6 +62,7 @@ export class SQLStore implements Store {
     this.organizations = new SQLOrganizationStore(db, dialect);
     this.apiKeys = new SQLApiKeyStore(db, dialect);
     this.audit = new SQLAuditStore(db, dialect);
+    this.emailSignIns = new SQLEmailSignInStore(db, dialect);
     this.sessionQuery = this.sessionSelect('', this.time(new Date(0))).compile();
     this.userByEmailQuery = db.selectFrom('users').selectAll().where('email', '=', '').compile();
     const epoch = new Date(0);
