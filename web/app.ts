@@ -1,8 +1,8 @@
 /**
  * The web page's entry point: decides which view to show and wires the views together.
  * One module per view in ./views (mount + load functions); a new view adds a `<section data-view>`
- * in index.html, a module there, and a line here. Mail links land on `#/reset-password?token=…`
- * and `#/verify?token=…` (see ./route.ts); other fragments are ordinary in-page links.
+ * in index.html, a module there, and a line here. Mail links land on `#/reset-password?token=…`,
+ * `#/verify?token=…` and `#/email-sign-in?token=…` (see ./route.ts); other fragments are ordinary in-page links.
  */
 import { apiBase } from './api.js';
 import { parseRoute, withoutFragment } from './route.js';
@@ -10,6 +10,7 @@ import { byId, showError, showNotice, showView } from './ui.js';
 import { mountAccountForms } from './views/account.js';
 import { loadApiKeys, mountApiKeys } from './views/api-keys.js';
 import { mountDelete } from './views/delete.js';
+import { mountEmailSignIn, openEmailLink, showEmailSignIn } from './views/email-sign-in.js';
 import { mountForgot } from './views/forgot.js';
 import { mountLogin, showOTPStep } from './views/login.js';
 import { loadPasskeys, mountPasskeys, mountPasskeySignIn } from './views/passkeys.js';
@@ -75,6 +76,22 @@ async function route(): Promise<void> {
     }
     return;
   }
+  if (path === '/email-sign-in') {
+    // Without a token: the "Email me a sign-in link" form. With one: the mailed link, read once
+    // and removed from the address bar like the others (docs/email-sign-in.md).
+    if (!location.hash.includes('token=')) {
+      showEmailSignIn();
+      return;
+    }
+    history.replaceState(history.state, '', withoutFragment(location.href));
+    if (token === null) {
+      await refresh();
+      showError('This link is incomplete. Copy the whole link from the mail, or ask for a new one.');
+      return;
+    }
+    await openEmailLink(token, refresh);
+    return;
+  }
   if (path === '/otp') {
     // A sign-in through an identity provider that still needs the one-time code (docs/two-factor.md).
     history.replaceState(history.state, '', withoutFragment(location.href));
@@ -94,6 +111,7 @@ function start(): void {
   byId<HTMLAnchorElement>('docs-link').href = `${apiBase()}/docs`;
   mountLogin(refresh);
   mountPasskeySignIn(refresh);
+  mountEmailSignIn(refresh);
   mountRegister();
   mountProfile(refresh);
   mountForgot();

@@ -112,6 +112,20 @@ describe('breached passwords from a range folder (registration, reset, change)',
     assert.ok(await bearerToken(t.app, 'change@example.com', PASSWORD), 'the old password still works');
   });
 
+  test('PATCH /users/{id} (a superuser setting a password) to a breached password is 400 UPDATE_USER_INVALID_PASSWORD too', async () => {
+    const admin = await userWithToken(t.app, 'admin@example.com');
+    const store = internalsOf(t.app).auth.store;
+    await store.updateUser((await store.findUserByEmail('admin@example.com'))!.id, { isSuperuser: true }, new Date());
+    await register(t.app, 'managed@example.com');
+    const managed = (await store.findUserByEmail('managed@example.com'))!;
+    const refused = await t.app.inject({ method: 'PATCH', url: `/users/${managed.id}`, headers: auth(admin), payload: { password: BREACHED } });
+    assert.equal(refused.statusCode, 400);
+    assert.deepEqual(refused.json(), { detail: BREACHED_REASON, code: 'UPDATE_USER_INVALID_PASSWORD' });
+    assert.equal((await store.findUserById(managed.id))!.hashedPassword, managed.hashedPassword, 'nothing changed');
+    const accepted = await t.app.inject({ method: 'PATCH', url: `/users/${managed.id}`, headers: auth(admin), payload: { password: FRESH } });
+    assert.equal(accepted.statusCode, 200);
+  });
+
   test('a missing prefix file: the password passes and the incomplete folder is logged once', async () => {
     unlinkSync(join(dir.path, `${rangeKeyOf(FRESH).prefix}.txt`));
     assert.equal((await register(t.app, 'gap1@example.com', FRESH)).statusCode, 201);
