@@ -145,6 +145,11 @@ export class EmailSignInService {
     return updated && updated !== 'email-taken' ? updated : null;
   }
 
+  /** The id of the account with this address, or `null` (the audit log's subject of a failed code). */
+  async accountIdOf(email: string): Promise<number | null> {
+    return (await this.auth.store.findUserByEmail(normalizeEmail(email)))?.id ?? null;
+  }
+
   private usable(request: EmailSignInRecord): boolean {
     return request.usedAt === null && request.expiresAt.getTime() > this.auth.options.now().getTime();
   }

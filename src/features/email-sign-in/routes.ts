@@ -106,6 +106,7 @@ export const emailSignInRoutes: FastifyPluginAsyncTypebox<EmailSignInRoutesOptio
       const attempt: SignInAttempt =
         'token' in body
           ? {
+              method: 'email_link',
               // A link cannot be guessed (256 bits): counted per address only, so nobody can lock
               // an account's sign-in by mail by sending junk for its email.
               keys: [throttle.customKey('email-link:ip', request.ip, settings.addressLimit, settings.loginWindowSeconds)],
@@ -117,9 +118,12 @@ export const emailSignInRoutes: FastifyPluginAsyncTypebox<EmailSignInRoutesOptio
               },
             }
           : {
+              method: 'email_code',
               // A code can be guessed: the same counters as a password for this email (a wrong code is a failed login).
               keys: throttle.loginKeys(body.email, request.ip),
               failure,
+              // For the audit log, asked only after a failure, for unknown and known emails alike.
+              subjectOnFailure: () => emailSignIn.accountIdOf(body.email),
               prove: async () => {
                 const binding = bearer ? body.request_id : readBinding(request, options);
                 const proof = await emailSignIn.proveCode(body.email, body.code, binding, bearer ? 'bearer' : 'cookie');
