@@ -165,7 +165,14 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
       if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle, credentialAdded });
       await routes.register(passkeyFeature, { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded });
-      await routes.register(apiKeyFeature, { service, credentials: options.credentials, authenticate, recent, credentialAdded });
+      await routes.register(apiKeyFeature, {
+        service,
+        credentials: options.credentials,
+        organizations: options.organizations,
+        authenticate,
+        recent,
+        credentialAdded,
+      });
       await routes.register(oauthClientFeature, {
         service,
         signIn,

@@ -133,7 +133,10 @@ export class ApiKeyService {
       scopes: Object.freeze([...found.key.scopes]),
       orgId: found.key.orgId === null ? undefined : String(found.key.orgId),
     };
-    if (ticket !== undefined) {
+    // An organization's key is read afresh on every request: it ends with its maker's membership or
+    // its organization, by a cascade that this instance's store choke point does not see (nor, so,
+    // the Redis channel): correct before fast. Org routes read the membership anyway.
+    if (ticket !== undefined && found.key.orgId === null) {
       const expiresAt = found.key.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
       this.sessions!.set(ticket, digest, { user: found.user, expiresAt, lastUsedAt, grant });
     }
