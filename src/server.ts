@@ -12,7 +12,7 @@ import { DEFAULT_BODY_LIMIT, fastifyUsers, type FastifyUsersOptions } from './ht
 import { resolvePluginOptions } from './http/plugin-options.js';
 import { createClientErrorHandler, createFrameworkErrorHandler, notFoundHandler } from './http/framework-errors.js';
 import { handleError } from './http/reply-error.js';
-import { deferredChildLoggerFactory } from './http/request-logger.js';
+import { deferredChildLoggerFactory, OneLinePerRequest } from './http/request-logger.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_MAIL_FROM } from './core/mail.js';
 import {
@@ -128,11 +128,14 @@ export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-csrftoken"]',
+  'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.current_password',
   '*.access_token',
   '*.token',
+  '*.refresh_token',
+  '*.client_secret',
   '*.hashed_password',
   '*.hashedPassword',
 ];
@@ -188,6 +191,8 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
     },
     // Each request's pino child is made when it first logs (src/http/request-logger.ts).
     ...(overrides.logger === false ? {} : { childLoggerFactory: deferredChildLoggerFactory }),
+    // One request line at info ("request completed", with the request's fields), the arrival at debug.
+    logController: new OneLinePerRequest(),
     bodyLimit: DEFAULT_BODY_LIMIT,
     // X-Forwarded-For is believed only from the listed proxies (docs/security.md); otherwise the socket address.
     trustProxy: config.auth.trustedProxies && config.auth.trustedProxies.length > 0 ? config.auth.trustedProxies : false,

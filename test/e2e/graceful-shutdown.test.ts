@@ -11,7 +11,8 @@ describe('SIGTERM drains in-flight requests, then exits 0', () => {
   const dir = tempDir();
   let server: ServerProcess;
   before(async () => {
-    server = await startServer({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}` });
+    // debug: the server writes "incoming request" when it has read a request's headers (docs/operations.md, "Logs").
+    server = await startServer({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, LOG_LEVEL: 'debug' });
   });
   after(async () => {
     await server?.stop();
@@ -30,7 +31,7 @@ describe('SIGTERM drains in-flight requests, then exits 0', () => {
       `POST /register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`,
     );
     socket.write(body.slice(0, 10));
-    // The server has read the headers and is waiting for the body (its request log line); a fixed
+    // The server has read the headers and is waiting for the body (its arrival line, at debug); a fixed
     // pause here let a loaded machine send SIGTERM first, when the connection still looked idle.
     await server.waitForOutput(/"msg":"incoming request"/);
 

@@ -88,3 +88,58 @@ describe('logs never hold a password, token or cookie (OWASP Logging CS, ASVS 16
     assert.doesNotMatch(text, /SECRET-/);
   });
 });
+
+describe('request lines: one per request at info, the arrival at debug (docs/operations.md, "Logs")', () => {
+  type Line = { msg: string; level: number; reqId?: string; req?: Record<string, unknown>; res?: { statusCode: number }; responseTime?: number };
+  async function linesAt(level: string, run: (s: TestServer) => Promise<void>): Promise<Line[]> {
+    const logs = captureStream();
+    const s = await buildTestServer({ LOG_LEVEL: level }, { logStream: logs.stream });
+    const before = logs.lines.length;
+    try {
+      await run(s);
+    } finally {
+      await s.close();
+    }
+    return logs.lines.slice(before).map((line) => JSON.parse(line) as Line);
+  }
+  const isRequestLine = (line: Line) => line.msg === 'incoming request' || line.msg === 'request completed';
+
+  test('at info: one "request completed" line a request, with the request, the status and the time', async () => {
+    const lines = await linesAt('info', async (s) => {
+      assert.equal((await s.app.inject({ method: 'GET', url: '/health', headers: { host: 'auth.example.com' } })).statusCode, 200);
+      assert.equal((await s.app.inject({ method: 'GET', url: '/users/me?secret=1' })).statusCode, 401);
+    });
+    const requestLines = lines.filter(isRequestLine);
+    assert.deepEqual(
+      requestLines.map((line) => [line.msg, line.req?.method, line.req?.url, line.res?.statusCode]),
+      [
+        ['request completed', 'GET', '/health', 200],
+        ['request completed', 'GET', '/users/me?[redacted]', 401],
+      ],
+    );
+    assert.equal(requestLines[0]!.req?.host, 'auth.example.com');
+    assert.equal(typeof requestLines[0]!.req?.remoteAddress, 'string');
+    assert.equal(typeof requestLines[0]!.responseTime, 'number');
+    assert.notEqual(requestLines[0]!.reqId, requestLines[1]!.reqId);
+  });
+
+  test('at debug: the arrival too, with the same reqId as its completion', async () => {
+    const lines = await linesAt('debug', async (s) => {
+      assert.equal((await s.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+    });
+    const requestLines = lines.filter(isRequestLine);
+    assert.deepEqual(
+      requestLines.map((line) => line.msg),
+      ['incoming request', 'request completed'],
+    );
+    assert.equal(requestLines[0]!.reqId, requestLines[1]!.reqId);
+    assert.equal(requestLines[0]!.req?.url, '/health');
+  });
+
+  test('at warn: no request line', async () => {
+    const lines = await linesAt('warn', async (s) => {
+      assert.equal((await s.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+    });
+    assert.deepEqual(lines.filter(isRequestLine), []);
+  });
+});
