@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { ConfigError } from './core/errors.js';
 import { parseRolePermissions, type RolePermissions } from './features/organizations/roles.js';
 import { breachedPasswordsFromSettings, type BreachedPasswordsOptions } from './features/breached-passwords/options.js';
+import type { OAuthServerOptions } from './features/oauth-server/options.js';
 import { oauthProvidersFromEnv, type OAuthProviderOptions } from './features/oauth-client/oauth-providers.js';
 import { checkArgon2Cost, type AuthOptions } from './core/options.js';
 import { DEFAULT_ARGON2 } from './core/password.js';
@@ -49,7 +50,8 @@ export interface ServerConfig {
   production: boolean;
   smtpUrl: string | undefined;
   mailFrom: string;
-  auth: AuthOptions;
+  /** The plugin options read from the environment, the provider's (`OAUTH_SERVER*`) among them. */
+  auth: AuthOptions & { oauthServer?: OAuthServerOptions };
   /** Identity providers (`OAUTH_PROVIDERS`, `OAUTH_<N>_*`); none when unset. */
   oauthProviders: OAuthProviderOptions[] | undefined;
   /** Breached-password checks (`BREACHED_PASSWORDS`, `BREACHED_PASSWORDS_API_URL`); off when unset. */
@@ -77,7 +79,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (port > 65535) throw new ConfigError('PORT', 'must be at most 65535');
   const host = (read('HOST') as string | undefined) ?? DEFAULT_HOST;
   const production = env.NODE_ENV === 'production';
-  const auth = optionsFromEnvironment(env) as AuthOptions & { databaseUrl?: string };
+  const auth = optionsFromEnvironment(env) as AuthOptions & { databaseUrl?: string; oauthServer?: OAuthServerOptions };
   if (production && auth.secretKey === undefined) throw new ConfigError('SECRET_KEY', 'is required when NODE_ENV=production');
   const logLevel = (read('LOG_LEVEL') as string | undefined) ?? DEFAULT_LOG_LEVEL;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -95,6 +97,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     }
   }
   const { databaseUrl, ...authOptions } = auth;
+  // The issuer is a name clients pin (OpenID Connect Discovery §4.3): never guessed from HOST and PORT.
+  if (authOptions.oauthServer?.enabled && authOptions.publicUrl === undefined)
+    throw new ConfigError('PUBLIC_URL', 'is required with OAUTH_SERVER=on: it is the issuer');
   authOptions.publicUrl ??= `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {

@@ -13,6 +13,7 @@ import { DEFAULT_SESSION_CACHE_MAX_BYTES, DEFAULT_SESSION_CACHE_SIZE } from './c
 import { DEFAULT_THROTTLE } from './core/throttle.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
+import { DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME, DEFAULT_OAUTH_REFRESH_TOKEN_LIFETIME } from './features/oauth-server/options.js';
 
 /**
  * Every setting of the product, declared once: its environment variable, the plugin option it
@@ -349,6 +350,57 @@ export const SETTINGS: readonly Setting[] = [
       'member `members:read`; admin also `members:write`, `invitations:read`, `invitations:write`, `org:update`, `api-keys:read`, `api-keys:write`; owner `*`',
     description:
       'JSON object of organization role → list of permissions for `app.requirePermission`, e.g. `{"admin":["members:write","invoices:write"]}`; a role named gets exactly its list, the others keep their defaults; library option `roles` (docs/organizations.md)',
+  }),
+  // The provider's settings feed `oauthServer` (features/oauth-server/options.ts), which checks
+  // them; their defaults live there, so the table shows them as text.
+  S({
+    env: 'OAUTH_SERVER',
+    option: 'oauthServer.enabled',
+    type: 'boolean',
+    defaultText: '`off`',
+    group: 'essential',
+    description:
+      '`on`: this service is an OAuth 2.1 / OpenID Connect provider for other apps, tools and agents; needs `PUBLIC_URL`, which is the issuer (docs/oauth-server.md)',
+  }),
+  S({
+    env: 'OAUTH_SERVER_DYNAMIC_REGISTRATION',
+    option: 'oauthServer.dynamicRegistration',
+    type: 'boolean',
+    defaultText: '`off`',
+    group: 'essential',
+    description: '`on` opens client registration (RFC 7591) to anyone, throttled per address; otherwise a superuser registers clients',
+  }),
+  S({
+    env: 'OAUTH_SERVER_RESOURCES',
+    option: 'oauthServer.resources',
+    type: 'list',
+    defaultText: '`PUBLIC_URL`',
+    group: 'essential',
+    description: 'comma-separated absolute URIs (RFC 8707) for which the provider issues JWT access tokens (RFC 9068)',
+  }),
+  S({
+    env: 'OAUTH_SERVER_SCOPES',
+    option: 'oauthServer.scopes',
+    type: 'list',
+    defaultText: 'none',
+    group: 'essential',
+    description: 'comma-separated API scopes clients may ask for, beyond `openid profile email offline_access`',
+  }),
+  S({
+    env: 'OAUTH_SERVER_ACCESS_TOKEN_LIFETIME',
+    option: 'oauthServer.accessTokenLifetime',
+    type: 'integer',
+    defaultText: `\`${DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME}\``,
+    group: 'tuning',
+    description: 'seconds an access token of the provider lives',
+  }),
+  S({
+    env: 'OAUTH_SERVER_REFRESH_TOKEN_LIFETIME',
+    option: 'oauthServer.refreshTokenLifetime',
+    type: 'integer',
+    defaultText: `\`${DEFAULT_OAUTH_REFRESH_TOKEN_LIFETIME}\``,
+    group: 'tuning',
+    description: "seconds a refresh token's grant lives, counted from its first issue (rotation does not extend it)",
   }),
   S({
     env: 'NODE_ENV',

@@ -33,6 +33,7 @@ function sample(setting: Setting): string {
 /** Other variables a setting is only valid with. */
 function companions(setting: Setting): Record<string, string> {
   if (setting.env === 'BREACHED_PASSWORDS_API_URL') return { BREACHED_PASSWORDS: 'api' };
+  if (setting.env === 'OAUTH_SERVER') return { PUBLIC_URL: 'https://auth.example.com' };
   if (setting.env !== 'OAUTH_PROVIDERS') return {};
   return { PUBLIC_URL: 'https://auth.example.com', OAUTH_GITHUB_CLIENT_ID: 'id', OAUTH_GITHUB_CLIENT_SECRET: 'secret' };
 }

@@ -6,6 +6,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Mailer } from '../core/mail.js';
 import type { AuditEventListener } from '../features/audit/audit-log.js';
 import { resolveBreachedPasswords, type BreachedPasswordsOptions, type ResolvedBreachedPasswords } from '../features/breached-passwords/options.js';
+import { resolveOAuthServer, type OAuthServerOptions, type ResolvedOAuthServer } from '../features/oauth-server/options.js';
 import { resolveRolePermissions, type Role, type RolePermissions } from '../features/organizations/roles.js';
 import { resolveOAuthProviders, type OAuthProviderOptions, type ResolvedOAuthProvider } from '../features/oauth-client/oauth-providers.js';
 import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from '../core/options.js';
@@ -114,6 +115,11 @@ export interface FastifyUsersOptions extends AuthOptions, AccountTokenOptions {
    * others keep their defaults (`DEFAULT_ROLE_PERMISSIONS`; `*` grants everything). Default those.
    */
   roles?: Partial<Record<Role, string[]>>;
+  /**
+   * This service as an OAuth 2.1 / OpenID Connect provider for other apps (docs/oauth-server.md):
+   * `{ enabled: true }`, with `publicUrl` as the issuer. Default off.
+   */
+  oauthServer?: OAuthServerOptions;
 }
 
 /** Every option of the plugin, checked and with its default: what the plugin builds from. */
@@ -133,6 +139,8 @@ export interface ResolvedPluginOptions {
   breachedPasswords: ResolvedBreachedPasswords | undefined;
   /** The role → permissions mapping when organizations are on; none when off. */
   organizations: RolePermissions | undefined;
+  /** The provider's settings when `oauthServer` is on; none when off. */
+  oauthServer: ResolvedOAuthServer | undefined;
   /** Base of the links the service builds: `publicUrl`, else {@link DEFAULT_LINK_BASE}. */
   linkBase: string;
   /** `credentialResolvers`, checked; empty by default. */
@@ -195,6 +203,7 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
   const organizationsOn = options.organizations ?? true;
   if (typeof organizationsOn !== 'boolean') throw new ConfigError('organizations', 'must be true or false');
   const organizations = organizationsOn ? resolveRolePermissions(options.roles) : undefined;
+  const oauthServer = resolveOAuthServer(options.oauthServer, auth.publicUrl);
   return {
     credentialResolvers: [...credentialResolvers],
     auth,
@@ -207,6 +216,7 @@ export function resolvePluginOptions(app: FastifyInstance, options: FastifyUsers
     totp,
     breachedPasswords,
     organizations,
+    oauthServer,
     linkBase: auth.publicUrl ?? DEFAULT_LINK_BASE,
     onAuditEvent: options.onAuditEvent,
     auditRetentionDays,
