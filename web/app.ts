@@ -2,7 +2,7 @@
  * The web page's entry point: decides which view to show and wires the views together.
  * One module per view in ./views (mount + load functions); a new view adds a `<section data-view>`
  * in index.html, a module there, and a line here. Mail links land on `#/reset-password?token=…`,
- * `#/verify?token=…` and `#/email-sign-in?token=…` (see ./route.ts); other fragments are ordinary in-page links.
+ * `#/verify?token=…`, `#/email-sign-in?token=…` and `#/invitations/accept?token=…` (see ./route.ts); other fragments are ordinary in-page links.
  */
 import { apiBase } from './api.js';
 import { parseRoute, withoutFragment } from './route.js';
@@ -17,6 +17,7 @@ import { loadPasskeys, mountPasskeys, mountPasskeySignIn } from './views/passkey
 import { loadProfile, mountProfile } from './views/profile.js';
 import { mountReauthenticate } from './views/reauthenticate.js';
 import { mountRegister } from './views/register.js';
+import { acceptInvitation, hasPendingInvitation, loadOrganizations, mountOrganizations, rememberInvitation } from './views/organizations.js';
 import { mountReset, showReset } from './views/reset.js';
 import { loadSessions, mountSessions } from './views/sessions.js';
 import { loadTwoFactor, mountTwoFactor } from './views/two-factor.js';
@@ -24,9 +25,13 @@ import { oauthErrorCode, oauthErrorMessage } from './oauth-errors.js';
 import { loadLinkedAccounts, loadProviders } from './views/providers.js';
 import { mountVerifyRequest, verifyEmail } from './views/verify.js';
 
-/** Shows the profile (and its sessions) when the session is valid, else the sign-in forms. */
+/**
+ * Shows the profile (and its sessions) when the session is valid, else the sign-in forms. After a
+ * sign-in that an invitation link was waiting for, the organizations view with the invitation accepted.
+ */
 async function refresh(): Promise<void> {
   const user = await loadProfile();
+  if (user && hasPendingInvitation()) return showOrganizations(() => acceptInvitation());
   if (user) await loadSignedInParts();
   showView(user ? 'profile' : 'signed-out');
   if (user) byId('profile-title').focus();
@@ -42,6 +47,18 @@ async function reloadSignedIn(): Promise<void> {
 /** The lists of the signed-in view: devices, two-factor status, passkeys, API keys, linked accounts. */
 async function loadSignedInParts(): Promise<void> {
   await Promise.all([loadSessions(), loadTwoFactor(), loadPasskeys(), loadApiKeys(), loadLinkedAccounts()]);
+}
+
+/**
+ * The organizations view (`#/organizations`), once `load` has filled it; the address bar names it,
+ * so a reload comes back to it.
+ */
+async function showOrganizations(load: () => Promise<void> = loadOrganizations): Promise<void> {
+  await load();
+  history.replaceState(history.state, '', `${withoutFragment(location.href)}#/organizations`);
+  showView('organizations');
+  if (byId('org-detail').hidden) byId('orgs-title').focus();
+  else byId('org-title').focus();
 }
 
 /** Shows the view the fragment names; a token is read, then removed from the address bar. */
@@ -73,6 +90,28 @@ async function route(): Promise<void> {
     } else {
       await verifyEmail(token);
       await refresh();
+    }
+    return;
+  }
+  if (path === '/organizations') {
+    if (await loadProfile()) await showOrganizations();
+    else await refresh();
+    return;
+  }
+  if (path === '/invitations/accept') {
+    // The mailed invitation (docs/organizations.md): read once and out of the address bar, like
+    // the other mailed tokens; accepted now when signed in, else after the sign-in that follows.
+    history.replaceState(history.state, '', withoutFragment(location.href));
+    if (token === null) {
+      await refresh();
+      showError('This link is incomplete. Copy the whole link from the mail, or ask for a new invitation.');
+    } else if (await loadProfile()) {
+      await showOrganizations(() => acceptInvitation(token));
+    } else {
+      rememberInvitation(token);
+      showView('signed-out');
+      byId('login-email').focus();
+      showNotice('Log in with the email address the invitation was sent to, and it is accepted.');
     }
     return;
   }
@@ -123,6 +162,7 @@ function start(): void {
   mountTwoFactor(reloadSignedIn);
   mountPasskeys();
   mountApiKeys();
+  mountOrganizations();
   mountReauthenticate();
   // The provider list is read once; the views use it when they are shown.
   const providersLoaded = loadProviders();

@@ -46,7 +46,10 @@ export interface PageServer {
   /** Every request URL the HTTP server received (to show that tokens never reach it in a URL). */
   requestedUrls: string[];
   /** Waits for queued mail, then the token link of the newest mail to `address` matching `path`. */
-  mailedLink(address: string, path: '/#/reset-password?token=' | '/#/verify?token=' | '/#/email-sign-in?token='): Promise<{ link: string; token: string }>;
+  mailedLink(
+    address: string,
+    path: '/#/reset-password?token=' | '/#/verify?token=' | '/#/email-sign-in?token=' | '/#/invitations/accept?token=',
+  ): Promise<{ link: string; token: string }>;
   close(): Promise<void>;
 }
 
