@@ -6,6 +6,7 @@ import { buildApp } from '../../examples/organizations.js';
 import type { MailMessage } from '../../src/core/mail.js';
 import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../support/constants.js';
 import { form } from '../support/requests.js';
+import { totpAt } from '../support/totp.js';
 import { tempDir } from '../support/temp.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
 
@@ -71,6 +72,28 @@ describe('examples/organizations.ts: host routes guarded by app.requirePermissio
       { id: 1, amount: 10 },
       { id: 2, amount: 20 },
     ]);
+  });
+
+  test('with require_mfa on, the host route answers 403 ORG_MFA_REQUIRED to members without a second factor; a member with TOTP passes', async () => {
+    // The owner sets up TOTP through the plugin's routes, then turns the rule on.
+    const begin = await call('owner', 'POST', '/auth/users/me/totp', { current_password: PASSWORD });
+    assert.equal(begin.statusCode, 200, begin.body);
+    const { secret } = begin.json() as { secret: string };
+    assert.equal((await call('owner', 'POST', '/auth/users/me/totp/confirm', { code: totpAt(secret, new Date()) })).statusCode, 200);
+    const on = await call('owner', 'PATCH', `/auth/orgs/${orgId}`, { require_mfa: true });
+    assert.equal(on.statusCode, 200, on.body);
+    try {
+      for (const who of ['member', 'admin']) {
+        const refused = await call(who, 'GET', `/orgs/${orgId}/invoices`);
+        assert.deepEqual({ s: refused.statusCode, c: refused.json().code }, { s: 403, c: 'ORG_MFA_REQUIRED' }, who);
+      }
+      // The rule never turns a stranger's 404 into a 403 (no existence oracle).
+      assert.equal((await call('stranger', 'GET', `/orgs/${orgId}/invoices`)).statusCode, 404);
+      assert.equal((await call('owner', 'GET', `/orgs/${orgId}/invoices`)).statusCode, 200);
+    } finally {
+      assert.equal((await call('owner', 'PATCH', `/auth/orgs/${orgId}`, { require_mfa: false })).statusCode, 200);
+    }
+    assert.equal((await call('member', 'GET', `/orgs/${orgId}/invoices`)).statusCode, 200, 'off again, the member reads');
   });
 
   test('a demoted admin loses the permission at once; a removed member is a stranger', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifyUsers } from '../../../src/http/plugin.js';
@@ -135,6 +137,90 @@ describe("an organization's API keys", () => {
     }
     const members = await app.inject({ url: `/orgs/${orgId}/members`, headers: auth(owner) });
     assert.equal(members.json().find((m: { user_id: number }) => m.user_id === plain.id)?.role, 'member', 'the membership is unchanged');
+  });
+
+  test("an organization key's organization and maker are the path's and the session's: an org_id or user_id in the body is ignored", async () => {
+    const { orgId, owner, ownerId } = await organization('pathbound');
+    const other = await organization('bodytarget');
+    const made = await makeOrgKey(orgId, owner, {
+      name: 'bound',
+      scopes: ['invoices:read'],
+      org_id: other.orgId,
+      orgId: other.orgId,
+      user_id: other.ownerId,
+      userId: other.ownerId,
+    });
+    assert.equal(made.statusCode, 201, made.body);
+    const key = made.json().key;
+    assert.equal((await withKey(key, `/orgs/${orgId}/invoices`)).statusCode, 200);
+    assert.equal((await withKey(key, `/orgs/${other.orgId}/invoices`)).statusCode, 404, 'not for the organization the body named');
+    assert.deepEqual((await app.inject({ url: `/orgs/${other.orgId}/api-keys`, headers: auth(other.owner) })).json(), []);
+    const row = await store.db.selectFrom('api_keys').select(['org_id', 'user_id']).where('id', '=', made.json().id).executeTakeFirstOrThrow();
+    assert.deepEqual({ org: row.org_id, user: row.user_id }, { org: orgId, user: ownerId });
+    // A member of the other organization naming it in the body gets nothing for it either.
+    const outsider = await makeOrgKey(orgId, other.owner, { name: 'sneaky', org_id: other.orgId });
+    assert.equal(outsider.statusCode, 404);
+  });
+
+  test("a personal key of the organization's owner changes no membership and nothing of the organization: 403 on every such route", async () => {
+    const { orgId, owner, ownerId } = await organization('personal');
+    const plain = await member(orgId, ownerId, 'personal-member', 'member');
+    const made = await app.inject({
+      method: 'POST',
+      url: '/users/me/api-keys',
+      headers: auth(owner),
+      payload: { name: 'mine', scopes: ['invoices:read', 'members:read', 'members:write', 'invitations:write', 'org:update'] },
+    });
+    assert.equal(made.statusCode, 201, made.body);
+    const key = made.json().key;
+    for (const [method, url, payload] of [
+      ['PATCH', `/orgs/${orgId}/members/${plain.id}`, { role: 'owner' }],
+      ['DELETE', `/orgs/${orgId}/members/${plain.id}`, undefined],
+      ['DELETE', `/orgs/${orgId}/members/${ownerId}`, undefined],
+      ['POST', `/orgs/${orgId}/invitations`, { email: 'new@example.com', role: 'admin' }],
+      ['POST', '/invitations/accept', { token: 'x'.repeat(43) }],
+      ['POST', '/orgs', { name: 'By a key', slug: `by-key-${randomBytes(3).toString('hex')}` }],
+      ['PATCH', `/orgs/${orgId}`, { require_mfa: true }],
+      ['DELETE', `/orgs/${orgId}`, undefined],
+      ['POST', `/orgs/${orgId}/api-keys`, { name: 'child' }],
+    ] as const) {
+      for (const headers of [auth(key), { 'x-api-key': key }]) {
+        const response = await app.inject({ method, url, headers, payload });
+        assert.equal(response.statusCode, 403, `${method} ${url}: ${response.body}`);
+        assert.equal(response.json().code, 'FIRST_PARTY_SESSION_REQUIRED');
+      }
+    }
+    const members = await app.inject({ url: `/orgs/${orgId}/members`, headers: auth(owner) });
+    assert.deepEqual(
+      members
+        .json()
+        .map((m: { user_id: number; role: string }) => [m.user_id, m.role])
+        .sort((a: [number, string], b: [number, string]) => a[0] - b[0]),
+      [
+        [ownerId, 'owner'],
+        [plain.id, 'member'],
+      ],
+    );
+    assert.equal((await app.inject({ url: `/orgs/${orgId}`, headers: auth(owner) })).json().require_mfa, false);
+    assert.deepEqual((await app.inject({ url: `/orgs/${orgId}/invitations`, headers: auth(owner) })).json(), []);
+  });
+
+  test("an organization key's plaintext is nowhere in the SQLite file, only its digest", async () => {
+    const { orgId, owner } = await organization('bytes');
+    const made = (await makeOrgKey(orgId, owner)).json() as { key: string; prefix: string };
+    assert.equal((await withKey(made.key, `/orgs/${orgId}/invoices`)).statusCode, 200);
+    const path = join(dir.path, 'auth.db');
+    const files = [path, `${path}-wal`].filter(existsSync).map((file) => readFileSync(file));
+    assert.ok(files.length > 0);
+    const secret = made.key.slice(made.prefix.length + 1);
+    for (const bytes of files) {
+      assert.equal(bytes.includes(Buffer.from(made.key)), false);
+      assert.equal(bytes.includes(Buffer.from(secret)), false);
+    }
+    assert.ok(
+      files.some((bytes) => bytes.includes(Buffer.from(made.prefix))),
+      'the prefix, shown in lists, is there',
+    );
   });
 
   test("a key dies with its maker's membership, and with the organization", async () => {
