@@ -37,8 +37,8 @@ export interface AuditDetails {
   'cli.user_created': { command: string; is_superuser: boolean };
   'cli.user_updated': { command: string; changes: AdminUserChanges };
   'cli.user_deleted': { command: string };
-  'api_key.created': { key_id: string; name: string; org_id?: number };
-  'api_key.revoked': { key_id: string; org_id?: number };
+  'api_key.created': { key_id: number; name: string; org_id?: number };
+  'api_key.revoked': { key_id: number; org_id?: number };
   'oauth_consent.granted': { client_id: string; scopes: string[] };
   'oauth_consent.revoked': { client_id: string };
   'organization.created': { name: string };

@@ -7,6 +7,11 @@ import type { User } from './user.js';
  */
 export type SecondFactorVerdict = 'none' | 'ok' | 'required' | 'bad';
 
+/** What a good code spent, filled in by {@link SecondFactor.checkSignIn} for the audit log: a recovery code, and how many are left. */
+export interface SpentCode {
+  recoveryCodesLeft?: number;
+}
+
 /**
  * What sign-in needs to know of a second factor, and all it knows: a capability that provides one
  * (TOTP, src/features/totp) implements it, so the kernel decides "second factor required"
@@ -17,7 +22,7 @@ export interface SecondFactor {
    * The verdict for `user` with the code given (`undefined` for none). Called only after the
    * first factor passed, so a wrong password costs the same with or without a second factor.
    */
-  checkSignIn(user: User, otp: string | undefined): Promise<SecondFactorVerdict>;
+  checkSignIn(user: User, otp: string | undefined, spent?: SpentCode): Promise<SecondFactorVerdict>;
   /** Whether the user has a second factor to finish a pending sign-in with. */
   isEnabled(userId: number): Promise<boolean>;
   /**

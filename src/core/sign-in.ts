@@ -2,7 +2,7 @@ import { type AuditLog, NO_AUDIT_LOG, type SignInMethod } from './audit.js';
 import type { AuthService, ClientInfo, IssuedToken } from './auth-service.js';
 import { normalizeEmail } from './email.js';
 import { AuthError, ERRORS, type ErrorCode } from './errors.js';
-import type { SecondFactor } from './second-factor.js';
+import type { SecondFactor, SpentCode } from './second-factor.js';
 import type { Throttle, ThrottleKey } from './throttle.js';
 import type { User } from './user.js';
 
@@ -151,7 +151,19 @@ export class SignInPipeline {
     let amr = proof.amr;
     if (proof.secondFactor !== 'covered') {
       const { otp, required } = proof.secondFactor;
-      const verdict = await this.secondFactor.checkSignIn(user, otp);
+      const spent: SpentCode = {};
+      const verdict = await this.secondFactor.checkSignIn(user, otp, spent);
+      if (spent.recoveryCodesLeft !== undefined) {
+        // Spent even if the sign-in then fails: the user must see that a code is gone.
+        await this.audit.record({
+          type: 'recovery_code.used',
+          actorUserId: user.id,
+          subjectUserId: user.id,
+          ip: client.ip ?? null,
+          userAgent: client.userAgent ?? null,
+          detail: { remaining: spent.recoveryCodesLeft },
+        });
+      }
       if (verdict === 'bad' || (required && verdict !== 'ok')) throw new AuthError('LOGIN_BAD_OTP');
       if (verdict === 'required') {
         await this.throttle.refund(charged);

@@ -143,7 +143,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       // Every way in hands its proof to this one pipeline (docs/architecture.md, "Sign-in"); TOTP is its second factor.
       // Each opened session and refused proof is recorded there too (docs/audit.md).
       const signIn = new SignInPipeline(service, throttle, twoFactor, options.audit);
-      await routes.register(authRoutes, { service, signIn, authenticate, throttle });
+      await routes.register(authRoutes, { service, signIn, authenticate, throttle, audit: options.audit });
       await routes.register(userRoutes, { authenticate: options.authenticate, userOf: publicUserReader(options.userDecorator) });
       await routes.register(csrfRoutes, { csrf });
       await routes.register(healthRoutes, { store });
@@ -158,13 +158,14 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         authenticate,
         superuser: options.guard({ superuser: true }),
         throttle: mailThrottle,
+        audit: options.audit,
       };
       for (const routesOf of [passwordResetRoutes, verificationRoutes, profileRoutes, sessionRoutes, adminRoutes]) {
         await routes.register(routesOf, accountRoutes);
       }
       // The capabilities (src/features/*): one sub-plugin each, on the kernel's services.
-      if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle, credentialAdded });
-      await routes.register(passkeyFeature, { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded });
+      if (options.totp) await routes.register(totpFeature, { twoFactor, authenticate, throttle, credentialAdded, audit: options.audit });
+      await routes.register(passkeyFeature, { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded, audit: options.audit });
       await routes.register(apiKeyFeature, {
         service,
         credentials: options.credentials,
@@ -172,6 +173,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         authenticate,
         recent,
         credentialAdded,
+        audit: options.audit,
       });
       await routes.register(oauthClientFeature, {
         service,
@@ -184,6 +186,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         baseURL: `${options.linkBase}${routePrefix}`,
         routePrefix,
         failurePage,
+        audit: options.audit,
       });
       if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate, audit: options.audit });
       await routes.register(emailSignInFeature, {

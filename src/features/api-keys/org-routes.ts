@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuditLog } from '../../core/audit.js';
+import { auditEvent } from '../../http/audit.js';
 import { Type } from 'typebox';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { RecentAuthentication } from '../../core/recent-authentication.js';
@@ -19,6 +21,8 @@ export interface OrgApiKeyRoutesOptions {
   authenticate: preHandlerAsyncHookHandler;
   recent: RecentAuthentication;
   credentialAdded: (user: User, credential: AddedCredential) => void;
+  /** Security events (docs/audit.md). */
+  audit: AuditLog;
 }
 
 const TAG = ['api-keys'];
@@ -35,7 +39,7 @@ const ORG_ERRORS = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorB
  */
 export const orgApiKeyRoutes: FastifyPluginAsyncTypebox<OrgApiKeyRoutesOptions> = async (
   app,
-  { apiKeys, organizations, authenticate, recent, credentialAdded },
+  { apiKeys, organizations, authenticate, recent, credentialAdded, audit },
 ) => {
   app.post(
     '/orgs/:id/api-keys',
@@ -60,6 +64,7 @@ export const orgApiKeyRoutes: FastifyPluginAsyncTypebox<OrgApiKeyRoutesOptions> 
       const membership = await organizations.access(user, request.params.id, 'admin');
       const { name, scopes, expires_in: expiresIn } = request.body;
       const { record, key } = await apiKeys.create(user, { name, scopes, expiresIn, orgId: membership.orgId });
+      await auditEvent(audit, request, 'api_key.created', { key_id: record.id, name: record.name, org_id: membership.orgId }, { orgId: membership.orgId });
       credentialAdded(user, { kind: 'api_key', name: `${record.name} (organization ${membership.organization.name})`, prefix: record.prefix });
       const { last_used_at: _, ...created } = toApiKeyInfo(record);
       return reply.code(201).send({ ...created, key });
@@ -101,6 +106,7 @@ export const orgApiKeyRoutes: FastifyPluginAsyncTypebox<OrgApiKeyRoutesOptions> 
     async (request, reply) => {
       const membership = await organizations.access(request.authSession.user, request.params.id, 'admin');
       await apiKeys.revoke({ orgId: membership.orgId }, request.params.keyId);
+      await auditEvent(audit, request, 'api_key.revoked', { key_id: request.params.keyId, org_id: membership.orgId }, { orgId: membership.orgId });
       return reply.code(204).send(null);
     },
   );

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuditLog } from '../../core/audit.js';
+import { auditEvent } from '../../http/audit.js';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { RecentAuthentication } from '../../core/recent-authentication.js';
 import type { User } from '../../core/user.js';
@@ -17,6 +19,8 @@ export interface ApiKeyRoutesOptions {
   recent: RecentAuthentication;
   /** Mails the user about a key just made (docs/security.md, "Recent authentication"). */
   credentialAdded: (user: User, credential: AddedCredential) => void;
+  /** Security events (docs/audit.md). */
+  audit: AuditLog;
 }
 
 const TAG = ['api-keys'];
@@ -40,7 +44,7 @@ export function toApiKeyInfo(key: ApiKeyRecord) {
  * the account (OWASP ASVS 5.0 V7.5). The owner is always the caller's session, never a field of
  * the body (Better Auth's CVE-2025-61928 let a body's `userId` mint keys for anyone).
  */
-export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiKeyRoutesOptions> = async (app, { apiKeys, authenticate, recent, credentialAdded }) => {
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiKeyRoutesOptions> = async (app, { apiKeys, authenticate, recent, credentialAdded, audit }) => {
   app.post(
     '/users/me/api-keys',
     {
@@ -62,6 +66,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiKeyRoutesOptions> = asyn
       const user = request.authSession.user;
       const { name, scopes, expires_in: expiresIn } = request.body;
       const { record, key } = await apiKeys.create(user, { name, scopes, expiresIn });
+      await auditEvent(audit, request, 'api_key.created', { key_id: record.id, name: record.name });
       credentialAdded(user, { kind: 'api_key', name: record.name, prefix: record.prefix });
       const { last_used_at: _, ...created } = toApiKeyInfo(record);
       return reply.code(201).send({ ...created, key });
@@ -98,6 +103,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiKeyRoutesOptions> = asyn
     },
     async (request, reply) => {
       await apiKeys.revoke({ userId: request.authSession.user.id }, request.params.id);
+      await auditEvent(audit, request, 'api_key.revoked', { key_id: request.params.id });
       return reply.code(204).send(null);
     },
   );

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService } from '../../core/auth-service.js';
+import type { AuditLog } from '../../core/audit.js';
 import type { SignInPipeline } from '../../core/sign-in.js';
 import type { RecentAuthentication } from '../../core/recent-authentication.js';
 import type { Throttle } from '../../core/throttle.js';
@@ -28,6 +29,8 @@ export interface OAuthClientFeatureOptions {
   routePrefix: string;
   /** The plugin's `oauthFailurePage`, already checked to be a same-origin path. */
   failurePage: string | undefined;
+  /** Security events (docs/audit.md). */
+  audit: AuditLog;
 }
 
 /**
@@ -35,13 +38,26 @@ export interface OAuthClientFeatureOptions {
  * clients, the sign-in flow's routes and the linked-accounts routes.
  */
 export const oauthClientFeature: FastifyPluginAsync<OAuthClientFeatureOptions> = async (app, options) => {
-  const { service, signIn, throttle, authenticate, recent, credentialAdded, providers, baseURL, routePrefix, failurePage } = options;
+  const { service, signIn, throttle, authenticate, recent, credentialAdded, providers, baseURL, routePrefix, failurePage, audit } = options;
   const accounts = new OAuthAccounts(service);
   const clients = new Map(providers.map((provider) => [provider.name, new ProviderClient(provider, { now: service.options.now, log: app.log })]));
   // Discovery starts now, in the background: an issuer that is down is a warning and a 503 on its routes.
   app.addHook('onReady', async () => {
     for (const client of clients.values()) client.warmUp();
   });
-  await app.register(oauthRoutes, { service, signIn, accounts, throttle, authenticate, recent, credentialAdded, clients, baseURL, routePrefix, failurePage });
-  await app.register(linkedAccountRoutes, { accounts, authenticate });
+  await app.register(oauthRoutes, {
+    service,
+    signIn,
+    accounts,
+    throttle,
+    authenticate,
+    recent,
+    credentialAdded,
+    clients,
+    baseURL,
+    routePrefix,
+    failurePage,
+    audit,
+  });
+  await app.register(linkedAccountRoutes, { accounts, authenticate, audit });
 };

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { OAuthAccounts } from './oauth-accounts.js';
+import type { AuditLog } from '../../core/audit.js';
+import { auditEvent } from '../../http/audit.js';
 import { ErrorBody, NoContent } from '../../http/schemas.js';
 import { LinkedAccountList, LinkedAccountParams } from './schemas.js';
 import { SECURITY } from '../../http/routes/account-context.js';
@@ -8,12 +10,14 @@ import { SECURITY } from '../../http/routes/account-context.js';
 export interface LinkedAccountRoutesOptions {
   accounts: OAuthAccounts;
   authenticate: preHandlerAsyncHookHandler;
+  /** Security events (docs/audit.md). */
+  audit: AuditLog;
 }
 
 const TAG = ['oauth'];
 
 /** The caller's linked provider identities: list and unlink (linking starts at `POST /oauth/{provider}/link`). */
-export const linkedAccountRoutes: FastifyPluginAsyncTypebox<LinkedAccountRoutesOptions> = async (app, { accounts, authenticate }) => {
+export const linkedAccountRoutes: FastifyPluginAsyncTypebox<LinkedAccountRoutesOptions> = async (app, { accounts, authenticate, audit }) => {
   app.get(
     '/users/me/accounts',
     {
@@ -43,7 +47,8 @@ export const linkedAccountRoutes: FastifyPluginAsyncTypebox<LinkedAccountRoutesO
       },
     },
     async (request, reply) => {
-      await accounts.unlink(request.authSession.user.id, request.params.id);
+      const provider = await accounts.unlink(request.authSession.user.id, request.params.id);
+      await auditEvent(audit, request, 'provider.unlinked', { provider });
       return reply.code(204).send(null);
     },
   );

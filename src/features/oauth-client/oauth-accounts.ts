@@ -23,7 +23,7 @@ export interface ProviderIdentity {
  * `added` is true when a new identity was linked to an account that existed before — a new way
  * into it, which the user is told about by mail (docs/security.md, "Recent authentication").
  */
-export type OAuthOutcome = { kind: 'linked'; user: User; added: boolean } | { kind: 'sign-in'; user: User; added: boolean };
+export type OAuthOutcome = { kind: 'linked'; user: User; added: boolean } | { kind: 'sign-in'; user: User; added: boolean; created?: true };
 
 /** One entry of `GET /users/me/accounts`: never a provider token (none is stored). */
 export interface LinkedAccountInfo {
@@ -98,7 +98,7 @@ export class OAuthAccounts {
       await store.deleteUser(created.id);
       throw error;
     }
-    return { kind: 'sign-in', user: created, added: false };
+    return { kind: 'sign-in', user: created, added: false, created: true };
   }
 
   /** The user's linked identities, oldest first. */
@@ -106,13 +106,16 @@ export class OAuthAccounts {
     return (await this.auth.store.oauthAccounts.listOAuthAccounts(userId)).map(toLinkedAccountInfo);
   }
 
-  /** Unlinks one identity; refuses (`OAUTH_LAST_CREDENTIAL`) to leave a user without a password or link. */
-  async unlink(userId: number, id: number): Promise<void> {
+  /** Unlinks one identity and answers its provider's name; refuses (`OAUTH_LAST_CREDENTIAL`) to leave a user without a password or link. */
+  async unlink(userId: number, id: number): Promise<string> {
     const user = await this.auth.store.findUserById(userId);
     if (!user) throw new AuthError('OAUTH_ACCOUNT_NOT_FOUND');
+    // The provider's name, for the audit log (docs/audit.md); read before the row goes.
+    const provider = (await this.auth.store.oauthAccounts.listOAuthAccounts(userId)).find((a) => a.id === id)?.oauthName;
     const result = await this.auth.store.oauthAccounts.unlinkOAuthAccount(userId, id, { keepLast: !hasUsablePassword(user) });
     if (result === 'not-found') throw new AuthError('OAUTH_ACCOUNT_NOT_FOUND');
     if (result === 'last') throw new AuthError('OAUTH_LAST_CREDENTIAL');
+    return provider ?? '';
   }
 
   private async link(user: User, identity: ProviderIdentity): Promise<void> {

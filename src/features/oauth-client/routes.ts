@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuditLog } from '../../core/audit.js';
+import { auditEvent } from '../../http/audit.js';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import * as oidc from 'openid-client';
 import type { AuthService } from '../../core/auth-service.js';
@@ -41,6 +43,8 @@ export interface OAuthRoutesOptions {
    * providers' start links (not named `prefix`: Fastify would prefix these routes once more).
    */
   routePrefix: string;
+  /** Security events (docs/audit.md). */
+  audit: AuditLog;
   /**
    * The web page: a browser is sent there with `#oauth_error=<CODE>` when a flow fails (default
    * none: JSON errors), and with `#/otp` when the user must still give a one-time code (default `/`).
@@ -57,7 +61,7 @@ const PUBLIC: [] = [];
  * `GET /oauth/{provider}/callback`.
  */
 export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async (app, options) => {
-  const { service, signIn, accounts, throttle, authenticate, recent, credentialAdded, clients, baseURL } = options;
+  const { service, signIn, accounts, throttle, authenticate, recent, credentialAdded, clients, baseURL, audit } = options;
   const auth = service.options;
   const keys = [auth.secretKey, ...auth.secretKeyFallbacks];
   const cookiePath = `${options.routePrefix}/oauth/`;
@@ -241,6 +245,13 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRoutesOptions> = async 
               const outcome = await accounts.resolve(identity, linkTo, () => throttle.consume(throttle.registrationKeys(request.ip)));
               // A new way into an existing account (a link, or rule 3's link by email): the user hears of it.
               if (outcome.added) credentialAdded(outcome.user, { kind: 'provider', provider: client.provider.name });
+              // Recorded now: the link or the account exists even if a second factor is still due.
+              const who = { actorUserId: outcome.user.id, subjectUserId: outcome.user.id };
+              if (outcome.added) await auditEvent(audit, request, 'provider.linked', { provider: client.provider.name }, who);
+              if (outcome.kind === 'sign-in' && outcome.created) {
+                await auditEvent(audit, request, 'user.registered', { method: 'provider' }, who);
+                await auditEvent(audit, request, 'provider.linked', { provider: client.provider.name }, who);
+              }
               // The provider stands for the first factor only: a user with TOTP still gives a code.
               return { user: outcome.user, amr: ['fed'], secondFactor: { otp: undefined }, ...(outcome.kind === 'linked' ? { keepSession: true } : {}) };
             },

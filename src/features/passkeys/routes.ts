@@ -4,6 +4,8 @@ import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService } from '../../core/auth-service.js';
 import { clientKey } from '../../core/client-address.js';
 import type { SignInPipeline } from '../../core/sign-in.js';
+import type { AuditLog } from '../../core/audit.js';
+import { auditEvent } from '../../http/audit.js';
 import type { Throttle } from '../../core/throttle.js';
 import { CHALLENGE_LIFETIME_SECONDS, type PasskeyService } from './passkeys.js';
 import type { PasskeyRecord } from '../../core/store.js';
@@ -27,6 +29,8 @@ export interface PasskeyRoutesOptions {
   recent: RecentAuthentication;
   /** Mails the user about a passkey just added (docs/security.md). */
   credentialAdded: (user: User, credential: AddedCredential) => void;
+  /** Security events (docs/audit.md). */
+  audit: AuditLog;
 }
 
 const TAG = ['passkeys'];
@@ -49,7 +53,7 @@ function toPasskeyInfo(passkey: PasskeyRecord) {
  */
 export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = async (
   app,
-  { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded },
+  { service, passkeys, signIn, authenticate, throttle, recent, credentialAdded, audit },
 ) => {
   const options = service.options;
   const { name: challengeCookie, attributes: cookieAttributes } = webauthnChallengeCookie(options);
@@ -95,6 +99,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
     },
     async (request, reply) => {
       const created = await passkeys.register(request.authSession.user, request.body.response as unknown as RegistrationResponseJSON, request.body.name);
+      await auditEvent(audit, request, 'passkey.added', { passkey_id: created.id, name: created.name });
       credentialAdded(request.authSession.user, { kind: 'passkey', name: created.name });
       return reply.code(201).send(toPasskeyInfo(created));
     },
@@ -130,6 +135,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRoutesOptions> = as
     },
     async (request, reply) => {
       await passkeys.remove(request.authSession.user.id, request.params.id);
+      await auditEvent(audit, request, 'passkey.removed', { passkey_id: request.params.id });
       return reply.code(204).send(null);
     },
   );

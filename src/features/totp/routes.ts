@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { AuditLog } from '../../core/audit.js';
+import { auditEvent } from '../../http/audit.js';
 import type { Throttle } from '../../core/throttle.js';
 import type { TwoFactorService } from './two-factor.js';
 import type { User } from '../../core/user.js';
@@ -15,6 +17,8 @@ export interface TOTPRoutesOptions {
   throttle: Throttle;
   /** Mails the user that TOTP is on (docs/security.md). */
   credentialAdded: (user: User, credential: AddedCredential) => void;
+  /** Security events (docs/audit.md). */
+  audit: AuditLog;
 }
 
 const TAG = ['two-factor'];
@@ -24,7 +28,7 @@ const TAG = ['two-factor'];
  * (docs/two-factor.md). Codes typed here are counted per account like login attempts, so a
  * stolen session cannot guess its way to disabling the factor.
  */
-export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (app, { twoFactor, authenticate, throttle, credentialAdded }) => {
+export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (app, { twoFactor, authenticate, throttle, credentialAdded, audit }) => {
   const codeKeys = (userId: number) => throttle.oneTimeCodeKeys(userId);
 
   app.get(
@@ -83,6 +87,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
       await throttle.consume(keys);
       const codes = await twoFactor.confirm(firstPartySession(request), request.body.code);
       await throttle.reset(keys);
+      await auditEvent(audit, request, 'totp.enabled', {});
       credentialAdded(firstPartySession(request).user, { kind: 'totp' });
       return { recovery_codes: codes };
     },
@@ -106,6 +111,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
       await throttle.consume(keys);
       await twoFactor.disable(firstPartySession(request), request.body.current_password, request.body.code, { ip: request.ip });
       await throttle.reset(keys);
+      await auditEvent(audit, request, 'totp.disabled', {});
       return reply.code(204).send(null);
     },
   );

@@ -2,7 +2,7 @@ import type { AccountService } from '../../core/account-service.js';
 import type { AuthService, Session } from '../../core/auth-service.js';
 import { AuthError } from '../../core/errors.js';
 import { parsePasswordHash } from '../../core/password-hash.js';
-import type { SecondFactor, SecondFactorVerdict } from '../../core/second-factor.js';
+import type { SecondFactor, SecondFactorVerdict, SpentCode } from '../../core/second-factor.js';
 import { digestRecoveryCode, generateRecoveryCodes, normalizeRecoveryCode } from './recovery-codes.js';
 import type { SecretBox } from '../../core/secret-box.js';
 import { encodeTOTPSecret, generateTOTPSecret, matchTOTPStep, totpURI } from './totp.js';
@@ -104,17 +104,19 @@ export class TwoFactorService implements SecondFactor {
    * The second factor of a sign-in whose password was already right. Called only after the
    * password check, so a wrong password costs the same whether or not the account has TOTP.
    */
-  async checkSignIn(user: User, otp: string | undefined): Promise<SecondFactorVerdict> {
+  async checkSignIn(user: User, otp: string | undefined, spent?: SpentCode): Promise<SecondFactorVerdict> {
     const record = await this.store.findTOTP(user.id);
     if (!record?.confirmed) return 'none';
     if (otp === undefined || otp === '') return 'required';
-    return (await this.spend(user.id, record.encryptedSecret, otp)) ? 'ok' : 'bad';
+    const how = await this.spend(user.id, record.encryptedSecret, otp);
+    if (how === 'recovery' && spent) spent.recoveryCodesLeft = await this.store.countRecoveryCodes(user.id);
+    return how ? 'ok' : 'bad';
   }
 
   /** Spends a code (TOTP or recovery) of a user whose TOTP is on; false when it is off or the code is wrong or spent. */
   async verifyCode(userId: number, code: string): Promise<boolean> {
     const record = await this.store.findTOTP(userId);
-    return record?.confirmed === true && this.spend(userId, record.encryptedSecret, code);
+    return record?.confirmed === true && (await this.spend(userId, record.encryptedSecret, code)) !== false;
   }
 
   /** Whether TOTP is on for a user (a pending enrolment is not). */
@@ -122,16 +124,16 @@ export class TwoFactorService implements SecondFactor {
     return (await this.store.findTOTP(userId))?.confirmed === true;
   }
 
-  /** Spends a TOTP code (once per step) or an unused recovery code; false for anything else. */
-  private async spend(userId: number, encryptedSecret: string, code: string): Promise<boolean> {
+  /** Spends a TOTP code (once per step) or an unused recovery code, answering which; false for anything else. */
+  private async spend(userId: number, encryptedSecret: string, code: string): Promise<'totp' | 'recovery' | false> {
     const trimmed = code.trim();
     if (SIX_DIGITS.test(trimmed)) {
       const secret = await this.openSecret(userId, encryptedSecret);
       const step = secret ? matchTOTPStep(secret, trimmed, this.auth.options.now()) : null;
-      return step !== null && this.store.useTOTPStep(userId, step);
+      return step !== null && (await this.store.useTOTPStep(userId, step)) && 'totp';
     }
     const recovery = normalizeRecoveryCode(trimmed);
-    return recovery !== null && this.store.useRecoveryCode(userId, digestRecoveryCode(recovery), this.auth.options.now());
+    return recovery !== null && (await this.store.useRecoveryCode(userId, digestRecoveryCode(recovery), this.auth.options.now())) && 'recovery';
   }
 
   /**

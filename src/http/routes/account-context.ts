@@ -1,6 +1,7 @@
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { AccountService } from '../../core/account-service.js';
 import type { AccountTokens } from '../../core/account-tokens.js';
+import type { AuditLog } from '../../core/audit.js';
 import type { MailOutbox } from '../../mail/outbox.js';
 import type { ResolvedAuthOptions } from '../../core/options.js';
 
@@ -23,6 +24,8 @@ export interface AccountRoutesOptions {
   options: ResolvedAuthOptions;
   authenticate: preHandlerAsyncHookHandler;
   superuser: preHandlerAsyncHookHandler;
+  /** Security events (docs/audit.md), recorded with `auditEvent` from http/audit.ts. */
+  audit: AuditLog;
   /** Optional throttle of forgot-password / request-verify-token; default none. */
   throttle?: MailThrottle;
 }

@@ -2,12 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toPublicUser } from '../../core/user.js';
 import { AdminUpdateBody, ErrorBody, NoContent, PublicUser, PublicUserList, UserIdParams, UserListQuery } from '../schemas.js';
 import { SECURITY, type AccountRoutesOptions } from './account-context.js';
+import { auditEvent } from '../audit.js';
+import type { AdminUserChanges } from '../../core/audit.js';
 
 const TAG = ['admin'];
 const ERRORS = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody };
 
 /** Superuser administration: `GET /users`, `GET/PATCH/DELETE /users/{id}` (403 for others). */
-export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, superuser }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, superuser, audit }) => {
   app.get(
     '/users',
     {
@@ -58,7 +60,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = asyn
     },
     async (request) => {
       const { email, password, is_active: isActive, is_superuser: isSuperuser, is_verified: isVerified } = request.body;
-      return toPublicUser(await account.updateUser(request.params.id, { email, password, isActive, isSuperuser, isVerified }));
+      const updated = await account.updateUser(request.params.id, { email, password, isActive, isSuperuser, isVerified });
+      // New values only; a new password is recorded as set, never its value (OWASP Logging CS).
+      const changes: AdminUserChanges = { email, is_active: isActive, is_superuser: isSuperuser, is_verified: isVerified };
+      if (password !== undefined) changes.password = true;
+      await auditEvent(audit, request, 'admin.user_updated', { changes }, { subjectUserId: updated.id });
+      return toPublicUser(updated);
     },
   );
 
@@ -76,7 +83,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
+      const user = await account.getUser(request.params.id);
       await account.deleteUser(request.params.id);
+      await auditEvent(audit, request, 'admin.user_deleted', { email: user.email }, { subjectUserId: user.id });
       return reply.code(204).send(null);
     },
   );

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthService, ClientInfo } from '../../core/auth-service.js';
+import type { AuditLog } from '../../core/audit.js';
 import type { Throttle } from '../../core/throttle.js';
 import type { SignInPipeline } from '../../core/sign-in.js';
 import { AuthError } from '../../core/errors.js';
@@ -13,6 +14,7 @@ import { recordSessionEnded } from '../session-change.js';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE } from '../validation.js';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { firstPartySession } from '../guard.js';
+import { auditEvent } from '../audit.js';
 
 export interface AuthRoutesOptions {
   service: AuthService;
@@ -20,12 +22,13 @@ export interface AuthRoutesOptions {
   signIn: SignInPipeline;
   authenticate: preHandlerAsyncHookHandler;
   throttle: Throttle;
+  audit: AuditLog;
 }
 
 const TAG = ['auth'];
 
 /** `POST /register`, `POST /token`, `POST /login`, `POST /login/otp`, `POST /logout` (docs/api.md, docs/two-factor.md). */
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, signIn, authenticate, throttle }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { service, signIn, authenticate, throttle, audit }) => {
   const options = service.options;
 
   app.post(
@@ -48,6 +51,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       await throttle.consume(throttle.registrationKeys(request.ip));
       // Only email and password are read: `is_superuser`, `id`, … in the body are ignored.
       const user = await service.register(request.body.email, request.body.password);
+      await auditEvent(audit, request, 'user.registered', { method: 'password' }, { actorUserId: user.id, subjectUserId: user.id });
       return reply.code(201).send(toPublicUser(user));
     },
   );
@@ -146,8 +150,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      await service.revokeToken(firstPartySession(request).digest);
+      const session = firstPartySession(request);
+      await service.revokeToken(session.digest);
       clearAuthCookie(reply, options);
+      // Ending an impersonation by signing out is that impersonation's end (docs/audit.md).
+      if (session.impersonatorId !== undefined) await auditEvent(audit, request, 'impersonation.ended', { how: 'signed_out' });
+      else await auditEvent(audit, request, 'sign_out', {});
       recordSessionEnded(request);
       return reply.code(204).send(null);
     },

@@ -3,11 +3,12 @@ import { normalizeEmail } from '../../core/email.js';
 import { toPublicUser } from '../../core/user.js';
 import { Accepted, EmailBody, ErrorBody, PublicUser, ResetPasswordBody } from '../schemas.js';
 import type { AccountRoutesOptions } from './account-context.js';
+import { auditEvent } from '../audit.js';
 
 const TAG = ['account'];
 
 /** `POST /forgot-password` and `POST /reset-password` (fastapi-users' reset router). */
-export const passwordResetRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { tokens, outbox, throttle }) => {
+export const passwordResetRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { tokens, outbox, throttle, audit }) => {
   app.post(
     '/forgot-password',
     {
@@ -46,6 +47,8 @@ export const passwordResetRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions
     },
     async (request) => {
       const user = await tokens.resetPassword(request.body.token, request.body.password);
+      // The token's holder acts for the account it was mailed to.
+      await auditEvent(audit, request, 'password.reset', {}, { actorUserId: user.id, subjectUserId: user.id });
       return toPublicUser(user);
     },
   );

@@ -5,11 +5,12 @@ import { clearAuthCookie } from '../transport.js';
 import { recordSessionEnded } from '../session-change.js';
 import { SECURITY, type AccountRoutesOptions } from './account-context.js';
 import { firstPartySession } from '../guard.js';
+import { auditEvent } from '../audit.js';
 
 const TAG = ['users'];
 
 /** `PATCH /users/me` and `DELETE /users/me`; both ask for the current password (ASVS 6.2.3), throttled like logins. */
-export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
+export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options, audit }) => {
   app.patch(
     '/users/me',
     {
@@ -27,7 +28,10 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     },
     async (request) => {
       const { email, password, current_password: currentPassword } = request.body;
+      const previous = firstPartySession(request).user;
       const user = await account.updateProfile(firstPartySession(request), { email, password, currentPassword }, { ip: request.ip });
+      if (user.email !== previous.email) await auditEvent(audit, request, 'email.changed', { previous_email: previous.email, email: user.email });
+      if (user.hashedPassword !== previous.hashedPassword) await auditEvent(audit, request, 'password.changed', {});
       return toPublicUser(user);
     },
   );
@@ -47,6 +51,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     },
     async (request, reply) => {
       await account.deleteAccount(firstPartySession(request), request.body.current_password, { ip: request.ip });
+      await auditEvent(audit, request, 'user.deleted', {});
       clearAuthCookie(reply, options);
       recordSessionEnded(request);
       return reply.code(204).send(null);

@@ -5,11 +5,12 @@ import { clearAuthCookie } from '../transport.js';
 import { recordSessionEnded } from '../session-change.js';
 import { SECURITY, type AccountRoutesOptions } from './account-context.js';
 import { firstPartySession } from '../guard.js';
+import { auditEvent } from '../audit.js';
 
 const TAG = ['sessions'];
 
 /** The current user's sessions: list, end one, end all others (Better Auth's session management). */
-export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options }) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { account, authenticate, options, audit }) => {
   app.get(
     '/users/me/sessions',
     {
@@ -34,6 +35,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     },
     async (request, reply) => {
       await account.revokeSession(firstPartySession(request), request.params.id);
+      await auditEvent(audit, request, 'session.revoked', { scope: 'one', count: 1 });
       if (request.params.id === sessionIdOf(firstPartySession(request).digest)) {
         // Ending the session in use is a logout: drop the cookie too.
         clearAuthCookie(reply, options);
@@ -56,7 +58,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      await account.revokeOtherSessions(firstPartySession(request));
+      const count = await account.revokeOtherSessions(firstPartySession(request));
+      await auditEvent(audit, request, 'session.revoked', { scope: 'others', count });
       return reply.code(204).send(null);
     },
   );

@@ -3,11 +3,12 @@ import { normalizeEmail } from '../../core/email.js';
 import { toPublicUser } from '../../core/user.js';
 import { Accepted, EmailBody, ErrorBody, PublicUser, VerifyBody } from '../schemas.js';
 import type { AccountRoutesOptions } from './account-context.js';
+import { auditEvent } from '../audit.js';
 
 const TAG = ['account'];
 
 /** `POST /request-verify-token` and `POST /verify` (fastapi-users' verify router). */
-export const verificationRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { tokens, outbox, throttle }) => {
+export const verificationRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { tokens, outbox, throttle, audit }) => {
   app.post(
     '/request-verify-token',
     {
@@ -41,6 +42,10 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions>
         response: { 200: PublicUser, 400: ErrorBody, 422: ErrorBody },
       },
     },
-    async (request) => toPublicUser(await tokens.verify(request.body.token)),
+    async (request) => {
+      const user = await tokens.verify(request.body.token);
+      await auditEvent(audit, request, 'email.verified', { email: user.email }, { actorUserId: user.id, subjectUserId: user.id });
+      return toPublicUser(user);
+    },
   );
 };
