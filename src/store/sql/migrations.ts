@@ -10,6 +10,7 @@ import * as m0008 from './migrations/0008-audit-log.js';
 import * as m0009 from './migrations/0009-organizations.js';
 import * as m0010 from './migrations/0010-api-keys.js';
 import * as m0011 from './migrations/0011-email-sign-in.js';
+import * as m0012 from './migrations/0012-oauth-server.js';
 import type { Dialect } from './schema.js';
 
 export { SESSION_NOTICE_CHANNEL } from './migrations/0005-session-invalidations.js';
@@ -37,6 +38,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0009_organizations': m0009,
   '0010_api_keys': m0010,
   '0011_email_sign_in': m0011,
+  '0012_oauth_server': m0012,
 };
 
 /** Kysely's provider of our migrations, bound to a dialect. */
