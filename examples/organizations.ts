@@ -1,6 +1,7 @@
 // A host app whose routes act within an organization (docs/organizations.md), run by
 // test/examples/organizations.test.ts: members read the organization's invoices, admins and
 // owners also write them. The plugin's organization routes live under /auth (/auth/orgs, …).
+// docs:begin
 import Fastify from 'fastify';
 import { DEFAULT_ROLE_PERMISSIONS, fastifyUsers, type FastifyUsersOptions } from '../src/index.js';
 
@@ -38,3 +39,4 @@ export async function buildApp(options: FastifyUsersOptions) {
   });
   return app;
 }
+// docs:end

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -74,6 +75,20 @@ describe('examples/organizations.ts: host routes guarded by app.requirePermissio
     ]);
   });
 
+  test("the docs' last step: an organization key with the scope invoices:read reads this organization's invoices, writes nothing, reads no other's", async () => {
+    const made = await call('owner', 'POST', `/auth/orgs/${orgId}/api-keys`, { name: 'billing', scopes: ['invoices:read'] });
+    assert.equal(made.statusCode, 201, made.body);
+    const key = made.json().key as string;
+    const read = await app.inject({ url: `/orgs/${orgId}/invoices`, headers: { 'x-api-key': key } });
+    assert.equal(read.statusCode, 200, read.body);
+    assert.equal(read.json().organization, 'acme');
+    const write = await app.inject({ method: 'POST', url: `/orgs/${orgId}/invoices`, headers: { 'x-api-key': key }, payload: { amount: 5 } });
+    assert.deepEqual({ s: write.statusCode, c: write.json().code }, { s: 403, c: 'INSUFFICIENT_SCOPE' });
+    const elsewhere = (await call('stranger', 'POST', '/auth/orgs', { name: 'Elsewhere', slug: 'elsewhere' })).json().id;
+    const foreign = await app.inject({ url: `/orgs/${elsewhere}/invoices`, headers: { 'x-api-key': key } });
+    assert.deepEqual({ s: foreign.statusCode, c: foreign.json().code }, { s: 404, c: 'ORG_NOT_FOUND' });
+  });
+
   test('with require_mfa on, the host route answers 403 ORG_MFA_REQUIRED to members without a second factor; a member with TOTP passes', async () => {
     // The owner sets up TOTP through the plugin's routes, then turns the rule on.
     const begin = await call('owner', 'POST', '/auth/users/me/totp', { current_password: PASSWORD });
@@ -101,5 +116,17 @@ describe('examples/organizations.ts: host routes guarded by app.requirePermissio
     assert.equal((await call('admin', 'POST', `/orgs/${orgId}/invoices`, { amount: 1 })).statusCode, 403);
     assert.equal((await call('owner', 'DELETE', `/auth/orgs/${orgId}/members/${users.member!.id}`)).statusCode, 204);
     assert.equal((await call('member', 'GET', `/orgs/${orgId}/invoices`)).statusCode, 404);
+  });
+});
+
+describe('docs/organizations.md', () => {
+  test('the example under "Adding an organization-scoped route" is exactly examples/organizations.ts', () => {
+    const file = readFileSync(new URL('../../examples/organizations.ts', import.meta.url), 'utf8');
+    const BEGIN = '// docs:begin\n';
+    const body = file.slice(file.indexOf(BEGIN) + BEGIN.length, file.indexOf('// docs:end')).replace("from '../src/index.js'", "from 'fastify-users'");
+    const docs = readFileSync(new URL('../../docs/organizations.md', import.meta.url), 'utf8');
+    const section = docs.split(/^### Adding an organization-scoped route, step by step$/m)[1];
+    assert.ok(section, 'docs/organizations.md has the section');
+    assert.equal(/```ts\n([\s\S]*?)```/.exec(section)?.[1], body);
   });
 });
