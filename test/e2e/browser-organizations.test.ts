@@ -141,6 +141,7 @@ describe('the organizations and API keys views of the web page, in Chromium', { 
     await page.screenshot({ path: join(ARTIFACTS, 'web-organizations.png'), fullPage: true });
     await pending.filter({ hasText: 'typo@example.com' }).getByRole('button', { name: 'Cancel invitation' }).click();
     await notice(page, 'The invitation of typo@example.com is cancelled.');
+    assert.equal(await page.locator('#org-invitations-title').evaluate((h) => h === document.activeElement), true, 'focus goes to the list, not the top');
     assert.equal(await pending.count(), 1);
     assert.match((await pending.first().textContent()) ?? '', /invitee@example\.com.*Invited as admin/);
 
@@ -192,6 +193,11 @@ describe('the organizations and API keys views of the web page, in Chromium', { 
     await inviteeRow.getByLabel(`Role of ${invitee}`).selectOption('member');
     await inviteeRow.getByRole('button', { name: 'Change role' }).click();
     await notice(page, `${invitee} is now member.`);
+    assert.equal(
+      await inviteeRow.getByLabel(`Role of ${invitee}`).evaluate((select) => select === document.activeElement),
+      true,
+      'focus stays on the member changed',
+    );
     assert.deepEqual(await myOrganizations(inviteeToken), [{ slug: 'acme-labs', role: 'member' }]);
 
     // The last owner cannot leave; the member can.

@@ -157,6 +157,8 @@ function memberEntry(org: OrganizationInfo, member: MemberInfo): HTMLLIElement {
         const role = select.value as Role;
         await request<MemberInfo>(`/orgs/${org.id}/members/${member.user_id}`, { method: 'PATCH', json: { role } });
         await showOrganization(org);
+        // The list is drawn anew: focus goes back to the same member's picker, not to the page's top.
+        document.getElementById(select.id)?.focus();
         showNotice(`${member.email} is now ${role}.`);
       }),
     );
@@ -169,6 +171,7 @@ function memberEntry(org: OrganizationInfo, member: MemberInfo): HTMLLIElement {
       runBusy(remove, async () => {
         await request<null>(`/orgs/${org.id}/members/${member.user_id}`, { method: 'DELETE' });
         await showOrganization(org);
+        byId('org-members-title').focus();
         showNotice(`${member.email} is no longer a member of ${org.name}.`);
       }),
     );
@@ -188,6 +191,7 @@ function invitationEntry(org: OrganizationInfo, invitation: InvitationInfo): HTM
     onAction: async () => {
       await request<null>(`/orgs/${org.id}/invitations/${invitation.id}`, { method: 'DELETE' });
       await showOrganization(org);
+      byId('org-invitations-title').focus();
       showNotice(`The invitation of ${invitation.email} is cancelled.`);
     },
   });
