@@ -49,6 +49,9 @@ describe('organizations over HTTP (docs/organizations.md)', () => {
         ['POST', `/orgs/${id}/invitations`, { email: 'x@example.com', role: 'member' }],
         ['GET', `/orgs/${id}/invitations`],
         ['DELETE', `/orgs/${id}/invitations/1`],
+        ['GET', `/orgs/${id}/api-keys`],
+        ['POST', `/orgs/${id}/api-keys`, { name: 'x', scopes: ['members:read'] }],
+        ['DELETE', `/orgs/${id}/api-keys/1`],
       ] as const;
     const existing = probes(orgId);
     const missing = probes(unknown);
@@ -216,6 +219,12 @@ describe('organizations over HTTP (docs/organizations.md)', () => {
     assert.deepEqual({ mfa: on.json().require_mfa, name: on.json().name }, { mfa: true, name: 'Secure' });
     assert.deepEqual(outcome(await t.call(member.token, 'GET', `/orgs/${orgId}`)), { status: 403, code: 'ORG_MFA_REQUIRED' });
     assert.deepEqual(outcome(await t.call(member.token, 'GET', `/orgs/${orgId}/members`)), { status: 403, code: 'ORG_MFA_REQUIRED' });
+    assert.deepEqual(outcome(await t.call(member.token, 'GET', `/orgs/${orgId}/api-keys`)), { status: 403, code: 'ORG_MFA_REQUIRED' });
+    // The rule is no existence oracle: a stranger without a factor still gets the unknown id's 404.
+    const stranger = await t.user('stranger');
+    const seen = await t.call(stranger.token, 'GET', `/orgs/${orgId}`);
+    assert.deepEqual(outcome(seen), { status: 404, code: 'ORG_NOT_FOUND' });
+    assert.equal(seen.body, (await t.call(stranger.token, 'GET', '/orgs/2000000000')).body);
     // Joining is refused too, without spending the invitation.
     const joiner = await t.user('joiner');
     await t.call(owner.token, 'POST', `/orgs/${orgId}/invitations`, { email: joiner.email, role: 'member' });
