@@ -13,6 +13,7 @@ import { DEFAULT_SESSION_CACHE_MAX_BYTES, DEFAULT_SESSION_CACHE_SIZE } from './c
 import { DEFAULT_THROTTLE } from './core/throttle.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_PG_POOL_SIZE } from './store/sql/database.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from './features/audit/options.js';
 import { DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME, DEFAULT_OAUTH_REFRESH_TOKEN_LIFETIME } from './features/oauth-server/options.js';
 
 /**
@@ -204,6 +205,15 @@ export const SETTINGS: readonly Setting[] = [
     default: DEFAULT_SESSION_CACHE_MAX_BYTES,
     group: 'essential',
     description: 'estimated heap bytes of the sessions kept in memory per instance, at most (least recently used leave first; see docs/session-cache.md)',
+  }),
+  S({
+    env: 'AUDIT_RETENTION_DAYS',
+    option: 'auditRetentionDays',
+    type: 'integer',
+    default: DEFAULT_AUDIT_RETENTION_DAYS,
+    group: 'tuning',
+    description:
+      'days security events are kept; older ones are deleted with the periodic purge (and by `purge-expired`), the chain still verifiable from the oldest kept event; `0` keeps them forever (docs/audit.md)',
   }),
   S({
     env: 'REAUTHENTICATION_WINDOW',

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import Fastify from 'fastify';
 import { resolveAuthOptions } from '../src/core/options.js';
+import { resolvePluginOptions } from '../src/http/plugin-options.js';
 import { readConfig } from '../src/server.js';
 import { configurationTables, tableBetweenMarkers } from '../src/settings-docs.js';
 import { SETTINGS, type Setting } from '../src/settings.js';
@@ -59,10 +61,14 @@ describe('settings: one declaration for the environment, the options and the doc
 
   test('a plugin option left out gets the default the declaration shows (one default, used by both)', () => {
     const resolved = resolveAuthOptions({}, () => 'r'.repeat(40)) as unknown as Record<string, unknown>;
+    // Options the plugin itself resolves (beside the core's), e.g. auditRetentionDays.
+    const plugin = resolvePluginOptions(Fastify(), { databaseUrl: 'sqlite::memory:', secretKey: 's'.repeat(40) }) as unknown as Record<string, unknown>;
     let checked = 0;
     for (const setting of SETTINGS) {
       if (!setting.option || setting.default === undefined || setting.option === 'databaseUrl') continue;
-      const value = setting.option.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], resolved);
+      const path = setting.option.split('.');
+      const at = (root: Record<string, unknown>) => path.reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], root);
+      const value = at(resolved) ?? at(plugin);
       assert.equal(value, setting.default, setting.option);
       checked += 1;
     }

@@ -8,6 +8,8 @@ import type { ServerConfig } from '../server.js';
 import { withSessionChanges } from '../store/session-effects.js';
 import { SQLStore } from '../store/sql/sql-store.js';
 import type { Store } from '../core/store.js';
+import type { AuditStore } from '../features/audit/audit-store.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../features/audit/options.js';
 import { openRedisSessionChannel } from '../server.js';
 import { CommandError, parseCommandArgs, UsageError } from './args.js';
 import { importUsers } from './import-users.js';
@@ -92,6 +94,13 @@ export async function purgeExpiredCommand(config: ServerConfig, argv: string[], 
     const access = await service.purgeExpiredTokens();
     const action = await new AccountTokens(service, config.auth.publicUrl ?? '').purgeExpired();
     io.stdout.write(`purged ${access} expired access token(s) and ${action} expired reset/verification token(s)\n`);
+    const retentionDays = (config.auth as { auditRetentionDays?: number }).auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+    const audit = (store as Store & { audit?: AuditStore }).audit;
+    if (retentionDays > 0 && audit) {
+      const now = service.options.now();
+      const pruned = await audit.prune(new Date(now.getTime() - retentionDays * 86_400_000), now);
+      io.stdout.write(`pruned ${pruned} security event(s) older than ${retentionDays} days\n`);
+    }
   } finally {
     await close();
   }

@@ -14,7 +14,10 @@ commands:
                                       create an account; the password is prompted for (no echo)
                                       or read from stdin's first line, never from the arguments
   revoke-sessions <email>             sign a user out everywhere (running servers notice within 1 s)
-  purge-expired                       delete expired access, reset and verification tokens
+  purge-expired                       delete expired access, reset and verification tokens, and
+                                      security events older than AUDIT_RETENTION_DAYS
+  events export [--since <time>]      write the audit log as JSON lines, oldest first
+  events verify                       check the audit log's hash chain; exit 1 naming the first broken row
   import <file.csv | sqlite:<path> | postgres://…> [--table users] [--oauth-table oauth_account]
                                       import email, hashed_password rows; bcrypt/argon2 hashes
                                       are kept and upgraded to argon2id at each user's next login;
@@ -71,6 +74,9 @@ async function dispatch(argv: string[], io: CLIStreams): Promise<number> {
       return 0;
     case 'purge-expired':
       await (await commands()).purgeExpiredCommand(readConfig(io.env), rest, io);
+      return 0;
+    case 'events':
+      await (await import('../features/audit/events-command.js')).eventsCommand(readConfig(io.env), rest, io);
       return 0;
     case 'import':
       await (await commands()).importCommand(readConfig(io.env), rest, io);

@@ -5,6 +5,7 @@ import type { CredentialResolver } from '../core/credentials.js';
 import { ConfigError } from '../core/errors.js';
 import type { Mailer } from '../core/mail.js';
 import type { AuditEventListener } from '../features/audit/audit-log.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../features/audit/options.js';
 import { resolveBreachedPasswords, type BreachedPasswordsOptions, type ResolvedBreachedPasswords } from '../features/breached-passwords/options.js';
 import { resolveOAuthServer, type OAuthServerOptions, type ResolvedOAuthServer } from '../features/oauth-server/options.js';
 import { resolveRolePermissions, type Role, type RolePermissions } from '../features/organizations/roles.js';
@@ -20,8 +21,7 @@ import type { MailThrottle } from './routes/account-context.js';
 
 /** How often expired tokens are purged. */
 export const DEFAULT_PURGE_INTERVAL_SECONDS = 600;
-/** Days security events are kept (docs/audit.md); older ones are pruned with expired tokens. */
-export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
+export { DEFAULT_AUDIT_RETENTION_DAYS } from '../features/audit/options.js';
 /** Base of mail links when `publicUrl` is not given: the server's default address. */
 export const DEFAULT_LINK_BASE = 'http://127.0.0.1:8000';
 

@@ -15,6 +15,7 @@ import type { MailOutbox } from '../mail/outbox.js';
 import type { Store } from '../core/store.js';
 import type { CSRFTokens } from './csrf.js';
 import { apiKeyFeature } from '../features/api-keys/index.js';
+import { auditFeature } from '../features/audit/index.js';
 import { oauthClientFeature } from '../features/oauth-client/index.js';
 import { passkeyFeature } from '../features/passkeys/index.js';
 import { organizationsFeature } from '../features/organizations/index.js';
@@ -188,6 +189,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         failurePage,
         audit: options.audit,
       });
+      if (options.auditStore) await routes.register(auditFeature, { store: options.auditStore, authenticate, superuser: accountRoutes.superuser });
       if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate, audit: options.audit });
       await routes.register(emailSignInFeature, {
         service,

@@ -81,6 +81,8 @@ const ROUTES: [string, string][] = [
   ['POST', '/invitations/accept'],
   ['POST', '/login/email'],
   ['POST', '/login/email/verify'],
+  ['GET', '/users/me/events'],
+  ['GET', '/admin/events'],
 ];
 
 const KNOWN_EMAIL = 'fuzz@example.com';

@@ -1,9 +1,10 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import { type AuditLog, NO_AUDIT_LOG } from '../../core/audit.js';
 import type { ResolvedAuthOptions } from '../../core/options.js';
 import type { Store } from '../../core/store.js';
 import { type AuditEventListener, StoredAuditLog } from './audit-log.js';
 import type { AuditStore } from './audit-store.js';
+import { type AuditRoutesOptions, auditRoutes } from './routes.js';
 
 export type { AuditEventListener } from './audit-log.js';
 export type { AuditQuery, AuditStore, AuditVerification } from './audit-store.js';
@@ -50,3 +51,8 @@ export function auditFeatureLog(
     },
   };
 }
+
+/** The audit log's reading routes (docs/audit.md), as one sub-plugin; registered when the store keeps an audit table. */
+export const auditFeature: FastifyPluginAsync<AuditRoutesOptions> = async (app, options) => {
+  await app.register(auditRoutes, options);
+};
