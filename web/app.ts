@@ -5,7 +5,7 @@
  * `#/verify?token=…`, `#/email-sign-in?token=…` and `#/invitations/accept?token=…` (see ./route.ts); other fragments are ordinary in-page links.
  */
 import { apiBase } from './api.js';
-import { parseRoute, withoutFragment } from './route.js';
+import { parseRoute, returnPathOf, wantsFreshSignIn, withoutFragment } from './route.js';
 import { byId, showError, showNotice, showView } from './ui.js';
 import { mountAccountForms } from './views/account.js';
 import { loadApiKeys, mountApiKeys } from './views/api-keys.js';
@@ -25,12 +25,31 @@ import { oauthErrorCode, oauthErrorMessage } from './oauth-errors.js';
 import { loadLinkedAccounts, loadProviders } from './views/providers.js';
 import { mountVerifyRequest, verifyEmail } from './views/verify.js';
 
+/** Where a sign-in asked by an application returns, kept across the sign-in's steps (second factor, provider). */
+const RETURN_KEY = 'fastify-users.return';
+/** As long as the provider's sign-in request lives (src/features/oauth-server/engine.ts, INTERACTION_LIFETIME). */
+const RETURN_LIFETIME_MS = 10 * 60 * 1000;
+
+function pendingReturn(): string | null {
+  const saved = sessionStorage.getItem(RETURN_KEY);
+  if (saved === null) return null;
+  sessionStorage.removeItem(RETURN_KEY);
+  const [at, path] = [Number(saved.slice(0, saved.indexOf(' '))), saved.slice(saved.indexOf(' ') + 1)];
+  return Date.now() - at < RETURN_LIFETIME_MS ? returnPathOf(`?next=${encodeURIComponent(path)}`) : null;
+}
+
 /**
  * Shows the profile (and its sessions) when the session is valid, else the sign-in forms. After a
  * sign-in that an invitation link was waiting for, the organizations view with the invitation accepted.
  */
 async function refresh(): Promise<void> {
   const user = await loadProfile();
+  // Signed in for an application (our OAuth provider's sign-in step): back to it.
+  const back = user ? pendingReturn() : null;
+  if (back !== null) {
+    location.assign(back);
+    return;
+  }
   if (user && hasPendingInvitation()) return showOrganizations(() => acceptInvitation());
   if (user) await loadSignedInParts();
   showView(user ? 'profile' : 'signed-out');
@@ -136,6 +155,23 @@ async function route(): Promise<void> {
     history.replaceState(history.state, '', withoutFragment(location.href));
     showView('signed-out');
     showOTPStep();
+    return;
+  }
+  if (path === '/login') {
+    // Our OAuth provider sends a visitor here to sign in for an application, then back (docs/oauth-server.md).
+    const next = returnPathOf(location.hash);
+    const fresh = wantsFreshSignIn(location.hash);
+    history.replaceState(history.state, '', withoutFragment(location.href));
+    if (next !== null) sessionStorage.setItem(RETURN_KEY, `${Date.now()} ${next}`);
+    if (!fresh) {
+      // Signed in already: refresh goes back to the application at once.
+      await refresh();
+      if (next !== null) showNotice('Sign in to continue to the application.');
+      return;
+    }
+    showView('signed-out');
+    showNotice('The application asks you to sign in again.');
+    byId('login-email').focus();
     return;
   }
   if (path === '/forgot-password') {

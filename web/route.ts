@@ -32,3 +32,26 @@ export function withoutFragment(href: string): string {
   const index = href.indexOf('#');
   return index === -1 ? href : href.slice(0, index);
 }
+
+/**
+ * Where a sign-in asked from elsewhere returns (`#/login?next=/oauth2/interaction/…`, sent by our
+ * OAuth provider, docs/oauth-server.md): a path on this origin only — a full URL, `//host`, a
+ * backslash or a control character is dropped, so a crafted link cannot send the user away
+ * (OWASP Unvalidated Redirects CS).
+ */
+export function returnPathOf(hash: string): string | null {
+  const fragment = hash.startsWith('#') ? hash.slice(1) : hash;
+  const query = fragment.indexOf('?');
+  if (query === -1) return null;
+  const next = new URLSearchParams(fragment.slice(query + 1)).get('next');
+  if (next === null || next.length > 2048 || !next.startsWith('/') || next.startsWith('//')) return null;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\\\u0000-\u001f\u007f\s]/.test(next)) return null;
+  return next;
+}
+
+/** Whether the fragment asks for a new sign-in even with a session (`fresh=1`: prompt=login or max_age). */
+export function wantsFreshSignIn(hash: string): boolean {
+  const query = hash.indexOf('?');
+  return query !== -1 && new URLSearchParams(hash.slice(query + 1)).get('fresh') === '1';
+}

@@ -8,6 +8,7 @@ import type { CredentialResolvers } from '../core/credentials.js';
 import type { ResolvedAuthOptions } from '../core/options.js';
 import { SignInPipeline } from '../core/sign-in.js';
 import type { ResolvedOAuthProvider } from '../features/oauth-client/oauth-providers.js';
+import type { OAuthServer } from '../features/oauth-server/index.js';
 import type { PasskeyService } from '../features/passkeys/passkeys.js';
 import type { Throttle } from '../core/throttle.js';
 import type { TwoFactorService } from '../features/totp/two-factor.js';
@@ -87,6 +88,8 @@ export interface PluginRoutesOptions {
   mailThrottle: MailThrottle | undefined;
   /** The request decorator the guards set the public user on (the plugin's `decoratorName`). */
   userDecorator: string;
+  /** Our OAuth 2.1 / OpenID Connect provider when `oauthServer` is on (docs/oauth-server.md); none when off. */
+  oauthServer: OAuthServer | undefined;
 }
 
 /**

@@ -180,6 +180,23 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   registerOriginCheck(app, resolved, scope);
   const csrf = registerCSRF(app, resolved, scope);
 
+  // This service as an OAuth 2.1 / OpenID Connect provider (docs/oauth-server.md), at the app's
+  // root: its discovery documents belong at the issuer's, and its JWT access tokens are admitted
+  // by `app.authenticate` on every route.
+  // Loaded only when on: the engine and its dependencies cost nothing to a service that is not a provider.
+  const oauthServer = settings.oauthServer
+    ? await (await import('../features/oauth-server/index.js')).setUpOAuthServer(app, {
+        settings: settings.oauthServer,
+        service,
+        store,
+        credentials,
+        secretKeys: [resolved.secretKey, ...resolved.secretKeyFallbacks],
+        authCookieName: resolved.authCookieName,
+        routePrefix: settings.routePrefix ?? '',
+        loginPage: failurePage ?? '/',
+      })
+    : undefined;
+
   const purgeEvery = settings.purgeIntervalSeconds;
   if (purgeEvery > 0) {
     const timer = setInterval(() => {
@@ -220,6 +237,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     failurePage,
     mailThrottle: options.mailThrottle,
     userDecorator,
+    oauthServer,
   });
 };
 

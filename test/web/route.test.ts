@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseRoute, withoutFragment } from '../../web/route.js';
+import { parseRoute, returnPathOf, wantsFreshSignIn, withoutFragment } from '../../web/route.js';
 
 const TOKEN = 'q3E1lJcV0nL9y4pYb8vKxQm2T7sW6hRzA5uGdFjNcXo'; // 43 base64url characters, as minted
 
@@ -37,5 +37,20 @@ describe('web page: routing on the URL fragment', () => {
   test('withoutFragment keeps path and query, drops the fragment and its token', () => {
     assert.equal(withoutFragment(`http://127.0.0.1:8000/?lang=en#/verify?token=${TOKEN}`), 'http://127.0.0.1:8000/?lang=en');
     assert.equal(withoutFragment('http://127.0.0.1:8000/'), 'http://127.0.0.1:8000/');
+  });
+});
+
+describe('returnPathOf: where a sign-in asked by an application returns', () => {
+  test('a path on this origin is kept; anything that could leave it is dropped', () => {
+    assert.equal(returnPathOf('#/login?next=%2Foauth2%2Finteraction%2Fabc'), '/oauth2/interaction/abc');
+    for (const next of ['https://evil.example/x', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)', '/a\nb', '', 'oauth2/x']) {
+      assert.equal(returnPathOf(`#/login?next=${encodeURIComponent(next)}`), null, next);
+    }
+    assert.equal(returnPathOf('#/login'), null);
+  });
+
+  test('fresh=1 asks for a new sign-in', () => {
+    assert.equal(wantsFreshSignIn('#/login?next=%2Fx&fresh=1'), true);
+    assert.equal(wantsFreshSignIn('#/login?next=%2Fx'), false);
   });
 });

@@ -1,0 +1,231 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { JWK } from 'jose';
+import Provider, { errors as engineErrors, interactionPolicy, type Configuration } from 'oidc-provider';
+import type { User } from '../../core/user.js';
+import type { OAuthServerAdapter, ResolvedOAuthServer } from './options.js';
+
+/** Where the engine's endpoints live, under the plugin's prefix; clients find them through discovery. */
+export const ENGINE_PATH = '/oauth2';
+/** RFC 9700 §4.2.1 and OAuth 2.1 §4.1.2: an authorization code lives a minute at most. */
+export const AUTHORIZATION_CODE_LIFETIME = 60;
+/** A visitor has this long to sign in and consent before the authorization request must start again. */
+export const INTERACTION_LIFETIME = 600;
+/** Device codes (RFC 8628 §3.2): ten minutes to enter the user code. */
+export const DEVICE_CODE_LIFETIME = 600;
+
+/** The user signed in here (our auth cookie's session) on a request handed to the engine, set by the mount. */
+export const kSignedInUser: unique symbol = Symbol('fastify-users.oauth-server.signedInUser');
+export type EngineRequest = IncomingMessage & { [kSignedInUser]?: number | null };
+
+/** What the engine needs of the rest of the service. */
+export interface EngineDependencies {
+  settings: ResolvedOAuthServer;
+  /** `SECRET_KEY` then its fallbacks: the engine's cookie keys are derived from them. */
+  secretKeys: readonly string[];
+  /** Private signing keys (JWK, RS256, each with a `kid`); the first signs. */
+  signingKeys: JWK[];
+  findUser(id: number): Promise<User | null>;
+  /** The engine's storage class (features/oauth-server/memory-adapter.ts by default). */
+  adapter: OAuthServerAdapter;
+  /** The engine's base path under the app (`<routePrefix>/oauth2`). */
+  basePath: string;
+}
+
+/** The client metadata we add to RFC 7591's: a first-party client's users are not asked to consent (docs/oauth-server.md). */
+export const FIRST_PARTY = 'first_party';
+
+/**
+ * The OAuth 2.1 / OpenID Connect engine (oidc-provider, OpenID Certified), configured for this
+ * service: authorization code with PKCE S256 for every client (OAuth 2.1 §4.1.1; RFC 9700 §2.1.1),
+ * no implicit or hybrid response types (RFC 9700 §2.1.2), refresh tokens rotated on every use
+ * with a reused one revoking the grant (RFC 9700 §4.14.2), client credentials and device
+ * authorization (RFC 8628), `iss` in authorization responses (RFC 9207), JWT access tokens
+ * (RFC 9068) for the configured resources (RFC 8707), revocation (RFC 7009), introspection
+ * (RFC 7662) for confidential clients, and userinfo.
+ */
+export function createEngine(deps: EngineDependencies): Provider {
+  const { settings } = deps;
+  const policy = interactionPolicy.base();
+  // The engine keeps a session of its own; ours (the auth cookie) is the truth: signed out here,
+  // or signed in as someone else, means signing in again (prompt=none then answers login_required).
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('session_changed', 'End-User authentication is required', 'login_required', (ctx) => {
+      const signedIn = (ctx.req as EngineRequest)[kSignedInUser];
+      const accountId = ctx.oidc.session?.accountId;
+      return accountId !== undefined && signedIn != null && String(signedIn) === accountId
+        ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+        : interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+    0,
+  );
+
+  const configuration: Configuration = {
+    adapter: deps.adapter,
+    jwks: { keys: deps.signingKeys as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      // Keys derived from SECRET_KEY (and its fallbacks, which still verify): every instance signs the same.
+      keys: deps.secretKeys.map((key) => createHmac('sha256', key).update('fastify-users oauth-server cookies').digest('base64url')),
+    },
+    async findAccount(_ctx, sub) {
+      if (!/^\d{1,15}$/.test(sub)) return undefined;
+      const user = await deps.findUser(Number(sub));
+      // A deactivated or deleted user gets no tokens, even from a grant that still stands.
+      if (!user?.isActive) return undefined;
+      return {
+        accountId: sub,
+        claims: async () => ({ sub, email: user.email, email_verified: user.isVerified }),
+      };
+    },
+    // `amr` (RFC 8176) and `auth_time` come from our session; the engine releases only claims named here.
+    claims: { openid: ['sub', 'amr', 'auth_time'], email: ['email', 'email_verified'], profile: [] },
+    // With scope `email`, the ID token carries the email claims too (not only userinfo).
+    conformIdTokenClaims: false,
+    scopes: settings.scopes,
+    responseTypes: ['code'],
+    pkce: { methods: ['S256'], required: () => true },
+    routes: {
+      authorization: '/authorize',
+      token: '/token',
+      userinfo: '/userinfo',
+      jwks: '/jwks',
+      revocation: '/revoke',
+      introspection: '/introspect',
+      device_authorization: '/device/authorize',
+      code_verification: '/device',
+      end_session: '/logout',
+      registration: '/register',
+      pushed_authorization_request: '/par',
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    // No HMAC anywhere: a client's secret is stored as a digest and must never be a signing key.
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      idTokenSigningAlgValues: ['RS256'],
+      userinfoSigningAlgValues: ['RS256'],
+      introspectionSigningAlgValues: ['RS256'],
+      requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      authorizationSigningAlgValues: ['RS256'],
+    },
+    extraClientMetadata: {
+      properties: [FIRST_PARTY],
+      validator(_ctx, key, value) {
+        if (key === FIRST_PARTY && value !== undefined && typeof value !== 'boolean') {
+          throw new engineErrors.InvalidClientMetadata(`${FIRST_PARTY} must be a boolean`);
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      deviceFlow: { enabled: true },
+      introspection: {
+        enabled: true,
+        // RFC 7662 §2.1: the caller is authorized; a public client could probe others' tokens.
+        allowedPolicy: async (_ctx, client) => client.clientAuthMethod !== 'none',
+      },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      registration: { enabled: settings.dynamicRegistration },
+      rpInitiatedLogout: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        // A request that names no resource gets an opaque access token for userinfo (RFC 8707 §2).
+        defaultResource: (_ctx, _client, oneOf) => oneOf ?? undefined!,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (!settings.resources.includes(resource)) throw new engineErrors.InvalidTarget();
+          return {
+            scope: settings.scopes.filter((scope) => scope !== 'openid' && scope !== 'offline_access').join(' '),
+            audience: resource,
+            accessTokenTTL: settings.accessTokenLifetime,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    // Every use rotates; a consumed token presented again revokes the whole grant (RFC 9700 §4.14.2).
+    rotateRefreshToken: () => true,
+    ttl: {
+      AccessToken: settings.accessTokenLifetime,
+      ClientCredentials: settings.accessTokenLifetime,
+      AuthorizationCode: AUTHORIZATION_CODE_LIFETIME,
+      IdToken: settings.accessTokenLifetime,
+      DeviceCode: DEVICE_CODE_LIFETIME,
+      Interaction: INTERACTION_LIFETIME,
+      Grant: settings.refreshTokenLifetime,
+      Session: settings.refreshTokenLifetime,
+      // Absolute: counted from the grant's first refresh token, rotation does not extend it.
+      RefreshToken: (_ctx, token) => {
+        const now = Math.floor(Date.now() / 1000);
+        const start = (token as { iiat?: number }).iiat ?? now;
+        return Math.max(1, start + settings.refreshTokenLifetime - now);
+      },
+    },
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `${deps.basePath}/interaction/${interaction.uid}`,
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage(String(out.error), typeof out.error_description === 'string' ? out.error_description : '');
+    },
+    // Browser clients on other origins call the token, userinfo and revocation endpoints (CORS is
+    // the engine's there); the authorization endpoint is a navigation and needs none.
+    clientBasedCORS: (_ctx, origin, client) =>
+      (client.redirectUris ?? []).some((uri) => {
+        try {
+          return new URL(uri).origin === origin;
+        } catch {
+          return false;
+        }
+      }),
+  };
+
+  const provider = new Provider(settings.issuer, configuration);
+  // A client's secret is stored as its SHA-256 digest (docs/oauth-server.md): the presented one is
+  // digested before the constant-time comparison. A secret is 32 random bytes, so a fast hash
+  // suffices (OWASP Password Storage CS is about low-entropy passwords).
+  const clientModel = provider.Client as unknown as { prototype: { clientSecret?: string; compareClientSecret(actual: string): boolean } };
+  clientModel.prototype.compareClientSecret = function compareClientSecret(actual: string) {
+    const stored = Buffer.from(this.clientSecret ?? '');
+    const presented = Buffer.from(clientSecretDigest(String(actual)));
+    return stored.length === presented.length && timingSafeEqual(stored, presented);
+  };
+  // The host names in every URL the engine builds come from PUBLIC_URL, through the headers the
+  // mount sets (http/… never trusts the request's Host header for links).
+  provider.proxy = true;
+  return provider;
+}
+
+/** What is stored for a client's secret: its SHA-256, hex (the secret itself is shown once, at registration). */
+export function clientSecretDigest(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text safe inside HTML (OWASP XSS Prevention CS, rule 1). */
+export function escapeHTML(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+}
+
+/**
+ * The page shown when the engine must not redirect (RFC 6749 §4.1.2.1: an unknown client or
+ * redirect URI is never followed): plain, accessible, no script.
+ */
+export function errorPage(error: string, description: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign-in request refused</title></head>
+<body><main><h1>This sign-in request was refused</h1>
+<p>The application that sent you here made a request this service cannot accept, so you were not sent back to it.</p>
+<p><strong>${escapeHTML(error)}</strong>${description ? `: ${escapeHTML(description)}` : ''}</p>
+<p><a href="/">Go to your account</a></p></main></body></html>`;
+}

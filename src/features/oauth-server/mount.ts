@@ -1,0 +1,83 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type Provider from 'oidc-provider';
+import { type EngineRequest, kSignedInUser } from './engine.js';
+
+/** What the mount needs to know of the request's first-party session. */
+export interface MountOptions {
+  engine: Provider;
+  issuer: string;
+  /** The engine's base path (`<routePrefix>/oauth2`). */
+  basePath: string;
+  /** The user id of the request's auth-cookie session, or null (read before the engine runs). */
+  signedInUser(request: FastifyRequest): Promise<number | null>;
+}
+
+/** The discovery documents, at the issuer's root whatever the engine's path (RFC 8414 §3, OpenID Connect Discovery §4). */
+export const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'] as const;
+
+/**
+ * Hands requests to the engine (a Node request listener) from Fastify: the reply is hijacked so
+ * the engine writes the response itself, and the body stream is left unread for it.
+ */
+export async function mountEngine(parent: FastifyInstance, options: MountOptions): Promise<void> {
+  await parent.register(async (app) => engineRoutes(app, options));
+}
+
+/**
+ * The engine builds its URLs from the request's host and scheme: we state them from PUBLIC_URL
+ * (with `proxy` on, through the forwarded headers), never from what the client sent.
+ */
+export function asIssuer(raw: IncomingMessage, issuer: string): void {
+  const url = new URL(issuer);
+  raw.headers['x-forwarded-host'] = url.host;
+  raw.headers['x-forwarded-proto'] = url.protocol.slice(0, -1);
+}
+
+function engineRoutes(app: FastifyInstance, options: MountOptions): void {
+  const { engine, basePath } = options;
+  const listener = engine.callback();
+  // The engine reads the body itself (its token endpoint takes forms and JSON): no parser of ours
+  // may drain the stream first, and our form rules (duplicate keys refused) do not apply to it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  const hand = async (request: FastifyRequest, reply: FastifyReply, engineUrl: string) => {
+    const raw = request.raw as EngineRequest & { originalUrl?: string };
+    raw[kSignedInUser] = await options.signedInUser(request);
+    asIssuer(raw, options.issuer);
+    // The engine sees its own path; `originalUrl` tells it where it is mounted.
+    raw.originalUrl = `${basePath}${engineUrl}`;
+    raw.url = engineUrl;
+    reply.hijack();
+    listener(raw, reply.raw);
+  };
+
+  // The engine's endpoints are called by other servers (token, introspection, revocation, with
+  // client authentication, no cookies) and by browsers navigating (authorization): our
+  // CORS/Origin/CSRF rules are for our cookie-authenticated API and would refuse both; the engine
+  // applies its own (state, PKCE, client authentication, clientBasedCORS).
+  const config = { browserProtections: false };
+  app.route({
+    method: ['GET', 'POST', 'OPTIONS', 'DELETE', 'PUT'],
+    url: `${basePath}/*`,
+    config,
+    schema: { hide: true },
+    handler: (request, reply) => hand(request, reply, request.url.slice(basePath.length)),
+  });
+  for (const path of DISCOVERY_PATHS) {
+    app.route({
+      method: ['GET', 'OPTIONS'],
+      url: path,
+      config,
+      schema: { hide: true },
+      // RFC 8414's document is the same metadata: every field of OpenID Connect Discovery is one of its.
+      handler: (request, reply) => hand(request, reply, `/.well-known/openid-configuration${queryOf(request.url)}`),
+    });
+  }
+}
+
+function queryOf(url: string): string {
+  const index = url.indexOf('?');
+  return index === -1 ? '' : url.slice(index);
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as oidc from 'openid-client';
+import { Browser, type ProviderServer, startProviderServer } from './harness.js';
+
+const REDIRECT = 'https://app.example.com/callback';
+
+describe('the provider: sign-in and consent steps', () => {
+  let server: ProviderServer;
+  let firstParty: { clientId: string; clientSecret?: string };
+  let thirdParty: { clientId: string; clientSecret?: string };
+  before(async () => {
+    server = await startProviderServer();
+    await server.createUser('grace@example.com');
+    firstParty = await server.addClient({ redirect_uris: [REDIRECT], first_party: true, client_name: 'Our app' });
+    thirdParty = await server.addClient({ redirect_uris: [REDIRECT], client_name: 'Partner <b>Notes</b>', token_endpoint_auth_method: 'none' });
+  });
+  after(async () => server.close());
+
+  async function authorizationURL(clientId: string, extra: Record<string, string> = {}) {
+    const config = await oidc.discovery(new URL(server.issuer), clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid email notes:read',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      ...extra,
+    });
+    return { url: url.href, state };
+  }
+
+  test('a visitor not signed in goes to the web page sign-in with a return path, and comes back once signed in', async () => {
+    const browser = new Browser();
+    const { url, state } = await authorizationURL(firstParty.clientId);
+    const { response, visited } = await browser.follow(url, REDIRECT);
+    assert.equal(response.status, 200, 'ends on the web page');
+    const login = new URL(visited.at(-1)!);
+    assert.equal(login.pathname, '/');
+    const next = new URLSearchParams(login.hash.slice(login.hash.indexOf('?') + 1)).get('next')!;
+    assert.match(next, /^\/oauth2\/interaction\/[\w-]+$/);
+    // The user signs in on the page (password), then the page returns to `next`.
+    const signIn = await browser.fetch(`${server.issuer}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'email=grace%40example.com&password=correct+horse+battery+staple',
+    });
+    assert.ok(signIn.status < 300, `login ${signIn.status}`);
+    const back = await browser.follow(`${server.issuer}${next}`, REDIRECT);
+    assert.ok(back.location, 'redirected to the client');
+    assert.equal(back.location.searchParams.get('state'), state);
+    assert.equal(back.location.searchParams.get('iss'), server.issuer);
+    assert.ok(back.location.searchParams.get('code'));
+  });
+
+  test('prompt=none answers login_required to a visitor, without showing a page', async () => {
+    const { url, state } = await authorizationURL(firstParty.clientId, { prompt: 'none' });
+    const { location } = await new Browser().follow(url, REDIRECT);
+    assert.equal(location?.searchParams.get('error'), 'login_required');
+    assert.equal(location?.searchParams.get('state'), state);
+    assert.equal(location?.searchParams.get('iss'), server.issuer);
+  });
+
+  test('prompt=login sends a signed-in user to sign in again (fresh=1)', async () => {
+    const browser = await server.signedIn('grace@example.com');
+    // A first request signs the engine's session in; then prompt=login must ask again.
+    assert.ok((await browser.follow((await authorizationURL(firstParty.clientId)).url, REDIRECT)).location);
+    const { visited } = await browser.follow((await authorizationURL(firstParty.clientId, { prompt: 'login' })).url, REDIRECT);
+    const last = new URL(visited.at(-1)!);
+    assert.equal(last.pathname, '/');
+    assert.match(last.hash, /^#\/login\?next=.+&fresh=1$/);
+    // The same session again is still not a new sign-in; a new one (the page's password form) is.
+    const next = decodeURIComponent(/next=([^&]+)/.exec(last.hash)![1]!);
+    assert.match(new URL((await browser.follow(`${server.issuer}${next}`, REDIRECT)).visited.at(-1)!).hash, /fresh=1/);
+    // As the page does it: with its CSRF header, since the browser holds a session.
+    const again = await browser.fetch(`${server.issuer}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrftoken': decodeURIComponent(browser.cookies.get('csrftoken') ?? '') },
+      body: 'email=grace%40example.com&password=correct+horse+battery+staple',
+    });
+    assert.ok(again.status < 300, `login again: ${again.status} ${await again.text()}`);
+    assert.ok((await browser.follow(`${server.issuer}${next}`, REDIRECT)).location?.searchParams.get('code'));
+  });
+
+  test('a signed-out user is not taken for the engine session still open: sign in again, prompt=none says login_required', async () => {
+    const browser = await server.signedIn('grace@example.com');
+    assert.ok((await browser.follow((await authorizationURL(firstParty.clientId)).url, REDIRECT)).location);
+    // Signed out in this browser: the auth cookie is gone (the engine's own session cookie stays).
+    browser.cookies.delete('token');
+    const { location } = await browser.follow((await authorizationURL(firstParty.clientId, { prompt: 'none' })).url, REDIRECT);
+    assert.equal(location?.searchParams.get('error'), 'login_required');
+  });
+
+  test('a third-party client gets a consent page: its name escaped, the redirect host, each scope in words; Deny → access_denied; Allow → code; remembered', async () => {
+    const browser = await server.signedIn('grace@example.com');
+    const { url, state } = await authorizationURL(thirdParty.clientId);
+    const { response, visited } = await browser.follow(url, REDIRECT);
+    assert.equal(response.status, 200);
+    const page = await response.text();
+    assert.match(page, /Partner &lt;b&gt;Notes&lt;\/b&gt;/);
+    assert.doesNotMatch(page, /<b>Notes/);
+    assert.match(page, /app\.example\.com/);
+    assert.match(page, /See your email address/);
+    assert.match(page, /notes:read/);
+    const action = /action="([^"]+)"/.exec(page)![1]!.replace(/&amp;/g, '&');
+    const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
+    const consentURL = new URL(action, visited.at(-1)).href;
+    // A forged answer (no token, or another) is refused.
+    const forged = await browser.fetch(consentURL, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'decision=allow&token=x',
+    });
+    assert.equal(forged.status, 403);
+    const denied = await browser.fetch(consentURL, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `decision=deny&token=${encodeURIComponent(token)}`,
+    });
+    const deniedAt = await browser.follow(new URL(denied.headers.get('location')!, consentURL).href, REDIRECT);
+    assert.equal(deniedAt.location?.searchParams.get('error'), 'access_denied');
+    assert.equal(deniedAt.location?.searchParams.get('state'), state);
+
+    const second = await authorizationURL(thirdParty.clientId);
+    const shown = await browser.follow(second.url, REDIRECT);
+    const page2 = await shown.response.text();
+    const action2 = new URL(/action="([^"]+)"/.exec(page2)![1]!, shown.visited.at(-1)).href;
+    const token2 = /name="token" value="([^"]+)"/.exec(page2)![1]!;
+    const allowed = await browser.fetch(action2, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `decision=allow&token=${encodeURIComponent(token2)}`,
+    });
+    const allowedAt = await browser.follow(new URL(allowed.headers.get('location')!, action2).href, REDIRECT);
+    assert.ok(allowedAt.location?.searchParams.get('code'));
+    // Consent is remembered for this client and these scopes: no page the next time.
+    const third = await browser.follow((await authorizationURL(thirdParty.clientId)).url, REDIRECT);
+    assert.ok(third.location?.searchParams.get('code'));
+  });
+});
