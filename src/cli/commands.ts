@@ -18,17 +18,19 @@ import { readPassword } from './read-password.js';
 import type { CLIStreams } from './streams.js';
 import { importOAuthAccounts } from './import-oauth-accounts.js';
 import { DEFAULT_IMPORT_TABLE, DEFAULT_OAUTH_IMPORT_TABLE, readUserSource } from './user-sources.js';
+import { purgeExpiredArtifacts } from '../features/oauth-server/sql-adapter.js';
+import { SigningKeys } from '../features/oauth-server/signing-keys.js';
 
 /**
  * Opens the configured database (migrating it) and the domain service over it. With `REDIS_URL`
  * on PostgreSQL, running servers hear of session changes on Redis, so the CLI's writes are
  * published there too (docs/session-cache.md); `close` flushes them.
  */
-async function openService(config: ServerConfig): Promise<{ service: AuthService; store: Store; close(): Promise<void> }> {
+async function openService(config: ServerConfig): Promise<{ service: AuthService; store: Store; sql: SQLStore; close(): Promise<void> }> {
   const options = resolveAuthOptions(config.auth, () => randomBytes(32).toString('base64url'));
   const opened = await SQLStore.open(config.databaseUrl);
   if (!config.redisUrl || opened.dialect !== 'postgres') {
-    return { service: new AuthService(opened, options), store: opened, close: () => opened.close() };
+    return { service: new AuthService(opened, options), store: opened, sql: opened, close: () => opened.close() };
   }
   const channel = await openRedisSessionChannel(undefined, config);
   const store = withSessionChanges(
@@ -39,6 +41,7 @@ async function openService(config: ServerConfig): Promise<{ service: AuthService
   return {
     service: new AuthService(store, options),
     store,
+    sql: opened,
     close: async () => {
       await channel.close();
       await opened.close();
@@ -89,10 +92,11 @@ export async function revokeSessionsCommand(config: ServerConfig, argv: string[]
 export async function purgeExpiredCommand(config: ServerConfig, argv: string[], io: CLIStreams): Promise<void> {
   const { positionals } = parseCommandArgs(argv, {});
   if (positionals.length > 0) throw new UsageError('purge-expired takes no arguments');
-  const { service, store, close } = await openService(config);
+  const { service, store, sql, close } = await openService(config);
   try {
     const access = await service.purgeExpiredTokens();
     const action = await new AccountTokens(service, config.auth.publicUrl ?? '').purgeExpired();
+    const artifacts = await purgeExpiredArtifacts(sql.db, sql.dialect, service.options.now());
     io.stdout.write(`purged ${access} expired access token(s) and ${action} expired reset/verification token(s)\n`);
     const retentionDays = (config.auth as { auditRetentionDays?: number }).auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
     const audit = (store as Store & { audit?: AuditStore }).audit;
@@ -101,6 +105,7 @@ export async function purgeExpiredCommand(config: ServerConfig, argv: string[], 
       const pruned = await audit.prune(new Date(now.getTime() - retentionDays * 86_400_000), now);
       io.stdout.write(`pruned ${pruned} security event(s) older than ${retentionDays} days\n`);
     }
+    io.stdout.write(`purged ${artifacts} expired OAuth server code(s), token(s) and session(s)\n`);
   } finally {
     await close();
   }
@@ -131,5 +136,38 @@ export async function importCommand(config: ServerConfig, argv: string[], io: CL
     }
   } finally {
     await close();
+  }
+}
+
+/**
+ * `keys rotate|prune|list`: the OAuth server's signing keys (docs/oauth-server.md, "Storage and
+ * keys"). `rotate` adds a new current key — running servers sign with it after their restart, and
+ * the old key stays published until `prune` deletes the retired ones.
+ */
+export async function keysCommand(config: ServerConfig, argv: string[], io: CLIStreams): Promise<void> {
+  const [action, ...extra] = parseCommandArgs(argv, {}).positionals;
+  if (!action || !['rotate', 'prune', 'list'].includes(action) || extra.length > 0) throw new UsageError('keys takes one of rotate, prune, list');
+  const store = await SQLStore.open(config.databaseUrl);
+  try {
+    // Without SECRET_KEY, `rotate` fails naming it (a key sealed under a random key would open nowhere); list and prune need none.
+    const secretKeys = config.auth.secretKey === undefined ? [] : [config.auth.secretKey, ...(config.auth.secretKeyFallbacks ?? [])];
+    const keys = new SigningKeys(store.db, store.dialect, { secretKeys });
+    if (action === 'rotate') {
+      const kid = await keys.rotate();
+      const older = (await keys.list()).length - 1;
+      io.stdout.write(`new signing key ${kid} is current; ${older} older key(s) stay published until "keys prune"\n`);
+      io.stdout.write('restart every server to sign with it\n');
+    } else if (action === 'prune') {
+      const pruned = await keys.prune();
+      io.stdout.write(`pruned ${pruned.length} retired signing key(s)${pruned.length > 0 ? `: ${pruned.join(', ')}` : ''}\n`);
+    } else {
+      for (const key of await keys.list()) {
+        io.stdout.write(
+          `${key.kid}  created ${key.createdAt.toISOString()}  ${key.retiredAt === null ? 'current' : `retired ${key.retiredAt.toISOString()}`}\n`,
+        );
+      }
+    }
+  } finally {
+    await store.close();
   }
 }

@@ -14,10 +14,13 @@ commands:
                                       create an account; the password is prompted for (no echo)
                                       or read from stdin's first line, never from the arguments
   revoke-sessions <email>             sign a user out everywhere (running servers notice within 1 s)
-  purge-expired                       delete expired access, reset and verification tokens, and
-                                      security events older than AUDIT_RETENTION_DAYS
+  purge-expired                       delete expired access, reset and verification tokens,
+                                      security events older than AUDIT_RETENTION_DAYS, and the
+                                      OAuth server's expired codes and tokens
   events export [--since <time>]      write the audit log as JSON lines, oldest first
   events verify                       check the audit log's hash chain; exit 1 naming the first broken row
+  keys rotate | prune | list          the OAuth server's signing keys: rotate adds a new current key
+                                      (the old one stays published), prune deletes retired keys
   import <file.csv | sqlite:<path> | postgres://…> [--table users] [--oauth-table oauth_account]
                                       import email, hashed_password rows; bcrypt/argon2 hashes
                                       are kept and upgraded to argon2id at each user's next login;
@@ -77,6 +80,9 @@ async function dispatch(argv: string[], io: CLIStreams): Promise<number> {
       return 0;
     case 'events':
       await (await import('../features/audit/events-command.js')).eventsCommand(readConfig(io.env), rest, io);
+      return 0;
+    case 'keys':
+      await (await commands()).keysCommand(readConfig(io.env), rest, io);
       return 0;
     case 'import':
       await (await commands()).importCommand(readConfig(io.env), rest, io);

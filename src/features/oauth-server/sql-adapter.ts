@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterConstructor, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { SecretBox } from '../../core/secret-box.js';
 import { digestToken } from '../../core/token.js';
 import type { Database, DbBool, DbTime, Dialect } from '../../store/sql/schema.js';
@@ -108,6 +108,8 @@ export interface UserGrant {
  * needs of the same storage.
  */
 export interface SQLAdapterFactory extends AdapterFactory {
+  /** The same as a class, for a seam that wants `new Adapter(name)` (it gives the factory's adapter). */
+  Adapter: AdapterConstructor;
   /**
    * Deletes everything the engine keeps for a user: grants, codes, refresh and opaque access
    * tokens, provider sessions, interactions. Called on deactivation, deletion, a password change
@@ -146,7 +148,12 @@ export function createSQLAdapterFactory(db: Kysely<Database>, dialect: Dialect, 
     return adapter;
   };
   const artifacts = tables.deleteFrom('oauth_server_artifacts');
+  // A constructor that returns an object yields that object: `new Adapter(name)` is `factory(name)`.
+  const AdapterClass = function SQLAdapter(name: string) {
+    return factory(name);
+  } as unknown as AdapterConstructor;
   return Object.assign(factory, {
+    Adapter: AdapterClass,
     async revokeUserGrants(userId: number): Promise<number> {
       const result = await artifacts.where('user_id', '=', userId).executeTakeFirst();
       return Number(result.numDeletedRows);
@@ -180,11 +187,17 @@ export function createSQLAdapterFactory(db: Kysely<Database>, dialect: Dialect, 
         };
       });
     },
-    async purgeExpired(): Promise<number> {
-      const result = await artifacts.where('expires_at', '<=', toDbTime(dialect, now())).executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
+    purgeExpired: () => purgeExpiredArtifacts(db, dialect, now()),
   });
+}
+
+/**
+ * Deletes the engine's rows expired at `now` (they are never found anyway) and returns how many:
+ * `purge-expired` and the server's periodic purge call it.
+ */
+export async function purgeExpiredArtifacts(db: Kysely<Database>, dialect: Dialect, now: Date): Promise<number> {
+  const result = await oauthServerDb(db).deleteFrom('oauth_server_artifacts').where('expires_at', '<=', toDbTime(dialect, now)).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 /** Every model but `Client`: `oauth_server_artifacts`, one row per id. */
