@@ -152,22 +152,28 @@ export class AuthService {
    * Issues a new token (every login gets its own) with an absolute expiry. The session counts as
    * authenticated now; `extra.amr` records the RFC 8176 methods its sign-in proved.
    */
-  async issueToken(user: User, client: ClientInfo = {}, extra: { amr?: readonly string[] } = {}): Promise<IssuedToken> {
+  async issueToken(
+    user: User,
+    client: ClientInfo = {},
+    extra: { amr?: readonly string[]; impersonatorId?: number; maxLifetime?: number } = {},
+  ): Promise<IssuedToken> {
     const token = generateToken();
     const digest = digestToken(token);
     const now = this.options.now();
+    const lifetime = Math.min(this.options.accessTokenLifetime, extra.maxLifetime ?? Number.POSITIVE_INFINITY);
     await this.store.createToken({
       digest,
       userId: user.id,
       createdAt: now,
       lastUsedAt: now,
-      expiresAt: new Date(now.getTime() + this.options.accessTokenLifetime * 1000),
+      expiresAt: new Date(now.getTime() + lifetime * 1000),
       userAgent: client.userAgent ? client.userAgent.slice(0, MAX_USER_AGENT) : null,
       ip: client.ip ?? null,
       authenticatedAt: now,
       amr: extra.amr ?? null,
+      ...(extra.impersonatorId === undefined ? {} : { impersonatorId: extra.impersonatorId }),
     });
-    return { token, digest, expiresIn: this.options.accessTokenLifetime };
+    return { token, digest, expiresIn: lifetime };
   }
 
   /**
@@ -189,6 +195,11 @@ export class AuthService {
     if (now.getTime() - lastUsedAt > LAST_USED_RESOLUTION_MS) {
       this.touch(digest, now);
       lastUsedAt = now.getTime();
+    }
+    if (found.token.impersonatorId !== undefined) {
+      // Impersonation sessions are rare and short: read from the database on every request
+      // rather than widening every cached entry with the impersonator (docs/session-cache.md).
+      return { kind: 'session', user: found.user, digest, impersonatorId: found.token.impersonatorId };
     }
     if (ticket !== undefined) {
       this.sessions!.set(ticket, digest, { user: found.user, expiresAt: found.token.expiresAt.getTime(), lastUsedAt });

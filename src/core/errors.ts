@@ -43,6 +43,10 @@ export const ERRORS = {
   UPDATE_USER_EMAIL_ALREADY_EXISTS: { status: 400, message: 'Email already exists' },
   UPDATE_USER_INVALID_PASSWORD: { status: 400, message: 'The password does not meet the policy' },
   USER_NOT_FOUND: { status: 404, message: 'User not found' },
+  // Support impersonation (docs/audit.md).
+  IMPERSONATION_READ_ONLY: { status: 403, message: 'An impersonation session cannot change the password, email, second factors, passkeys or API keys' },
+  IMPERSONATION_FORBIDDEN: { status: 403, message: 'This user cannot be impersonated' },
+  NOT_IMPERSONATING: { status: 400, message: 'This session is not an impersonation' },
   SESSION_NOT_FOUND: { status: 404, message: 'Session not found' },
 
   // Account lifecycle.

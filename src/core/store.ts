@@ -45,6 +45,8 @@ export interface AccessTokenRecord {
   authenticatedAt: Date;
   /** The RFC 8176 methods its sign-in proved (`pwd`, `otp`, `hwk`, …), or `null` when not recorded. */
   amr: string[] | null;
+  /** The superuser this session was opened for (support impersonation, docs/audit.md); absent for an ordinary session. */
+  impersonatorId?: number;
 }
 
 /** What a new access token is saved with: without `authenticatedAt` it is `createdAt`; without `amr`, none recorded. */

@@ -1,4 +1,5 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler, RouteOptions } from 'fastify';
+import { AuthError } from '../core/errors.js';
 import type { AccountService } from '../core/account-service.js';
 import type { AuditLog } from '../core/audit.js';
 import type { AuditStore } from '../features/audit/audit-store.js';
@@ -131,6 +132,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       csrf.mintOn(routes);
       routes.addHook('onRoute', (route) => {
         route.bodyLimit ??= DEFAULT_BODY_LIMIT;
+        refuseImpersonationOn(route, options.routePrefix ?? '');
         requireDeclaredMediaType(route);
         scope.markPluginRoute(route);
       });
@@ -192,7 +194,9 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         failurePage,
         audit: options.audit,
       });
-      if (options.auditStore) await routes.register(auditFeature, { store: options.auditStore, authenticate, superuser: accountRoutes.superuser });
+      if (options.auditStore) {
+        await routes.register(auditFeature, { store: options.auditStore, service, audit: options.audit, authenticate, superuser: accountRoutes.superuser });
+      }
       if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate, audit: options.audit });
       await routes.register(emailSignInFeature, {
         service,
@@ -219,4 +223,43 @@ function requireDeclaredMediaType(route: RouteOptions): void {
   if (!route.schema?.body) return;
   const consumes = (route.schema as { consumes?: string[] }).consumes ?? [JSON_MEDIA_TYPE];
   route.onRequest = [requireMediaType(...consumes), ...[route.onRequest ?? []].flat()];
+}
+
+/**
+ * The routes an impersonation session may not use (docs/audit.md, "Impersonation"): those that
+ * change how the account signs in or who holds it — password, email, second factor, passkeys,
+ * API keys, provider links, re-authentication, deleting the account. A superuser helping a user
+ * sees what they see but cannot take the account over (OWASP ASVS 5.0 V8, least privilege).
+ */
+const READ_ONLY_DURING_IMPERSONATION = new Set([
+  'PATCH /users/me',
+  'DELETE /users/me',
+  'POST /users/me/reauthenticate',
+  'POST /users/me/totp',
+  'POST /users/me/totp/confirm',
+  'DELETE /users/me/totp',
+  'POST /users/me/passkeys/options',
+  'POST /users/me/passkeys',
+  'DELETE /users/me/passkeys/:id',
+  'POST /users/me/api-keys',
+  'DELETE /users/me/api-keys/:id',
+  'POST /orgs/:id/api-keys',
+  'DELETE /orgs/:id/api-keys/:keyId',
+  'POST /oauth/:provider/link',
+  'DELETE /users/me/accounts/:id',
+]);
+
+/** Adds, after the route's guard, the refusal of an impersonation session when the route is one of {@link READ_ONLY_DURING_IMPERSONATION}. */
+function refuseImpersonationOn(route: RouteOptions, routePrefix: string): void {
+  const path = route.url.startsWith(routePrefix) ? route.url.slice(routePrefix.length) : route.url;
+  const methods = [route.method].flat();
+  if (!methods.some((method) => READ_ONLY_DURING_IMPERSONATION.has(`${method} ${path}`))) return;
+  route.preValidation = [...[route.preValidation ?? []].flat(), refuseImpersonation];
+}
+
+/** Synchronous, as the guard's admitted path is: 403 IMPERSONATION_READ_ONLY for a session a superuser opened as this user. */
+function refuseImpersonation(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const session = request.authSession as FastifyRequest['authSession'] | null;
+  if (session?.kind === 'session' && session.impersonatorId !== undefined) done(new AuthError('IMPERSONATION_READ_ONLY'));
+  else done();
 }

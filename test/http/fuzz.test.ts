@@ -83,6 +83,8 @@ const ROUTES: [string, string][] = [
   ['POST', '/login/email/verify'],
   ['GET', '/users/me/events'],
   ['GET', '/admin/events'],
+  ['POST', '/admin/users/:id/impersonate'],
+  ['POST', '/users/me/impersonation/stop'],
 ];
 
 const KNOWN_EMAIL = 'fuzz@example.com';

@@ -4,6 +4,7 @@ import type { ResolvedAuthOptions } from '../../core/options.js';
 import type { Store } from '../../core/store.js';
 import { type AuditEventListener, StoredAuditLog } from './audit-log.js';
 import type { AuditStore } from './audit-store.js';
+import { type ImpersonationRoutesOptions, impersonationRoutes } from './impersonation-routes.js';
 import { type AuditRoutesOptions, auditRoutes } from './routes.js';
 
 export type { AuditEventListener } from './audit-log.js';
@@ -52,7 +53,9 @@ export function auditFeatureLog(
   };
 }
 
-/** The audit log's reading routes (docs/audit.md), as one sub-plugin; registered when the store keeps an audit table. */
-export const auditFeature: FastifyPluginAsync<AuditRoutesOptions> = async (app, options) => {
+/** The audit log's reading routes and support impersonation (docs/audit.md), as one sub-plugin; registered when the store keeps an audit table. */
+export const auditFeature: FastifyPluginAsync<AuditRoutesOptions & ImpersonationRoutesOptions> = async (app, options) => {
   await app.register(auditRoutes, options);
+  // Impersonation lives with the log: it exists only where every step of it is recorded.
+  await app.register(impersonationRoutes, options);
 };

@@ -193,6 +193,7 @@ export class SQLStore implements Store {
       ip: record.ip,
       authenticated_at: this.time(record.authenticatedAt ?? record.createdAt),
       amr: record.amr && record.amr.length > 0 ? record.amr.join(' ') : null,
+      impersonator_id: record.impersonatorId ?? null,
     };
   }
 
@@ -339,6 +340,7 @@ const SESSION_COLUMNS = [
   't.ip',
   't.authenticated_at',
   't.amr',
+  't.impersonator_id',
   'u.id',
   'u.email',
   'u.hashed_password',
@@ -362,16 +364,17 @@ function sessionFromValues(v: unknown[]): { token: AccessTokenRecord; user: User
       ip: v[6] as string | null,
       authenticatedAt: fromDbTime((v[7] ?? v[3]) as string),
       amr: amrOf(v[8] as string | null),
+      ...(v[9] === null || v[9] === undefined ? {} : { impersonatorId: Number(v[9]) }),
     },
     user: {
-      id: Number(v[9]),
-      email: v[10] as string,
-      hashedPassword: v[11] as string,
-      isActive: Boolean(v[12]),
-      isSuperuser: Boolean(v[13]),
-      isVerified: Boolean(v[14]),
-      createdAt: fromDbTime(v[15] as string),
-      updatedAt: fromDbTime(v[16] as string),
+      id: Number(v[10]),
+      email: v[11] as string,
+      hashedPassword: v[12] as string,
+      isActive: Boolean(v[13]),
+      isSuperuser: Boolean(v[14]),
+      isVerified: Boolean(v[15]),
+      createdAt: fromDbTime(v[16] as string),
+      updatedAt: fromDbTime(v[17] as string),
     },
   };
 }
@@ -404,6 +407,7 @@ function toToken(row: Selectable<AccessTokensTable>): AccessTokenRecord {
     ip: row.ip,
     authenticatedAt: fromDbTime(row.authenticated_at ?? row.created_at),
     amr: amrOf(row.amr),
+    ...(row.impersonator_id === null || row.impersonator_id === undefined ? {} : { impersonatorId: Number(row.impersonator_id) }),
   };
 }
 
