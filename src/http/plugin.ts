@@ -15,6 +15,7 @@ import { TwoFactorService } from '../features/totp/two-factor.js';
 import type { PublicUser } from '../core/user.js';
 import { SQLStore } from '../store/sql/sql-store.js';
 import { auditFeatureLog } from '../features/audit/index.js';
+import { purgeExpiredArtifacts } from '../features/oauth-server/sql-adapter.js';
 import { MemoryCounterStore } from '../store/memory-counters.js';
 import { registerCORS } from './cors.js';
 import { registerCSRF } from './csrf.js';
@@ -199,9 +200,14 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
 
   const purgeEvery = settings.purgeIntervalSeconds;
   if (purgeEvery > 0) {
+    // The provider's expired codes and tokens (docs/oauth-server.md), when it is on over our SQL store.
+    const purgeOAuthServer =
+      settings.oauthServer && openedStore instanceof SQLStore
+        ? () => purgeExpiredArtifacts(openedStore.db, openedStore.dialect, resolved.now())
+        : async () => 0;
     const timer = setInterval(() => {
-      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired(), passkeys.purgeExpiredChallenges(), audit.prune()]).catch((err: unknown) =>
-        app.log.warn({ err }, 'purging expired tokens failed'),
+      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired(), passkeys.purgeExpiredChallenges(), audit.prune(), purgeOAuthServer()]).catch(
+        (err: unknown) => app.log.warn({ err }, 'purging expired tokens failed'),
       );
     }, purgeEvery * 1000);
     timer.unref();
