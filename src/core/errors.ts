@@ -96,6 +96,10 @@ export const ERRORS = {
   API_KEY_NOT_FOUND: { status: 404, message: 'API key not found' },
   API_KEY_LIMIT_REACHED: { status: 400, message: 'Too many API keys: revoke one first' },
 
+  // Our OAuth provider's clients (docs/oauth-server.md).
+  OAUTH_CLIENT_NOT_FOUND: { status: 404, message: 'OAuth client not found' },
+  OAUTH_CLIENT_INVALID: { status: 400, message: 'The client registration is not valid' },
+
   // Organizations (docs/organizations.md). A non-member is told the organization does not exist.
   ORG_NOT_FOUND: { status: 404, message: 'Organization not found' },
   ORG_MEMBER_NOT_FOUND: { status: 404, message: 'Member not found' },

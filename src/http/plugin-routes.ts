@@ -197,6 +197,14 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       if (options.auditStore) {
         await routes.register(auditFeature, { store: options.auditStore, service, audit: options.audit, authenticate, superuser: accountRoutes.superuser });
       }
+      if (options.oauthServer) {
+        const { oauthClientRoutes } = await import('../features/oauth-server/admin-routes.js');
+        await routes.register(oauthClientRoutes, {
+          clients: options.oauthServer.clients,
+          engine: options.oauthServer.engine,
+          superuser: accountRoutes.superuser,
+        });
+      }
       if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate, audit: options.audit });
       await routes.register(emailSignInFeature, {
         service,

@@ -1,7 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { JWK } from 'jose';
 import Provider, { errors as engineErrors, interactionPolicy, type Configuration } from 'oidc-provider';
+import { digestToken } from '../../core/token.js';
 import type { User } from '../../core/user.js';
 import type { OAuthServerAdapter, ResolvedOAuthServer } from './options.js';
 
@@ -91,7 +92,8 @@ export function createEngine(deps: EngineDependencies): Provider {
       jwks: '/jwks',
       revocation: '/revoke',
       introspection: '/introspect',
-      device_authorization: '/device/authorize',
+      // Not under /device/: the engine resumes device sign-ins at /device/:uid.
+      device_authorization: '/device_authorization',
       code_verification: '/device',
       end_session: '/logout',
       registration: '/register',
@@ -114,9 +116,13 @@ export function createEngine(deps: EngineDependencies): Provider {
     },
     extraClientMetadata: {
       properties: [FIRST_PARTY],
-      validator(_ctx, key, value) {
-        if (key === FIRST_PARTY && value !== undefined && typeof value !== 'boolean') {
-          throw new engineErrors.InvalidClientMetadata(`${FIRST_PARTY} must be a boolean`);
+      validator(_ctx, key, value, metadata) {
+        if (key !== FIRST_PARTY) return;
+        if (value !== undefined && typeof value !== 'boolean') throw new engineErrors.InvalidClientMetadata(`${FIRST_PARTY} must be a boolean`);
+        // OAuth 2.1 §4.2: client credentials are for confidential clients; a public one would get
+        // tokens for its client_id alone.
+        if (metadata.token_endpoint_auth_method === 'none' && (metadata.grant_types ?? []).includes('client_credentials')) {
+          throw new engineErrors.InvalidClientMetadata('a public client (token_endpoint_auth_method none) cannot use client_credentials');
         }
       },
     },
@@ -190,6 +196,14 @@ export function createEngine(deps: EngineDependencies): Provider {
   };
 
   const provider = new Provider(settings.issuer, configuration);
+  // oidc-provider 8 saves the session a failed request touched, and throws (a 500) when that
+  // session was never stored (a stale resume link, a bare POST to the device page): such a
+  // session holds nothing worth keeping, so it is left unsaved and the request's own error stands.
+  const sessionModel = provider.Session.prototype as unknown as { exp?: number; persist(): Promise<unknown> };
+  const persist = sessionModel.persist;
+  sessionModel.persist = function persistStored(this: { exp?: number }) {
+    return typeof this.exp === 'number' ? persist.call(this) : Promise.resolve(undefined);
+  };
   // A client's secret is stored as its SHA-256 digest (docs/oauth-server.md): the presented one is
   // digested before the constant-time comparison. A secret is 32 random bytes, so a fast hash
   // suffices (OWASP Password Storage CS is about low-entropy passwords).
@@ -207,7 +221,7 @@ export function createEngine(deps: EngineDependencies): Provider {
 
 /** What is stored for a client's secret: its SHA-256, hex (the secret itself is shown once, at registration). */
 export function clientSecretDigest(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return digestToken(secret);
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

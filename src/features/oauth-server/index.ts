@@ -8,6 +8,7 @@ import type { Store } from '../../core/store.js';
 import { registerProtectedResource } from '../resource-server/metadata.js';
 import { providerTokenResolver } from '../resource-server/provider-tokens.js';
 import { createEngine, ENGINE_PATH } from './engine.js';
+import { memoryClients, type OAuthClients } from './clients.js';
 import { interactionRoutes } from './interactions.js';
 import { memoryAdapter } from './memory-adapter.js';
 import { mountEngine } from './mount.js';
@@ -32,8 +33,8 @@ export interface OAuthServerDependencies {
 export interface OAuthServer {
   engine: Provider;
   settings: ResolvedOAuthServer;
-  /** The stored metadata of every registered client. */
-  listClients(): Promise<Record<string, unknown>[]>;
+  /** Where clients are registered (admin API, CLI). */
+  clients: OAuthClients;
   basePath: string;
 }
 
@@ -106,6 +107,6 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
     engine,
     settings,
     basePath,
-    listClients: async () => (memory ? memory.list('Client') : []),
+    clients: settings.clients ?? memoryClients(memory!, service.options.now),
   };
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../core/errors.js';
+import type { OAuthClients } from './clients.js';
 
 /** One hour: short enough that a JWT access token, which is not looked up, does not outlive its user's wishes for long (RFC 9700 §2.2). */
 export const DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME = 3600;
@@ -30,6 +31,8 @@ export interface OAuthServerOptions {
   refreshTokenLifetime?: number;
   /** Where the engine keeps its state; default in memory (one process). */
   adapter?: OAuthServerAdapter;
+  /** Where clients are registered, on the same storage as `adapter` (required with it); default in memory. */
+  clients?: OAuthClients;
 }
 
 /** The option checked, with its defaults. */
@@ -43,6 +46,7 @@ export interface ResolvedOAuthServer {
   accessTokenLifetime: number;
   refreshTokenLifetime: number;
   adapter: OAuthServerAdapter | undefined;
+  clients: OAuthClients | undefined;
 }
 
 const OPTION = 'oauthServer';
@@ -69,6 +73,12 @@ export function resolveOAuthServer(options: OAuthServerOptions | undefined, publ
   }
   const adapter = options.adapter;
   if (adapter !== undefined && typeof adapter !== 'function') throw new ConfigError(`${OPTION}.adapter`, 'must be an oidc-provider adapter class');
+  const clients = options.clients;
+  if (clients !== undefined && (typeof clients.create !== 'function' || typeof clients.list !== 'function' || typeof clients.delete !== 'function')) {
+    throw new ConfigError(`${OPTION}.clients`, 'must have create, list and delete');
+  }
+  if ((adapter === undefined) !== (clients === undefined))
+    throw new ConfigError(`${OPTION}.clients`, 'give both adapter and clients, on the same storage, or neither');
   return {
     issuer: publicUrl,
     dynamicRegistration: flag('dynamicRegistration', options.dynamicRegistration),
@@ -77,6 +87,7 @@ export function resolveOAuthServer(options: OAuthServerOptions | undefined, publ
     accessTokenLifetime: seconds('accessTokenLifetime', options.accessTokenLifetime, DEFAULT_OAUTH_ACCESS_TOKEN_LIFETIME),
     refreshTokenLifetime: seconds('refreshTokenLifetime', options.refreshTokenLifetime, DEFAULT_OAUTH_REFRESH_TOKEN_LIFETIME),
     adapter,
+    clients,
   };
 }
 

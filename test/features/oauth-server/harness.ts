@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { clientSecretDigest } from '../../../src/features/oauth-server/engine.js';
+import { memoryClients } from '../../../src/features/oauth-server/clients.js';
 import { memoryAdapter } from '../../../src/features/oauth-server/memory-adapter.js';
 import { buildServer, readConfig } from '../../../src/server.js';
 import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../../support/constants.js';
@@ -88,7 +89,7 @@ export async function startProviderServer(env: Record<string, string> = {}): Pro
   });
   config.auth.argon2 = FAST_ARGON2;
   config.auth.unsafeArgon2ForTests = true;
-  config.auth.oauthServer = { ...config.auth.oauthServer, adapter: adapter.Adapter };
+  config.auth.oauthServer = { ...config.auth.oauthServer, adapter: adapter.Adapter, clients: memoryClients(adapter, () => new Date()) };
   const app = await buildServer(config, { logger: false });
   await app.listen({ port, host: '127.0.0.1' });
   let clients = 0;

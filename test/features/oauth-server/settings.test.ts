@@ -18,7 +18,7 @@ describe('provider settings (OAUTH_SERVER*)', () => {
       OAUTH_SERVER_DYNAMIC_REGISTRATION: 'on',
     });
     const resolved = resolveOAuthServer(config.auth.oauthServer, config.auth.publicUrl);
-    assert.deepEqual(resolved && { ...resolved, adapter: undefined }, {
+    assert.deepEqual(resolved && { ...resolved, adapter: undefined, clients: undefined }, {
       issuer: ISSUER,
       dynamicRegistration: true,
       resources: ['https://api.example.com', 'https://auth.example.com'],
@@ -26,6 +26,7 @@ describe('provider settings (OAUTH_SERVER*)', () => {
       accessTokenLifetime: 3600,
       refreshTokenLifetime: 2592000,
       adapter: undefined,
+      clients: undefined,
     });
     // The issuer is PUBLIC_URL exactly, without a trailing slash, and the default resource.
     const plain = readConfig({ PUBLIC_URL: `${ISSUER}/`, OAUTH_SERVER: 'on', NODE_ENV: 'test', SECRET_KEY: SECRET });
