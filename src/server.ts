@@ -13,6 +13,7 @@ import { DEFAULT_BODY_LIMIT, fastifyUsers, type FastifyUsersOptions } from './ht
 import { resolvePluginOptions } from './http/plugin-options.js';
 import { createClientErrorHandler, createFrameworkErrorHandler, notFoundHandler } from './http/framework-errors.js';
 import { handleError } from './http/reply-error.js';
+import { LOG_REDACTION } from './http/log-redaction.js';
 import { deferredChildLoggerFactory, OneLinePerRequest } from './http/request-logger.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './store/redis/defaults.js';
 import { DEFAULT_MAIL_FROM } from './core/mail.js';
@@ -128,23 +129,6 @@ function rolesFromSetting(json: string | undefined): RolePermissions | undefined
   return json === undefined || json.trim() === '' ? undefined : parseRolePermissions(json);
 }
 
-/** Paths pino must never print: credentials in headers and bodies (OWASP Logging CS). */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-csrftoken"]',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.current_password',
-  '*.access_token',
-  '*.token',
-  '*.refresh_token',
-  '*.client_secret',
-  '*.hashed_password',
-  '*.hashedPassword',
-];
-
 /**
  * The request as logged: Fastify's default fields, with the query string's values hidden — a
  * client may put a token or password there (RFC 6750 §2.3 warns URLs end up in logs), and
@@ -190,7 +174,7 @@ export async function buildServer(config: ServerConfig, overrides: BuildServerOv
   const app = Fastify({
     logger: overrides.logger ?? {
       level: config.logLevel,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      ...LOG_REDACTION,
       serializers: { req: serializeRequest },
       stream: overrides.logStream ?? logDestination(),
     },

@@ -5,14 +5,15 @@ import { fastifyUsers } from '../../src/http/plugin.js';
 import { handleError } from '../../src/http/reply-error.js';
 import { deferredChildLoggerFactory } from '../../src/http/request-logger.js';
 import { PublicUser } from '../../src/http/schemas.js';
-import { readConfig, REDACTED_PATHS } from '../../src/server.js';
+import { LOG_REDACTION } from '../../src/http/log-redaction.js';
+import { readConfig } from '../../src/server.js';
 
 const PLAIN_USER = { id: 1, email: 'user0@bench.test', is_active: true, is_superuser: false, is_verified: true };
 
 const config = readConfig();
 // The logger as docs/library.md advises a host with redaction: children made when a request logs.
 const app = Fastify({
-  logger: { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+  logger: { level: config.logLevel, ...LOG_REDACTION },
   childLoggerFactory: deferredChildLoggerFactory,
 });
 app.setErrorHandler(handleError);

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { deferredChildLoggerFactory } from '../../src/http/request-logger.js';
-import { REDACTED_PATHS } from '../../src/server.js';
+import { LOG_REDACTION } from '../../src/http/log-redaction.js';
 
 /** An app with our logger settings writing to `lines`, and a count of the children pino made. */
 async function appLogging(level: string) {
   const lines: Record<string, unknown>[] = [];
   const app = Fastify({
-    logger: { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
+    logger: { level, ...LOG_REDACTION, stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
     childLoggerFactory: deferredChildLoggerFactory,
   });
   let children = 0;
