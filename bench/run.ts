@@ -8,6 +8,7 @@
 //   npm run bench -- --rows=1 --baseline=REF   row 1 also runs our server as of commit REF
 //   npm run bench -- --rows=9 --pool=200       smaller token pools (quicker to issue through POST /token)
 //   npm run bench -- --rows=14                 API keys against first-party tokens on one server (docs/api-keys.md)
+//   npm run bench -- --rows=15                 logins with the audit log on and off, side by side (docs/audit.md)
 //   BENCH_SCALE=3000000 npm run bench  row 5's large database holds 3M tokens (users = tokens / 10)
 //   BENCH_DATABASE_URL=postgres://…    where rows 7 and 8 create their throwaway databases
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { BenchContext, type BenchConfig } from './lib/context.js';
 import { describeMachine } from './lib/machine.js';
 import { checksTable, markdownReport, metricsTable, spliceReport, type RowReport } from './lib/report.js';
 import { apiKeyRow } from './rows/api-key.js';
+import { auditRow } from './rows/audit.js';
 import { bearerRow } from './rows/bearer.js';
 import { breachedRow } from './rows/breached.js';
 import { cookieRow } from './rows/cookie.js';
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     9: () => deploymentRow(ctx, !process.argv.includes('--no-better-auth')),
     10: () => breachedRow(ctx),
     14: () => apiKeyRow(ctx),
+    15: () => auditRow(ctx),
   };
   try {
     for (const id of rows) {

@@ -7,6 +7,7 @@ import { deferredChildLoggerFactory } from '../../src/http/request-logger.js';
 import { PublicUser } from '../../src/http/schemas.js';
 import { LOG_REDACTION } from '../../src/http/log-redaction.js';
 import { readConfig } from '../../src/server.js';
+import { SQLStore } from '../../src/store/sql/sql-store.js';
 
 const PLAIN_USER = { id: 1, email: 'user0@bench.test', is_active: true, is_superuser: false, is_verified: true };
 
@@ -17,7 +18,15 @@ const app = Fastify({
   childLoggerFactory: deferredChildLoggerFactory,
 });
 app.setErrorHandler(handleError);
-await app.register(fastifyUsers, { ...config.auth, databaseUrl: config.databaseUrl });
+if (process.env.BENCH_AUDIT === 'off') {
+  // Row 15's "log off": the same SQL store with its audit table hidden, so the plugin records nothing.
+  const store = await SQLStore.open(config.databaseUrl);
+  const withoutAudit = new Proxy(store, { get: (target, key) => (key === 'audit' ? undefined : Reflect.get(target, key, target)) });
+  app.addHook('onClose', async () => store.close());
+  await app.register(fastifyUsers, { ...config.auth, store: withoutAudit });
+} else {
+  await app.register(fastifyUsers, { ...config.auth, databaseUrl: config.databaseUrl });
+}
 // The same app's stack without authentication: separates the framework's cost from the guard's.
 app.get('/bench/plain', { schema: { response: { 200: PublicUser } } }, async () => PLAIN_USER);
 // With a response schema, as the bare ceiling's route has: the row compares auth, not serialisers.

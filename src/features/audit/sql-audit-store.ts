@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable, Transaction } from 'kysely';
 import { type AuditEvent, type AuditRecord, auditRowHash, canonicalDetail, GENESIS_HASH, type HashedAuditRow } from '../../core/audit.js';
 import type { AuditEventsTable, Database, Dialect } from '../../store/sql/schema.js';
 import { fromDbTime, toDbTime } from '../../store/sql/time.js';
@@ -26,14 +26,35 @@ const BATCH = 1000;
 export class SQLAuditStore implements AuditStore {
   private readonly db: Kysely<Database>;
   private readonly dialect: Dialect;
+  /**
+   * The append's three statements, compiled once: every sign-in appends, and building the Kysely
+   * queries each time cost more of the event loop than running them (as for the login's own
+   * queries, docs/BENCHMARKS.md, row 15).
+   */
+  private readonly lockHeadQuery: CompiledQuery<{ last_id: number; last_hash: string }>;
+  private readonly insertQuery: CompiledQuery;
+  private readonly moveHeadQuery: CompiledQuery;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.db = db;
     this.dialect = dialect;
+    this.lockHeadQuery = lockHeadSelect(db).compile();
+    this.insertQuery = db
+      .insertInto('audit_events')
+      .values(insertRow(0, toDbTime(dialect, new Date(0)), EMPTY_ROW, ''))
+      .compile();
+    this.moveHeadQuery = db.updateTable('audit_head').set({ last_id: 0, last_hash: '' }).where('id', '=', 1).compile();
   }
 
   async append(event: AuditEvent, at: Date): Promise<AuditRecord> {
-    return this.db.transaction().execute(async (trx) => this.appendIn(trx, await lockHead(trx), event, at));
+    return this.db.transaction().execute(async (trx) => this.appendIn(trx, await this.lockHead(trx), event, at));
+  }
+
+  /** Takes the chain's lock (see the class comment) and reads its head, in one statement. */
+  private async lockHead(trx: Transaction<Database>): Promise<Head> {
+    const head = (await trx.executeQuery(this.lockHeadQuery)).rows[0];
+    if (!head) throw new Error('audit_head has no row (migration 0008)');
+    return { lastId: Number(head.last_id), lastHash: head.last_hash };
   }
 
   /** Appends after `head` inside a transaction that holds the head's lock. */
@@ -51,23 +72,9 @@ export class SQLAuditStore implements AuditStore {
       prevHash: head.lastHash,
     };
     const hash = auditRowHash(row);
-    await trx
-      .insertInto('audit_events')
-      .values({
-        id: row.id,
-        at: toDbTime(this.dialect, at),
-        actor_user_id: row.actorUserId,
-        subject_user_id: row.subjectUserId,
-        org_id: row.orgId,
-        type: row.type,
-        ip: row.ip,
-        user_agent: row.userAgent,
-        detail: row.detail,
-        prev_hash: row.prevHash,
-        hash,
-      })
-      .execute();
-    await trx.updateTable('audit_head').set({ last_id: row.id, last_hash: hash }).where('id', '=', 1).execute();
+    // The compiled statements' placeholders follow insertRow's keys, so the values come from it too.
+    await trx.executeQuery({ ...this.insertQuery, parameters: Object.values(insertRow(row.id, toDbTime(this.dialect, at), row, hash)) });
+    await trx.executeQuery({ ...this.moveHeadQuery, parameters: [row.id, hash, 1] });
     return { ...event, orgId: row.orgId, id: row.id, at, prevHash: row.prevHash, hash } as AuditRecord;
   }
 
@@ -144,7 +151,7 @@ export class SQLAuditStore implements AuditStore {
 
   async prune(before: Date, at: Date): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const head = await lockHead(trx);
+      const head = await this.lockHead(trx);
       const last = await trx
         .selectFrom('audit_events')
         .select(['id', 'hash'])
@@ -179,15 +186,35 @@ interface Head {
   lastHash: string;
 }
 
-/** Takes the chain's lock (see the class comment) and reads its head, in one statement. */
-async function lockHead(trx: Transaction<Database>): Promise<Head> {
-  const head = await trx
+/** The head's lock and read: an update that changes nothing but takes the write lock, returning the head. */
+function lockHeadSelect(db: Kysely<Database>) {
+  return db
     .updateTable('audit_head')
     .set((eb) => ({ last_id: eb.ref('last_id') }))
     .where('id', '=', 1)
-    .returning(['last_id', 'last_hash'])
-    .executeTakeFirstOrThrow();
-  return { lastId: Number(head.last_id), lastHash: head.last_hash };
+    .returning(['last_id', 'last_hash']);
+}
+
+/** The fields of a new row besides its id, time and hash. */
+type RowFields = Pick<HashedAuditRow, 'actorUserId' | 'subjectUserId' | 'orgId' | 'type' | 'ip' | 'userAgent' | 'detail' | 'prevHash'>;
+
+const EMPTY_ROW: RowFields = { actorUserId: null, subjectUserId: null, orgId: null, type: '', ip: null, userAgent: null, detail: '', prevHash: '' };
+
+/** A new row of `audit_events`, in one fixed key order (the compiled insert's placeholders). */
+function insertRow(id: number, at: ReturnType<typeof toDbTime>, row: RowFields, hash: string) {
+  return {
+    id,
+    at,
+    actor_user_id: row.actorUserId,
+    subject_user_id: row.subjectUserId,
+    org_id: row.orgId,
+    type: row.type,
+    ip: row.ip,
+    user_agent: row.userAgent,
+    detail: row.detail,
+    prev_hash: row.prevHash,
+    hash,
+  };
 }
 
 /** Why `record` does not follow `previous`, or `null` when it does. */

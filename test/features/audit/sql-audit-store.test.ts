@@ -54,7 +54,7 @@ describe('appends from several writers at once keep one valid chain', () => {
     }
   });
 
-  describe('PostgreSQL: two pools (as two processes have) appending concurrently', { skip: pg.skip }, () => {
+  describe('PostgreSQL: two pools, and three processes, appending concurrently', { skip: pg.skip }, () => {
     let database: FreshDatabase;
     before(async () => {
       database = await freshDatabase(pg.value!, 'auditrace');
@@ -70,6 +70,25 @@ describe('appends from several writers at once keep one valid chain', () => {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    test('three processes appending at once, beside this one', async () => {
+      const store = await SQLStore.open(database.url, { poolSize: 2 });
+      try {
+        const before = (await store.audit.verify()).ok ? ((await store.audit.list({ limit: 1 }))[0]?.id ?? 0) : -1;
+        const startAt = Date.now() + 4000;
+        await Promise.all([
+          appendFromAnotherProcess(database.url, 150, startAt),
+          appendFromAnotherProcess(database.url, 150, startAt),
+          appendFromAnotherProcess(database.url, 150, startAt),
+        ]);
+        assert.deepEqual(await store.audit.verify(), { ok: true, count: before + 450, firstId: 1, lastId: before + 450 });
+        const order = (await store.audit.list({ limit: 450 })).map((e) => e.actorUserId);
+        const switches = order.filter((writer, i) => i > 0 && writer !== order[i - 1]).length;
+        assert.ok(switches >= 3, `the processes' appends interleaved (${switches} switches between writers)`);
+      } finally {
+        await store.close();
       }
     });
   });
