@@ -161,6 +161,8 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
     guard: guardWith,
     registerCredentialResolver: (resolver) => credentials.register(resolver),
     organizations,
+    // Set below, once the provider is mounted.
+    oauthServer: undefined,
   } satisfies FastifyUsersInternals);
   app.addHook('onClose', async () => {
     await outbox.drain();
@@ -195,8 +197,11 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
         authCookieName: resolved.authCookieName,
         routePrefix: settings.routePrefix ?? '',
         loginPage: failurePage ?? '/',
+        sql: openedStore instanceof SQLStore ? { db: openedStore.db, dialect: openedStore.dialect } : undefined,
       })
     : undefined;
+
+  (app.fastifyUsers as FastifyUsersInternals).oauthServer = oauthServer;
 
   const purgeEvery = settings.purgeIntervalSeconds;
   if (purgeEvery > 0) {

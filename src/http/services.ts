@@ -1,3 +1,4 @@
+import type { OAuthServer } from '../features/oauth-server/index.js';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { AccountService } from '../core/account-service.js';
 import type { AccountTokens } from '../core/account-tokens.js';
@@ -88,4 +89,6 @@ export interface FastifyUsersInternals extends FastifyUsersServices {
   passkeys: PasskeyService;
   mailOutbox: MailOutbox;
   organizations: OrganizationService | undefined;
+  /** Our OAuth provider (docs/oauth-server.md) when `oauthServer` is on. */
+  oauthServer: OAuthServer | undefined;
 }

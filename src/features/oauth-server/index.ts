@@ -8,11 +8,16 @@ import type { Store } from '../../core/store.js';
 import { registerProtectedResource } from '../resource-server/metadata.js';
 import { providerTokenResolver } from '../resource-server/provider-tokens.js';
 import { createEngine, ENGINE_PATH } from './engine.js';
+import type { Kysely } from 'kysely';
+import type { Database, Dialect } from '../../store/sql/schema.js';
+import { OAuthClientStore } from './client-store.js';
 import { memoryClients, type OAuthClients } from './clients.js';
+import { loadSigningKeys } from './signing-keys.js';
+import { createSQLAdapterFactory } from './sql-adapter.js';
 import { interactionRoutes } from './interactions.js';
 import { memoryAdapter } from './memory-adapter.js';
 import { mountEngine } from './mount.js';
-import type { ResolvedOAuthServer } from './options.js';
+import type { OAuthServerAdapter, ResolvedOAuthServer } from './options.js';
 
 /** What the provider needs of the kernel. */
 export interface OAuthServerDependencies {
@@ -27,6 +32,12 @@ export interface OAuthServerDependencies {
   routePrefix: string;
   /** The web page's address for signing in (a path on this origin), `/` by default. */
   loginPage: string;
+  /**
+   * Our SQL store, when the plugin runs on one: the engine's state, clients and signing keys then
+   * live in its tables (migration 0012), shared by every instance. Without it (a custom store and
+   * no `adapter`), in this process's memory.
+   */
+  sql?: { db: Kysely<Database>; dialect: Dialect };
 }
 
 /** The provider, built once: the engine, and how to list the clients it knows (admin API). */
@@ -36,6 +47,40 @@ export interface OAuthServer {
   /** Where clients are registered (admin API, CLI). */
   clients: OAuthClients;
   basePath: string;
+}
+
+interface Storage {
+  adapter: OAuthServerAdapter;
+  clients: OAuthClients;
+  signingKeys: JWK[];
+  /** Whether the user's grant to a client still stands; without it, whether the client does (a deleted client's tokens die with it). */
+  grantActive?: (userId: number, clientId: string) => Promise<boolean>;
+}
+
+/** Where the engine keeps its state: the adapter given, our SQL store's tables, or this process's memory. */
+async function storageOf(deps: OAuthServerDependencies): Promise<Storage> {
+  const { settings, sql } = deps;
+  const now = deps.service.options.now;
+  if (settings.adapter && settings.clients) return { adapter: settings.adapter, clients: settings.clients, signingKeys: await signingKeysOf(deps) };
+  if (sql) {
+    const factory = createSQLAdapterFactory(sql.db, sql.dialect, { secretKeys: deps.secretKeys, now });
+    return {
+      adapter: factory.Adapter,
+      clients: new OAuthClientStore(sql.db, sql.dialect, { now }),
+      signingKeys: await signingKeysOf(deps),
+      // A grant revoked (Connected apps, a password change, the reuse of a refresh token) ends its JWT access tokens at once.
+      grantActive: async (userId, clientId) => (await factory.listUserGrants(userId)).some((grant) => grant.clientId === clientId),
+    };
+  }
+  const memory = memoryAdapter();
+  return { adapter: memory.Adapter, clients: memoryClients(memory, now), signingKeys: [await ephemeralSigningKey()] };
+}
+
+/** Stored signing keys (sealed under SECRET_KEY, shared by every instance) on our SQL store; otherwise one made for this process. */
+async function signingKeysOf(deps: OAuthServerDependencies): Promise<JWK[]> {
+  if (!deps.sql) return [await ephemeralSigningKey()];
+  const jwks = await loadSigningKeys(deps.sql.db, deps.sql.dialect, { secretKeys: deps.secretKeys, now: deps.service.options.now });
+  return jwks.keys as JWK[];
 }
 
 /** A signing key made at start and kept in memory: tokens signed before a restart no longer verify. */
@@ -53,14 +98,15 @@ async function ephemeralSigningKey(): Promise<JWK> {
 export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDependencies): Promise<OAuthServer> {
   const { settings, store, service } = deps;
   const basePath = `${deps.routePrefix}${ENGINE_PATH}`;
-  const memory = settings.adapter ? undefined : memoryAdapter();
-  const signingKeys = [await ephemeralSigningKey()];
+  const now = service.options.now;
+  const storage = await storageOf(deps);
+  const signingKeys = storage.signingKeys;
   const engine = createEngine({
     settings,
     secretKeys: deps.secretKeys,
     signingKeys,
     findUser: (id) => store.findUserById(id),
-    adapter: settings.adapter ?? memory!.Adapter,
+    adapter: storage.adapter,
     basePath,
   });
   // The engine's own reports of refused requests are answers to clients, not faults of ours.
@@ -97,9 +143,8 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
         audience: settings.issuer,
         publicKeys: async () => signingKeys,
         findUser: (id) => store.findUserById(id),
-        // A deleted client's tokens die with it.
-        grantActive: async (_userId, clientId) => (await engine.Client.find(clientId)) !== undefined,
-        now: service.options.now,
+        grantActive: storage.grantActive ?? (async (_userId, clientId) => (await engine.Client.find(clientId)) !== undefined),
+        now,
       }),
     );
   }
@@ -107,6 +152,6 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
     engine,
     settings,
     basePath,
-    clients: settings.clients ?? memoryClients(memory!, service.options.now),
+    clients: storage.clients,
   };
 }

@@ -11,7 +11,7 @@ describe('the provider: clients registered by a superuser, client credentials, i
   let admin: Browser;
   let csrf: () => Record<string, string>;
   before(async () => {
-    server = await startProviderServer();
+    server = await startProviderServer({}, 'memory');
     const id = await server.createUser('root@example.com');
     await server.createUser('user@example.com');
     await (await import('../../support/internals.js')).internalsOf(server.app).auth.store.updateUser(id, { isSuperuser: true }, new Date());

@@ -1,90 +1,100 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
+import { testDatabases } from '../../support/databases.js';
 import { type ProviderServer, startProviderServer } from './harness.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 
-describe('the provider: discovery and the authorization code flow with openid-client, on a listening server', () => {
-  let server: ProviderServer;
-  let userId: number;
-  before(async () => {
-    server = await startProviderServer();
-    userId = await server.createUser('ada@example.com');
-  });
-  after(async () => server.close());
-
-  async function discover(clientId: string, secret: string | undefined) {
-    return oidc.discovery(new URL(server.issuer), clientId, secret, secret ? oidc.ClientSecretBasic(secret) : oidc.None(), {
-      execute: [oidc.allowInsecureRequests],
+for (const database of testDatabases())
+  describe(`the provider: discovery and the authorization code flow with openid-client, on a listening server (${database.name})`, {
+    skip: database.skip,
+  }, () => {
+    let server: ProviderServer;
+    let userId: number;
+    let drop: () => Promise<void>;
+    before(async () => {
+      const created = await database.create();
+      drop = created.drop;
+      server = await startProviderServer(created.env);
+      userId = await server.createUser('ada@example.com');
     });
-  }
+    after(async () => {
+      await server?.close();
+      await drop?.();
+    });
 
-  test('both discovery documents name every endpoint, S256 only, iss in responses, public keys only', async () => {
-    for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
-      const response = await fetch(`${server.issuer}${path}`);
-      assert.equal(response.status, 200, path);
-      const metadata = (await response.json()) as Record<string, unknown>;
-      assert.equal(metadata.issuer, server.issuer);
-      assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
-      assert.equal(metadata.authorization_response_iss_parameter_supported, true);
-      assert.deepEqual(metadata.response_types_supported, ['code']);
-      for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint']) {
-        assert.match(String(metadata[endpoint]), new RegExp(`^${server.issuer}/oauth2/`), endpoint);
-      }
-      assert.ok((metadata.grant_types_supported as string[]).includes('urn:ietf:params:oauth:grant-type:device_code'));
-      assert.ok((metadata.grant_types_supported as string[]).includes('client_credentials'));
-      assert.ok(!(metadata.grant_types_supported as string[]).includes('implicit'));
-      assert.ok((metadata.scopes_supported as string[]).includes('notes:read'));
-      const jwks = (await (await fetch(String(metadata.jwks_uri))).json()) as { keys: Record<string, unknown>[] };
-      assert.ok(jwks.keys.length >= 1);
-      for (const key of jwks.keys) {
-        for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal(key[member], undefined, member);
-      }
+    async function discover(clientId: string, secret: string | undefined) {
+      return oidc.discovery(new URL(server.issuer), clientId, secret, secret ? oidc.ClientSecretBasic(secret) : oidc.None(), {
+        execute: [oidc.allowInsecureRequests],
+      });
     }
-  });
 
-  test('a first-party client: code + PKCE + nonce, the ID token (iss, aud, sub, amr, email), userinfo, refresh rotation and reuse', async () => {
-    const { clientId, clientSecret } = await server.addClient({
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      first_party: true,
-      client_name: 'Notes',
+    test('both discovery documents name every endpoint, S256 only, iss in responses, public keys only', async () => {
+      for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+        const response = await fetch(`${server.issuer}${path}`);
+        assert.equal(response.status, 200, path);
+        const metadata = (await response.json()) as Record<string, unknown>;
+        assert.equal(metadata.issuer, server.issuer);
+        assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
+        assert.equal(metadata.authorization_response_iss_parameter_supported, true);
+        assert.deepEqual(metadata.response_types_supported, ['code']);
+        for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint']) {
+          assert.match(String(metadata[endpoint]), new RegExp(`^${server.issuer}/oauth2/`), endpoint);
+        }
+        assert.ok((metadata.grant_types_supported as string[]).includes('urn:ietf:params:oauth:grant-type:device_code'));
+        assert.ok((metadata.grant_types_supported as string[]).includes('client_credentials'));
+        assert.ok(!(metadata.grant_types_supported as string[]).includes('implicit'));
+        assert.ok((metadata.scopes_supported as string[]).includes('notes:read'));
+        const jwks = (await (await fetch(String(metadata.jwks_uri))).json()) as { keys: Record<string, unknown>[] };
+        assert.ok(jwks.keys.length >= 1);
+        for (const key of jwks.keys) {
+          for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal(key[member], undefined, member);
+        }
+      }
     });
-    const config = await discover(clientId, clientSecret);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const nonce = oidc.randomNonce();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid email offline_access',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state,
-      prompt: 'consent',
-    });
-    const browser = await server.signedIn('ada@example.com');
-    const { location } = await browser.follow(url.href, REDIRECT);
-    assert.ok(location, 'redirected back to the client');
-    assert.equal(location.searchParams.get('iss'), server.issuer);
-    const tokens = await oidc.authorizationCodeGrant(config, location, { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state });
-    const claims = tokens.claims()!;
-    assert.equal(claims.iss, server.issuer);
-    assert.equal(claims.aud, clientId);
-    assert.equal(claims.sub, String(userId));
-    assert.deepEqual(claims.amr, ['pwd']);
-    assert.equal(typeof claims.auth_time, 'number');
-    assert.equal(claims.email, 'ada@example.com');
-    assert.equal(claims.email_verified, false);
-    const info = await oidc.fetchUserInfo(config, tokens.access_token, String(userId));
-    assert.equal(info.email, 'ada@example.com');
-    assert.ok(tokens.refresh_token);
 
-    const rotated = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
-    assert.ok(rotated.refresh_token && rotated.refresh_token !== tokens.refresh_token, 'a new refresh token on every use');
-    // The old one again: refused, and the whole grant with it (the rotated token too).
-    await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
-    await assert.rejects(oidc.refreshTokenGrant(config, rotated.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
+    test('a first-party client: code + PKCE + nonce, the ID token (iss, aud, sub, amr, email), userinfo, refresh rotation and reuse', async () => {
+      const { clientId, clientSecret } = await server.addClient({
+        redirect_uris: [REDIRECT],
+        grant_types: ['authorization_code', 'refresh_token'],
+        first_party: true,
+        client_name: 'Notes',
+      });
+      const config = await discover(clientId, clientSecret);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const nonce = oidc.randomNonce();
+      const state = oidc.randomState();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid email offline_access',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        nonce,
+        state,
+        prompt: 'consent',
+      });
+      const browser = await server.signedIn('ada@example.com');
+      const { location } = await browser.follow(url.href, REDIRECT);
+      assert.ok(location, 'redirected back to the client');
+      assert.equal(location.searchParams.get('iss'), server.issuer);
+      const tokens = await oidc.authorizationCodeGrant(config, location, { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state });
+      const claims = tokens.claims()!;
+      assert.equal(claims.iss, server.issuer);
+      assert.equal(claims.aud, clientId);
+      assert.equal(claims.sub, String(userId));
+      assert.deepEqual(claims.amr, ['pwd']);
+      assert.equal(typeof claims.auth_time, 'number');
+      assert.equal(claims.email, 'ada@example.com');
+      assert.equal(claims.email_verified, false);
+      const info = await oidc.fetchUserInfo(config, tokens.access_token, String(userId));
+      assert.equal(info.email, 'ada@example.com');
+      assert.ok(tokens.refresh_token);
+
+      const rotated = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+      assert.ok(rotated.refresh_token && rotated.refresh_token !== tokens.refresh_token, 'a new refresh token on every use');
+      // The old one again: refused, and the whole grant with it (the rotated token too).
+      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
+      await assert.rejects(oidc.refreshTokenGrant(config, rotated.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
+    });
   });
-});

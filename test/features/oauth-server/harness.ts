@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { clientSecretDigest } from '../../../src/features/oauth-server/engine.js';
-import { memoryClients } from '../../../src/features/oauth-server/clients.js';
+import { memoryClients, type NewOAuthClient, type OAuthClients } from '../../../src/features/oauth-server/clients.js';
+import { internalsOf } from '../../support/internals.js';
 import { memoryAdapter } from '../../../src/features/oauth-server/memory-adapter.js';
 import { buildServer, readConfig } from '../../../src/server.js';
 import { FAST_ARGON2, PASSWORD, TEST_SECRET } from '../../support/constants.js';
@@ -72,7 +73,12 @@ export interface ProviderServer {
   close(): Promise<void>;
 }
 
-export async function startProviderServer(env: Record<string, string> = {}): Promise<ProviderServer> {
+/**
+ * `storage: 'sql'` (default) keeps the provider's state in the service's SQLite file, as a user
+ * runs it; `'memory'` in the engine's in-memory adapter (the seam a custom store uses), whose
+ * records a test can read.
+ */
+export async function startProviderServer(env: Record<string, string> = {}, storage: 'sql' | 'memory' = 'sql'): Promise<ProviderServer> {
   const dir = tempDir();
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -89,7 +95,8 @@ export async function startProviderServer(env: Record<string, string> = {}): Pro
   });
   config.auth.argon2 = FAST_ARGON2;
   config.auth.unsafeArgon2ForTests = true;
-  config.auth.oauthServer = { ...config.auth.oauthServer, adapter: adapter.Adapter, clients: memoryClients(adapter, () => new Date()) };
+  const clientStore = memoryClients(adapter, () => new Date());
+  if (storage === 'memory') config.auth.oauthServer = { ...config.auth.oauthServer, adapter: adapter.Adapter, clients: clientStore };
   const app = await buildServer(config, { logger: false });
   await app.listen({ port, host: '127.0.0.1' });
   let clients = 0;
@@ -117,6 +124,15 @@ export async function startProviderServer(env: Record<string, string> = {}): Pro
       return browser;
     },
     async addClient(metadata) {
+      if (storage === 'sql') {
+        // Through the service's own client store, on its database.
+        const created = await (internalsOf(app) as unknown as { oauthServer?: { clients: OAuthClients } }).oauthServer!.clients.create({
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          ...metadata,
+        } as NewOAuthClient);
+        return { clientId: created.client_id, clientSecret: created.client_secret };
+      }
       clients += 1;
       const clientId = `client-${clients}`;
       const confidential = (metadata.token_endpoint_auth_method ?? 'client_secret_basic') !== 'none';
