@@ -21,6 +21,9 @@ commands:
   events verify                       check the audit log's hash chain; exit 1 naming the first broken row
   keys rotate | prune | list          the OAuth server's signing keys: rotate adds a new current key
                                       (the old one stays published), prune deletes retired keys
+  clients create --name <name> [--redirect-uri <uri>]… [--grant <type>]… [--public] [--first-party] [--scope "<scopes>"]
+  clients list | delete <client_id>   the OAuth server's clients; create prints a confidential
+                                      client's secret once
   import <file.csv | sqlite:<path> | postgres://…> [--table users] [--oauth-table oauth_account]
                                       import email, hashed_password rows; bcrypt/argon2 hashes
                                       are kept and upgraded to argon2id at each user's next login;
@@ -83,6 +86,9 @@ async function dispatch(argv: string[], io: CLIStreams): Promise<number> {
       return 0;
     case 'keys':
       await (await commands()).keysCommand(readConfig(io.env), rest, io);
+      return 0;
+    case 'clients':
+      await (await import('../features/oauth-server/clients-command.js')).clientsCommand(readConfig(io.env), rest, io);
       return 0;
     case 'import':
       await (await commands()).importCommand(readConfig(io.env), rest, io);
