@@ -8,6 +8,8 @@ import { apiBase } from './api.js';
 import { parseRoute, returnPathOf, wantsFreshSignIn, withoutFragment } from './route.js';
 import { byId, showError, showNotice, showView } from './ui.js';
 import { mountAccountForms } from './views/account.js';
+import { loadActivity, mountActivity } from './views/activity.js';
+import { mountImpersonation } from './views/impersonation.js';
 import { loadApiKeys, mountApiKeys } from './views/api-keys.js';
 import { mountDelete } from './views/delete.js';
 import { mountEmailSignIn, openEmailLink, showEmailSignIn } from './views/email-sign-in.js';
@@ -63,9 +65,9 @@ async function reloadSignedIn(): Promise<void> {
   await loadSignedInParts();
 }
 
-/** The lists of the signed-in view: devices, two-factor status, passkeys, API keys, linked accounts. */
+/** The lists of the signed-in view: devices, recent security activity, two-factor status, passkeys, API keys, linked accounts. */
 async function loadSignedInParts(): Promise<void> {
-  await Promise.all([loadSessions(), loadTwoFactor(), loadPasskeys(), loadApiKeys(), loadLinkedAccounts()]);
+  await Promise.all([loadSessions(), loadActivity(), loadTwoFactor(), loadPasskeys(), loadApiKeys(), loadLinkedAccounts()]);
 }
 
 /**
@@ -193,6 +195,8 @@ function start(): void {
   mountReset(refresh);
   mountVerifyRequest(() => byId('profile-email').textContent ?? '');
   mountSessions(refresh);
+  mountActivity();
+  mountImpersonation(refresh);
   mountAccountForms(reloadSignedIn);
   mountDelete(refresh);
   mountTwoFactor(reloadSignedIn);

@@ -1,11 +1,14 @@
 /** The profile view: GET /users/me, and the log-out button (POST /logout with the CSRF header). */
 import { request, type PublicUser } from '../api.js';
 import { byId, clearMessages, showError, showNotice } from '../ui.js';
+import { showImpersonation } from './impersonation.js';
 
 /** Fills the profile from the API; resolves to the user, or null when not logged in (401). */
 export async function loadProfile(): Promise<PublicUser | null> {
   try {
-    const user = await request<PublicUser>('/users/me');
+    // During a support session the server adds who is impersonating (docs/audit.md).
+    const user = await request<PublicUser & { impersonated_by?: number }>('/users/me');
+    showImpersonation(user.impersonated_by);
     byId('profile-email').textContent = user.email;
     byId('profile-id').textContent = String(user.id);
     byId('profile-verified').textContent = user.is_verified ? 'yes' : 'no';

@@ -8,8 +8,8 @@ import { auditEvent } from '../../http/audit.js';
 import { firstPartySession } from '../../http/guard.js';
 import { SECURITY } from '../../http/routes/account-context.js';
 import { ErrorBody, NO_CONTROL_CHARACTERS, NoContent, TokenResponse, UserIdParams } from '../../http/schemas.js';
-import { recordSessionEnded } from '../../http/session-change.js';
-import { clearAuthCookie } from '../../http/transport.js';
+import { recordSessionEnded, recordSessionOpened } from '../../http/session-change.js';
+import { clearAuthCookie, setAuthCookie } from '../../http/transport.js';
 
 /**
  * Longest an impersonation session lives: long enough for a support call, short enough that a
@@ -20,6 +20,11 @@ export const IMPERSONATION_LIFETIME_SECONDS = 15 * 60;
 
 export const ImpersonateBody = Type.Object({
   reason: Type.String({ minLength: 3, maxLength: 500, pattern: NO_CONTROL_CHARACTERS, description: 'Why (a ticket, a request); recorded in the audit log' }),
+  transport: Type.Optional(
+    Type.Union([Type.Literal('bearer'), Type.Literal('cookie')], {
+      description: "`cookie`: the session replaces this browser's auth cookie (204), for the web page; default `bearer` (200 with the token)",
+    }),
+  ),
 });
 
 export interface ImpersonationRoutesOptions {
@@ -51,7 +56,7 @@ export const impersonationRoutes: FastifyPluginAsyncTypebox<ImpersonationRoutesO
         security: SECURITY,
         params: UserIdParams,
         body: ImpersonateBody,
-        response: { 200: TokenResponse, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 415: ErrorBody, 422: ErrorBody },
+        response: { 200: TokenResponse, 204: NoContent, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 415: ErrorBody, 422: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -76,6 +81,13 @@ export const impersonationRoutes: FastifyPluginAsyncTypebox<ImpersonationRoutesO
         { reason: request.body.reason, expires_at: expiresAt.toISOString() },
         { subjectUserId: user.id },
       );
+      if (request.body.transport === 'cookie') {
+        // The browser now holds the user's session (the superuser signs in again after "Stop");
+        // the cookie lives no longer than the session, and the CSRF cookie rotates to it.
+        setAuthCookie(reply, { ...service.options, accessTokenLifetime: issued.expiresIn }, issued.token);
+        recordSessionOpened(request, issued.digest);
+        return reply.code(204).send(null);
+      }
       return reply.code(200).send({ access_token: issued.token, token_type: 'bearer' as const, expires_in: issued.expiresIn });
     },
   );
