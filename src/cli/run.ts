@@ -21,7 +21,8 @@ commands:
   events verify                       check the audit log's hash chain; exit 1 naming the first broken row
   keys rotate | prune | list          the OAuth server's signing keys: rotate adds a new current key
                                       (the old one stays published), prune deletes retired keys
-  clients create --name <name> [--redirect-uri <uri>]… [--grant <type>]… [--public] [--first-party] [--scope "<scopes>"]
+  clients create --name <name> [--redirect-uri <uri>]… [--grant <type>]… [--public] [--native]
+                 [--first-party] [--scope "<scopes>"]
   clients list | delete <client_id>   the OAuth server's clients; create prints a confidential
                                       client's secret once
   import <file.csv | sqlite:<path> | postgres://…> [--table users] [--oauth-table oauth_account]

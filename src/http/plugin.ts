@@ -193,6 +193,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
         service,
         store,
         credentials,
+        throttle,
         secretKeys: [resolved.secretKey, ...resolved.secretKeyFallbacks],
         authCookieName: resolved.authCookieName,
         routePrefix: settings.routePrefix ?? '',

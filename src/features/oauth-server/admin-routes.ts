@@ -35,6 +35,11 @@ const ClientCreateBody = Type.Object(
       }),
     ),
     first_party: Type.Optional(Type.Boolean({ description: 'Our own app: its users are not asked to consent' })),
+    application_type: Type.Optional(
+      Type.Union([Type.Literal('web'), Type.Literal('native')], {
+        description: '`native`: an app on the user’s device; its `http://127.0.0.1` / `http://[::1]` redirect URIs match on any port (RFC 8252 §7.3)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -48,6 +53,7 @@ const clientFields = {
   token_endpoint_auth_method: Type.Optional(Type.String()),
   scope: Type.Optional(Type.String()),
   first_party: Type.Boolean(),
+  application_type: Type.Optional(Type.String()),
   created_at: Type.String({ format: 'date-time' }),
 };
 const ClientInfo = Type.Object(clientFields);

@@ -6,7 +6,7 @@ import { OAuthClientStore } from './client-store.js';
 import type { NewOAuthClient } from './clients.js';
 
 const USAGE =
-  'clients takes `create --name <name> [--redirect-uri <uri>]… [--grant <type>]… [--public] [--first-party] [--scope "<scopes>"]`, `list` or `delete <client_id>`';
+  'clients takes `create --name <name> [--redirect-uri <uri>]… [--grant <type>]… [--public] [--native] [--first-party] [--scope "<scopes>"]`, `list` or `delete <client_id>`';
 const GRANTS = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']);
 
 /**
@@ -21,6 +21,7 @@ export async function clientsCommand(config: ServerConfig, argv: string[], io: C
     grant: { type: 'string', multiple: true },
     scope: { type: 'string' },
     public: { type: 'boolean' },
+    native: { type: 'boolean' },
     'first-party': { type: 'boolean' },
   });
   const [action, ...rest] = args.positionals;
@@ -68,6 +69,7 @@ function clientOf(values: {
   grant?: string[];
   scope?: string;
   public?: boolean;
+  native?: boolean;
   'first-party'?: boolean;
 }): NewOAuthClient {
   const name = values.name?.trim();
@@ -90,5 +92,7 @@ function clientOf(values: {
     token_endpoint_auth_method: values.public ? 'none' : 'client_secret_basic',
     ...(values.scope ? { scope: values.scope } : {}),
     first_party: values['first-party'] === true,
+    // RFC 8252 §7.3: a native app's loopback redirect URIs match on any port.
+    ...(values.native ? { application_type: 'native' } : {}),
   };
 }

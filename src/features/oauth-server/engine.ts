@@ -116,9 +116,18 @@ export function createEngine(deps: EngineDependencies): Provider {
     },
     extraClientMetadata: {
       properties: [FIRST_PARTY],
-      validator(_ctx, key, value, metadata) {
+      validator(ctx, key, value, metadata) {
         if (key !== FIRST_PARTY) return;
         if (value !== undefined && typeof value !== 'boolean') throw new engineErrors.InvalidClientMetadata(`${FIRST_PARTY} must be a boolean`);
+        // Open registration (RFC 7591) is for clients nobody vouched for: never first-party (they
+        // would skip consent), and public only — a secret the engine made would be stored as
+        // given, where ours are digests (docs/oauth-server.md).
+        if ((ctx as { oidc?: { route?: string } } | undefined)?.oidc?.route === 'registration') {
+          if (value === true) throw new engineErrors.InvalidClientMetadata(`${FIRST_PARTY} is set by an administrator only`);
+          if (metadata.token_endpoint_auth_method !== 'none') {
+            throw new engineErrors.InvalidClientMetadata('open registration registers public clients only (token_endpoint_auth_method "none")');
+          }
+        }
         // OAuth 2.1 §4.2: client credentials are for confidential clients; a public one would get
         // tokens for its client_id alone.
         if (metadata.token_endpoint_auth_method === 'none' && (metadata.grant_types ?? []).includes('client_credentials')) {

@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import type { AuthService } from '../../core/auth-service.js';
 import type { CredentialResolvers } from '../../core/credentials.js';
 import type { Store } from '../../core/store.js';
+import type { Throttle } from '../../core/throttle.js';
 import { registerProtectedResource } from '../resource-server/metadata.js';
 import { providerTokenResolver } from '../resource-server/provider-tokens.js';
 import { createEngine, ENGINE_PATH } from './engine.js';
@@ -25,6 +26,7 @@ export interface OAuthServerDependencies {
   service: AuthService;
   store: Store;
   credentials: CredentialResolvers;
+  throttle: Throttle;
   /** `SECRET_KEY` then its fallbacks. */
   secretKeys: readonly string[];
   authCookieName: string;
@@ -128,7 +130,13 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
     loginPage: deps.loginPage,
     secretKey: deps.secretKeys[0]!,
   });
-  await mountEngine(app, { engine, issuer: settings.issuer, basePath, signedInUser });
+  await mountEngine(app, {
+    engine,
+    issuer: settings.issuer,
+    basePath,
+    signedInUser,
+    chargeRegistration: (request) => deps.throttle.consume(deps.throttle.registrationKeys(request.ip)),
+  });
 
   // This server is one of the provider's resources when PUBLIC_URL is among OAUTH_SERVER_RESOURCES.
   if (settings.resources.includes(settings.issuer)) {

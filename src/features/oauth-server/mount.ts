@@ -11,6 +11,8 @@ export interface MountOptions {
   basePath: string;
   /** The user id of the request's auth-cookie session, or null (read before the engine runs). */
   signedInUser(request: FastifyRequest): Promise<number | null>;
+  /** Charges a client registration to the caller's address; throws 429 over the limit. */
+  chargeRegistration(request: FastifyRequest): Promise<void>;
 }
 
 /** The discovery documents, at the issuer's root whatever the engine's path (RFC 8414 §3, OpenID Connect Discovery §4). */
@@ -43,6 +45,8 @@ function engineRoutes(app: FastifyInstance, options: MountOptions): void {
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
   const hand = async (request: FastifyRequest, reply: FastifyReply, engineUrl: string) => {
+    // Open registration (RFC 7591) counts as a sign-up from the address (docs/security-throttling.md).
+    if (request.method === 'POST' && engineUrl.split('?')[0] === '/register') await options.chargeRegistration(request);
     const raw = request.raw as EngineRequest & { originalUrl?: string };
     raw[kSignedInUser] = await options.signedInUser(request);
     asIssuer(raw, options.issuer);
