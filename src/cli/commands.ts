@@ -8,6 +8,7 @@ import type { ServerConfig } from '../server.js';
 import { withSessionChanges } from '../store/session-effects.js';
 import { SQLStore } from '../store/sql/sql-store.js';
 import type { Store } from '../core/store.js';
+import type { AuditEvent } from '../core/audit.js';
 import type { AuditStore } from '../features/audit/audit-store.js';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../features/audit/options.js';
 import { openRedisSessionChannel } from '../server.js';
@@ -49,6 +50,14 @@ async function openService(config: ServerConfig): Promise<{ service: AuthService
   };
 }
 
+/**
+ * Records an event of a command in the audit log (docs/audit.md): the actor is the operator,
+ * unknown to us (`null`), and there is no address. A store without an audit table records nothing.
+ */
+async function recordFromCLI(store: Store, event: AuditEvent): Promise<void> {
+  await (store as Store & { audit?: AuditStore }).audit?.append(event, new Date());
+}
+
 /** `create-user <email> [--superuser] [--verified]`: the password comes from a prompt or stdin, never argv. */
 export async function createUserCommand(config: ServerConfig, argv: string[], io: CLIStreams): Promise<void> {
   const args = parseCommandArgs(argv, { superuser: { type: 'boolean' }, verified: { type: 'boolean' } });
@@ -58,6 +67,14 @@ export async function createUserCommand(config: ServerConfig, argv: string[], io
   const { service, store, close } = await openService(config);
   try {
     const user = await service.register(email, password, { isSuperuser: args.values.superuser === true, isVerified: args.values.verified === true });
+    await recordFromCLI(store, {
+      type: 'cli.user_created',
+      actorUserId: null,
+      subjectUserId: user.id,
+      ip: null,
+      userAgent: null,
+      detail: { command: 'create-user', is_superuser: user.isSuperuser },
+    });
     const role = user.isSuperuser ? 'superuser' : 'user';
     io.stdout.write(`created ${role} ${user.email} (id ${user.id}${user.isVerified ? ', verified' : ''})\n`);
   } catch (error) {
@@ -82,6 +99,14 @@ export async function revokeSessionsCommand(config: ServerConfig, argv: string[]
     const user = await store.findUserByEmail(normalizeEmail(email));
     if (!user) throw new CommandError(`no user with email ${email}`);
     const count = await service.revokeUserTokens(user.id);
+    await recordFromCLI(store, {
+      type: 'session.revoked',
+      actorUserId: null,
+      subjectUserId: user.id,
+      ip: null,
+      userAgent: null,
+      detail: { scope: 'all', count },
+    });
     io.stdout.write(`revoked ${count} session(s) of ${user.email}\n`);
   } finally {
     await close();

@@ -129,3 +129,27 @@ test('events without export or verify is a usage error', async () => {
   assert.equal((await cli(['events'])).code, 2);
   assert.equal((await cli(['events', 'delete'])).code, 2);
 });
+
+test('create-user and revoke-sessions are recorded, with no actor (the operator is not a user) and no address', async () => {
+  const dir = tempDir();
+  const env = { DATABASE_URL: sqliteURL(dir) };
+  try {
+    const created = await cli(['create-user', 'cli-root@example.com', '--superuser'], { env, stdin: 'a long enough cli password\n' });
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await cli(['revoke-sessions', 'cli-root@example.com'], { env })).code, 0);
+    const lines = (await cli(['events', 'export'], { env })).stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      lines.map((e) => [e.type, e.actor_user_id, e.ip, e.detail]),
+      [
+        ['cli.user_created', null, null, { command: 'create-user', is_superuser: true }],
+        ['session.revoked', null, null, { scope: 'all', count: 0 }],
+      ],
+    );
+    assert.equal(lines[0].subject_user_id, lines[1].subject_user_id);
+  } finally {
+    dir.cleanup();
+  }
+});
