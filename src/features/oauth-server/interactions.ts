@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { AuthService } from '../../core/auth-service.js';
 import type { Store } from '../../core/store.js';
 import { digestToken } from '../../core/token.js';
+import { CONTENT_SECURITY_POLICY } from '../../http/security-headers.js';
 import { FORM_MEDIA_TYPE, parseForm } from '../../http/validation.js';
 import { errorPage, escapeHTML, FIRST_PARTY } from './engine.js';
 import { asIssuer } from './mount.js';
@@ -153,6 +154,7 @@ export const interactionRoutes: FastifyPluginAsync<InteractionRoutesOptions> = a
       const redirectHost = hostOf(String(details.params.redirect_uri ?? ''));
       return reply
         .header('cache-control', 'no-store')
+        .header('content-security-policy', consentPolicy(String(details.params.redirect_uri ?? '')))
         .type('text/html; charset=utf-8')
         .send(
           consentPage({
@@ -191,6 +193,23 @@ export const interactionRoutes: FastifyPluginAsync<InteractionRoutesOptions> = a
     },
   );
 };
+
+/**
+ * The page's policy with `form-action` widened to the client's redirect origin: browsers apply
+ * `form-action` to the redirects that follow a form's submission (CSP Level 3 §6.4.1), and Allow
+ * or Deny ends at the client.
+ */
+function consentPolicy(redirectUri: string): string {
+  let origin = '';
+  try {
+    const url = new URL(redirectUri);
+    // An origin only: a custom scheme (`com.example.app:`) is allowed as a scheme source.
+    origin = url.origin !== 'null' ? url.origin : url.protocol;
+  } catch {}
+  return Object.entries(CONTENT_SECURITY_POLICY)
+    .map(([name, values]) => `${name} ${(name === 'form-action' && origin ? [...values, origin] : values).join(' ')}`)
+    .join(';');
+}
 
 function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a);

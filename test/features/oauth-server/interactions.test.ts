@@ -100,6 +100,9 @@ describe('the provider: sign-in and consent steps', () => {
     assert.equal(response.status, 200);
     const page = await response.text();
     assert.match(page, /Partner &lt;b&gt;Notes&lt;\/b&gt;/);
+    // The form's redirects end at the client: its origin is a form-action source, nothing else is.
+    assert.match(response.headers.get('content-security-policy') ?? '', /form-action 'self' https:\/\/app\.example\.com(;|$)/);
+    assert.match(response.headers.get('content-security-policy') ?? '', /script-src 'self'/);
     assert.doesNotMatch(page, /<b>Notes/);
     assert.match(page, /app\.example\.com/);
     assert.match(page, /See your email address/);
