@@ -36,6 +36,9 @@ export function insufficientScope(scopes: readonly string[]): AuthError {
 export function refusalOf(session: AuthSession, options: GuardOptions): AuthError | undefined {
   if ((options.firstParty || options.superuser) && session.kind !== 'session') return new AuthError('FIRST_PARTY_SESSION_REQUIRED');
   if (options.superuser && !session.user.isSuperuser) return new AuthError('FORBIDDEN');
+  // A user made superuser while a support session of theirs is open: that session still acts as
+  // the impersonating superuser only, never with the user's new powers (docs/audit.md).
+  if (options.superuser && session.kind === 'session' && session.impersonatorId !== undefined) return new AuthError('IMPERSONATION_READ_ONLY');
   if (options.scopes !== undefined && options.scopes.length > 0 && missingScopes(session, options.scopes).length > 0) {
     return insufficientScope(options.scopes);
   }

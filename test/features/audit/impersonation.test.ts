@@ -85,6 +85,18 @@ function impersonationSuite(name: string, database: () => Promise<{ databaseUrl?
       assert.equal((await t.store.audit.list({ type: 'impersonation.started', subjectUserId: root2.id, limit: 5 })).length, 0);
     });
 
+    test('a user made superuser during a support session: that session still gets no superuser route', async () => {
+      const target = await user('imp-promoted@example.com');
+      const token = (await impersonate(target.id)).json().access_token as string;
+      assert.equal((await call(root, 'PATCH', `/users/${target.id}`, { is_superuser: true })).statusCode, 200);
+      for (const url of ['/users', '/admin/events']) {
+        const response = await call(token, 'GET', url);
+        assert.deepEqual([response.statusCode, response.json().code], [403, 'IMPERSONATION_READ_ONLY'], url);
+      }
+      const nested = await impersonate(target.id, undefined, token);
+      assert.equal(nested.statusCode, 403);
+    });
+
     test('password, email, TOTP, passkeys, API keys, provider links and deleting the account answer 403 IMPERSONATION_READ_ONLY', async () => {
       const target = await user('imp-readonly@example.com');
       const token = (await impersonate(target.id)).json().access_token as string;
