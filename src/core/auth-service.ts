@@ -239,9 +239,23 @@ export class AuthService {
     return this.store.deleteToken(digest);
   }
 
-  /** Revokes every session of a user but `keepDigest` (password change, deactivation). */
+  /** What else a user's credentials ended revoke, registered by capabilities (the OAuth provider's grants). */
+  private readonly revocationListeners: Array<(userId: number) => Promise<unknown>> = [];
+
+  /**
+   * Also revoke what `listener` knows of a user whenever all their sessions are revoked (password
+   * change or reset, deactivation, "sign out everywhere"): credentials issued to other apps for the
+   * user end with them (docs/oauth-server.md).
+   */
+  onUserTokensRevoked(listener: (userId: number) => Promise<unknown>): void {
+    this.revocationListeners.push(listener);
+  }
+
+  /** Revokes every session of a user but `keepDigest` (password change, deactivation), and what the listeners hold for them. */
   async revokeUserTokens(userId: number, keepDigest?: string): Promise<number> {
-    return this.store.deleteUserTokens(userId, keepDigest);
+    const count = await this.store.deleteUserTokens(userId, keepDigest);
+    for (const listener of this.revocationListeners) await listener(userId);
+    return count;
   }
 
   /** Deletes expired tokens; run periodically. */

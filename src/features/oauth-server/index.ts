@@ -57,6 +57,8 @@ interface Storage {
   signingKeys: JWK[];
   /** Whether the user's grant to a client still stands; without it, whether the client does (a deleted client's tokens die with it). */
   grantActive?: (userId: number, clientId: string) => Promise<boolean>;
+  /** Deletes everything the engine keeps for a user. */
+  revokeUser?: (userId: number) => Promise<unknown>;
 }
 
 /** Where the engine keeps its state: the adapter given, our SQL store's tables, or this process's memory. */
@@ -70,6 +72,9 @@ async function storageOf(deps: OAuthServerDependencies): Promise<Storage> {
       adapter: factory.Adapter,
       clients: new OAuthClientStore(sql.db, sql.dialect, { now }),
       signingKeys: await signingKeysOf(deps),
+      // A password change or reset, a deactivation or "sign out everywhere" revokes the user's
+      // grants, codes and tokens here too, on every instance at once.
+      revokeUser: (userId) => factory.revokeUserGrants(userId),
       // A grant revoked (Connected apps, a password change, the reuse of a refresh token) ends its JWT access tokens at once.
       grantActive: async (userId, clientId) => (await factory.listUserGrants(userId)).some((grant) => grant.clientId === clientId),
     };
@@ -103,6 +108,7 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
   const now = service.options.now;
   const storage = await storageOf(deps);
   const signingKeys = storage.signingKeys;
+  if (storage.revokeUser) service.onUserTokensRevoked(storage.revokeUser);
   const engine = createEngine({
     settings,
     secretKeys: deps.secretKeys,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { testDatabases } from '../../support/databases.js';
+import { internalsOf } from '../../support/internals.js';
 import { type ProviderServer, startProviderServer } from './harness.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -96,5 +97,26 @@ for (const database of testDatabases())
       // The old one again: refused, and the whole grant with it (the rotated token too).
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
       await assert.rejects(oidc.refreshTokenGrant(config, rotated.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
+    });
+
+    test("a password change revokes the user's grants here too: the refresh token and the opaque access token stop working", async () => {
+      const { clientId, clientSecret } = await server.addClient({ redirect_uris: [REDIRECT], first_party: true, client_name: 'Notes again' });
+      const id = await server.createUser('changes@example.com');
+      const config = await discover(clientId, clientSecret);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid offline_access',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: 'p',
+        prompt: 'consent',
+      });
+      const { location } = await (await server.signedIn('changes@example.com')).follow(url.href, REDIRECT);
+      const tokens = await oidc.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: 'p' });
+      assert.equal((await fetch(`${server.issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 200);
+      await internalsOf(server.app).account.updateUser(id, { password: 'a brand new passphrase for this test' });
+      assert.equal((await fetch(`${server.issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 401);
+      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
     });
   });
