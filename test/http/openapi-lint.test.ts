@@ -52,7 +52,14 @@ describe("/openapi.json under Redocly CLI's recommended rules", () => {
   let spec: Record<string, any>;
 
   before(async () => {
-    const config = readConfig({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent' });
+    // The provider on, so its admin routes and the RFC 9728 metadata route are linted too.
+    const config = readConfig({
+      DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`,
+      SECRET_KEY: TEST_SECRET,
+      LOG_LEVEL: 'silent',
+      PUBLIC_URL: 'http://127.0.0.1:8000',
+      OAUTH_SERVER: 'on',
+    });
     config.auth.argon2 = FAST_ARGON2;
     config.auth.unsafeArgon2ForTests = true;
     app = await buildServer(config, { logger: false });
@@ -116,6 +123,7 @@ describe("/openapi.json under Redocly CLI's recommended rules", () => {
       .map(({ name }) => name)
       .sort();
     assert.deepEqual(publicOperations, [
+      'GET /.well-known/oauth-protected-resource',
       'GET /csrf',
       'GET /health',
       'GET /oauth/providers',

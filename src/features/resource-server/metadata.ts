@@ -52,6 +52,7 @@ export function registerProtectedResource(app: FastifyInstance, resource: Protec
         tags: ['oauth-server'],
         operationId: 'getProtectedResourceMetadata',
         summary: 'OAuth protected resource metadata (RFC 9728)',
+        security: [],
         description:
           'Names the authorization server whose access tokens this server accepts, and the scopes. Every 401 links here in `WWW-Authenticate: Bearer resource_metadata="…"`.',
         response: { 200: ProtectedResourceMetadata },
