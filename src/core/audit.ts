@@ -28,7 +28,7 @@ export interface AuditDetails {
   'provider.unlinked': { provider: string };
   /** Sessions ended from the sessions list (or by a change that revokes them); `count`: how many went. */
   'session.revoked': { scope: 'one' | 'others' | 'all'; count: number };
-  'user.registered': { method: 'password' | 'provider' };
+  'user.registered': { method: 'password' | 'provider' | 'email' };
   'user.deleted': Record<string, never>;
   /** A superuser changed a user (`PATCH /users/{id}`): the fields set, with their new values. */
   'admin.user_updated': { changes: AdminUserChanges };

@@ -214,6 +214,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         outbox,
         linkBase: `${options.linkBase}${routePrefix}`,
         signup: resolved.emailSignup,
+        audit: options.audit,
       });
     },
     { prefix: options.routePrefix ?? '' },

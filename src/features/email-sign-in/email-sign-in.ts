@@ -23,6 +23,8 @@ const CODE_PURPOSE = 'email-sign-in-code!';
 export interface EmailSignInProof {
   user: User;
   request: EmailSignInRecord;
+  /** The account was made by this proof (sign-up by mail), for the audit log. */
+  created?: true;
 }
 
 export interface EmailSignInSettings {
@@ -99,9 +101,9 @@ export class EmailSignInService {
     const request = await this.store.findEmailSignInByLink(digestToken(token));
     if (request?.transport !== 'cookie' || !this.usable(request)) throw bad;
     if (binding === undefined || !constantTimeEqual(digestToken(binding), request.bindingDigest)) throw new AuthError('EMAIL_SIGN_IN_OTHER_BROWSER');
-    const user = await this.accountOf(request);
-    if (!user) throw bad;
-    return { user, request };
+    const account = await this.accountOf(request);
+    if (!account) throw bad;
+    return { ...account, request };
   }
 
   /**
@@ -117,8 +119,8 @@ export class EmailSignInService {
     const { secretKey, secretKeyFallbacks } = this.auth.options;
     if (!verifyMac([secretKey, ...secretKeyFallbacks], CODE_PURPOSE, `${request.bindingDigest}!${code}`, request.codeDigest)) return null;
     await this.store.returnEmailSignInTry(request.id);
-    const user = await this.accountOf(request);
-    return user && { user, request };
+    const account = await this.accountOf(request);
+    return account && { ...account, request };
   }
 
   /**
@@ -158,10 +160,10 @@ export class EmailSignInService {
    * The active account the request is for, its address unchanged since the mail went out; for an
    * address that had none, the account made now (sign-up still on), verified by this very proof.
    */
-  private async accountOf(request: EmailSignInRecord): Promise<User | null> {
+  private async accountOf(request: EmailSignInRecord): Promise<{ user: User; created?: true } | null> {
     if (request.userId !== null) {
       const user = await this.auth.store.findUserById(request.userId);
-      return user?.isActive && user.email === request.email ? user : null;
+      return user?.isActive && user.email === request.email ? { user } : null;
     }
     if (!this.signup) return null;
     const now = this.auth.options.now();
@@ -169,6 +171,7 @@ export class EmailSignInService {
     const created = await this.auth.store.createUser({ email: request.email, hashedPassword: UNUSABLE_PASSWORD, isVerified: true }, now);
     // Registered meanwhile, by this address's owner or not: the mailbox is what decides.
     const user = created ?? (await this.auth.store.findUserByEmail(request.email));
-    return user?.isActive ? user : null;
+    if (!user?.isActive) return null;
+    return created ? { user, created: true } : { user };
   }
 }

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuditLog } from '../../core/audit.js';
+import { auditEvent } from '../../http/audit.js';
 import { Type } from 'typebox';
 import { normalizeEmail } from '../../core/email.js';
 import { AuthError, type ErrorCode } from '../../core/errors.js';
@@ -23,6 +25,8 @@ export interface EmailSignInRoutesOptions {
   /** The mail-sending routes' throttle, as `/forgot-password` has it. */
   mailThrottle: MailThrottle;
   outbox: MailOutbox;
+  /** Security events (docs/audit.md): an account made by mail, an address proven by it. */
+  audit: AuditLog;
 }
 
 const TAG = ['email sign-in'];
@@ -34,7 +38,7 @@ const TAG = ['email sign-in'];
  */
 export const emailSignInRoutes: FastifyPluginAsyncTypebox<EmailSignInRoutesOptions> = async (
   app,
-  { options, emailSignIn, signIn, throttle, mailThrottle, outbox },
+  { options, emailSignIn, signIn, throttle, mailThrottle, outbox, audit },
 ) => {
   app.post(
     '/login/email',
@@ -99,8 +103,18 @@ export const emailSignInRoutes: FastifyPluginAsyncTypebox<EmailSignInRoutesOptio
       const proven: { proof: EmailSignInProof | null } = { proof: null };
       const bearer = !('token' in body) && body.request_id !== undefined;
       const failure: ErrorCode = 'token' in body ? 'EMAIL_SIGN_IN_BAD_LINK' : 'EMAIL_SIGN_IN_BAD_CODE';
+      /** Spends the proof, recording what reading the mail did to the account. */
+      const spend = async (proof: EmailSignInProof) => {
+        const user = await emailSignIn.spend(proof);
+        if (user) {
+          const who = { actorUserId: user.id, subjectUserId: user.id };
+          if (proof.created) await auditEvent(audit, request, 'user.registered', { method: 'email' }, who);
+          else if (!proof.user.isVerified) await auditEvent(audit, request, 'email.verified', { email: user.email }, who);
+        }
+        return user;
+      };
       const claim = async () => {
-        if (!proven.proof || !(await emailSignIn.spend(proven.proof))) throw new AuthError(failure);
+        if (!proven.proof || !(await spend(proven.proof))) throw new AuthError(failure);
       };
       const settings = throttle.settings;
       const attempt: SignInAttempt =
@@ -136,7 +150,7 @@ export const emailSignInRoutes: FastifyPluginAsyncTypebox<EmailSignInRoutesOptio
       if (result.kind === 'second-factor-required') {
         // The mail did its part: spent now, so it cannot start a second pending sign-in; the code
         // from the authenticator finishes with POST /login/otp (docs/two-factor.md).
-        const user = proven.proof === null ? null : await emailSignIn.spend(proven.proof);
+        const user = proven.proof === null ? null : await spend(proven.proof);
         if (!user) throw new AuthError(failure);
         answerSignIn(request, reply, options, { ...result, user }, 'cookie');
         clearBinding(reply, options);

@@ -6,7 +6,8 @@ import { PasswordContext } from '../../../src/core/password.js';
 import { buildMailApp, type MailApp, PUBLIC_URL } from '../../support/apps.js';
 import { FAST_ARGON2, PASSWORD } from '../../support/constants.js';
 import { tokenFromMail } from '../../support/mail.js';
-import { auth, bearerToken, userWithToken } from '../../support/requests.js';
+import { auth, bearerToken, register, userWithToken } from '../../support/requests.js';
+import { readSignInMail, verify } from '../email-sign-in/flow.js';
 import { enableTOTP, totpAt } from '../../support/totp.js';
 import { softwareAuthenticator } from '../../support/webauthn.js';
 import { browse, CookieJar } from '../oauth-client/flow.js';
@@ -205,5 +206,44 @@ describe('security events are recorded where they happen', () => {
     const text = JSON.stringify(rows);
     for (const secret of secrets) assert.ok(!text.includes(secret), `a secret reached the audit log: ${secret.slice(0, 6)}…`);
     assert.equal((await t.store.audit.verify()).ok, true);
+  });
+});
+
+describe('signing in by mail', () => {
+  let t: MailApp;
+  before(async () => {
+    t = await buildMailApp({ emailSignup: true });
+  });
+  after(async () => t.close());
+
+  /** Asks a code for `email` as an API client and signs in with it. */
+  async function signInByCode(email: string): Promise<void> {
+    const asked = await t.app.inject({ method: 'POST', url: '/login/email', payload: { email, transport: 'bearer' } });
+    assert.equal(asked.statusCode, 202);
+    const { code } = readSignInMail((await t.mailsTo(email)).at(-1)!);
+    const done = await verify(t.app, { email, code, request_id: asked.json().request_id });
+    assert.equal(done.statusCode, 200, done.body);
+  }
+
+  test('an account made by mail is recorded as registered by email; an unverified address proven by mail as verified', async () => {
+    await signInByCode('by-mail@example.com');
+    const made = (await t.store.findUserByEmail('by-mail@example.com'))!;
+    const madeEvents = await t.store.audit.list({ subjectUserId: made.id, limit: 10 });
+    assert.deepEqual(
+      madeEvents.map((e) => [e.type, e.detail]),
+      [
+        ['sign_in.succeeded', { method: 'email_code', amr: ['email'] }],
+        ['user.registered', { method: 'email' }],
+      ],
+    );
+
+    await register(t.app, 'unproven@example.com');
+    await signInByCode('unproven@example.com');
+    const unproven = (await t.store.findUserByEmail('unproven@example.com'))!;
+    const [, verified] = await t.store.audit.list({ subjectUserId: unproven.id, limit: 10 });
+    assert.deepEqual([verified?.type, verified?.detail, verified?.actorUserId], ['email.verified', { email: 'unproven@example.com' }, unproven.id]);
+    // Verified now: the next sign-in by mail records no second verification.
+    await signInByCode('unproven@example.com');
+    assert.equal((await t.store.audit.list({ subjectUserId: unproven.id, type: 'email.verified', limit: 10 })).length, 1);
   });
 });
