@@ -119,4 +119,36 @@ for (const database of testDatabases())
       assert.equal((await fetch(`${server.issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status, 401);
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
     });
+
+    test('revoking a refresh token (RFC 7009) ends its access tokens; device authorization answers with codes', async () => {
+      const { clientId, clientSecret } = await server.addClient({
+        redirect_uris: [REDIRECT],
+        first_party: true,
+        client_name: 'Revoker',
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+      });
+      await server.createUser('revokes@example.com');
+      const config = await discover(clientId, clientSecret);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid offline_access',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: 'r',
+        prompt: 'consent',
+      });
+      const { location } = await (await server.signedIn('revokes@example.com')).follow(url.href, REDIRECT);
+      const tokens = await oidc.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: 'r' });
+      const userinfo = () => fetch(`${server.issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      assert.equal((await userinfo()).status, 200);
+      await oidc.tokenRevocation(config, tokens.refresh_token!, { token_type_hint: 'refresh_token' });
+      assert.equal((await userinfo()).status, 401);
+      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!));
+
+      const device = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
+      assert.match(device.user_code, /\S/);
+      assert.ok(device.device_code);
+      assert.match(device.verification_uri, new RegExp(`^${server.issuer}/oauth2/device`));
+    });
   });
