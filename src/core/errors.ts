@@ -99,6 +99,7 @@ export const ERRORS = {
   // Our OAuth provider's clients (docs/oauth-server.md).
   OAUTH_CLIENT_NOT_FOUND: { status: 404, message: 'OAuth client not found' },
   OAUTH_CLIENT_INVALID: { status: 400, message: 'The client registration is not valid' },
+  OAUTH_GRANT_NOT_FOUND: { status: 404, message: 'No app with this client id is connected to your account' },
 
   // Organizations (docs/organizations.md). A non-member is told the organization does not exist.
   ORG_NOT_FOUND: { status: 404, message: 'Organization not found' },

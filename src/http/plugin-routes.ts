@@ -204,6 +204,8 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
           engine: options.oauthServer.engine,
           superuser: accountRoutes.superuser,
         });
+        const { grantRoutes } = await import('../features/oauth-server/grant-routes.js');
+        await routes.register(grantRoutes, { grants: options.oauthServer.grants, authenticate });
       }
       if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate, audit: options.audit });
       await routes.register(emailSignInFeature, {

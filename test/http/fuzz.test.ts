@@ -88,6 +88,8 @@ const ROUTES: [string, string][] = [
   ['POST', '/admin/oauth-clients'],
   ['GET', '/admin/oauth-clients'],
   ['DELETE', '/admin/oauth-clients/:id'],
+  ['GET', '/users/me/oauth-grants'],
+  ['DELETE', '/users/me/oauth-grants/:client_id'],
   ['GET', '/.well-known/oauth-protected-resource'],
 ];
 

@@ -15,6 +15,7 @@ import { OAuthClientStore } from './client-store.js';
 import { memoryClients, type OAuthClients } from './clients.js';
 import { loadSigningKeys } from './signing-keys.js';
 import { createSQLAdapterFactory } from './sql-adapter.js';
+import type { UserGrants } from './grant-routes.js';
 import { interactionRoutes } from './interactions.js';
 import { memoryAdapter } from './memory-adapter.js';
 import { mountEngine } from './mount.js';
@@ -48,6 +49,8 @@ export interface OAuthServer {
   settings: ResolvedOAuthServer;
   /** Where clients are registered (admin API, CLI). */
   clients: OAuthClients;
+  /** Users' grants ("Connected apps"). */
+  grants: UserGrants;
   basePath: string;
 }
 
@@ -59,13 +62,18 @@ interface Storage {
   grantActive?: (userId: number, clientId: string) => Promise<boolean>;
   /** Deletes everything the engine keeps for a user. */
   revokeUser?: (userId: number) => Promise<unknown>;
+  grants: UserGrants;
 }
 
 /** Where the engine keeps its state: the adapter given, our SQL store's tables, or this process's memory. */
 async function storageOf(deps: OAuthServerDependencies): Promise<Storage> {
   const { settings, sql } = deps;
   const now = deps.service.options.now;
-  if (settings.adapter && settings.clients) return { adapter: settings.adapter, clients: settings.clients, signingKeys: await signingKeysOf(deps) };
+  if (settings.adapter && settings.clients) {
+    // A storage of the host's own: its grants are not listed here.
+    const none: UserGrants = { list: async () => [], revoke: async () => 0 };
+    return { adapter: settings.adapter, clients: settings.clients, signingKeys: await signingKeysOf(deps), grants: none };
+  }
   if (sql) {
     const factory = createSQLAdapterFactory(sql.db, sql.dialect, { secretKeys: deps.secretKeys, now });
     return {
@@ -75,12 +83,40 @@ async function storageOf(deps: OAuthServerDependencies): Promise<Storage> {
       // A password change or reset, a deactivation or "sign out everywhere" revokes the user's
       // grants, codes and tokens here too, on every instance at once.
       revokeUser: (userId) => factory.revokeUserGrants(userId),
+      grants: { list: (userId) => factory.listUserGrants(userId), revoke: (userId, clientId) => factory.revokeUserClientGrants(userId, clientId) },
       // A grant revoked (Connected apps, a password change, the reuse of a refresh token) ends its JWT access tokens at once.
       grantActive: async (userId, clientId) => (await factory.listUserGrants(userId)).some((grant) => grant.clientId === clientId),
     };
   }
   const memory = memoryAdapter();
-  return { adapter: memory.Adapter, clients: memoryClients(memory, now), signingKeys: [await ephemeralSigningKey()] };
+  return { adapter: memory.Adapter, clients: memoryClients(memory, now), signingKeys: [await ephemeralSigningKey()], grants: memoryGrants(memory) };
+}
+
+/** The users' grants kept in this process's memory. */
+function memoryGrants(memory: ReturnType<typeof memoryAdapter>): UserGrants {
+  type GrantRecord = { accountId?: string; clientId?: string; jti?: string; iat?: number; openid?: { scope?: string }; resources?: Record<string, string> };
+  const of = (userId: number) => (memory.list('Grant') as GrantRecord[]).filter((grant) => grant.accountId === String(userId));
+  return {
+    async list(userId) {
+      const clients = new Map(memory.list('Client').map((client) => [client.client_id, client.client_name]));
+      return of(userId).map((grant) => {
+        const scopes = new Set([grant.openid?.scope, ...Object.values(grant.resources ?? {})].flatMap((list) => (list ?? '').split(' ').filter(Boolean)));
+        const name = clients.get(grant.clientId);
+        return {
+          clientId: grant.clientId ?? '',
+          clientName: typeof name === 'string' ? name : null,
+          scopes: [...scopes],
+          createdAt: new Date((grant.iat ?? 0) * 1000),
+        };
+      });
+    },
+    async revoke(userId, clientId) {
+      const mine = of(userId).filter((grant) => grant.clientId === clientId && grant.jti);
+      const adapter = new memory.Adapter('Grant');
+      for (const grant of mine) await adapter.revokeByGrantId(grant.jti!);
+      return mine.length;
+    },
+  };
 }
 
 /** Stored signing keys (sealed under SECRET_KEY, shared by every instance) on our SQL store; otherwise one made for this process. */
@@ -167,5 +203,6 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
     settings,
     basePath,
     clients: storage.clients,
+    grants: storage.grants,
   };
 }

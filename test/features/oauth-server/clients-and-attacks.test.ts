@@ -208,6 +208,10 @@ describe('the provider: clients registered by a superuser, client credentials, i
     const admitted = await me();
     assert.equal(admitted.status, 200);
     assert.equal(((await admitted.json()) as { id: number }).id, userId);
+    // Account management is first-party only: an app's token cannot list or disconnect apps.
+    const grants = await fetch(`${server.issuer}/users/me/oauth-grants`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(grants.status, 403);
+    assert.equal(((await grants.json()) as { code: string }).code, 'FIRST_PARTY_SESSION_REQUIRED');
     const { internalsOf } = await import('../../support/internals.js');
     await internalsOf(server.app).auth.store.updateUser(userId, { isActive: false }, new Date());
     assert.equal((await me()).status, 401);

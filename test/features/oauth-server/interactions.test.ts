@@ -142,4 +142,23 @@ describe('the provider: sign-in and consent steps', () => {
     const third = await browser.follow((await authorizationURL(thirdParty.clientId)).url, REDIRECT);
     assert.ok(third.location?.searchParams.get('code'));
   });
+
+  test('Connected apps: the consented client is listed with its scopes; disconnecting it ends the consent (the page is shown again); 404 after', async () => {
+    const browser = await server.signedIn('grace@example.com');
+    const csrf = () => ({ 'x-csrftoken': decodeURIComponent(browser.cookies.get('csrftoken') ?? '') });
+    // Consent was given to the third-party client in the test above (same user, same database).
+    const listed = await browser.fetch(`${server.issuer}/users/me/oauth-grants`);
+    assert.equal(listed.status, 200);
+    const apps = (await listed.json()) as { client_id: string; client_name: string | null; scopes: string[] }[];
+    const partner = apps.find((app) => app.client_id === thirdParty.clientId);
+    assert.ok(partner, JSON.stringify(apps));
+    assert.equal(partner.client_name, 'Partner <b>Notes</b>');
+    assert.ok(partner.scopes.includes('openid') && partner.scopes.includes('email'));
+    const removed = await browser.fetch(`${server.issuer}/users/me/oauth-grants/${thirdParty.clientId}`, { method: 'DELETE', headers: csrf() });
+    assert.equal(removed.status, 204);
+    assert.equal((await browser.fetch(`${server.issuer}/users/me/oauth-grants/${thirdParty.clientId}`, { method: 'DELETE', headers: csrf() })).status, 404);
+    const again = await browser.follow((await authorizationURL(thirdParty.clientId)).url, REDIRECT);
+    assert.equal(again.location, undefined, 'consent is asked again');
+    assert.match(await again.response.text(), /Allow/);
+  });
 });
