@@ -122,6 +122,7 @@ export async function purgeExpiredCommand(config: ServerConfig, argv: string[], 
     const access = await service.purgeExpiredTokens();
     const action = await new AccountTokens(service, config.auth.publicUrl ?? '').purgeExpired();
     const artifacts = await purgeExpiredArtifacts(sql.db, sql.dialect, service.options.now());
+    const apiKeys = await store.apiKeys.deleteDeadApiKeys(service.options.now());
     io.stdout.write(`purged ${access} expired access token(s) and ${action} expired reset/verification token(s)\n`);
     const retentionDays = (config.auth as { auditRetentionDays?: number }).auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
     const audit = (store as Store & { audit?: AuditStore }).audit;
@@ -131,6 +132,7 @@ export async function purgeExpiredCommand(config: ServerConfig, argv: string[], 
       io.stdout.write(`pruned ${pruned} security event(s) older than ${retentionDays} days\n`);
     }
     io.stdout.write(`purged ${artifacts} expired OAuth server code(s), token(s) and session(s)\n`);
+    io.stdout.write(`purged ${apiKeys} revoked or expired API key(s)\n`);
   } finally {
     await close();
   }

@@ -16,7 +16,8 @@ commands:
   revoke-sessions <email>             sign a user out everywhere (running servers notice within 1 s)
   purge-expired                       delete expired access, reset and verification tokens,
                                       security events older than AUDIT_RETENTION_DAYS, and the
-                                      OAuth server's expired codes and tokens
+                                      OAuth server's expired codes and tokens, and revoked or
+                                      expired API keys
   events export [--since <time>]      write the audit log as JSON lines, oldest first
   events verify                       check the audit log's hash chain; exit 1 naming the first broken row
   keys rotate | prune | list          the OAuth server's signing keys: rotate adds a new current key

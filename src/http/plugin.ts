@@ -212,9 +212,15 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
         ? () => purgeExpiredArtifacts(openedStore.db, openedStore.dialect, resolved.now())
         : async () => 0;
     const timer = setInterval(() => {
-      Promise.all([service.purgeExpiredTokens(), tokens.purgeExpired(), passkeys.purgeExpiredChallenges(), audit.prune(), purgeOAuthServer()]).catch(
-        (err: unknown) => app.log.warn({ err }, 'purging expired tokens failed'),
-      );
+      Promise.all([
+        service.purgeExpiredTokens(),
+        tokens.purgeExpired(),
+        passkeys.purgeExpiredChallenges(),
+        audit.prune(),
+        purgeOAuthServer(),
+        // Revoked and expired API keys refuse every request already; their rows go (docs/api-keys.md).
+        service.store.apiKeys.deleteDeadApiKeys(resolved.now()),
+      ]).catch((err: unknown) => app.log.warn({ err }, 'purging expired tokens failed'));
     }, purgeEvery * 1000);
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));

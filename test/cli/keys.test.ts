@@ -102,6 +102,38 @@ function keysCommands(name: string, database: () => Promise<{ url: string; drop:
         await store.close();
       }
     });
+
+    test('purge-expired deletes revoked and expired API keys, and only those', async () => {
+      const { url, env } = await fresh();
+      const store = await SQLStore.open(url);
+      try {
+        const user = (await store.createUser({ email: 'keys-purge@example.com', hashedPassword: 'x' }, new Date()))!;
+        const key = (name: string, expiresAt: Date | null) =>
+          store.apiKeys.createApiKey({
+            userId: user.id,
+            orgId: null,
+            name,
+            prefix: `fu_${name}`,
+            digest: `digest-${name}`,
+            scopes: [],
+            expiresAt,
+            createdAt: new Date(),
+          });
+        await key('live', new Date(Date.now() + 86_400_000));
+        await key('expired', new Date(Date.now() - 1000));
+        await key('revoked', null);
+        assert.ok(await store.apiKeys.revokeApiKey('digest-revoked'));
+        const run = await cli(['purge-expired'], { env });
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, /purged 2 revoked or expired API key\(s\)/);
+        assert.deepEqual(
+          (await store.apiKeys.listApiKeys({ userId: user.id })).map((k) => k.name),
+          ['live'],
+        );
+      } finally {
+        await store.close();
+      }
+    });
   });
 }
 
