@@ -205,7 +205,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
           superuser: accountRoutes.superuser,
         });
         const { grantRoutes } = await import('../features/oauth-server/grant-routes.js');
-        await routes.register(grantRoutes, { grants: options.oauthServer.grants, authenticate });
+        await routes.register(grantRoutes, { grants: options.oauthServer.grants, authenticate, audit: options.audit });
       }
       if (options.organizations) await routes.register(organizationsFeature, { organizations: options.organizations, authenticate, audit: options.audit });
       await routes.register(emailSignInFeature, {

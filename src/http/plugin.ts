@@ -199,6 +199,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
         routePrefix: settings.routePrefix ?? '',
         loginPage: failurePage ?? '/',
         sql: openedStore instanceof SQLStore ? { db: openedStore.db, dialect: openedStore.dialect } : undefined,
+        audit: audit.log,
       })
     : undefined;
 

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { Type } from 'typebox';
+import type { AuditLog } from '../../core/audit.js';
 import { AuthError } from '../../core/errors.js';
+import { auditEvent } from '../../http/audit.js';
 import { firstPartySession } from '../../http/guard.js';
 import { SECURITY } from '../../http/routes/account-context.js';
 import { ErrorBody, NoContent } from '../../http/schemas.js';
@@ -35,9 +37,9 @@ const TAG = ['oauth-server'];
  * (docs/oauth-server.md). Account management, so a first-party session only: an app's own token
  * cannot list or revoke the others (docs/resource-server.md).
  */
-export const grantRoutes: FastifyPluginAsyncTypebox<{ grants: UserGrants; authenticate: preHandlerAsyncHookHandler }> = async (
+export const grantRoutes: FastifyPluginAsyncTypebox<{ grants: UserGrants; authenticate: preHandlerAsyncHookHandler; audit: AuditLog }> = async (
   app,
-  { grants, authenticate },
+  { grants, authenticate, audit },
 ) => {
   app.get(
     '/users/me/oauth-grants',
@@ -78,6 +80,7 @@ export const grantRoutes: FastifyPluginAsyncTypebox<{ grants: UserGrants; authen
     async (request, reply) => {
       const { user } = firstPartySession(request);
       if ((await grants.revoke(user.id, request.params.client_id)) === 0) throw new AuthError('OAUTH_GRANT_NOT_FOUND');
+      await auditEvent(audit, request, 'oauth_consent.revoked', { client_id: request.params.client_id });
       return reply.code(204).send(null);
     },
   );

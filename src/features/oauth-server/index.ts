@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import type Provider from 'oidc-provider';
+import type { AuditLog } from '../../core/audit.js';
 import type { AuthService } from '../../core/auth-service.js';
 import type { CredentialResolvers } from '../../core/credentials.js';
 import type { Store } from '../../core/store.js';
@@ -41,6 +42,8 @@ export interface OAuthServerDependencies {
    * no `adapter`), in this process's memory.
    */
   sql?: { db: Kysely<Database>; dialect: Dialect };
+  /** Security events (docs/audit.md). */
+  audit: AuditLog;
 }
 
 /** The provider, built once: the engine, and how to list the clients it knows (admin API). */
@@ -171,6 +174,7 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
     basePath,
     loginPage: deps.loginPage,
     secretKey: deps.secretKeys[0]!,
+    audit: deps.audit,
   });
   await mountEngine(app, {
     engine,

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
+import type { AuditLog } from '../../core/audit.js';
 import type { AuthService } from '../../core/auth-service.js';
 import type { Store } from '../../core/store.js';
 import { digestToken } from '../../core/token.js';
+import { auditEvent } from '../../http/audit.js';
 import { CONTENT_SECURITY_POLICY } from '../../http/security-headers.js';
 import { FORM_MEDIA_TYPE, parseForm } from '../../http/validation.js';
 import { errorPage, escapeHTML, FIRST_PARTY } from './engine.js';
@@ -20,6 +22,8 @@ export interface InteractionRoutesOptions {
   loginPage: string;
   /** `SECRET_KEY`: the consent form's token is an HMAC under a key derived from it. */
   secretKey: string;
+  /** Security events (docs/audit.md): a consent given is one. */
+  audit: AuditLog;
 }
 
 /** What each scope lets the application do, in the words of the consent page. */
@@ -184,6 +188,20 @@ export const interactionRoutes: FastifyPluginAsync<InteractionRoutesOptions> = a
       }
       if (body.decision === 'allow') {
         const grantId = await grantAsked(details);
+        // The user's own decision, recorded with what it allowed (docs/audit.md); a first-party client's skipped consent is not one.
+        const scopes = String(details.params.scope ?? '')
+          .split(' ')
+          .filter(Boolean);
+        await auditEvent(
+          options.audit,
+          request,
+          'oauth_consent.granted',
+          { client_id: String(details.params.client_id), scopes },
+          {
+            actorUserId: session.userId,
+            subjectUserId: session.userId,
+          },
+        );
         await finish(request, reply, { consent: { grantId } }, true);
         return reply;
       }

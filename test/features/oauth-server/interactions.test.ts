@@ -160,5 +160,18 @@ describe('the provider: sign-in and consent steps', () => {
     const again = await browser.follow((await authorizationURL(thirdParty.clientId)).url, REDIRECT);
     assert.equal(again.location, undefined, 'consent is asked again');
     assert.match(await again.response.text(), /Allow/);
+    // Both are security events of the user (docs/audit.md): Allow above, and this disconnection.
+    const events = (await (await browser.fetch(`${server.issuer}/users/me/events?limit=200`)).json()) as {
+      type: string;
+      actor_user_id: number | null;
+      subject_user_id: number;
+      detail: { client_id?: string; scopes?: string[] };
+    }[];
+    const granted = events.filter((event) => event.type === 'oauth_consent.granted' && event.detail.client_id === thirdParty.clientId);
+    assert.equal(granted.length, 1, 'one Allow, one event (Deny and the remembered consent record none)');
+    assert.ok(granted[0]!.detail.scopes?.includes('email'));
+    assert.equal(granted[0]!.actor_user_id, granted[0]!.subject_user_id);
+    const revoked = events.filter((event) => event.type === 'oauth_consent.revoked' && event.detail.client_id === thirdParty.clientId);
+    assert.equal(revoked.length, 1);
   });
 });
