@@ -13,8 +13,16 @@ interface PropertySchema {
 
 describe('parameters taken from the URL', () => {
   test('every number in a query string or path has a maximum, and every string a maximum length', async () => {
-    const { routes, close } = await appWithRoutes();
+    const { routes: plain, close } = await appWithRoutes();
     await close();
+    // With our OAuth provider on, its routes too (admin clients, Connected apps).
+    const withProvider = await appWithRoutes({ publicUrl: 'http://127.0.0.1:9', oauthServer: { enabled: true } });
+    await withProvider.close();
+    const routes = [...plain, ...withProvider.routes];
+    assert.ok(
+      routes.some((route) => route.url === '/users/me/oauth-grants/:client_id'),
+      "the provider's routes are among them",
+    );
     assert.ok(
       routes.some((route) => route.url === '/users' && route.schema?.querystring),
       'GET /users has a query schema',

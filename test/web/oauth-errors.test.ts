@@ -10,9 +10,10 @@ test('#oauth_error=<CODE> is read; anything else is not', () => {
 });
 
 test('every code a provider sign-in can end with has its own message; unknown codes a general one', () => {
-  const codes = (Object.keys(ERRORS) as (keyof typeof ERRORS)[]).filter(
-    (c) => c.startsWith('OAUTH_') && c !== 'OAUTH_ACCOUNT_NOT_FOUND' && c !== 'OAUTH_LAST_CREDENTIAL',
-  );
+  // OAUTH_* codes of signing in with another provider; not those of linked-account management or
+  // of our own provider's admin and "Connected apps" routes, which no sign-in ends with.
+  const notSignIn = new Set(['OAUTH_ACCOUNT_NOT_FOUND', 'OAUTH_LAST_CREDENTIAL', 'OAUTH_CLIENT_NOT_FOUND', 'OAUTH_CLIENT_INVALID', 'OAUTH_GRANT_NOT_FOUND']);
+  const codes = (Object.keys(ERRORS) as (keyof typeof ERRORS)[]).filter((c) => c.startsWith('OAUTH_') && !notSignIn.has(c));
   const messages = [...codes, 'LOGIN_BAD_CREDENTIALS', 'TOO_MANY_REQUESTS'].map(oauthErrorMessage);
   const general = oauthErrorMessage('SOMETHING_ELSE');
   assert.equal(new Set(messages).size, messages.length, 'one message per code');

@@ -33,7 +33,7 @@ export type MyEventsQuery = Static<typeof MyEventsQuery>;
 export const AdminEventsQuery = Type.Object({
   user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_URL_INTEGER, description: 'Events whose subject or actor is this user' })),
   type: Type.Optional(Type.Union(AUDIT_EVENT_TYPES.map((t) => Type.Literal(t)))),
-  since: Type.Optional(Type.String({ format: 'date-time', description: 'Events at or after this time (RFC 3339)' })),
+  since: Type.Optional(Type.String({ format: 'date-time', maxLength: 40, description: 'Events at or after this time (RFC 3339)' })),
   before: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_URL_INTEGER })),
   limit: Type.Integer({ minimum: 1, maximum: MAX_EVENTS_PAGE, default: 50 }),
 });
