@@ -48,3 +48,16 @@ export function pythonOAuthClient(): ServiceCheck {
   const found = candidates.find((python) => spawnSync(python, ['-c', 'import requests_oauthlib'], { stdio: 'ignore' }).status === 0);
   return check('Python requests-oauthlib', found, 'PYTHON (a python3 that can import requests_oauthlib; Debian: python3-requests-oauthlib)');
 }
+
+/**
+ * A Python 3 that can import Authlib's requests client (Debian: python3-authlib, installed by
+ * .ci/run), the OpenID Connect client of test/e2e/authlib-provider.test.ts; found as
+ * {@link pythonOAuthClient} finds its module.
+ */
+export function pythonAuthlib(): ServiceCheck {
+  const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((python): python is string => Boolean(python));
+  const found = candidates.find(
+    (python) => spawnSync(python, ['-c', 'import authlib.integrations.requests_client, authlib.jose'], { stdio: 'ignore' }).status === 0,
+  );
+  return check('Python Authlib', found, 'PYTHON (a python3 that can import authlib; Debian: python3-authlib)');
+}
