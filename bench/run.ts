@@ -7,6 +7,7 @@
 //   npm run bench -- --rows=1,3        only some rows (--no-better-auth: row 1 without it)
 //   npm run bench -- --rows=1 --baseline=REF   row 1 also runs our server as of commit REF
 //   npm run bench -- --rows=9 --pool=200       smaller token pools (quicker to issue through POST /token)
+//   npm run bench -- --rows=11,12,13           our OAuth/OIDC provider: JWT access tokens, refresh grant, discovery (docs/oauth-server.md)
 //   npm run bench -- --rows=14                 API keys against first-party tokens on one server (docs/api-keys.md)
 //   npm run bench -- --rows=15                 logins with the audit log on and off, side by side (docs/audit.md)
 //   BENCH_SCALE=3000000 npm run bench  row 5's large database holds 3M tokens (users = tokens / 10)
@@ -23,6 +24,7 @@ import { breachedRow } from './rows/breached.js';
 import { cookieRow } from './rows/cookie.js';
 import { deploymentRow } from './rows/deployment.js';
 import { loginsRow } from './rows/logins.js';
+import { oauthDiscoveryRow, oauthJwtRow, oauthRefreshRow } from './rows/oauth.js';
 import { postgresRow } from './rows/postgres.js';
 import { revocationRow } from './rows/revocation.js';
 import { scaleRow } from './rows/scale.js';
@@ -81,6 +83,9 @@ async function main(): Promise<void> {
     8: () => revocationRow(ctx),
     9: () => deploymentRow(ctx, !process.argv.includes('--no-better-auth')),
     10: () => breachedRow(ctx),
+    11: () => oauthJwtRow(ctx),
+    12: () => oauthRefreshRow(ctx),
+    13: () => oauthDiscoveryRow(ctx),
     14: () => apiKeyRow(ctx),
     15: () => auditRow(ctx),
   };

@@ -27,6 +27,8 @@ export interface SpawnOptions {
   readyPath?: string;
   timeoutMs?: number;
   cwd?: string;
+  /** The port to listen on (default: a free one); a server whose URL must be known before it starts (an issuer) picks its own. */
+  port?: number;
 }
 
 /** A free TCP port on the loopback (asked of the OS, then released for the child to take). */
@@ -48,7 +50,7 @@ export async function freePort(): Promise<number> {
  * 200; the time from spawn to that answer is the start-up time.
  */
 export async function startServer(options: SpawnOptions): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const child = spawn(options.command, options.args, {
