@@ -1,7 +1,7 @@
 import type { AccountService } from './account-service.js';
 import type { AuthService, Session } from './auth-service.js';
 import { AuthError } from './errors.js';
-import type { SecondFactor } from './second-factor.js';
+import type { SecondFactor, SpentCode } from './second-factor.js';
 import type { Throttle } from './throttle.js';
 import type { User } from './user.js';
 
@@ -72,7 +72,7 @@ export class RecentAuthentication {
    * A wrong password is 401 `INVALID_CURRENT_PASSWORD`; a wrong code or passkey 401
    * `REAUTHENTICATION_FAILED`; a code without a second factor 400 `TOTP_NOT_ENABLED`.
    */
-  async reauthenticate(session: Session, proof: ReauthenticationProof, from: { ip: string }): Promise<void> {
+  async reauthenticate(session: Session, proof: ReauthenticationProof, from: { ip: string }, spent?: SpentCode): Promise<void> {
     const userId = session.user.id;
     if ('currentPassword' in proof) {
       await this.account.requireCurrentPassword(session, proof.currentPassword, from);
@@ -80,7 +80,7 @@ export class RecentAuthentication {
       if (!(await this.secondFactor.isEnabled(userId))) throw new AuthError('TOTP_NOT_ENABLED');
       const keys = this.throttle.oneTimeCodeKeys(userId);
       await this.throttle.consume(keys);
-      if (!(await this.secondFactor.verifyCode(userId, proof.otp))) throw new AuthError('REAUTHENTICATION_FAILED');
+      if (!(await this.secondFactor.verifyCode(userId, proof.otp, spent))) throw new AuthError('REAUTHENTICATION_FAILED');
       await this.throttle.reset(keys);
     } else {
       if (!this.passkeys) throw new AuthError('REAUTHENTICATION_FAILED');

@@ -7,7 +7,7 @@ import type { User } from './user.js';
  */
 export type SecondFactorVerdict = 'none' | 'ok' | 'required' | 'bad';
 
-/** What a good code spent, filled in by {@link SecondFactor.checkSignIn} for the audit log: a recovery code, and how many are left. */
+/** What a good code spent, filled in by {@link SecondFactor.checkSignIn} and {@link SecondFactor.verifyCode} for the audit log: a recovery code, and how many are left. */
 export interface SpentCode {
   recoveryCodesLeft?: number;
 }
@@ -29,7 +29,7 @@ export interface SecondFactor {
    * Spends a code of the user's second factor outside sign-in (re-authentication,
    * docs/security.md): false when they have none, or the code is wrong or spent.
    */
-  verifyCode(userId: number, code: string): Promise<boolean>;
+  verifyCode(userId: number, code: string, spent?: SpentCode): Promise<boolean>;
 }
 
 /** No second factor configured: every sign-in is complete after its first factor. */

@@ -153,7 +153,7 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
       await routes.register(userRoutes, { authenticate: options.authenticate, userOf: publicUserReader(options.userDecorator) });
       await routes.register(csrfRoutes, { csrf });
       await routes.register(healthRoutes, { store });
-      await routes.register(reauthenticateRoutes, { recent, options: resolved, authenticate });
+      await routes.register(reauthenticateRoutes, { recent, options: resolved, authenticate, audit: options.audit });
       // Default: 3 mails per account and 20 per address per hour, in the shared counters.
       const mailThrottle: MailThrottle = options.mailThrottle ?? (async (action, key) => throttle.consume(throttle.mailKeys(action, key.email, key.ip)));
       const accountRoutes: AccountRoutesOptions = {

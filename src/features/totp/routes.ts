@@ -3,6 +3,7 @@ import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { AuditLog } from '../../core/audit.js';
 import { auditEvent } from '../../http/audit.js';
 import type { Throttle } from '../../core/throttle.js';
+import type { SpentCode } from '../../core/second-factor.js';
 import type { TwoFactorService } from './two-factor.js';
 import type { User } from '../../core/user.js';
 import type { AddedCredential } from '../../mail/credential-notice.js';
@@ -109,8 +110,10 @@ export const totpRoutes: FastifyPluginAsyncTypebox<TOTPRoutesOptions> = async (a
     async (request, reply) => {
       const keys = codeKeys(firstPartySession(request).user.id);
       await throttle.consume(keys);
-      await twoFactor.disable(firstPartySession(request), request.body.current_password, request.body.code, { ip: request.ip });
+      const spent: SpentCode = {};
+      await twoFactor.disable(firstPartySession(request), request.body.current_password, request.body.code, { ip: request.ip }, spent);
       await throttle.reset(keys);
+      if (spent.recoveryCodesLeft !== undefined) await auditEvent(audit, request, 'recovery_code.used', { remaining: spent.recoveryCodesLeft });
       await auditEvent(audit, request, 'totp.disabled', {});
       return reply.code(204).send(null);
     },

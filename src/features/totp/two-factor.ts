@@ -92,11 +92,13 @@ export class TwoFactorService implements SecondFactor {
   }
 
   /** Turns TOTP off, given the current password and a code (TOTP or recovery); recovery codes go with it. */
-  async disable(session: Session, currentPassword: string, code: string, from: { ip: string }): Promise<void> {
+  async disable(session: Session, currentPassword: string, code: string, from: { ip: string }, spent?: SpentCode): Promise<void> {
     const user = await this.account.requireCurrentPassword(session, currentPassword, from);
     const record = await this.store.findTOTP(user.id);
     if (!record?.confirmed) throw new AuthError('TOTP_NOT_ENABLED');
-    if (!(await this.spend(user.id, record.encryptedSecret, code))) throw new AuthError('TOTP_BAD_CODE');
+    const how = await this.spend(user.id, record.encryptedSecret, code);
+    if (!how) throw new AuthError('TOTP_BAD_CODE');
+    if (how === 'recovery' && spent) spent.recoveryCodesLeft = await this.store.countRecoveryCodes(user.id);
     await this.store.deleteTOTP(user.id);
   }
 
@@ -114,9 +116,12 @@ export class TwoFactorService implements SecondFactor {
   }
 
   /** Spends a code (TOTP or recovery) of a user whose TOTP is on; false when it is off or the code is wrong or spent. */
-  async verifyCode(userId: number, code: string): Promise<boolean> {
+  async verifyCode(userId: number, code: string, spent?: SpentCode): Promise<boolean> {
     const record = await this.store.findTOTP(userId);
-    return record?.confirmed === true && (await this.spend(userId, record.encryptedSecret, code)) !== false;
+    if (record?.confirmed !== true) return false;
+    const how = await this.spend(userId, record.encryptedSecret, code);
+    if (how === 'recovery' && spent) spent.recoveryCodesLeft = await this.store.countRecoveryCodes(userId);
+    return how !== false;
   }
 
   /** Whether TOTP is on for a user (a pending enrolment is not). */

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { AuditLog } from '../../core/audit.js';
 import type { RecentAuthentication, ReauthenticationProof } from '../../core/recent-authentication.js';
+import type { SpentCode } from '../../core/second-factor.js';
+import { auditEvent } from '../audit.js';
 import type { ResolvedAuthOptions } from '../../core/options.js';
 import { ErrorBody, NoContent, ReauthenticateBody } from '../schemas.js';
 import { webauthnChallengeCookie } from '../webauthn-challenge-cookie.js';
@@ -11,13 +14,15 @@ export interface ReauthenticateRoutesOptions {
   recent: RecentAuthentication;
   options: ResolvedAuthOptions;
   authenticate: preHandlerAsyncHookHandler;
+  /** Security events (docs/audit.md): a recovery code spent here is one. */
+  audit: AuditLog;
 }
 
 /**
  * `POST /users/me/reauthenticate`: the session proves a factor again and is recently
  * authenticated for the next `reauthenticationWindow` seconds (docs/security.md, "Recent authentication").
  */
-export const reauthenticateRoutes: FastifyPluginAsyncTypebox<ReauthenticateRoutesOptions> = async (app, { recent, options, authenticate }) => {
+export const reauthenticateRoutes: FastifyPluginAsyncTypebox<ReauthenticateRoutesOptions> = async (app, { recent, options, authenticate, audit }) => {
   const challengeCookie = webauthnChallengeCookie(options);
   app.post(
     '/users/me/reauthenticate',
@@ -43,7 +48,9 @@ export const reauthenticateRoutes: FastifyPluginAsyncTypebox<ReauthenticateRoute
         proof = { passkey: body.passkey!, challenge: request.cookies[challengeCookie.name] };
         reply.clearCookie(challengeCookie.name, challengeCookie.attributes);
       }
-      await recent.reauthenticate(firstPartySession(request), proof, { ip: request.ip });
+      const spent: SpentCode = {};
+      await recent.reauthenticate(firstPartySession(request), proof, { ip: request.ip }, spent);
+      if (spent.recoveryCodesLeft !== undefined) await auditEvent(audit, request, 'recovery_code.used', { remaining: spent.recoveryCodesLeft });
       return reply.code(204).send(null);
     },
   );

@@ -108,11 +108,18 @@ describe('security events are recorded where they happen', () => {
     assert.deepEqual(used?.detail, { remaining: recoveryCodes.length - 1 });
     assert.equal(used?.userAgent, AGENT);
 
+    // A recovery code spent outside sign-in is recorded too: to re-authenticate, and to turn TOTP off.
+    const again = await call(login.json().access_token, 'POST', '/users/me/reauthenticate', { otp: recoveryCodes[1]! });
+    assert.equal(again.statusCode, 204, again.body);
+    assert.deepEqual((await last(user.id, 'recovery_code.used'))?.detail, { remaining: recoveryCodes.length - 2 });
     t.clock.advance(60);
     const code = totpAt(secret, t.clock.now);
-    const off = await call(login.json().access_token, 'DELETE', '/users/me/totp', { current_password: PASSWORD, code });
+    assert.equal((await call(login.json().access_token, 'POST', '/users/me/reauthenticate', { otp: code })).statusCode, 204);
+    assert.equal((await eventsOf(user.id)).filter((e) => e.type === 'recovery_code.used').length, 2, 'a TOTP code is no recovery code');
+    const off = await call(login.json().access_token, 'DELETE', '/users/me/totp', { current_password: PASSWORD, code: recoveryCodes[2]! });
     assert.equal(off.statusCode, 204, off.body);
     assert.ok(await last(user.id, 'totp.disabled'));
+    assert.deepEqual((await last(user.id, 'recovery_code.used'))?.detail, { remaining: recoveryCodes.length - 3 });
   });
 
   test('passkey added and removed', async () => {
