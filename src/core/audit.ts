@@ -33,10 +33,10 @@ export interface AuditDetails {
   /** A superuser changed a user (`PATCH /users/{id}`): the fields set, with their new values. */
   'admin.user_updated': { changes: AdminUserChanges };
   'admin.user_deleted': { email: string };
-  /** The command line changed a user (`create-user`, `import-users`, …); `command`: which. */
+  /** The command line made a user (`create-user`); `command`: which. */
   'cli.user_created': { command: string; is_superuser: boolean };
-  'cli.user_updated': { command: string; changes: AdminUserChanges };
-  'cli.user_deleted': { command: string };
+  /** One `import` run: how many users it made and skipped, and the provider identities it linked (one event, not one per row). */
+  'cli.users_imported': { command: 'import'; imported: number; duplicates: number; invalid: number; linked: number };
   'api_key.created': { key_id: number; name: string; org_id?: number };
   'api_key.revoked': { key_id: number; org_id?: number };
   'oauth_consent.granted': { client_id: string; scopes: string[] };
@@ -92,8 +92,7 @@ export const AUDIT_EVENT_TYPES = Object.freeze([
   'admin.user_updated',
   'admin.user_deleted',
   'cli.user_created',
-  'cli.user_updated',
-  'cli.user_deleted',
+  'cli.users_imported',
   'api_key.created',
   'api_key.revoked',
   'oauth_consent.granted',

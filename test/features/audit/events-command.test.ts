@@ -1,3 +1,6 @@
+import { hash as bcryptHash } from '@node-rs/bcrypt';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { sql } from 'kysely';
@@ -149,6 +152,30 @@ test('create-user and revoke-sessions are recorded, with no actor (the operator 
       ],
     );
     assert.equal(lines[0].subject_user_id, lines[1].subject_user_id);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('an import run is one event with its counts, whatever the number of rows', async () => {
+  const dir = tempDir();
+  const env = { DATABASE_URL: sqliteURL(dir) };
+  try {
+    // Two rows with a real (bcrypt) hash; the third has none.
+    const hash = await bcryptHash('an imported password, long enough', 4);
+    const file = join(dir.path, 'users.csv');
+    writeFileSync(file, `email,hashed_password\nimported-a@example.com,${hash}\nimported-b@example.com,${hash}\nbroken@example.com,\n`);
+    const run = await cli(['import', file], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /imported 2, skipped 0 duplicate\(s\), 1 invalid/);
+    const events = (await cli(['events', 'export'], { env })).stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      events.map((e) => [e.type, e.actor_user_id, e.subject_user_id, e.detail]),
+      [['cli.users_imported', null, null, { command: 'import', imported: 2, duplicates: 0, invalid: 1, linked: 0 }]],
+    );
   } finally {
     dir.cleanup();
   }
