@@ -88,7 +88,7 @@ async function storageOf(deps: OAuthServerDependencies): Promise<Storage> {
       revokeUser: (userId) => factory.revokeUserGrants(userId),
       grants: { list: (userId) => factory.listUserGrants(userId), revoke: (userId, clientId) => factory.revokeUserClientGrants(userId, clientId) },
       // A grant revoked (Connected apps, a password change, the reuse of a refresh token) ends its JWT access tokens at once.
-      grantActive: async (userId, clientId) => (await factory.listUserGrants(userId)).some((grant) => grant.clientId === clientId),
+      grantActive: (userId, clientId) => factory.hasUserGrant(userId, clientId),
     };
   }
   const memory = memoryAdapter();

@@ -121,6 +121,13 @@ export interface SQLAdapterFactory extends AdapterFactory {
   revokeUserClientGrants(userId: number, clientId: string): Promise<number>;
   /** The user's unexpired grants, oldest first. */
   listUserGrants(userId: number): Promise<UserGrant[]>;
+  /**
+   * Whether the user has an unexpired grant for this client: what the resource server asks on
+   * every request with one of our JWT access tokens (docs/resource-server.md). One indexed row
+   * read, where listing every grant and parsing its payload took 17.5 % of such a request's CPU
+   * (docs/BENCHMARKS.md, row 11).
+   */
+  hasUserGrant(userId: number, clientId: string): Promise<boolean>;
   /** Deletes rows expired at the clock's now (expired rows are never found anyway); returns how many. */
   purgeExpired(): Promise<number>;
 }
@@ -186,6 +193,18 @@ export function createSQLAdapterFactory(db: Kysely<Database>, dialect: Dialect, 
           createdAt: fromDbTime(row.created_at),
         };
       });
+    },
+    async hasUserGrant(userId: number, clientId: string): Promise<boolean> {
+      const row = await tables
+        .selectFrom('oauth_server_artifacts')
+        .select('model')
+        .where('user_id', '=', userId)
+        .where('model', '=', 'Grant')
+        .where('client_id', '=', clientId)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', toDbTime(dialect, now()))]))
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
     },
     purgeExpired: () => purgeExpiredArtifacts(db, dialect, now()),
   });

@@ -174,4 +174,31 @@ describe('the provider: sign-in and consent steps', () => {
     const revoked = events.filter((event) => event.type === 'oauth_consent.revoked' && event.detail.client_id === thirdParty.clientId);
     assert.equal(revoked.length, 1);
   });
+
+  test('a JWT access token is refused as soon as its user disconnects the app ("Connected apps"), though it has not expired', async () => {
+    // On our SQL store: the resource server asks, on every request, whether the user's grant to the app stands.
+    const { clientId, clientSecret } = await server.addClient({ redirect_uris: [REDIRECT], client_name: 'Disconnected', first_party: true });
+    await server.createUser('disconnects@example.com');
+    const browser = await server.signedIn('disconnects@example.com');
+    const config = await oidc.discovery(new URL(server.issuer), clientId, clientSecret, oidc.ClientSecretBasic(clientSecret!), {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid notes:read',
+      resource: server.issuer,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: 'y',
+    });
+    const { location } = await browser.follow(url.href, REDIRECT);
+    const tokens = await oidc.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: 'y' }, { resource: server.issuer });
+    const me = () => fetch(`${server.issuer}/users/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal((await me()).status, 200);
+    const csrf = { 'x-csrftoken': decodeURIComponent(browser.cookies.get('csrftoken') ?? '') };
+    const removed = await browser.fetch(`${server.issuer}/users/me/oauth-grants/${clientId}`, { method: 'DELETE', headers: csrf });
+    assert.equal(removed.status, 204);
+    assert.equal((await me()).status, 401);
+  });
 });

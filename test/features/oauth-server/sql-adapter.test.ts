@@ -317,13 +317,22 @@ for (const backend of storageBackends(pg)) {
         { clientId: 'app', clientName: 'Notes', scopes: ['openid', 'email', 'api:read'], createdAt: START },
         { clientId: 'cli', clientName: null, scopes: ['openid'], createdAt: clock },
       ]);
+      // What the resource server asks per request: this user's grant for this client, and nothing else.
+      assert.equal(await adapter.hasUserGrant(userId, 'app'), true);
+      assert.equal(await adapter.hasUserGrant(userId, 'cli'), true);
+      assert.equal(await adapter.hasUserGrant(userId, 'other'), false);
+      assert.equal(await adapter.hasUserGrant(userId + 1000, 'app'), false);
       assert.equal(await adapter.revokeUserClientGrants(userId, 'app'), 2);
+      assert.equal(await adapter.hasUserGrant(userId, 'app'), false);
       assert.equal(await adapter('RefreshToken').find(refresh), undefined);
       assert.deepEqual(
         (await adapter.listUserGrants(userId)).map((g) => g.clientId),
         ['cli'],
       );
       assert.equal((await rawArtifacts(store)).length, 1);
+      // An expired grant is no grant.
+      clock = new Date(START.getTime() + 601_000);
+      assert.equal(await adapter.hasUserGrant(userId, 'cli'), false);
     });
 
     test('clients: the engine finds them; one it registers keeps only a digest of its secret; destroying one deletes what it was issued', async () => {
