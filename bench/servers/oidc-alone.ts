@@ -6,7 +6,8 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { JWK } from 'jose';
-import { clientSecretDigest, createEngine } from '../../src/features/oauth-server/engine.js';
+import { clientSecretDigest } from '../../src/features/oauth-server/clients.js';
+import { createEngine } from '../../src/features/oauth-server/engine.js';
 import { memoryAdapter } from '../../src/features/oauth-server/memory-adapter.js';
 
 const port = Number(process.env.PORT);

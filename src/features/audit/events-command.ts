@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { CommandError, parseCommandArgs, UsageError } from '../../cli/args.js';
 import type { CLIStreams } from '../../cli/streams.js';
-import type { AuditRecord } from '../../core/audit.js';
 import type { ServerConfig } from '../../server.js';
 import { SQLStore } from '../../store/sql/sql-store.js';
+import { toExportedEvent } from './event-view.js';
 
 const USAGE = 'events takes `export [--since <time>]` or `verify`';
 
@@ -25,7 +25,7 @@ export async function eventsCommand(config: ServerConfig, argv: string[], io: CL
     if (action === 'export') {
       for await (const event of store.audit.stream(since)) {
         // Respect back-pressure: an export piped to a slow consumer must not buffer the whole log.
-        if (!io.stdout.write(`${JSON.stringify(exportedEvent(event))}\n`)) await once(io.stdout, 'drain');
+        if (!io.stdout.write(`${JSON.stringify(toExportedEvent(event))}\n`)) await once(io.stdout, 'drain');
       }
       return;
     }
@@ -37,21 +37,4 @@ export async function eventsCommand(config: ServerConfig, argv: string[], io: CL
   } finally {
     await store.close();
   }
-}
-
-/** One exported line: the stored row, named as in the table. */
-function exportedEvent(event: AuditRecord) {
-  return {
-    id: event.id,
-    at: event.at.toISOString(),
-    type: event.type,
-    actor_user_id: event.actorUserId,
-    subject_user_id: event.subjectUserId,
-    org_id: event.orgId ?? null,
-    ip: event.ip,
-    user_agent: event.userAgent,
-    detail: event.detail,
-    prev_hash: event.prevHash,
-    hash: event.hash,
-  };
 }

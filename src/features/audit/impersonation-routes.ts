@@ -7,9 +7,10 @@ import { AuthError } from '../../core/errors.js';
 import { auditEvent } from '../../http/audit.js';
 import { firstPartySession } from '../../http/guard.js';
 import { SECURITY } from '../../http/routes/account-context.js';
+import { answerSignIn } from '../../http/sign-in-answer.js';
 import { ErrorBody, NO_CONTROL_CHARACTERS, NoContent, TokenResponse, UserIdParams } from '../../http/schemas.js';
-import { recordSessionEnded, recordSessionOpened } from '../../http/session-change.js';
-import { clearAuthCookie, setAuthCookie } from '../../http/transport.js';
+import { recordSessionEnded } from '../../http/session-change.js';
+import { clearAuthCookie } from '../../http/transport.js';
 
 /**
  * Longest an impersonation session lives: long enough for a support call, short enough that a
@@ -81,14 +82,15 @@ export const impersonationRoutes: FastifyPluginAsyncTypebox<ImpersonationRoutesO
         { reason: request.body.reason, expires_at: expiresAt.toISOString() },
         { subjectUserId: user.id },
       );
+      // Answered as every sign-in is (http/sign-in-answer.ts). With the cookie the browser now holds
+      // the user's session (the superuser signs in again after "Stop"): the cookie lives no longer
+      // than the session, and the CSRF cookie rotates to it.
+      const opened = { kind: 'session' as const, user, issued, amr: [] };
       if (request.body.transport === 'cookie') {
-        // The browser now holds the user's session (the superuser signs in again after "Stop");
-        // the cookie lives no longer than the session, and the CSRF cookie rotates to it.
-        setAuthCookie(reply, { ...service.options, accessTokenLifetime: issued.expiresIn }, issued.token);
-        recordSessionOpened(request, issued.digest);
+        answerSignIn(request, reply, { ...service.options, accessTokenLifetime: issued.expiresIn }, opened, 'cookie');
         return reply.code(204).send(null);
       }
-      return reply.code(200).send({ access_token: issued.token, token_type: 'bearer' as const, expires_in: issued.expiresIn });
+      return reply.code(200).send(answerSignIn(request, reply, service.options, opened, 'bearer'));
     },
   );
 

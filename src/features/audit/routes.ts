@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { preHandlerAsyncHookHandler } from 'fastify';
-import type { AuditRecord } from '../../core/audit.js';
 import { AuthError } from '../../core/errors.js';
 import { firstPartySession } from '../../http/guard.js';
 import { SECURITY } from '../../http/routes/account-context.js';
 import { ErrorBody } from '../../http/schemas.js';
 import type { AuditStore } from './audit-store.js';
+import { toEventView } from './event-view.js';
 import { AdminEventsQuery, AuditEventList, MyEventsQuery } from './schemas.js';
 
 export interface AuditRoutesOptions {
@@ -13,21 +13,6 @@ export interface AuditRoutesOptions {
   /** First-party sessions (the account's own page). */
   authenticate: preHandlerAsyncHookHandler;
   superuser: preHandlerAsyncHookHandler;
-}
-
-/** An event as the routes answer it. */
-export function toEventView(event: AuditRecord) {
-  return {
-    id: event.id,
-    at: event.at.toISOString(),
-    type: event.type,
-    actor_user_id: event.actorUserId,
-    subject_user_id: event.subjectUserId,
-    org_id: event.orgId ?? null,
-    ip: event.ip,
-    user_agent: event.userAgent,
-    detail: event.detail as Record<string, unknown>,
-  };
 }
 
 /**

@@ -1,51 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { digestToken, generateToken } from '../../core/token.js';
 import type { Database, Dialect } from '../../store/sql/schema.js';
 import { fromDbTime, toDbTime } from '../../store/sql/time.js';
+import { type CreatedOAuthClient, createdClient, type NewOAuthClient, type OAuthClientRecord, registerClient } from './clients.js';
 import { deleteClient, type OAuthServerClientsTable, type OAuthServerDb, oauthServerDb } from './sql-adapter.js';
 
 /**
- * A client's registration as given to `create` (RFC 7591 §2 metadata, already validated by the
- * caller) plus `first_party`. `client_id` and `client_secret` are never taken from it.
- */
-export interface NewOAuthClient {
-  client_name?: string;
-  redirect_uris?: string[];
-  grant_types?: string[];
-  response_types?: string[];
-  /** `none` makes a public client (no secret); the RFC 7591 default is `client_secret_basic`. */
-  token_endpoint_auth_method?: string;
-  scope?: string;
-  /** A first-party client skips the consent screen (docs/oauth-server.md). */
-  first_party?: boolean;
-  [metadata: string]: unknown;
-}
-
-/** A registered client as listed: its metadata, never its secret or the secret's digest. */
-export interface OAuthClientRecord {
-  client_id: string;
-  /** RFC 7591 §3.2.1, seconds since the epoch. */
-  client_id_issued_at: number;
-  first_party: boolean;
-  /** ISO 8601. */
-  created_at: string;
-  [metadata: string]: unknown;
-}
-
-/** The answer to `create`: the record, and the secret of a confidential client — shown this once. */
-export interface CreatedOAuthClient extends OAuthClientRecord {
-  client_secret?: string;
-  /** RFC 7591 §3.2.1: 0, the secret does not expire. */
-  client_secret_expires_at?: number;
-}
-
-/**
  * The registered clients of the provider (`oauth_server_clients`, migration 0012), for the admin
- * API and the CLI. The secret is 256 bits from the CSPRNG (core/token.ts), returned once and stored
- * as its SHA-256 hex digest (a plain hash suffices for that entropy; OWASP Secrets Management CS),
- * in the metadata's `client_secret`, which is what the engine compares a presented secret's digest
- * with. Deleting a client deletes everything issued to it.
+ * API and the CLI; ids and secrets are made by `registerClient` (clients.ts): the secret is returned
+ * once and stored only as its SHA-256 digest (a plain hash suffices for 256 random bits; OWASP
+ * Secrets Management CS). Deleting a client deletes everything issued to it.
  */
 export class OAuthClientStore {
   private readonly db: OAuthServerDb;
@@ -61,25 +24,14 @@ export class OAuthClientStore {
   }
 
   async create(input: NewOAuthClient): Promise<CreatedOAuthClient> {
-    const { first_party: firstParty = false, client_id: _id, client_secret: _secret, client_secret_expires_at: _expires, ...metadata } = input;
     const at = this.now();
-    // Public, not a secret: 128 bits keep ids unguessable enough that they reveal nothing by enumeration.
-    const clientId = randomBytes(16).toString('base64url');
-    const issuedAt = Math.floor(at.getTime() / 1000);
-    const secret = metadata.token_endpoint_auth_method === 'none' ? undefined : generateToken();
-    const stored: Record<string, unknown> = { ...metadata, client_id: clientId, client_id_issued_at: issuedAt };
-    if (secret !== undefined) Object.assign(stored, { client_secret: digestToken(secret), client_secret_expires_at: 0 });
+    const { clientId, firstParty, secret, metadata } = registerClient(input, at);
+    const row = { client_id: clientId, metadata: JSON.stringify(metadata), created_at: toDbTime(this.dialect, at) };
     await this.db
       .insertInto('oauth_server_clients')
-      .values({
-        client_id: clientId,
-        metadata: JSON.stringify(stored),
-        first_party: this.dialect === 'postgres' ? firstParty === true : firstParty === true ? 1 : 0,
-        created_at: toDbTime(this.dialect, at),
-      })
+      .values({ ...row, first_party: this.dialect === 'postgres' ? firstParty : firstParty ? 1 : 0 })
       .execute();
-    const record = recordOf({ client_id: clientId, metadata: JSON.stringify(stored), first_party: firstParty === true, created_at: at });
-    return secret === undefined ? record : { ...record, client_secret: secret, client_secret_expires_at: 0 };
+    return createdClient(recordOf({ ...row, first_party: firstParty }), secret);
   }
 
   /** Every client, oldest first. */

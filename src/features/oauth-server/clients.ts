@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { generateToken } from '../../core/token.js';
-import { clientSecretDigest } from './engine.js';
+import { digestToken, generateToken } from '../../core/token.js';
 
 /** A client's registration (RFC 7591 §2 metadata) plus `first_party`; `client_id` and the secret are ours to make. */
 export interface NewOAuthClient {
@@ -41,28 +40,55 @@ export interface OAuthClients {
   delete(clientId: string): Promise<boolean>;
 }
 
+/**
+ * What is stored for a client's secret: its SHA-256, hex (the secret itself is shown once, at
+ * registration). The engine compares a presented secret by this digest (engine.ts).
+ */
+export function clientSecretDigest(secret: string): string {
+  return digestToken(secret);
+}
+
+/** A new client's registration, as both client stores keep it: ids and the secret are ours. */
+export interface ClientRegistration {
+  clientId: string;
+  firstParty: boolean;
+  /** A confidential client's secret, to show once; `undefined` for a public client. */
+  secret: string | undefined;
+  /** The engine's metadata: RFC 7591 fields, `client_id`, `client_id_issued_at`, and the secret's digest. */
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Makes a client's id and secret and the metadata to store (docs/oauth-server.md). The id is
+ * public: 128 bits keep ids unguessable, so they reveal nothing by enumeration. The secret is 256
+ * bits from the CSPRNG (core/token.ts), kept only as the digest the engine compares a presented
+ * secret's digest with ({@link clientSecretDigest}). Ids and secrets given in `input` are ignored.
+ */
+export function registerClient(input: NewOAuthClient, at: Date): ClientRegistration {
+  const { first_party: firstParty = false, client_id: _id, client_secret: _secret, client_secret_expires_at: _expires, ...fields } = input;
+  const clientId = randomBytes(16).toString('base64url');
+  const secret = fields.token_endpoint_auth_method === 'none' ? undefined : generateToken();
+  const metadata: Record<string, unknown> = { ...fields, client_id: clientId, client_id_issued_at: Math.floor(at.getTime() / 1000) };
+  if (secret !== undefined) Object.assign(metadata, { client_secret: clientSecretDigest(secret), client_secret_expires_at: 0 });
+  return { clientId, firstParty: firstParty === true, secret, metadata };
+}
+
+/** What `create` answers: the record, plus a confidential client's secret this once. */
+export function createdClient(record: OAuthClientRecord, secret: string | undefined): CreatedOAuthClient {
+  return secret === undefined ? record : { ...record, client_secret: secret, client_secret_expires_at: 0 };
+}
+
 /** The clients kept in the engine's in-memory storage (the default adapter: one process). */
 // biome-ignore lint/suspicious/noExplicitAny: oidc-provider adapter payloads are open records
 export function memoryClients(storage: { Adapter: new (model: string) => any; list(model: string): Record<string, unknown>[] }, now: () => Date): OAuthClients {
   const adapter = new storage.Adapter('Client');
   return {
     async create(input) {
-      const { first_party: firstParty = false, client_id: _id, client_secret: _secret, client_secret_expires_at: _expires, ...metadata } = input;
       const at = now();
-      const clientId = randomBytes(16).toString('base64url');
-      const secret = metadata.token_endpoint_auth_method === 'none' ? undefined : generateToken();
-      const issuedAt = Math.floor(at.getTime() / 1000);
-      const stored: Record<string, unknown> = {
-        ...metadata,
-        client_id: clientId,
-        client_id_issued_at: issuedAt,
-        first_party: firstParty === true,
-        created_at: at.toISOString(),
-      };
-      if (secret !== undefined) Object.assign(stored, { client_secret: clientSecretDigest(secret), client_secret_expires_at: 0 });
+      const { clientId, firstParty, secret, metadata } = registerClient(input, at);
+      const stored = { ...metadata, first_party: firstParty, created_at: at.toISOString() };
       await adapter.upsert(clientId, stored);
-      const record = recordOf(stored);
-      return secret === undefined ? record : { ...record, client_secret: secret, client_secret_expires_at: 0 };
+      return createdClient(recordOf(stored), secret);
     },
     async list() {
       return storage

@@ -2,8 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { JWK } from 'jose';
 import Provider, { errors as engineErrors, interactionPolicy, type Configuration } from 'oidc-provider';
-import { digestToken } from '../../core/token.js';
 import type { User } from '../../core/user.js';
+import { clientSecretDigest } from './clients.js';
 import type { OAuthServerAdapter, ResolvedOAuthServer } from './options.js';
 
 /** Where the engine's endpoints live, under the plugin's prefix; clients find them through discovery. */
@@ -226,11 +226,6 @@ export function createEngine(deps: EngineDependencies): Provider {
   // mount sets (http/… never trusts the request's Host header for links).
   provider.proxy = true;
   return provider;
-}
-
-/** What is stored for a client's secret: its SHA-256, hex (the secret itself is shown once, at registration). */
-export function clientSecretDigest(secret: string): string {
-  return digestToken(secret);
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -5,8 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { clientSecretDigest } from '../../../src/features/oauth-server/engine.js';
-import { memoryClients, type NewOAuthClient, type OAuthClients } from '../../../src/features/oauth-server/clients.js';
+import { clientSecretDigest, memoryClients, type NewOAuthClient, type OAuthClients } from '../../../src/features/oauth-server/clients.js';
 import { internalsOf } from '../../support/internals.js';
 import { memoryAdapter } from '../../../src/features/oauth-server/memory-adapter.js';
 import { buildServer, readConfig } from '../../../src/server.js';
