@@ -38,6 +38,12 @@ export interface SignInProof {
    * opens.
    */
   keepSession?: true;
+  /**
+   * The session is opened for `user` by a superuser for support (docs/audit.md, "Impersonation"):
+   * marked with its impersonator, capped at {@link IMPERSONATION_LIFETIME_SECONDS}, and recorded as
+   * `impersonation.started` by that superuser instead of as the user's own sign-in.
+   */
+  impersonation?: { impersonatorId: number; reason: string };
 }
 
 /** Charges more counters, named by what the proof has revealed so far (a provider's subject). */
@@ -61,17 +67,26 @@ export interface SignInAttempt {
    * the audit log only, so the user can see attempts on their account. Absent: no subject.
    */
   subjectOnFailure?: () => Promise<number | null>;
+  /** Who makes the attempt when it is not the subject (a superuser impersonating); recorded as the actor of a refusal. */
+  actorUserId?: number;
 }
+
+/**
+ * Longest an impersonation session lives: long enough for a support call, short enough that a
+ * forgotten one ends by itself (OWASP Session Management CS, "Session Expiration": shorter
+ * lifetimes for high-privilege sessions).
+ */
+export const IMPERSONATION_LIFETIME_SECONDS = 15 * 60;
 
 /** How a sign-in ended: a session opened, or the first factor passed and the second is still due. */
 export type SignInResult =
-  | { kind: 'session'; user: User; issued: IssuedToken; amr: readonly AuthenticationMethod[] }
+  | { kind: 'session'; user: User; issued: IssuedToken; amr: readonly AuthenticationMethod[]; impersonation?: SignInProof['impersonation'] }
   | { kind: 'second-factor-required'; user: User; amr: readonly AuthenticationMethod[] }
   | { kind: 'session-kept'; user: User };
 
 /**
  * The one sign-in pipeline (docs/architecture.md, "Sign-in"): every way in — password, pending
- * second factor, passkey, identity provider — describes its attempt and hands it here, and this
+ * second factor, passkey, identity provider, email link, impersonation — describes its attempt and hands it here, and this
  * alone charges the throttle, decides the second factor, clears or refunds the counters, records
  * `amr` and opens the session. The rules (docs/security-throttling.md):
  *
@@ -112,7 +127,7 @@ export class SignInPipeline {
         const subject = known.user?.id ?? (await attempt.subjectOnFailure?.()) ?? null;
         await this.audit.record({
           type: 'sign_in.failed',
-          actorUserId: null,
+          actorUserId: attempt.actorUserId ?? null,
           subjectUserId: subject,
           ip: client.ip ?? null,
           userAgent: client.userAgent ?? null,
@@ -121,7 +136,17 @@ export class SignInPipeline {
       }
       throw error;
     }
-    if (result.kind === 'session') {
+    if (result.kind === 'session' && result.impersonation) {
+      const expiresAt = new Date(this.auth.options.now().getTime() + result.issued.expiresIn * 1000);
+      await this.audit.record({
+        type: 'impersonation.started',
+        actorUserId: result.impersonation.impersonatorId,
+        subjectUserId: result.user.id,
+        ip: client.ip ?? null,
+        userAgent: client.userAgent ?? null,
+        detail: { reason: result.impersonation.reason, expires_at: expiresAt.toISOString() },
+      });
+    } else if (result.kind === 'session') {
       await this.audit.record({
         type: 'sign_in.succeeded',
         actorUserId: result.user.id,
@@ -173,6 +198,15 @@ export class SignInPipeline {
     }
     await proof.claim?.();
     await this.throttle.reset(charged);
+    const { impersonation } = proof;
+    if (impersonation) {
+      const issued = await this.auth.issueToken(user, client, {
+        amr,
+        impersonatorId: impersonation.impersonatorId,
+        maxLifetime: IMPERSONATION_LIFETIME_SECONDS,
+      });
+      return { kind: 'session', user, issued, amr, impersonation };
+    }
     const issued = await this.auth.issueToken(user, client, { amr });
     return { kind: 'session', user, issued, amr };
   }
@@ -207,6 +241,32 @@ export class SignInPipeline {
       keys: this.throttle.loginKeys(user.email, from.ip),
       failure: 'LOGIN_BAD_OTP',
       prove: async () => ({ user, amr: firstFactor, secondFactor: { otp, required: true }, claim }),
+    };
+  }
+
+  /**
+   * A superuser (`actor`, in their own session) opening a read-only session as user `userId` for
+   * support (docs/audit.md, "Impersonation"). The proof is the superuser's session, which the
+   * route has checked; what is decided here is whom it may be for: never a superuser (that would
+   * lend one superuser's powers to another under a borrowed name), never an inactive user, and
+   * never from inside an impersonation (it would hide the real actor). No counters: the actor is
+   * a signed-in superuser, and every attempt is recorded with them as actor.
+   */
+  impersonationAttempt(actor: { user: User; impersonatorId?: number }, userId: number, reason: string): SignInAttempt {
+    return {
+      method: 'impersonation',
+      keys: [],
+      failure: 'USER_NOT_FOUND',
+      actorUserId: actor.impersonatorId ?? actor.user.id,
+      subjectOnFailure: async () => (await this.auth.store.findUserById(userId))?.id ?? null,
+      prove: async () => {
+        if (actor.impersonatorId !== undefined) throw new AuthError('IMPERSONATION_READ_ONLY');
+        const user = await this.auth.store.findUserById(userId);
+        if (!user) return null;
+        if (user.isSuperuser) throw new AuthError('IMPERSONATION_FORBIDDEN', 'A superuser cannot be impersonated');
+        if (!user.isActive) throw new AuthError('IMPERSONATION_FORBIDDEN', 'The user is inactive');
+        return { user, amr: [], secondFactor: 'covered', impersonation: { impersonatorId: actor.user.id, reason } };
+      },
     };
   }
 }

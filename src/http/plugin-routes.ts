@@ -195,7 +195,14 @@ export async function registerPluginRoutes(app: FastifyInstance, options: Plugin
         audit: options.audit,
       });
       if (options.auditStore) {
-        await routes.register(auditFeature, { store: options.auditStore, service, audit: options.audit, authenticate, superuser: accountRoutes.superuser });
+        await routes.register(auditFeature, {
+          store: options.auditStore,
+          service,
+          signIn,
+          audit: options.audit,
+          authenticate,
+          superuser: accountRoutes.superuser,
+        });
       }
       if (options.oauthServer) {
         const { oauthClientRoutes } = await import('../features/oauth-server/admin-routes.js');

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import type { AuditLog } from '../../core/audit.js';
 import type { AuthService } from '../../core/auth-service.js';
 import { AuthError } from '../../core/errors.js';
+import type { SignInPipeline } from '../../core/sign-in.js';
 import { auditEvent } from '../../http/audit.js';
 import { firstPartySession } from '../../http/guard.js';
 import { SECURITY } from '../../http/routes/account-context.js';
@@ -11,13 +12,6 @@ import { answerSignIn } from '../../http/sign-in-answer.js';
 import { ErrorBody, NO_CONTROL_CHARACTERS, NoContent, TokenResponse, UserIdParams } from '../../http/schemas.js';
 import { recordSessionEnded } from '../../http/session-change.js';
 import { clearAuthCookie } from '../../http/transport.js';
-
-/**
- * Longest an impersonation session lives: long enough for a support call, short enough that a
- * forgotten one ends by itself (OWASP Session Management CS, "Session Expiration": shorter
- * lifetimes for high-privilege sessions).
- */
-export const IMPERSONATION_LIFETIME_SECONDS = 15 * 60;
 
 export const ImpersonateBody = Type.Object({
   reason: Type.String({ minLength: 3, maxLength: 500, pattern: NO_CONTROL_CHARACTERS, description: 'Why (a ticket, a request); recorded in the audit log' }),
@@ -30,6 +24,7 @@ export const ImpersonateBody = Type.Object({
 
 export interface ImpersonationRoutesOptions {
   service: AuthService;
+  signIn: SignInPipeline;
   audit: AuditLog;
   authenticate: preHandlerAsyncHookHandler;
   superuser: preHandlerAsyncHookHandler;
@@ -43,7 +38,7 @@ export interface ImpersonationRoutesOptions {
  * http/plugin-routes.ts). A superuser is never impersonated: that would lend one superuser's
  * powers to another under a borrowed name.
  */
-export const impersonationRoutes: FastifyPluginAsyncTypebox<ImpersonationRoutesOptions> = async (app, { service, audit, authenticate, superuser }) => {
+export const impersonationRoutes: FastifyPluginAsyncTypebox<ImpersonationRoutesOptions> = async (app, { service, signIn, audit, authenticate, superuser }) => {
   app.post(
     '/admin/users/:id/impersonate',
     {
@@ -61,33 +56,16 @@ export const impersonationRoutes: FastifyPluginAsyncTypebox<ImpersonationRoutesO
       },
     },
     async (request, reply) => {
-      const actor = firstPartySession(request);
-      // Nested impersonation would hide the real actor; the session's user is not a superuser then anyway.
-      if (actor.impersonatorId !== undefined) throw new AuthError('IMPERSONATION_READ_ONLY');
-      const user = await service.store.findUserById(request.params.id);
-      if (!user) throw new AuthError('USER_NOT_FOUND');
-      if (user.isSuperuser) throw new AuthError('IMPERSONATION_FORBIDDEN', 'A superuser cannot be impersonated');
-      if (!user.isActive) throw new AuthError('IMPERSONATION_FORBIDDEN', 'The user is inactive');
+      // The pipeline decides whom the session may be for, opens it and records its start (core/sign-in.ts).
       const agent = request.headers['user-agent'];
-      const issued = await service.issueToken(
-        user,
-        { ip: request.ip, userAgent: typeof agent === 'string' ? agent : null },
-        { impersonatorId: actor.user.id, maxLifetime: IMPERSONATION_LIFETIME_SECONDS },
-      );
-      const expiresAt = new Date(service.options.now().getTime() + issued.expiresIn * 1000);
-      await auditEvent(
-        audit,
-        request,
-        'impersonation.started',
-        { reason: request.body.reason, expires_at: expiresAt.toISOString() },
-        { subjectUserId: user.id },
-      );
+      const attempt = signIn.impersonationAttempt(firstPartySession(request), request.params.id, request.body.reason);
+      const opened = await signIn.signIn(attempt, { ip: request.ip, userAgent: typeof agent === 'string' ? agent : null });
+      if (opened.kind !== 'session') throw new Error('an impersonation attempt opens a session or is refused');
       // Answered as every sign-in is (http/sign-in-answer.ts). With the cookie the browser now holds
       // the user's session (the superuser signs in again after "Stop"): the cookie lives no longer
       // than the session, and the CSRF cookie rotates to it.
-      const opened = { kind: 'session' as const, user, issued, amr: [] };
       if (request.body.transport === 'cookie') {
-        answerSignIn(request, reply, { ...service.options, accessTokenLifetime: issued.expiresIn }, opened, 'cookie');
+        answerSignIn(request, reply, { ...service.options, accessTokenLifetime: opened.issued.expiresIn }, opened, 'cookie');
         return reply.code(204).send(null);
       }
       return reply.code(200).send(answerSignIn(request, reply, service.options, opened, 'bearer'));

@@ -83,6 +83,9 @@ function impersonationSuite(name: string, database: () => Promise<{ databaseUrl?
       assert.equal((await impersonate(other.id)).json().code, 'IMPERSONATION_FORBIDDEN');
       assert.equal((await impersonate(999_999)).statusCode, 404);
       assert.equal((await t.store.audit.list({ type: 'impersonation.started', subjectUserId: root2.id, limit: 5 })).length, 0);
+      // Every way in records its refusals (docs/audit.md): here with the superuser who tried as the actor.
+      const refused = (await t.store.audit.list({ type: 'sign_in.failed', subjectUserId: root2.id, limit: 5 }))[0];
+      assert.deepEqual([refused?.actorUserId, refused?.detail], [rootId, { method: 'impersonation', reason: 'IMPERSONATION_FORBIDDEN' }]);
     });
 
     test('a user made superuser during a support session: that session still gets no superuser route', async () => {
