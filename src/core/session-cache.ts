@@ -14,7 +14,7 @@ export const DEFAULT_SESSION_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * Heap bytes an entry takes besides its three strings (digest, email, password hash): the entry,
  * the compact user and its two times, the LRU's and the per-user index's slots. Measured with
- * bench/memory-session.ts (515 bytes a session at 100,000, of which 224 are the strings), rounded up.
+ * bench/memory-session.ts (491 bytes a session at 100,000, of which 224 are the strings), rounded up.
  */
 const ENTRY_OVERHEAD_BYTES = 300;
 
@@ -51,6 +51,39 @@ export interface CachedSession {
    * our session tokens, so a session lookup never meets one.
    */
   grant?: Readonly<object>;
+}
+
+/**
+ * How the cache holds a {@link CachedSession}: its two times in whole seconds. An epoch in
+ * milliseconds is beyond V8's small integers, so each such field is a separate 16-byte heap
+ * number; epoch seconds are small integers, kept inside the object, until 2038 (docs/session-cache.md,
+ * "Memory"). Rounding down makes a cached session expire up to a second early, never late, and
+ * `last_used_at` written up to a second early. The accessors live on the prototype: no heap per entry.
+ */
+class CacheEntry implements CachedSession {
+  readonly user: Readonly<User>;
+  readonly grant: Readonly<object> | undefined;
+  private readonly expiresAtSeconds: number;
+  private lastUsedAtSeconds: number;
+
+  constructor(user: Readonly<User>, expiresAt: number, lastUsedAt: number, grant: Readonly<object> | undefined) {
+    this.user = user;
+    this.grant = grant;
+    this.expiresAtSeconds = Math.floor(expiresAt / 1000);
+    this.lastUsedAtSeconds = Math.floor(lastUsedAt / 1000);
+  }
+
+  get expiresAt(): number {
+    return this.expiresAtSeconds * 1000;
+  }
+
+  get lastUsedAt(): number {
+    return this.lastUsedAtSeconds * 1000;
+  }
+
+  set lastUsedAt(at: number) {
+    this.lastUsedAtSeconds = Math.floor(at / 1000);
+  }
 }
 
 /** What a write changed: sessions by token digest, and users (all their sessions) by id. */
@@ -154,8 +187,12 @@ export class SessionCache implements SessionChangeSink {
     if (ticket !== this.epoch || !this.trusted) return;
     Object.freeze(session.user);
     // The cache keeps its own compact copy (src/core/compact-user.ts): same fields, less heap.
-    const entry: CachedSession = { user: compactUser(session.user), expiresAt: session.expiresAt, lastUsedAt: session.lastUsedAt };
-    if (session.grant !== undefined) entry.grant = Object.freeze(session.grant);
+    const entry = new CacheEntry(
+      compactUser(session.user),
+      session.expiresAt,
+      session.lastUsedAt,
+      session.grant === undefined ? undefined : Object.freeze(session.grant),
+    );
     this.entries.set(digest, entry);
     const id = session.user.id;
     const digests = this.byUser.get(id);

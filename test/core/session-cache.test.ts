@@ -36,6 +36,16 @@ describe('SessionCache', () => {
     assert.equal(stale.trusted, false, 'a confirmation older than the lease is worth nothing');
   });
 
+  test('times are kept to the second, rounded down: a cached session expires early by under a second, never late', () => {
+    const cache = trustedCache();
+    const given = { ...session(7), expiresAt: 1_765_000_000_999, lastUsedAt: 1_765_000_000_500 };
+    cache.set(cache.ticket(), 'd', given);
+    const cached = cache.get('d')!;
+    assert.deepEqual([cached.expiresAt, cached.lastUsedAt], [1_765_000_000_000, 1_765_000_000_000]);
+    cache.touched('d', 1_765_000_300_250);
+    assert.equal(cache.get('d')!.lastUsedAt, 1_765_000_300_000);
+  });
+
   test('a session read while a change arrived is not stored (the read may predate the change)', () => {
     const cache = trustedCache();
     const ticket = cache.ticket();
