@@ -55,6 +55,10 @@ export async function buildServerBundle(): Promise<string> {
         // so stack traces stay readable, and the source maps point into src/.
         minifyWhitespace: true,
         minifySyntax: true,
+        // Classes and functions keep their own names: hoisting every module into one scope would
+        // rename colliding ones (`AccessToken2`), and oidc-provider picks a token's format by its
+        // class's name — renamed, the token endpoint failed on every JWT access token.
+        keepNames: true,
         platform: 'node',
         format: 'esm',
         target: 'node20',
