@@ -37,6 +37,7 @@ const provider = createEngine({
   findUser: async (id) => (id === user.id ? (user as any) : null),
   adapter: adapter.Adapter,
   basePath: '',
+  accountPage: '/',
 });
 
 await new adapter.Adapter('Client').upsert(clientId, {

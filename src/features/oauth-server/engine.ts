@@ -4,6 +4,7 @@ import type { JWK } from 'jose';
 import Provider, { errors as engineErrors, interactionPolicy, type Configuration } from 'oidc-provider';
 import type { User } from '../../core/user.js';
 import { clientSecretDigest } from './clients.js';
+import { devicePages, errorPage, pagePolicy } from './pages.js';
 import type { OAuthServerAdapter, ResolvedOAuthServer } from './options.js';
 
 /** Where the engine's endpoints live, under the plugin's prefix; clients find them through discovery. */
@@ -31,6 +32,8 @@ export interface EngineDependencies {
   adapter: OAuthServerAdapter;
   /** The engine's base path under the app (`<routePrefix>/oauth2`). */
   basePath: string;
+  /** The web page where a user manages their account (a path on this origin), linked from the device pages. */
+  accountPage: string;
 }
 
 /** The client metadata we add to RFC 7591's: a first-party client's users are not asked to consent (docs/oauth-server.md). */
@@ -138,7 +141,11 @@ export function createEngine(deps: EngineDependencies): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      deviceFlow: { enabled: true },
+      // Our pages for entering and confirming the user code (RFC 8628 §3.3), in place of the engine's.
+      deviceFlow: {
+        enabled: true,
+        ...devicePages({ accountPage: deps.accountPage, signedIn: (ctx) => (ctx.req as EngineRequest)[kSignedInUser] != null }),
+      },
       introspection: {
         enabled: true,
         // RFC 7662 §2.1: the caller is authorized; a public client could probe others' tokens.
@@ -190,6 +197,8 @@ export function createEngine(deps: EngineDependencies): Provider {
     },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
+      // Written by the engine, past our Fastify hooks: our page policy is set here.
+      ctx.set('content-security-policy', pagePolicy());
       ctx.body = errorPage(String(out.error), typeof out.error_description === 'string' ? out.error_description : '');
     },
     // Browser clients on other origins call the token, userinfo and revocation endpoints (CORS is
@@ -226,24 +235,4 @@ export function createEngine(deps: EngineDependencies): Provider {
   // mount sets (http/… never trusts the request's Host header for links).
   provider.proxy = true;
   return provider;
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Text safe inside HTML (OWASP XSS Prevention CS, rule 1). */
-export function escapeHTML(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
-/**
- * The page shown when the engine must not redirect (RFC 6749 §4.1.2.1: an unknown client or
- * redirect URI is never followed): plain, accessible, no script.
- */
-export function errorPage(error: string, description: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign-in request refused</title></head>
-<body><main><h1>This sign-in request was refused</h1>
-<p>The application that sent you here made a request this service cannot accept, so you were not sent back to it.</p>
-<p><strong>${escapeHTML(error)}</strong>${description ? `: ${escapeHTML(description)}` : ''}</p>
-<p><a href="/">Go to your account</a></p></main></body></html>`;
 }

@@ -155,6 +155,7 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
     findUser: (id) => store.findUserById(id),
     adapter: storage.adapter,
     basePath,
+    accountPage: deps.loginPage,
   });
   // The engine's own reports of refused requests are answers to clients, not faults of ours.
   engine.on('server_error', (_ctx, err) => app.log.error({ err }, 'oauth server error'));

@@ -6,9 +6,10 @@ import type { AuthService } from '../../core/auth-service.js';
 import type { Store } from '../../core/store.js';
 import { digestToken } from '../../core/token.js';
 import { auditEvent } from '../../http/audit.js';
-import { CONTENT_SECURITY_POLICY } from '../../http/security-headers.js';
 import { FORM_MEDIA_TYPE, parseForm } from '../../http/validation.js';
-import { errorPage, escapeHTML, FIRST_PARTY } from './engine.js';
+import { FIRST_PARTY } from './engine.js';
+import { errorPage, escapeHTML, htmlPage, pagePolicy } from './pages.js';
+import { scopeInWords } from './scope-words.js';
 import { asIssuer } from './mount.js';
 
 export interface InteractionRoutesOptions {
@@ -25,14 +26,6 @@ export interface InteractionRoutesOptions {
   /** Security events (docs/audit.md): a consent given is one. */
   audit: AuditLog;
 }
-
-/** What each scope lets the application do, in the words of the consent page. */
-const SCOPE_WORDS: Record<string, string> = {
-  openid: 'Know who you are on this service (your user id)',
-  profile: 'See your basic profile',
-  email: 'See your email address and whether it is verified',
-  offline_access: 'Stay connected when you are not using it (until you disconnect it)',
-};
 
 /** Our first-party session as the interactions read it: who, how and when they signed in. */
 interface SignedIn {
@@ -155,7 +148,8 @@ export const interactionRoutes: FastifyPluginAsync<InteractionRoutesOptions> = a
       const scopes = String(details.params.scope ?? '')
         .split(' ')
         .filter(Boolean);
-      const redirectHost = hostOf(String(details.params.redirect_uri ?? ''));
+      // A device authorization (RFC 8628) has no redirect URI: the tokens go to the device that asked.
+      const redirectHost = details.params.redirect_uri === undefined ? null : hostOf(String(details.params.redirect_uri));
       return reply
         .header('cache-control', 'no-store')
         .header('content-security-policy', consentPolicy(String(details.params.redirect_uri ?? '')))
@@ -218,15 +212,13 @@ export const interactionRoutes: FastifyPluginAsync<InteractionRoutesOptions> = a
  * or Deny ends at the client.
  */
 function consentPolicy(redirectUri: string): string {
-  let origin = '';
   try {
     const url = new URL(redirectUri);
     // An origin only: a custom scheme (`com.example.app:`) is allowed as a scheme source.
-    origin = url.origin !== 'null' ? url.origin : url.protocol;
-  } catch {}
-  return Object.entries(CONTENT_SECURITY_POLICY)
-    .map(([name, values]) => `${name} ${(name === 'form-action' && origin ? [...values, origin] : values).join(' ')}`)
-    .join(';');
+    return pagePolicy([url.origin !== 'null' ? url.origin : url.protocol]);
+  } catch {
+    return pagePolicy();
+  }
 }
 
 function sameText(a: string, b: string): boolean {
@@ -243,19 +235,26 @@ function hostOf(uri: string): string {
   }
 }
 
-/** The consent page: plain HTML, no script, labelled forms (WCAG 2.2: headings, a list, buttons that say what they do). */
-export function consentPage(page: { clientName: string; redirectHost: string; scopes: string[]; action: string; token: string }): string {
+/**
+ * The consent page: plain HTML, no script, labelled forms (WCAG 2.2: headings, a list, buttons
+ * that say what they do). `redirectHost` is where the answer goes; null for a device, which gets
+ * the tokens itself.
+ */
+export function consentPage(page: { clientName: string; redirectHost: string | null; scopes: string[]; action: string; token: string }): string {
   const name = escapeHTML(page.clientName);
-  const items = page.scopes.map((scope) => `<li>${escapeHTML(SCOPE_WORDS[scope] ?? `Use the permission “${scope}”`)}</li>`).join('');
+  const items = page.scopes.map((scope) => `<li>${escapeHTML(scopeInWords(scope))}</li>`).join('');
   const form = (decision: string, label: string) =>
     `<form method="post" action="${escapeHTML(page.action)}"><input type="hidden" name="token" value="${escapeHTML(page.token)}"><input type="hidden" name="decision" value="${decision}"><button type="submit">${label}</button></form>`;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Allow ${name}?</title></head>
-<body><main>
-<h1>Allow ${name} to use your account?</h1>
-<p>${name} will be sent back to <strong>${escapeHTML(page.redirectHost)}</strong>. It asks to:</p>
+  const where =
+    page.redirectHost === null
+      ? `${name} will use your account on the device you are connecting.`
+      : `${name} will be sent back to <strong>${escapeHTML(page.redirectHost)}</strong>.`;
+  return htmlPage(
+    `Allow ${page.clientName}?`,
+    `<h1>Allow ${name} to use your account?</h1>
+<p>${where} It asks to:</p>
 <ul>${items}</ul>
 ${form('allow', `Allow ${name}`)}
-${form('deny', 'Deny')}
-</main></body></html>`;
+${form('deny', 'Deny')}`,
+  );
 }
