@@ -11,6 +11,7 @@ import { mountAccountForms } from './views/account.js';
 import { loadActivity, mountActivity } from './views/activity.js';
 import { mountImpersonation } from './views/impersonation.js';
 import { loadApiKeys, mountApiKeys } from './views/api-keys.js';
+import { loadConnectedApps, mountConnectedApps } from './views/connected-apps.js';
 import { mountDelete } from './views/delete.js';
 import { mountEmailSignIn, openEmailLink, showEmailSignIn } from './views/email-sign-in.js';
 import { mountForgot } from './views/forgot.js';
@@ -65,9 +66,9 @@ async function reloadSignedIn(): Promise<void> {
   await loadSignedInParts();
 }
 
-/** The lists of the signed-in view: devices, recent security activity, two-factor status, passkeys, API keys, linked accounts. */
+/** The lists of the signed-in view: devices, recent security activity, two-factor status, passkeys, API keys, connected apps, linked accounts. */
 async function loadSignedInParts(): Promise<void> {
-  await Promise.all([loadSessions(), loadActivity(), loadTwoFactor(), loadPasskeys(), loadApiKeys(), loadLinkedAccounts()]);
+  await Promise.all([loadSessions(), loadActivity(), loadTwoFactor(), loadPasskeys(), loadApiKeys(), loadConnectedApps(), loadLinkedAccounts()]);
 }
 
 /**
@@ -202,6 +203,7 @@ function start(): void {
   mountTwoFactor(reloadSignedIn);
   mountPasskeys();
   mountApiKeys();
+  mountConnectedApps();
   mountOrganizations();
   mountReauthenticate();
   // The provider list is read once; the views use it when they are shown.

@@ -1,6 +1,7 @@
 /** Pure text helpers for the views (no DOM), unit-tested under test/web/. */
 
 import type { SessionInfo } from '../src/core/account-service.js';
+import { scopeInWords } from '../src/features/oauth-server/scope-words.js';
 
 /** One session as `GET /users/me/sessions` returns it: the server's own type (type-only). */
 export type { SessionInfo };
@@ -47,4 +48,28 @@ export function sessionDetails(session: SessionInfo, locale?: string): string {
 export function describeWebAuthnError(error: unknown): string {
   if (error instanceof Error && error.name === 'NotAllowedError') return 'The passkey prompt was closed or timed out.';
   return error instanceof Error ? error.message : String(error);
+}
+
+/** One app as `GET /users/me/oauth-grants` returns it ("Connected apps", docs/oauth-server.md). */
+export interface ConnectedApp {
+  client_id: string;
+  client_name: string | null;
+  scopes: string[];
+  created_at: string;
+}
+
+/** The app's name, or its client id when it registered none. */
+export function connectedAppName(app: ConnectedApp): string {
+  return app.client_name?.trim() || app.client_id;
+}
+
+/** The second line of a connected app: since when, and what it may do, each scope in words. */
+export function connectedAppDetails(app: ConnectedApp, locale?: string): string {
+  const since = `connected ${formatTime(app.created_at, locale)}`;
+  if (app.scopes.length === 0) return since;
+  const words = app.scopes.map((scope) => {
+    const text = scopeInWords(scope);
+    return text.charAt(0).toLowerCase() + text.slice(1);
+  });
+  return `${since} · it can ${words.join('; ')}`;
 }

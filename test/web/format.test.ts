@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deviceName, formatTime, sessionDetails, type SessionInfo } from '../../web/format.js';
+import { connectedAppDetails, connectedAppName, deviceName, formatTime, sessionDetails, type SessionInfo } from '../../web/format.js';
 
 const CHROME_LINUX = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
@@ -38,5 +38,25 @@ describe('web page: session descriptions', () => {
     const text = sessionDetails(session, 'en-US');
     assert.match(text, /^from 192\.0\.2\.7 · signed in .*2030.* · last active .*2030/);
     assert.doesNotMatch(sessionDetails({ ...session, ip: null }, 'en-US'), /from/);
+  });
+});
+
+describe('web page: connected apps', () => {
+  const app = { client_id: 'abc123', client_name: 'Notes CLI', scopes: ['openid', 'email', 'notes:read'], created_at: '2030-01-02T10:00:00.000Z' };
+
+  test('the name, or the client id when the app registered none (or a blank one)', () => {
+    assert.equal(connectedAppName(app), 'Notes CLI');
+    assert.equal(connectedAppName({ ...app, client_name: null }), 'abc123');
+    assert.equal(connectedAppName({ ...app, client_name: '  ' }), 'abc123');
+  });
+
+  test('since when, and each scope in words; an API scope by its name', () => {
+    const since = `connected ${formatTime(app.created_at, 'en-US')}`;
+    assert.match(since, /2030/);
+    assert.equal(
+      connectedAppDetails(app, 'en-US'),
+      `${since} · it can know who you are on this service (your user id); see your email address and whether it is verified; use the permission “notes:read”`,
+    );
+    assert.equal(connectedAppDetails({ ...app, scopes: [] }, 'en-US'), since);
   });
 });
