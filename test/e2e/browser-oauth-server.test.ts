@@ -250,5 +250,27 @@ describe('signing in to an application with this service, in Chromium', { skip: 
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
       assert.deepEqual(cspViolations, []);
     });
+
+    test('the link with the code in it fills the field; Cancel on the confirmation tells the device access_denied', async () => {
+      const device = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
+      assert.ok(device.verification_uri_complete);
+      await page.goto(device.verification_uri_complete);
+      // Not posted by script: the code waits in our field for the user to read and send.
+      const field = page.getByLabel('Code shown on your device');
+      assert.equal(await field.inputValue(), device.user_code);
+      assert.equal(new URL(page.url()).searchParams.get('user_code'), device.user_code);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('heading', { name: 'Connect Living Room TV to your account?' }).waitFor();
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      assert.match((await alert.textContent()) ?? '', /cancelled: the device was not connected/);
+      assert.deepEqual(await axeViolations(page), []);
+      await assert.rejects(
+        oidc.genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:device_code', { device_code: device.device_code }),
+        (error: unknown) => (error as { error?: string }).error === 'access_denied',
+      );
+      assert.deepEqual(cspViolations, []);
+    });
   });
 });

@@ -18,7 +18,11 @@ export const DEVICE_CODE_LIFETIME = 600;
 
 /** The user signed in here (our auth cookie's session) on a request handed to the engine, set by the mount. */
 export const kSignedInUser: unique symbol = Symbol('fastify-users.oauth-server.signedInUser');
-export type EngineRequest = IncomingMessage & { [kSignedInUser]?: number | null };
+/** The user code a device's `verification_uri_complete` carried, taken off the URL by the mount (see mount.ts). */
+export const kGivenUserCode: unique symbol = Symbol('fastify-users.oauth-server.givenUserCode');
+export type EngineRequest = IncomingMessage & { [kSignedInUser]?: number | null; [kGivenUserCode]?: string };
+/** The device flow's page for the user code (RFC 8628 §3.3 `verification_uri`), under the engine's path. */
+export const DEVICE_PAGE_PATH = '/device';
 
 /** What the engine needs of the rest of the service. */
 export interface EngineDependencies {
@@ -97,7 +101,7 @@ export function createEngine(deps: EngineDependencies): Provider {
       introspection: '/introspect',
       // Not under /device/: the engine resumes device sign-ins at /device/:uid.
       device_authorization: '/device_authorization',
-      code_verification: '/device',
+      code_verification: DEVICE_PAGE_PATH,
       end_session: '/logout',
       registration: '/register',
       pushed_authorization_request: '/par',
@@ -144,7 +148,11 @@ export function createEngine(deps: EngineDependencies): Provider {
       // Our pages for entering and confirming the user code (RFC 8628 §3.3), in place of the engine's.
       deviceFlow: {
         enabled: true,
-        ...devicePages({ accountPage: deps.accountPage, signedIn: (ctx) => (ctx.req as EngineRequest)[kSignedInUser] != null }),
+        ...devicePages({
+          accountPage: deps.accountPage,
+          signedIn: (ctx) => (ctx.req as EngineRequest)[kSignedInUser] != null,
+          givenCode: (ctx) => (ctx.req as EngineRequest)[kGivenUserCode],
+        }),
       },
       introspection: {
         enabled: true,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
-import { type EngineRequest, kSignedInUser } from './engine.js';
+import { DEVICE_PAGE_PATH, type EngineRequest, kGivenUserCode, kSignedInUser } from './engine.js';
 
 /** What the mount needs to know of the request's first-party session. */
 export interface MountOptions {
@@ -50,9 +50,10 @@ function engineRoutes(app: FastifyInstance, options: MountOptions): void {
     const raw = request.raw as EngineRequest & { originalUrl?: string };
     raw[kSignedInUser] = await options.signedInUser(request);
     asIssuer(raw, options.issuer);
+    const url = deviceLinkURL(raw, engineUrl);
     // The engine sees its own path; `originalUrl` tells it where it is mounted.
-    raw.originalUrl = `${basePath}${engineUrl}`;
-    raw.url = engineUrl;
+    raw.originalUrl = `${basePath}${url}`;
+    raw.url = url;
     reply.hijack();
     listener(raw, reply.raw);
   };
@@ -79,6 +80,26 @@ function engineRoutes(app: FastifyInstance, options: MountOptions): void {
       handler: (request, reply) => hand(request, reply, `/.well-known/openid-configuration${queryOf(request.url)}`),
     });
   }
+}
+
+/**
+ * A device's `verification_uri_complete` (RFC 8628 §3.3.1, `/device?user_code=…`): the engine would
+ * answer with a page that posts the code by script at once. We take the code off the URL and
+ * show it in our entry page's field instead, so the user still reads it and presses Continue, then
+ * checks the code on the confirmation page (RFC 8628 §5.4: a code sent by someone else must not
+ * connect their device silently).
+ */
+function deviceLinkURL(raw: EngineRequest, engineUrl: string): string {
+  const index = engineUrl.indexOf('?');
+  if (raw.method !== 'GET' || index === -1 || engineUrl.slice(0, index) !== DEVICE_PAGE_PATH) return engineUrl;
+  const query = new URLSearchParams(engineUrl.slice(index + 1));
+  const code = query.get('user_code');
+  if (code === null) return engineUrl;
+  // A user code is 8 characters and a dash; anything far longer is not one, and is not echoed.
+  if (code.length <= 64) raw[kGivenUserCode] = code;
+  query.delete('user_code');
+  const rest = query.toString();
+  return rest ? `${DEVICE_PAGE_PATH}?${rest}` : DEVICE_PAGE_PATH;
 }
 
 function queryOf(url: string): string {

@@ -71,8 +71,12 @@ function verificationURL(ctx: KoaContextWithOIDC): string {
   return (ctx.oidc as unknown as { urlFor(name: string): string }).urlFor('code_verification');
 }
 
-/** Why the code was refused, in words; RFC 8628 §3.3 leaves the page to us. */
-function codeProblem(err: Error | undefined): string | null {
+/**
+ * Why the code was refused, in words (RFC 8628 §3.3 leaves the page to us). `afterSignIn`: the
+ * request came back from our sign-in or consent (the engine's `device_resume`), where an aborted
+ * request is the user's Deny.
+ */
+function codeProblem(err: Error | undefined, afterSignIn: boolean): string | null {
   if (!err) return null;
   switch (err.name) {
     case 'NoCodeError':
@@ -84,6 +88,7 @@ function codeProblem(err: Error | undefined): string | null {
     case 'AlreadyUsedError':
       return 'That code has already been used. Start again on your device to get a new code.';
     case 'AbortedError':
+      if (afterSignIn) return 'You denied the request: the device was not connected.';
       return 'The request was cancelled: the device was not connected. Start again on your device if you want to connect it.';
     default:
       // A form token that no longer matches (another tab, a page left open), or the engine's own
@@ -97,6 +102,8 @@ export interface DevicePageOptions {
   accountPage: string;
   /** Whether the request comes with a session signed in here (the mount reads our auth cookie). */
   signedIn(ctx: KoaContextWithOIDC): boolean;
+  /** The code a `verification_uri_complete` link carried, to fill the field with. */
+  givenCode(ctx: KoaContextWithOIDC): string | undefined;
 }
 
 /**
@@ -108,8 +115,8 @@ export function devicePages(options: DevicePageOptions) {
   const accountLink = `<p><a href="${escapeHTML(options.accountPage)}">Go to your account</a></p>`;
   return {
     userCodeInputSource(ctx: KoaContextWithOIDC, form: string, _out?: ErrorOut, err?: Error): void {
-      const problem = codeProblem(err);
-      const entered = (err as { userCode?: unknown } | undefined)?.userCode;
+      const problem = codeProblem(err, ctx.oidc.route === 'device_resume');
+      const entered = (err as { userCode?: unknown } | undefined)?.userCode ?? options.givenCode(ctx);
       const signedIn = options.signedIn(ctx);
       const describedBy = problem ? 'user-code-hint user-code-error' : 'user-code-hint';
       send(

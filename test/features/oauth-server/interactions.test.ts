@@ -201,4 +201,27 @@ describe('the provider: sign-in and consent steps', () => {
     assert.equal(removed.status, 204);
     assert.equal((await me()).status, 401);
   });
+
+  test('the device page is ours: our CSP (no framing), no-store, a labelled field; a code in the link is shown escaped, never posted by script', async () => {
+    const page = await fetch(`${server.issuer}/oauth2/device`, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    assert.match(policy, /frame-ancestors 'none'/);
+    assert.match(policy, /script-src 'self'/);
+    assert.equal(page.headers.get('cache-control'), 'no-store');
+    const html = await page.text();
+    assert.match(html, /<html lang="en">/);
+    assert.match(html, /<label for="user-code">/);
+    assert.match(html, /name="xsrf" value="[0-9a-f]{48}"/);
+
+    const linked = await fetch(`${server.issuer}/oauth2/device?user_code=${encodeURIComponent('"><script>x</script>')}`, { headers: { accept: 'text/html' } });
+    const linkedHtml = await linked.text();
+    assert.equal(linked.status, 200);
+    assert.doesNotMatch(linkedHtml, /<script/);
+    assert.match(linkedHtml, /value="&quot;&gt;&lt;script&gt;x&lt;\/script&gt;"/);
+    // Far too long to be a code: not echoed.
+    const long = await (await fetch(`${server.issuer}/oauth2/device?user_code=${'A'.repeat(500)}`, { headers: { accept: 'text/html' } })).text();
+    assert.doesNotMatch(long, /AAAAAAAA/);
+    assert.match(long, /<label for="user-code">/);
+  });
 });
