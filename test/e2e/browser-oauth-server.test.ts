@@ -251,7 +251,7 @@ describe('signing in to an application with this service, in Chromium', { skip: 
       assert.deepEqual(cspViolations, []);
     });
 
-    test('the link with the code in it fills the field; Cancel on the confirmation tells the device access_denied', async () => {
+    test('the link with the code in it fills the field; Cancel on the confirmation, or Deny on the consent, tells the device access_denied', async () => {
       const device = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
       assert.ok(device.verification_uri_complete);
       await page.goto(device.verification_uri_complete);
@@ -266,10 +266,23 @@ describe('signing in to an application with this service, in Chromium', { skip: 
       await alert.waitFor();
       assert.match((await alert.textContent()) ?? '', /cancelled: the device was not connected/);
       assert.deepEqual(await axeViolations(page), []);
-      await assert.rejects(
-        oidc.genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:device_code', { device_code: device.device_code }),
-        (error: unknown) => (error as { error?: string }).error === 'access_denied',
-      );
+      const denied = (code: string) =>
+        assert.rejects(
+          oidc.genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:device_code', { device_code: code }),
+          (error: unknown) => (error as { error?: string }).error === 'access_denied',
+        );
+      await denied(device.device_code);
+
+      // Deny on the consent page (disconnected above, so asked again): said so, and access_denied too.
+      const another = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
+      await page.goto(another.verification_uri_complete!);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('heading', { name: 'Connect Living Room TV to your account?' }).waitFor();
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('heading', { name: 'Allow Living Room TV to use your account?' }).waitFor();
+      await page.getByRole('button', { name: 'Deny' }).click();
+      await page.getByRole('alert').filter({ hasText: 'You denied the request' }).waitFor();
+      await denied(another.device_code);
       assert.deepEqual(cspViolations, []);
     });
   });
