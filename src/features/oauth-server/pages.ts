@@ -138,9 +138,10 @@ ${accountLink}`,
       );
     },
 
-    userCodeConfirmSource(ctx: KoaContextWithOIDC, form: string, client: Client, deviceInfo: Record<string, unknown>, userCode: string): void {
+    // The device's address (the engine's `deviceInfo`) is not shown: it is whatever X-Forwarded-For
+    // the device sent, and a reassuring address an attacker chose is worse than none.
+    userCodeConfirmSource(ctx: KoaContextWithOIDC, form: string, client: Client, _deviceInfo: unknown, userCode: string): void {
       const name = escapeHTML(client.clientName ?? client.clientId);
-      const from = typeof deviceInfo?.ip === 'string' ? ` It was started from the address ${escapeHTML(deviceInfo.ip)}.` : '';
       send(
         ctx,
         htmlPage(
@@ -148,7 +149,7 @@ ${accountLink}`,
           `<h1>Connect ${name} to your account?</h1>
 <p>Check that your device shows this code:</p>
 <p><strong><code>${escapeHTML(userCode)}</code></strong></p>
-<p>If you did not start this yourself, or the code is not the same, cancel: someone may be trying to get into your account.${from}</p>
+<p>If you did not start this yourself, or the code is not the same, cancel: someone may be trying to get into your account.</p>
 <form method="post" action="${escapeHTML(verificationURL(ctx))}">
 <input type="hidden" name="xsrf" value="${escapeHTML(formSecret(ctx, form))}">
 <input type="hidden" name="user_code" value="${escapeHTML(userCode)}">
