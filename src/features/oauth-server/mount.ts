@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { DEVICE_PAGE_PATH, type EngineRequest, kGivenUserCode, kSignedInUser } from './engine.js';
 
@@ -44,7 +44,17 @@ function engineRoutes(app: FastifyInstance, options: MountOptions): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
+  const documents = new ReadyDocuments();
   const hand = async (request: FastifyRequest, reply: FastifyReply, engineUrl: string) => {
+    if (request.method === 'GET' && READY_DOCUMENTS.has(engineUrl)) {
+      const ready = documents.get(engineUrl);
+      if (ready !== undefined) {
+        reply.hijack();
+        ready.send(request.raw, reply.raw);
+        return;
+      }
+      documents.capture(engineUrl, reply.raw);
+    }
     // Open registration (RFC 7591) counts as a sign-up from the address (docs/security-throttling.md).
     if (request.method === 'POST' && engineUrl.split('?')[0] === '/register') await options.chargeRegistration(request);
     const raw = request.raw as EngineRequest & { originalUrl?: string };
@@ -100,6 +110,69 @@ function deviceLinkURL(raw: EngineRequest, engineUrl: string): string {
   query.delete('user_code');
   const rest = query.toString();
   return rest ? `${DEVICE_PAGE_PATH}?${rest}` : DEVICE_PAGE_PATH;
+}
+
+/**
+ * The engine's answers that are the same for every request while the process runs: the discovery
+ * document and the JWKS. The engine builds them from its configuration and its signing keys, both
+ * fixed when it is created (a key from `keys rotate` is used after a restart, docs/oauth-server.md),
+ * yet rebuilds the discovery document and goes through Koa on every request — two to three times
+ * the CPU of serving the bytes (docs/BENCHMARKS.md, row 13). Only a plain GET (no query) is
+ * answered from here; anything else (a query, HEAD, a CORS preflight, an error) is the engine's.
+ */
+const READY_DOCUMENTS = new Set(['/.well-known/openid-configuration', '/jwks']);
+
+/**
+ * Headers the engine's answer carries that belong to that one request: `Access-Control-Allow-Origin`
+ * is the request's `Origin`, or `*` without one (the engine's open CORS for these two documents,
+ * `@koa/cors` with `origin: ctx.get('Origin') || '*'`), set again per request.
+ */
+const PER_REQUEST_HEADERS = new Set(['access-control-allow-origin', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/** One captured answer of the engine: its status, headers (less the per-request ones) and body bytes. */
+class ReadyDocument {
+  constructor(
+    private readonly status: number,
+    private readonly headers: OutgoingHttpHeaders,
+    private readonly body: Buffer,
+    private readonly cors: boolean,
+  ) {}
+
+  send(request: IncomingMessage, response: ServerResponse): void {
+    const headers = this.cors ? { ...this.headers, 'access-control-allow-origin': request.headers.origin || '*' } : this.headers;
+    response.writeHead(this.status, headers);
+    response.end(this.body);
+  }
+}
+
+/**
+ * The ready documents, each taken from the engine's first successful answer to a plain GET: the
+ * bytes and headers are the engine's own, so what a client receives does not change.
+ */
+class ReadyDocuments {
+  private readonly ready = new Map<string, ReadyDocument>();
+
+  get(engineUrl: string): ReadyDocument | undefined {
+    return this.ready.get(engineUrl);
+  }
+
+  /** Records what the engine writes to `response`, if it is a 200 with a body written in one piece (Koa's `res.end(body)`). */
+  capture(engineUrl: string, response: ServerResponse): void {
+    const end = response.end;
+    const ready = this.ready;
+    response.end = function endAndKeep(this: ServerResponse, ...args: unknown[]) {
+      const [chunk] = args;
+      if (response.statusCode === 200 && (typeof chunk === 'string' || Buffer.isBuffer(chunk)) && !ready.has(engineUrl) && !response.headersSent) {
+        const headers: OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(response.getHeaders())) {
+          if (value !== undefined && !PER_REQUEST_HEADERS.has(name)) headers[name] = value;
+        }
+        const cors = response.hasHeader('access-control-allow-origin');
+        ready.set(engineUrl, new ReadyDocument(200, headers, Buffer.from(chunk), cors));
+      }
+      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as ServerResponse['end'];
+  }
 }
 
 function queryOf(url: string): string {

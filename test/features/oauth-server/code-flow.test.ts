@@ -55,6 +55,36 @@ for (const database of testDatabases())
       }
     });
 
+    test('discovery and the JWKS answer the same bytes and headers every time, from the ready copy, with CORS following the Origin', async () => {
+      const view = async (path: string, headers: Record<string, string> = {}) => {
+        const response = await fetch(`${server.issuer}${path}`, { headers });
+        const kept = [...response.headers].filter(([name]) => name !== 'date');
+        return { status: response.status, headers: kept, body: await response.text() };
+      };
+      for (const path of ['/.well-known/openid-configuration', '/oauth2/jwks']) {
+        // The first answer is the engine's own; the later ones are served from its copy.
+        const first = await view(path);
+        const second = await view(path);
+        assert.equal(first.status, 200, path);
+        assert.deepEqual(second, first, path);
+        assert.deepEqual(Object.fromEntries(first.headers)['access-control-allow-origin'], '*', path);
+        assert.equal(Object.fromEntries(first.headers).vary, 'Origin', path);
+        const fromPage = await view(path, { origin: 'https://app.example' });
+        assert.equal(Object.fromEntries(fromPage.headers)['access-control-allow-origin'], 'https://app.example', path);
+        assert.equal(fromPage.body, first.body, path);
+        // A query, a preflight and HEAD still go to the engine, and answer as it does.
+        assert.equal((await view(`${path}?x=1`)).body, first.body, path);
+        const preflight = await fetch(`${server.issuer}${path}`, {
+          method: 'OPTIONS',
+          headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+        });
+        assert.equal(preflight.status, 204, path);
+        assert.equal(preflight.headers.get('access-control-allow-methods'), 'GET', path);
+      }
+      // The RFC 8414 path is the same document.
+      assert.equal((await view('/.well-known/oauth-authorization-server')).body, (await view('/.well-known/openid-configuration')).body);
+    });
+
     test('a first-party client: code + PKCE + nonce, the ID token (iss, aud, sub, amr, email), userinfo, refresh rotation and reuse', async () => {
       const { clientId, clientSecret } = await server.addClient({
         redirect_uris: [REDIRECT],
