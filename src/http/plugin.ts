@@ -87,7 +87,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   const openedStore = options.store ?? (await SQLStore.open(options.databaseUrl!));
   if (!options.store) app.addHook('onClose', async () => openedStore.close());
   // Every service sees the store through the cache's choke point (src/store/session-effects.ts).
-  const { store, sessions } = await setUpSessionCache(app, openedStore, resolved, options.sessionChannel);
+  const { store, sessions, report: reportSessionChange } = await setUpSessionCache(app, openedStore, resolved, options.sessionChannel);
 
   const counters = options.counters ?? new MemoryCounterStore({ now: () => resolved.now().getTime() });
   if (!options.counters) app.addHook('onClose', async () => counters.close());
@@ -200,6 +200,7 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
         loginPage: failurePage ?? '/',
         sql: openedStore instanceof SQLStore ? { db: openedStore.db, dialect: openedStore.dialect } : undefined,
         audit: audit.log,
+        sessions: sessions && reportSessionChange ? { cache: sessions, report: reportSessionChange } : undefined,
       })
     : undefined;
 

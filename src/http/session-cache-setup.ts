@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ResolvedAuthOptions } from '../core/options.js';
-import { SessionCache } from '../core/session-cache.js';
+import { SessionCache, type SessionChange } from '../core/session-cache.js';
 import { withSessionChanges } from '../store/session-effects.js';
 import type { SessionChannel } from '../store/session-channel.js';
 import { SQLStore } from '../store/sql/sql-store.js';
@@ -10,6 +10,11 @@ import type { Store } from '../core/store.js';
 export interface SessionCacheSetup {
   store: Store;
   sessions: SessionCache | undefined;
+  /**
+   * Reports a change made here outside the store (the OAuth provider's grants, in its own tables):
+   * evicted at once here and published where the channel needs it (Redis), as a store write's is.
+   */
+  report: ((change: SessionChange) => void) | undefined;
 }
 
 /**
@@ -23,24 +28,21 @@ export async function setUpSessionCache(
   options: ResolvedAuthOptions,
   given: SessionChannel | undefined,
 ): Promise<SessionCacheSetup> {
-  if (!options.sessionCache) return { store, sessions: undefined };
+  if (!options.sessionCache) return { store, sessions: undefined, report: undefined };
   const channel = given ?? (store instanceof SQLStore ? store.sessionChannel() : null);
   if (channel === null) {
     app.log.warn('session cache off: the store offers no change channel (pass `sessionChannel`, see docs/session-cache.md)');
-    return { store, sessions: undefined };
+    return { store, sessions: undefined, report: undefined };
   }
   const sessions = new SessionCache({ size: options.sessionCacheSize, maxBytes: options.sessionCacheMaxBytes });
-  const wrapped = withSessionChanges(
-    store,
-    (change) => {
-      sessions.evict(change);
-      if (channel !== 'local') channel.publish?.(change);
-    },
-    () => sessions.clear(),
-  );
+  const report = (change: SessionChange) => {
+    sessions.evict(change);
+    if (channel !== 'local') channel.publish?.(change);
+  };
+  const wrapped = withSessionChanges(store, report, () => sessions.clear());
   if (channel === 'local') {
     sessions.trustForever();
-    return { store: wrapped, sessions };
+    return { store: wrapped, sessions, report };
   }
   app.addHook('onClose', async () => channel.close());
   try {
@@ -48,7 +50,7 @@ export async function setUpSessionCache(
   } catch (error) {
     // E.g. a database not migrated to 0005 (opened with `migrate: false`): no notices, no cache.
     app.log.warn({ err: error }, 'session cache off: its change channel did not start');
-    return { store, sessions: undefined };
+    return { store, sessions: undefined, report: undefined };
   }
-  return { store: wrapped, sessions };
+  return { store: wrapped, sessions, report };
 }

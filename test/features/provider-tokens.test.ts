@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
 import type { User } from '../../src/core/user.js';
+import { SessionCache } from '../../src/core/session-cache.js';
+import { digestToken } from '../../src/core/token.js';
 import { providerTokenResolver } from '../../src/features/resource-server/provider-tokens.js';
 
 // The JWT access-token resolver on its own, against keys made here (the end-to-end flow through
@@ -130,6 +132,43 @@ describe('the provider access-token resolver', async () => {
     now = new Date(now.getTime() + 31_000);
     for (let i = 0; i < 5; i++) assert.equal(await resolve(await sign(unknown.privateKey, 'k9', {})), null);
     assert.equal(keyLoads, loads + 2, 'five unknown kids, one reload');
+    now = new Date();
+  });
+
+  test('with the session cache: answered from memory until the user changes, the grant lapses or the token expires', async () => {
+    const cache = new SessionCache();
+    cache.trustForever();
+    let reads = 0;
+    let lapse: number | boolean = now.getTime() + 30_000;
+    const cached = providerTokenResolver({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      publicKeys: async () => keys,
+      findUser: async (id) => {
+        reads += 1;
+        return users.get(id) ?? null;
+      },
+      grantActive: async () => lapse,
+      sessions: cache,
+      now: () => now,
+    });
+    const token = await sign(first.privateKey, 'k0', {});
+    const ask = () => cached.resolve({ bearer: token, apiKey: undefined });
+    assert.equal((await ask())?.kind, 'provider');
+    const answer = ask();
+    assert.ok(!(answer instanceof Promise), 'a cached token is answered synchronously');
+    assert.deepEqual(answer, { kind: 'provider', user: cache.get(digestToken(token))!.user, clientId: 'client-1', scopes: ['openid', 'notes:read'] });
+    assert.equal(reads, 1);
+    // A change of the user (deactivation, password, deletion, an ended grant) evicts the answer.
+    cache.evict({ userIds: [1] });
+    lapse = false;
+    assert.equal(await ask(), null);
+    assert.equal(reads, 2);
+    // Kept no longer than the grant stands.
+    lapse = now.getTime() + 30_000;
+    assert.equal((await ask())?.kind, 'provider');
+    now = new Date(now.getTime() + 31_000);
+    assert.equal(await ask(), null);
     now = new Date();
   });
 });

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, Dialect } from '../../store/sql/schema.js';
 import { fromDbTime, toDbTime } from '../../store/sql/time.js';
 import { type CreatedOAuthClient, createdClient, type NewOAuthClient, type OAuthClientRecord, registerClient } from './clients.js';
-import { deleteClient, type OAuthServerClientsTable, type OAuthServerDb, oauthServerDb } from './sql-adapter.js';
+import { deleteClient, type GrantsEndedListener, type OAuthServerClientsTable, type OAuthServerDb, oauthServerDb } from './sql-adapter.js';
 
 /**
  * The registered clients of the provider (`oauth_server_clients`, migration 0012), for the admin
@@ -13,14 +13,17 @@ import { deleteClient, type OAuthServerClientsTable, type OAuthServerDb, oauthSe
 export class OAuthClientStore {
   private readonly db: OAuthServerDb;
   private readonly now: () => Date;
+  private readonly ended: GrantsEndedListener;
 
+  /** `onGrantsEnded`: told the users whose grants a client deletion ended (see `SQLAdapterOptions`). */
   constructor(
     db: Kysely<Database>,
     private readonly dialect: Dialect,
-    options: { now?: () => Date } = {},
+    options: { now?: () => Date; onGrantsEnded?: GrantsEndedListener } = {},
   ) {
     this.db = oauthServerDb(db);
     this.now = options.now ?? (() => new Date());
+    this.ended = options.onGrantsEnded ?? (() => {});
   }
 
   async create(input: NewOAuthClient): Promise<CreatedOAuthClient> {
@@ -47,7 +50,7 @@ export class OAuthClientStore {
 
   /** Deletes the client and its codes, tokens, grants and interactions; false when there was no such client. */
   async delete(clientId: string): Promise<boolean> {
-    return deleteClient(this.db, clientId);
+    return deleteClient(this.db, clientId, this.ended);
   }
 }
 

@@ -1,6 +1,6 @@
 import { CommandError, parseCommandArgs, UsageError } from '../../cli/args.js';
 import type { CLIStreams } from '../../cli/streams.js';
-import type { ServerConfig } from '../../server.js';
+import { openRedisSessionChannel, type ServerConfig } from '../../server.js';
 import { SQLStore } from '../../store/sql/sql-store.js';
 import { OAuthClientStore } from './client-store.js';
 import type { NewOAuthClient } from './clients.js';
@@ -53,11 +53,18 @@ export async function clientsCommand(config: ServerConfig, argv: string[], io: C
   throw new UsageError(USAGE);
 }
 
+/**
+ * The clients of the configured database. With `REDIS_URL` on PostgreSQL, running servers hear of
+ * changes on Redis rather than from the database: the users whose grants a deletion ended are
+ * published there, so their JWT access tokens stop on every server at once (docs/session-cache.md).
+ */
 async function withClients(config: ServerConfig, use: (clients: OAuthClientStore) => Promise<void>): Promise<void> {
   const store = await SQLStore.open(config.databaseUrl);
+  const channel = config.redisUrl && store.dialect === 'postgres' ? await openRedisSessionChannel(undefined, config) : undefined;
   try {
-    await use(new OAuthClientStore(store.db, store.dialect));
+    await use(new OAuthClientStore(store.db, store.dialect, { onGrantsEnded: (userIds) => userIds.length > 0 && channel?.publish?.({ userIds }) }));
   } finally {
+    await channel?.close();
     await store.close();
   }
 }

@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import type { AuditLog } from '../../core/audit.js';
 import type { AuthService } from '../../core/auth-service.js';
 import type { CredentialResolvers } from '../../core/credentials.js';
+import type { SessionCache, SessionChange } from '../../core/session-cache.js';
 import type { Store } from '../../core/store.js';
 import type { Throttle } from '../../core/throttle.js';
 import { registerProtectedResource } from '../resource-server/metadata.js';
@@ -44,6 +45,11 @@ export interface OAuthServerDependencies {
   sql?: { db: Kysely<Database>; dialect: Dialect };
   /** Security events (docs/audit.md). */
   audit: AuditLog;
+  /**
+   * The session cache and how to report a change made outside the store, when the cache is on:
+   * the answers for JWT access tokens are kept there, evicted with their user (docs/resource-server.md).
+   */
+  sessions?: { cache: SessionCache; report(change: SessionChange): void };
 }
 
 /** The provider, built once: the engine, and how to list the clients it knows (admin API). */
@@ -61,8 +67,13 @@ interface Storage {
   adapter: OAuthServerAdapter;
   clients: OAuthClients;
   signingKeys: JWK[];
-  /** Whether the user's grant to a client still stands; without it, whether the client does (a deleted client's tokens die with it). */
-  grantActive?: (userId: number, clientId: string) => Promise<boolean>;
+  /**
+   * Whether the user's grant to a client still stands (true, or when it lapses, epoch ms); without
+   * it, whether the client does (a deleted client's tokens die with it).
+   */
+  grantActive?: (userId: number, clientId: string) => Promise<boolean | number>;
+  /** True when every end of a grant is reported to the session cache (ours on SQL): its JWT answers may then be kept there. */
+  reportsGrantEnds?: boolean;
   /** Deletes everything the engine keeps for a user. */
   revokeUser?: (userId: number) => Promise<unknown>;
   grants: UserGrants;
@@ -78,17 +89,23 @@ async function storageOf(deps: OAuthServerDependencies): Promise<Storage> {
     return { adapter: settings.adapter, clients: settings.clients, signingKeys: await signingKeysOf(deps), grants: none };
   }
   if (sql) {
-    const factory = createSQLAdapterFactory(sql.db, sql.dialect, { secretKeys: deps.secretKeys, now });
+    // A grant ended here is a change of its user for the session cache: their cached JWT answers go.
+    const report = deps.sessions?.report;
+    const onGrantsEnded = (userIds: number[]) => {
+      if (userIds.length > 0) report?.({ userIds });
+    };
+    const factory = createSQLAdapterFactory(sql.db, sql.dialect, { secretKeys: deps.secretKeys, now, onGrantsEnded });
     return {
       adapter: factory.Adapter,
-      clients: new OAuthClientStore(sql.db, sql.dialect, { now }),
+      clients: new OAuthClientStore(sql.db, sql.dialect, { now, onGrantsEnded }),
       signingKeys: await signingKeysOf(deps),
       // A password change or reset, a deactivation or "sign out everywhere" revokes the user's
       // grants, codes and tokens here too, on every instance at once.
       revokeUser: (userId) => factory.revokeUserGrants(userId),
       grants: { list: (userId) => factory.listUserGrants(userId), revoke: (userId, clientId) => factory.revokeUserClientGrants(userId, clientId) },
       // A grant revoked (Connected apps, a password change, the reuse of a refresh token) ends its JWT access tokens at once.
-      grantActive: (userId, clientId) => factory.hasUserGrant(userId, clientId),
+      grantActive: async (userId, clientId) => (await factory.userGrantLapse(userId, clientId)) ?? false,
+      reportsGrantEnds: true,
     };
   }
   const memory = memoryAdapter();
@@ -199,6 +216,8 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
         publicKeys: async () => signingKeys,
         findUser: (id) => store.findUserById(id),
         grantActive: storage.grantActive ?? (async (_userId, clientId) => (await engine.Client.find(clientId)) !== undefined),
+        // Only where every end of a grant reaches the cache: a custom or in-memory storage reads afresh each time.
+        sessions: storage.reportsGrantEnds ? deps.sessions?.cache : undefined,
         now,
       }),
     );

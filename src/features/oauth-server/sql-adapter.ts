@@ -91,6 +91,21 @@ export interface SQLAdapterOptions {
   secretKeys: readonly string[];
   /** The clock (tests move it); default the system's. */
   now?: () => Date;
+  /**
+   * Told the users whose grant this process ended (a `Grant` row deleted), once the delete
+   * returned: the instance's cached answers for their JWT access tokens go at once, and the
+   * change is published where instances hear of each other's (Redis). The database announces the
+   * same deletion itself (migration 0013) to instances listening to it.
+   */
+  onGrantsEnded?: GrantsEndedListener;
+}
+
+/** Receives the ids of the users whose grants a deletion ended (possibly none). */
+export type GrantsEndedListener = (userIds: number[]) => void;
+
+/** The user ids of deleted `Grant` rows (from `returning model, user_id`), once each. */
+function endedGrantOwners(rows: readonly { model: string; user_id: number | null }[]): number[] {
+  return [...new Set(rows.filter((row) => row.model === 'Grant' && row.user_id !== null).map((row) => row.user_id!))];
 }
 
 /** A user's grant to a client, as "Connected apps" lists it. */
@@ -128,6 +143,12 @@ export interface SQLAdapterFactory extends AdapterFactory {
    * (docs/BENCHMARKS.md, row 11).
    */
   hasUserGrant(userId: number, clientId: string): Promise<boolean>;
+  /**
+   * When the user's grant for this client lapses (epoch ms; Infinity for never), the latest of
+   * them if several stand; `null` when none stands. One indexed read, as {@link hasUserGrant}: the
+   * resolver keeps its answer in memory no longer than this.
+   */
+  userGrantLapse(userId: number, clientId: string): Promise<number | null>;
   /** Deletes rows expired at the clock's now (expired rows are never found anyway); returns how many. */
   purgeExpired(): Promise<number>;
 }
@@ -145,16 +166,29 @@ export function createSQLAdapterFactory(db: Kysely<Database>, dialect: Dialect, 
   const tables = oauthServerDb(db);
   const now = options.now ?? (() => new Date());
   const box = new SecretBox(options.secretKeys, DEVICE_CODE_PURPOSE);
+  const ended = options.onGrantsEnded ?? (() => {});
   const adapters = new Map<string, Adapter>();
   const factory = (name: string): Adapter => {
     let adapter = adapters.get(name);
     if (!adapter) {
-      adapter = name === 'Client' ? new ClientAdapter(tables, dialect, now) : new ArtifactAdapter(name, tables, dialect, now, box);
+      adapter = name === 'Client' ? new ClientAdapter(tables, dialect, now, ended) : new ArtifactAdapter(name, tables, dialect, now, box, ended);
       adapters.set(name, adapter);
     }
     return adapter;
   };
   const artifacts = tables.deleteFrom('oauth_server_artifacts');
+  async function userGrantLapse(userId: number, clientId: string): Promise<number | null> {
+    const rows = await tables
+      .selectFrom('oauth_server_artifacts')
+      .select('expires_at')
+      .where('user_id', '=', userId)
+      .where('model', '=', 'Grant')
+      .where('client_id', '=', clientId)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', toDbTime(dialect, now()))]))
+      .execute();
+    if (rows.length === 0) return null;
+    return Math.max(...rows.map((row) => (row.expires_at === null ? Number.POSITIVE_INFINITY : fromDbTime(row.expires_at).getTime())));
+  }
   // A constructor that returns an object yields that object: `new Adapter(name)` is `factory(name)`.
   const AdapterClass = function SQLAdapter(name: string) {
     return factory(name);
@@ -162,12 +196,14 @@ export function createSQLAdapterFactory(db: Kysely<Database>, dialect: Dialect, 
   return Object.assign(factory, {
     Adapter: AdapterClass,
     async revokeUserGrants(userId: number): Promise<number> {
-      const result = await artifacts.where('user_id', '=', userId).executeTakeFirst();
-      return Number(result.numDeletedRows);
+      const rows = await artifacts.where('user_id', '=', userId).returning(['model', 'user_id']).execute();
+      ended(endedGrantOwners(rows));
+      return rows.length;
     },
     async revokeUserClientGrants(userId: number, clientId: string): Promise<number> {
-      const result = await artifacts.where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
-      return Number(result.numDeletedRows);
+      const rows = await artifacts.where('user_id', '=', userId).where('client_id', '=', clientId).returning(['model', 'user_id']).execute();
+      ended(endedGrantOwners(rows));
+      return rows.length;
     },
     async listUserGrants(userId: number): Promise<UserGrant[]> {
       const rows = await tables
@@ -195,17 +231,9 @@ export function createSQLAdapterFactory(db: Kysely<Database>, dialect: Dialect, 
       });
     },
     async hasUserGrant(userId: number, clientId: string): Promise<boolean> {
-      const row = await tables
-        .selectFrom('oauth_server_artifacts')
-        .select('model')
-        .where('user_id', '=', userId)
-        .where('model', '=', 'Grant')
-        .where('client_id', '=', clientId)
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', toDbTime(dialect, now()))]))
-        .limit(1)
-        .executeTakeFirst();
-      return row !== undefined;
+      return (await userGrantLapse(userId, clientId)) !== null;
     },
+    userGrantLapse: (userId: number, clientId: string) => userGrantLapse(userId, clientId),
     purgeExpired: () => purgeExpiredArtifacts(db, dialect, now()),
   });
 }
@@ -227,6 +255,7 @@ class ArtifactAdapter implements Adapter {
     private readonly dialect: Dialect,
     private readonly now: () => Date,
     private readonly box: SecretBox,
+    private readonly ended: GrantsEndedListener,
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -313,7 +342,14 @@ class ArtifactAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.db.deleteFrom('oauth_server_artifacts').where('model', '=', this.model).where('id_digest', '=', digestToken(id)).execute();
+    const rows = await this.db
+      .deleteFrom('oauth_server_artifacts')
+      .where('model', '=', this.model)
+      .where('id_digest', '=', digestToken(id))
+      .returning(['model', 'user_id'])
+      .execute();
+    // The engine destroys a grant when a refresh token is presented twice (RFC 9700 §4.14.2).
+    this.ended(endedGrantOwners(rows));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
@@ -352,6 +388,7 @@ class ClientAdapter implements Adapter {
     private readonly db: OAuthServerDb,
     private readonly dialect: Dialect,
     private readonly now: () => Date,
+    private readonly ended: GrantsEndedListener,
   ) {}
 
   async upsert(id: string, payload: AdapterPayload): Promise<void> {
@@ -384,17 +421,22 @@ class ClientAdapter implements Adapter {
   async consume(): Promise<void> {}
 
   async destroy(id: string): Promise<void> {
-    await deleteClient(this.db, id);
+    await deleteClient(this.db, id, this.ended);
   }
 
   async revokeByGrantId(): Promise<void> {}
 }
 
-/** Deletes a client and everything issued to it (its tokens die with it); true when it existed. */
-export async function deleteClient(db: OAuthServerDb, clientId: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('oauth_server_artifacts').where('client_id', '=', clientId).execute();
+/**
+ * Deletes a client and everything issued to it (its tokens die with it); true when it existed.
+ * `ended` hears of the users whose grants went with it.
+ */
+export async function deleteClient(db: OAuthServerDb, clientId: string, ended: GrantsEndedListener = () => {}): Promise<boolean> {
+  const { existed, owners } = await db.transaction().execute(async (trx) => {
+    const rows = await trx.deleteFrom('oauth_server_artifacts').where('client_id', '=', clientId).returning(['model', 'user_id']).execute();
     const result = await trx.deleteFrom('oauth_server_clients').where('client_id', '=', clientId).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+    return { existed: result.numDeletedRows > 0n, owners: endedGrantOwners(rows) };
   });
+  ended(owners);
+  return existed;
 }

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import { LRUCache } from 'lru-cache';
-import type { CredentialAnswer, CredentialResolver } from '../../core/credentials.js';
+import type { CredentialAnswer, CredentialResolver, ProviderSession } from '../../core/credentials.js';
+import type { SessionCache } from '../../core/session-cache.js';
 import { digestToken } from '../../core/token.js';
 import type { User } from '../../core/user.js';
 
@@ -14,9 +15,26 @@ export interface ProviderTokenSources {
   publicKeys(): Promise<JWK[]>;
   /** The user a token's `sub` names, read on every request: a deactivation or deletion counts at once, on every instance. */
   findUser(id: number): Promise<User | null>;
-  /** Whether the user's grant to the client still stands (not revoked from "Connected apps", not ended by a password change). */
-  grantActive(userId: number, clientId: string): Promise<boolean>;
+  /**
+   * Whether the user's grant to the client still stands (not revoked from "Connected apps", not
+   * ended by a password change): `false`, `true`, or the time it lapses (epoch ms).
+   */
+  grantActive(userId: number, clientId: string): Promise<boolean | number>;
+  /**
+   * The session cache, to keep the answer for a token (its user, its grant standing) as a
+   * session's is: evicted when the user changes and when the grant ends — which the caller must
+   * report as a change of the user, here and to other instances — and trusted only while its
+   * change channel vouches for it (docs/session-cache.md). Without it, both are read on every request.
+   */
+  sessions?: SessionCache;
   now(): Date;
+}
+
+/** What the session cache keeps for a JWT access token beside its user, under the token's digest. */
+interface ProviderGrant {
+  readonly kind: 'provider';
+  readonly clientId: string;
+  readonly scopes: readonly string[];
 }
 
 /** Verified claims, kept until the token expires: a signature verifies once per token and instance. */
@@ -89,23 +107,42 @@ export function providerTokenResolver(sources: ProviderTokenSources): Credential
     }
   }
 
+  /** Reads what can change after the token was issued (docs/resource-server.md), and keeps the answer in the cache. */
+  async function lookUp(bearer: string, digest: string): Promise<CredentialAnswer> {
+    let token = verified.get(digest);
+    if (token === undefined) {
+      const checked = await verify(bearer);
+      if (checked === null) return null;
+      token = checked;
+      verified.set(digest, token, { ttl: Math.max(1, token.expiresAt - sources.now().getTime()) });
+    }
+    const nowMs = sources.now().getTime();
+    if (token.expiresAt <= nowMs) return null;
+    // Taken before the reads: an eviction while they run keeps their answer out of the cache.
+    const ticket = sources.sessions?.ticket();
+    const [user, granted] = await Promise.all([sources.findUser(token.userId), sources.grantActive(token.userId, token.clientId)]);
+    if (!user || !user.isActive || granted === false) return null;
+    const lapse = granted === true ? Number.POSITIVE_INFINITY : granted;
+    if (lapse <= nowMs) return null;
+    const grant: ProviderGrant = { kind: 'provider', clientId: token.clientId, scopes: Object.freeze([...token.scopes]) };
+    // Kept no longer than the token and its grant live; the user's own changes evict it.
+    if (ticket !== undefined) sources.sessions!.set(ticket, digest, { user, expiresAt: Math.min(token.expiresAt, lapse), lastUsedAt: nowMs, grant });
+    return { kind: 'provider', user, clientId: grant.clientId, scopes: grant.scopes };
+  }
+
   return {
     name: 'oauth-provider-access-token',
-    async resolve({ bearer }): Promise<CredentialAnswer> {
+    resolve({ bearer }): CredentialAnswer | Promise<CredentialAnswer> {
       if (bearer === undefined || bearer.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(bearer)) return undefined;
       const digest = digestToken(bearer);
-      let token = verified.get(digest);
-      if (token === undefined) {
-        const checked = await verify(bearer);
-        if (checked === null) return null;
-        token = checked;
-        verified.set(digest, token, { ttl: Math.max(1, token.expiresAt - sources.now().getTime()) });
+      const cached = sources.sessions?.get(digest);
+      if (cached !== undefined) {
+        // A token the cache answers for was verified and its user and grant read: only its expiry is checked again.
+        const grant = cached.grant as ProviderGrant | undefined;
+        if (grant?.kind !== 'provider' || cached.expiresAt <= sources.now().getTime()) return null;
+        return { kind: 'provider', user: cached.user, clientId: grant.clientId, scopes: grant.scopes } satisfies ProviderSession;
       }
-      if (token.expiresAt <= sources.now().getTime()) return null;
-      // Read on every request: what can change after the token was issued (docs/resource-server.md).
-      const [user, granted] = await Promise.all([sources.findUser(token.userId), sources.grantActive(token.userId, token.clientId)]);
-      if (!user || !user.isActive || !granted) return null;
-      return { kind: 'provider', user, clientId: token.clientId, scopes: token.scopes };
+      return lookUp(bearer, digest);
     },
   };
 }

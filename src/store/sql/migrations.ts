@@ -11,6 +11,7 @@ import * as m0009 from './migrations/0009-organizations.js';
 import * as m0010 from './migrations/0010-api-keys.js';
 import * as m0011 from './migrations/0011-email-sign-in.js';
 import * as m0012 from './migrations/0012-oauth-server.js';
+import * as m0013 from './migrations/0013-oauth-grant-notices.js';
 import type { Dialect } from './schema.js';
 
 export { SESSION_NOTICE_CHANNEL } from './migrations/0005-session-invalidations.js';
@@ -39,6 +40,7 @@ const MIGRATIONS: Readonly<Record<string, MigrationModule>> = {
   '0010_api_keys': m0010,
   '0011_email_sign_in': m0011,
   '0012_oauth_server': m0012,
+  '0013_oauth_grant_notices': m0013,
 };
 
 /** Kysely's provider of our migrations, bound to a dialect. */

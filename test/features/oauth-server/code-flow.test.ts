@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { testDatabases } from '../../support/databases.js';
 import { internalsOf } from '../../support/internals.js';
+import { sqliteURL, tempDir } from '../../support/temp.js';
 import { type ProviderServer, startProviderServer } from './harness.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -180,5 +181,104 @@ for (const database of testDatabases())
       assert.match(device.user_code, /\S/);
       assert.ok(device.device_code);
       assert.match(device.verification_uri, new RegExp(`^${server.issuer}/oauth2/device`));
+    });
+  });
+
+for (const database of testDatabases())
+  describe(`JWT access tokens answered from memory end with their grant, here at once and on another instance within a second (${database.name})`, {
+    skip: database.skip,
+  }, () => {
+    let a: ProviderServer;
+    let b: ProviderServer;
+    let drop: () => Promise<void>;
+    before(async () => {
+      const created = await database.create();
+      drop = created.drop;
+      const shared = created.env.DATABASE_URL ? created.env : { DATABASE_URL: sqliteURL(tempDir()) };
+      a = await startProviderServer(shared);
+      // Two instances of one deployment: one database, one PUBLIC_URL (the issuer and the resource).
+      b = await startProviderServer({ ...shared, PUBLIC_URL: a.issuer });
+    });
+    after(async () => {
+      await b?.close();
+      await a?.close();
+      await drop?.();
+    });
+
+    /** A JWT access token for the resource `a.issuer`, from the code flow of a new first-party client, and the user's browser. */
+    async function jwtFor(email: string, name: string) {
+      const { clientId, clientSecret } = await a.addClient({ redirect_uris: [REDIRECT], client_name: name, first_party: true });
+      await a.createUser(email).catch(() => undefined);
+      const browser = await a.signedIn(email);
+      const config = await oidc.discovery(new URL(a.issuer), clientId, clientSecret, oidc.ClientSecretBasic(clientSecret!), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      const verifier = oidc.randomPKCECodeVerifier();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid notes:read',
+        resource: a.issuer,
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: 's',
+      });
+      const { location } = await browser.follow(url.href, REDIRECT);
+      const tokens = await oidc.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: 's' }, { resource: a.issuer });
+      return { clientId, browser, jwt: tokens.access_token };
+    }
+
+    const me = (server: ProviderServer, jwt: string) => fetch(`${server.issuer}/users/me`, { headers: { authorization: `Bearer ${jwt}` } });
+
+    /** Answers twice on both instances, the second time from memory (the cache counts a hit). */
+    async function cachedOnBoth(jwt: string): Promise<void> {
+      for (const server of [a, b]) {
+        assert.equal((await me(server, jwt)).status, 200);
+        const hits = internalsOf(server.app).auth.sessions!.stats.hits;
+        assert.equal((await me(server, jwt)).status, 200);
+        assert.equal(internalsOf(server.app).auth.sessions!.stats.hits, hits + 1, 'answered from memory');
+      }
+    }
+
+    /** Polls `b` until it refuses the token; fails after the cache's one-second promise (and some slack for a loaded machine). */
+    async function refusedOnB(jwt: string): Promise<void> {
+      const started = Date.now();
+      while ((await me(b, jwt)).status === 200) {
+        assert.ok(Date.now() - started < 1500, 'still admitted on the other instance after 1.5 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal((await me(b, jwt)).status, 401);
+    }
+
+    test('disconnecting the app ("Connected apps")', async () => {
+      const { clientId, browser, jwt } = await jwtFor('connected@example.com', 'Connected');
+      await cachedOnBoth(jwt);
+      const csrf = { 'x-csrftoken': decodeURIComponent(browser.cookies.get('csrftoken') ?? '') };
+      assert.equal((await browser.fetch(`${a.issuer}/users/me/oauth-grants/${clientId}`, { method: 'DELETE', headers: csrf })).status, 204);
+      assert.equal((await me(a, jwt)).status, 401);
+      await refusedOnB(jwt);
+    });
+
+    test('deleting the client', async () => {
+      const { clientId, jwt } = await jwtFor('client-deleted@example.com', 'Deleted');
+      await cachedOnBoth(jwt);
+      const internals = internalsOf(a.app) as unknown as { oauthServer: { clients: { delete(id: string): Promise<boolean> } } };
+      assert.equal(await internals.oauthServer.clients.delete(clientId), true);
+      assert.equal((await me(a, jwt)).status, 401);
+      await refusedOnB(jwt);
+    });
+
+    test('a password change and a deactivation', async () => {
+      const first = await jwtFor('password@example.com', 'Password');
+      await cachedOnBoth(first.jwt);
+      const id = ((await (await me(a, first.jwt)).json()) as { id: number }).id;
+      await internalsOf(a.app).account.updateUser(id, { password: 'a brand new passphrase for this test' });
+      assert.equal((await me(a, first.jwt)).status, 401);
+      await refusedOnB(first.jwt);
+      const second = await jwtFor('deactivated-jwt@example.com', 'Deactivated');
+      await cachedOnBoth(second.jwt);
+      const other = ((await (await me(a, second.jwt)).json()) as { id: number }).id;
+      await internalsOf(a.app).auth.store.updateUser(other, { isActive: false }, new Date());
+      assert.equal((await me(a, second.jwt)).status, 401);
+      await refusedOnB(second.jwt);
     });
   });

@@ -335,6 +335,44 @@ for (const backend of storageBackends(pg)) {
       assert.equal(await adapter.hasUserGrant(userId, 'cli'), false);
     });
 
+    test('userGrantLapse says until when a grant stands; every deletion of a grant names its user to onGrantsEnded', async () => {
+      const { fixture, store, userId, otherId } = await fresh();
+      const ended: number[][] = [];
+      const adapter = createSQLAdapterFactory(store.db, store.dialect, {
+        secretKeys: [TEST_SECRET],
+        now: () => clock,
+        onGrantsEnded: (ids) => ended.push(ids),
+      });
+      const grant = async (accountId: number, clientId: string, ttl: number) => {
+        const id = newId();
+        await adapter('Grant').upsert(id, payloadOf('Grant', id, { accountId: String(accountId), clientId, openid: { scope: 'openid' } }), ttl);
+        return id;
+      };
+      const g1 = await grant(userId, 'app', 600);
+      await grant(userId, 'app', 900);
+      assert.equal(await adapter.userGrantLapse(userId, 'app'), START.getTime() + 900_000, 'the latest of two');
+      assert.equal(await adapter.userGrantLapse(userId, 'cli'), null);
+      // The engine destroys a grant (a refresh token presented twice): its user is named.
+      await adapter('Grant').destroy(g1);
+      assert.deepEqual(ended.splice(0), [[userId]]);
+      // Destroying something else than a grant names nobody.
+      const token = newId();
+      await adapter('AccessToken').upsert(token, payloadOf('AccessToken', token, { accountId: String(userId), clientId: 'app' }), 600);
+      await adapter('AccessToken').destroy(token);
+      assert.deepEqual(ended.splice(0), [[]]);
+      assert.equal(await adapter.revokeUserClientGrants(userId, 'app'), 1);
+      assert.deepEqual(ended.splice(0), [[userId]]);
+      await grant(userId, 'cli', 600);
+      await grant(otherId, 'cli', 600);
+      await adapter('Client').upsert('cli', { client_id: 'cli', redirect_uris: ['https://cli.example/cb'] } as AdapterPayload, 0);
+      await adapter('Client').destroy('cli');
+      assert.deepEqual(ended.splice(0).flat().sort(), [userId, otherId].sort());
+      await grant(userId, 'app', 600);
+      assert.equal(await adapter.revokeUserGrants(userId), 1);
+      assert.deepEqual(ended.splice(0), [[userId]]);
+      void fixture;
+    });
+
     test('clients: the engine finds them; one it registers keeps only a digest of its secret; destroying one deletes what it was issued', async () => {
       const { store, adapter, userId } = await fresh();
       const secret = newId();
