@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { type Compilable, type CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { Adapter, AdapterConstructor, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { SecretBox } from '../../core/secret-box.js';
 import { digestToken } from '../../core/token.js';
@@ -247,6 +247,20 @@ export async function purgeExpiredArtifacts(db: Kysely<Database>, dialect: Diale
   return Number(result.numDeletedRows);
 }
 
+/**
+ * A statement built and compiled once, run with new values each time: the engine runs several
+ * per token request, and Kysely's building and compiling of each cost about as much as SQLite's
+ * running it (docs/BENCHMARKS.md, row 12). `build` gets one distinct slot value per argument and
+ * must use each where the argument goes; the returned function puts the arguments in their slots.
+ * Any other value the statement holds (a model's name) stays as built.
+ */
+function prepared<Row>(arity: number, build: (...slots: never[]) => Compilable<Row>): (...args: unknown[]) => CompiledQuery<Row> {
+  const slots = Array.from({ length: arity }, (_, i) => `\u0000slot${i}`);
+  const compiled = build(...(slots as never[])).compile();
+  const positions = compiled.parameters.map((parameter) => slots.indexOf(parameter as string));
+  return (...args) => ({ ...compiled, parameters: positions.map((at, i) => (at === -1 ? compiled.parameters[i] : args[at])) });
+}
+
 /** Every model but `Client`: `oauth_server_artifacts`, one row per id. */
 class ArtifactAdapter implements Adapter {
   constructor(
@@ -256,7 +270,70 @@ class ArtifactAdapter implements Adapter {
     private readonly now: () => Date,
     private readonly box: SecretBox,
     private readonly ended: GrantsEndedListener,
-  ) {}
+  ) {
+    this.findQuery = prepared(2, (at: string, idDigest: string) => this.live(at).where('id_digest', '=', idDigest));
+    this.consumeQuery = prepared(2, (at: string, idDigest: string) =>
+      this.db
+        .updateTable('oauth_server_artifacts')
+        .set({ consumed_at: at })
+        .where('model', '=', this.model)
+        .where('id_digest', '=', idDigest)
+        .where('consumed_at', 'is', null),
+    );
+    this.upsertQuery = prepared(12, (...slots: string[]) => {
+      const [model, idDigest, payload, grantId, clientId, owner, uid, userCodeDigest, sealedId, expiresAt, consumedAt, createdAt] = slots as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      return this.db
+        .insertInto('oauth_server_artifacts')
+        .values({
+          model,
+          id_digest: idDigest,
+          payload,
+          grant_id: grantId,
+          client_id: clientId,
+          // An owner deleted meanwhile owns nothing: the row stays unowned rather than failing the foreign key.
+          user_id: sql<number | null>`(select id from users where id = ${owner})`,
+          uid,
+          user_code_digest: userCodeDigest,
+          sealed_id: sealedId,
+          expires_at: expiresAt,
+          consumed_at: consumedAt,
+          created_at: createdAt,
+        })
+        .onConflict((oc) =>
+          oc.columns(['model', 'id_digest']).doUpdateSet({
+            payload: sql`excluded.payload`,
+            grant_id: sql`excluded.grant_id`,
+            client_id: sql`excluded.client_id`,
+            user_id: sql`excluded.user_id`,
+            uid: sql`excluded.uid`,
+            // A device code saved again after being found by its id (not its user code) keeps its user code.
+            user_code_digest: sql`coalesce(excluded.user_code_digest, oauth_server_artifacts.user_code_digest)`,
+            sealed_id: sql`coalesce(excluded.sealed_id, oauth_server_artifacts.sealed_id)`,
+            expires_at: sql`excluded.expires_at`,
+            // Once spent, always spent: a copy loaded before `consume` and saved after cannot revive it.
+            consumed_at: sql`coalesce(oauth_server_artifacts.consumed_at, excluded.consumed_at)`,
+          }),
+        );
+    });
+  }
+
+  /** The hot statements of a token request, compiled once (see {@link prepared}). */
+  private readonly findQuery: (at: DbTime, idDigest: string) => CompiledQuery<Selectable<OAuthServerArtifactsTable>>;
+  private readonly consumeQuery: (at: DbTime, idDigest: string) => CompiledQuery<unknown>;
+  private readonly upsertQuery: (...values: unknown[]) => CompiledQuery<unknown>;
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const { jti: _jti, userCode, consumed, ...rest } = payload;
@@ -270,46 +347,28 @@ class ArtifactAdapter implements Adapter {
     }
     const at = this.now();
     const idDigest = digestToken(id);
-    const owner = ownerOf(payload);
-    const values = {
-      model: this.model,
-      id_digest: idDigest,
-      payload: JSON.stringify(stored),
-      grant_id: GRANT_BOUND.has(this.model) && typeof payload.grantId === 'string' ? payload.grantId : null,
-      client_id: clientOf(payload),
-      // An owner deleted meanwhile owns nothing: the row stays unowned rather than failing the foreign key.
-      user_id: owner === null ? null : sql<number | null>`(select id from users where id = ${owner})`,
-      uid: typeof payload.uid === 'string' ? payload.uid : null,
-      user_code_digest: typeof userCode === 'string' ? digestToken(userCode) : null,
-      sealed_id: typeof userCode === 'string' ? this.box.seal(Buffer.from(id), this.context(idDigest)) : null,
-      expires_at: typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? toDbTime(this.dialect, new Date(at.getTime() + expiresIn * 1000)) : null,
-      consumed_at: consumed ? toDbTime(this.dialect, at) : null,
-      created_at: toDbTime(this.dialect, at),
-    };
-    await this.db
-      .insertInto('oauth_server_artifacts')
-      .values(values)
-      .onConflict((oc) =>
-        oc.columns(['model', 'id_digest']).doUpdateSet({
-          payload: values.payload,
-          grant_id: values.grant_id,
-          client_id: values.client_id,
-          user_id: values.user_id,
-          uid: values.uid,
-          // A device code saved again after being found by its id (not its user code) keeps its user code.
-          user_code_digest: sql`coalesce(excluded.user_code_digest, oauth_server_artifacts.user_code_digest)`,
-          sealed_id: sql`coalesce(excluded.sealed_id, oauth_server_artifacts.sealed_id)`,
-          expires_at: values.expires_at,
-          // Once spent, always spent: a copy loaded before `consume` and saved after cannot revive it.
-          consumed_at: sql`coalesce(oauth_server_artifacts.consumed_at, excluded.consumed_at)`,
-        }),
-      )
-      .execute();
+    const createdAt = toDbTime(this.dialect, at);
+    await this.db.executeQuery(
+      this.upsertQuery(
+        this.model,
+        idDigest,
+        JSON.stringify(stored),
+        GRANT_BOUND.has(this.model) && typeof payload.grantId === 'string' ? payload.grantId : null,
+        clientOf(payload),
+        ownerOf(payload),
+        typeof payload.uid === 'string' ? payload.uid : null,
+        typeof userCode === 'string' ? digestToken(userCode) : null,
+        typeof userCode === 'string' ? this.box.seal(Buffer.from(id), this.context(idDigest)) : null,
+        typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? toDbTime(this.dialect, new Date(at.getTime() + expiresIn * 1000)) : null,
+        consumed ? createdAt : null,
+        createdAt,
+      ),
+    );
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (typeof id !== 'string') return undefined;
-    const row = await this.live().where('id_digest', '=', digestToken(id)).executeTakeFirst();
+    const [row] = (await this.db.executeQuery(this.findQuery(toDbTime(this.dialect, this.now()), digestToken(id)))).rows;
     return row ? { ...this.payloadOf(row), jti: id } : undefined;
   }
 
@@ -332,13 +391,7 @@ class ArtifactAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.db
-      .updateTable('oauth_server_artifacts')
-      .set({ consumed_at: toDbTime(this.dialect, this.now()) })
-      .where('model', '=', this.model)
-      .where('id_digest', '=', digestToken(id))
-      .where('consumed_at', 'is', null)
-      .execute();
+    await this.db.executeQuery(this.consumeQuery(toDbTime(this.dialect, this.now()), digestToken(id)));
   }
 
   async destroy(id: string): Promise<void> {
@@ -357,9 +410,8 @@ class ArtifactAdapter implements Adapter {
     await this.db.deleteFrom('oauth_server_artifacts').where('grant_id', '=', grantId).execute();
   }
 
-  /** This model's rows not expired now. */
-  private live() {
-    const at = toDbTime(this.dialect, this.now());
+  /** This model's rows not expired at `at` (now by default). */
+  private live(at: DbTime = toDbTime(this.dialect, this.now())) {
     return this.db
       .selectFrom('oauth_server_artifacts')
       .selectAll()
@@ -389,7 +441,12 @@ class ClientAdapter implements Adapter {
     private readonly dialect: Dialect,
     private readonly now: () => Date,
     private readonly ended: GrantsEndedListener,
-  ) {}
+  ) {
+    this.findQuery = prepared(1, (id: string) => this.db.selectFrom('oauth_server_clients').selectAll().where('client_id', '=', id));
+  }
+
+  /** Read on every token request (see {@link prepared}). */
+  private readonly findQuery: (id: string) => CompiledQuery<Selectable<OAuthServerClientsTable>>;
 
   async upsert(id: string, payload: AdapterPayload): Promise<void> {
     const metadata: Record<string, unknown> = { ...payload, client_id: id };
@@ -405,7 +462,7 @@ class ClientAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (typeof id !== 'string') return undefined;
-    const row = await this.db.selectFrom('oauth_server_clients').selectAll().where('client_id', '=', id).executeTakeFirst();
+    const [row] = (await this.db.executeQuery(this.findQuery(id))).rows;
     if (!row) return undefined;
     return { ...(JSON.parse(row.metadata) as AdapterPayload), client_id: row.client_id, first_party: row.first_party === true || row.first_party === 1 };
   }
