@@ -1,6 +1,6 @@
 import { alternate, bearerRequests, expectOk, OUR_ENV, tsxArgs, type BenchContext } from '../lib/context.js';
 import { codeFlowTokens, driveRefresh, registerClient } from '../lib/oauth.js';
-import { freePort, startServer, type ServerProcess } from '../lib/process.js';
+import { cpuMs, freePort, startServer, type ServerProcess } from '../lib/process.js';
 import type { RowReport } from '../lib/report.js';
 import { BENCH_PASSWORD, benchToken } from '../lib/seed.js';
 import { median } from '../lib/stats.js';
@@ -121,28 +121,50 @@ export async function oauthRefreshRow(ctx: BenchContext): Promise<RowReport> {
     }),
   );
   const theirs = JSON.parse(await expectOk(alone, { path: '/bench/refresh-tokens' })) as string[];
+  // Server CPU per refresh grant, each round's (utime + stime of the server's processes over the round).
+  const cpu: Record<string, number[]> = { alone: [], ours: [] };
+  const round = async (name: 'alone' | 'ours', server: ServerProcess, run: () => Promise<{ rps: number; ok: number }>) => {
+    const before = cpuMs(server.pid);
+    const { rps, ok } = await run();
+    cpu[name]!.push(((cpuMs(server.pid) - before) * 1000) / ok);
+    return rps;
+  };
   const samples = await alternate(
     ctx.config.rounds,
     {
-      alone: () => driveRefresh(alone.url, aloneClient, theirs, ctx.config.seconds),
-      ours: () => driveRefresh(`${server.url}/oauth2`, client, ours, ctx.config.seconds),
+      alone: () => round('alone', alone, () => driveRefreshCounted(alone.url, aloneClient, theirs, ctx.config.seconds)),
+      ours: () => round('ours', server, () => driveRefreshCounted(`${server.url}/oauth2`, client, ours, ctx.config.seconds)),
     },
     ctx.config.warmup,
   );
   const [a, o] = [median(samples.alone!), median(samples.ours!)];
+  const measured = (xs: number[]) => median(ctx.config.warmup ? xs.slice(1) : xs);
+  const [ca, co] = [measured(cpu.alone!), measured(cpu.ours!)];
   return {
     id: 12,
     title: 'OAuth provider: refresh grant',
     metrics: [
       { label: 'oidc-provider alone, in memory: refresh grant', value: a, unit: 'req/s' },
       { label: 'ours on SQLite: refresh grant', value: o, unit: 'req/s' },
+      { label: 'oidc-provider alone: server CPU per refresh grant', value: ca, unit: 'µs' },
+      { label: 'ours on SQLite: server CPU per refresh grant', value: co, unit: 'µs' },
     ],
-    checks: [{ label: 'ours on SQLite / oidc-provider alone in memory', value: o / a, unit: 'x', target: { op: '>=', value: 0.8 } }],
+    checks: [
+      { label: 'ours on SQLite / oidc-provider alone in memory', value: o / a, unit: 'x', target: { op: '>=', value: 0.8 } },
+      { label: 'ours on SQLite / oidc-provider alone in memory, by server CPU per refresh grant', value: ca / co, unit: 'x' },
+    ],
     notes: [
       `${n} concurrent clients (fetch, one request in flight each), each on its own grant, keeping every rotated refresh token; scope openid offline_access, so each grant also signs an ID token (RS256).`,
       'the engine alone is configured by our createEngine (same engine, same settings), its refresh tokens minted through its own models; ours come from the authorization code flow.',
     ],
   };
+}
+
+/** {@link driveRefresh} with the number of grants answered, for CPU per grant. */
+async function driveRefreshCounted(url: string, client: { clientId: string; clientSecret: string }, chains: string[], seconds: number) {
+  const started = performance.now();
+  const rps = await driveRefresh(url, client, chains, seconds);
+  return { rps, ok: Math.round(rps * ((performance.now() - started) / 1000)) };
 }
 
 /**
@@ -163,17 +185,24 @@ export async function oauthDiscoveryRow(ctx: BenchContext): Promise<RowReport> {
       env: { SJ_DOCUMENTS: JSON.stringify({ [DISCOVERY]: metadata, [jwksPath]: jwks }) },
     }),
   );
+  const cpu: Record<string, number[]> = { bareDiscovery: [], oursDiscovery: [], bareJwks: [], oursJwks: [] };
+  const drive = async (name: string, target: ServerProcess, path: string) => {
+    const r = await ctx.drive(target, [{ path }]);
+    cpu[name]!.push(r.cpuUsPerRequest);
+    return r.rps;
+  };
   const samples = await alternate(
     ctx.config.rounds,
     {
-      bareDiscovery: async () => (await ctx.drive(bare, [{ path: DISCOVERY }])).rps,
-      oursDiscovery: async () => (await ctx.drive(server, [{ path: DISCOVERY }])).rps,
-      bareJwks: async () => (await ctx.drive(bare, [{ path: jwksPath }])).rps,
-      oursJwks: async () => (await ctx.drive(server, [{ path: jwksPath }])).rps,
+      bareDiscovery: () => drive('bareDiscovery', bare, DISCOVERY),
+      oursDiscovery: () => drive('oursDiscovery', server, DISCOVERY),
+      bareJwks: () => drive('bareJwks', bare, jwksPath),
+      oursJwks: () => drive('oursJwks', server, jwksPath),
     },
     ctx.config.warmup,
   );
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<string, number>;
+  const c = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(ctx.config.warmup ? v.slice(1) : v)])) as Record<string, number>;
   return {
     id: 13,
     title: 'OAuth provider: discovery and JWKS',
@@ -182,10 +211,16 @@ export async function oauthDiscoveryRow(ctx: BenchContext): Promise<RowReport> {
       { label: `ours GET ${DISCOVERY}`, value: m.oursDiscovery!, unit: 'req/s' },
       { label: `bare Fastify GET ${jwksPath}`, value: m.bareJwks!, unit: 'req/s' },
       { label: `ours GET ${jwksPath}`, value: m.oursJwks!, unit: 'req/s' },
+      { label: 'bare Fastify: server CPU per discovery document', value: c.bareDiscovery!, unit: 'µs' },
+      { label: 'ours: server CPU per discovery document', value: c.oursDiscovery!, unit: 'µs' },
+      { label: 'bare Fastify: server CPU per JWKS', value: c.bareJwks!, unit: 'µs' },
+      { label: 'ours: server CPU per JWKS', value: c.oursJwks!, unit: 'µs' },
     ],
     checks: [
       { label: 'discovery: ours / bare Fastify', value: m.oursDiscovery! / m.bareDiscovery!, unit: 'x', target: { op: '>=', value: 0.8 } },
+      { label: 'discovery: ours / bare Fastify, by server CPU per answer', value: c.bareDiscovery! / c.oursDiscovery!, unit: 'x' },
       { label: 'JWKS: ours / bare Fastify', value: m.oursJwks! / m.bareJwks!, unit: 'x', target: { op: '>=', value: 0.8 } },
+      { label: 'JWKS: ours / bare Fastify, by server CPU per answer', value: c.bareJwks! / c.oursJwks!, unit: 'x' },
     ],
     notes: ['the bare server answers the same documents, copied from our answers at the start of the row, serialised per request.'],
   };
