@@ -78,10 +78,19 @@ export class CredentialResolvers {
     return this.list.length;
   }
 
-  /** The first answer that is not a decline; `undefined` when every resolver declined. */
-  async resolve(presented: PresentedCredential): Promise<DelegatedSession | null | undefined> {
-    for (const resolver of this.list) {
-      const answer = await resolver.resolve(presented);
+  /**
+   * The first answer that is not a decline; `undefined` when every resolver declined. Given
+   * synchronously when every resolver asked answers so (a credential its resolver holds in
+   * memory), so that the guard admits it without a promise on the request's path; a promise otherwise.
+   */
+  resolve(presented: PresentedCredential): CredentialAnswer | Promise<CredentialAnswer> {
+    return this.resolveFrom(0, presented);
+  }
+
+  private resolveFrom(first: number, presented: PresentedCredential): CredentialAnswer | Promise<CredentialAnswer> {
+    for (let at = first; at < this.list.length; at++) {
+      const answer = this.list[at]!.resolve(presented);
+      if (answer instanceof Promise) return answer.then((settled) => (settled !== undefined ? settled : this.resolveFrom(at + 1, presented)));
       if (answer !== undefined) return answer;
     }
     return undefined;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerAsyncHookHandler } from 'fastify';
 import type { AuthService, Session } from '../core/auth-service.js';
-import { CredentialResolvers, missingScopes, type AuthSession } from '../core/credentials.js';
+import { CredentialResolvers, missingScopes, type AuthSession, type CredentialAnswer } from '../core/credentials.js';
 import { AuthError } from '../core/errors.js';
 import { looksLikeToken } from '../core/token.js';
 import { toPublicUser, type PublicUser } from '../core/user.js';
@@ -24,6 +24,11 @@ export const DEFAULT_USER_DECORATOR = 'user';
 
 /** What the guard's fast path returns to a direct caller (`await app.authenticate(request, reply)`). */
 const ADMITTED: Promise<void> = Promise.resolve();
+
+/** A resolver must refuse an inactive user itself; checked again here, as a lapse would let a deactivated account in. */
+function activeOnly(answer: CredentialAnswer): CredentialAnswer {
+  return answer && !answer.user.isActive ? null : answer;
+}
 
 /** RFC 6750 §3.1: a 403 for a valid credential without the scope, naming the scopes needed. */
 export function insufficientScope(scopes: readonly string[]): AuthError {
@@ -73,14 +78,16 @@ export function createGuard(
     (request as unknown as Record<string, PublicUser>)[userDecorator] = toPublicUser(session.user);
   }
 
-  /** A delegated credential's session; `null` refuses, `undefined` when no resolver knew it. */
-  async function resolveDelegated(request: FastifyRequest, bearer: string | undefined): Promise<AuthSession | null | undefined> {
+  /**
+   * A delegated credential's session; `null` refuses, `undefined` when no resolver knew it. Given
+   * synchronously when the resolvers answer so (see `CredentialResolvers.resolve`).
+   */
+  function resolveDelegated(request: FastifyRequest, bearer: string | undefined): CredentialAnswer | Promise<CredentialAnswer> {
     const header = request.headers['x-api-key'];
     const apiKey = typeof header === 'string' && header !== '' ? header : undefined;
     if (bearer === undefined && apiKey === undefined) return undefined;
-    const session = await resolvers.resolve({ bearer, apiKey });
-    // A resolver must refuse an inactive user itself; checked again here, as a lapse would let a deactivated account in.
-    return session && !session.user.isActive ? null : session;
+    const answer = resolvers.resolve({ bearer, apiKey });
+    return answer instanceof Promise ? answer.then(activeOnly) : activeOnly(answer);
   }
 
   async function check(
@@ -89,11 +96,14 @@ export function createGuard(
     credential: { token: string; via: 'bearer' | 'cookie' } | null,
     digest: string | undefined,
     known: AuthSession | null | undefined,
+    delegated?: Promise<CredentialAnswer>,
   ): Promise<void> {
     let session = known;
     try {
       const ours = credential !== null && looksLikeToken(credential.token);
-      if (!ours && resolvers.size > 0) {
+      if (delegated !== undefined) {
+        session = await delegated;
+      } else if (!ours && resolvers.size > 0) {
         session = await resolveDelegated(request, credential?.via === 'bearer' ? credential.token : undefined);
       } else if (session === undefined) {
         session = await service.resolveToken(credential!.token, digest);
@@ -128,6 +138,24 @@ export function createGuard(
       if (done === undefined) return ADMITTED;
       done();
       return undefined;
+    }
+    // A delegated credential its resolver holds in memory (a provider JWT, an API key) is admitted
+    // synchronously too; anything else — a read, a refusal, an error — goes through the full check.
+    if (known === null && credential !== null && !looksLikeToken(credential.token) && resolvers.size > 0) {
+      let answer: CredentialAnswer | Promise<CredentialAnswer>;
+      try {
+        answer = resolveDelegated(request, credential.via === 'bearer' ? credential.token : undefined);
+      } catch (error) {
+        answer = Promise.reject(error);
+      }
+      if (answer instanceof Promise) return check(request, reply, credential, digest, known, answer);
+      if (answer && refusalOf(answer, options) === undefined) {
+        admit(request, answer);
+        if (done === undefined) return ADMITTED;
+        done();
+        return undefined;
+      }
+      return check(request, reply, credential, digest, known, Promise.resolve(answer));
     }
     return check(request, reply, credential, digest, known);
   }

@@ -77,3 +77,75 @@ for (const sessionCache of [true, false]) {
     });
   });
 }
+
+describe('the guard with a resolver that answers from memory', () => {
+  let app: FastifyInstance;
+  let cleanup: () => void;
+  before(async () => {
+    const dir = tempDir();
+    cleanup = dir.cleanup;
+    app = Fastify({ logger: false });
+    app.setErrorHandler(handleError);
+    await app.register(fastifyUsers, {
+      databaseUrl: `sqlite:${dir.path}/auth.db`,
+      secretKey: TEST_SECRET,
+      argon2: FAST_ARGON2,
+      unsafeArgon2ForTests: true,
+      credentialResolvers: [
+        {
+          name: 'in-memory',
+          // Synchronous answers, as the provider's JWT resolver gives for a token it holds.
+          resolve: ({ bearer }) => {
+            if (bearer === 'known-app-token') {
+              return {
+                kind: 'provider',
+                user: { id: 1, email: 'app@example.com', hashedPassword: 'x', isActive: true, isSuperuser: true, isVerified: true },
+                clientId: 'c',
+                scopes: [],
+              };
+            }
+            if (bearer === 'inactive-app-token') {
+              return {
+                kind: 'provider',
+                user: { id: 2, email: 'off@example.com', hashedPassword: 'x', isActive: false, isSuperuser: false, isVerified: true },
+                clientId: 'c',
+                scopes: [],
+              };
+            }
+            return bearer === 'refused-app-token' ? null : undefined;
+          },
+        },
+      ],
+    });
+    // Calls the guard as a hook does (with `done`) and says whether it answered without a promise.
+    app.get('/host/hook', async (request, reply) => {
+      let done = false;
+      const returned = (app.authenticate as unknown as (r: typeof request, p: typeof reply, d: () => void) => unknown).call(app, request, reply, () => {
+        done = true;
+      });
+      if (returned instanceof Promise) await returned;
+      if (reply.sent) return reply;
+      return { synchronous: returned === undefined && done, email: request.user.email };
+    });
+    app.get('/host/admin', { preHandler: app.fastifyUsers.guard({ superuser: true }) }, async () => ({ ok: true }));
+    await app.ready();
+  });
+  after(async () => {
+    await app.close();
+    cleanup();
+  });
+
+  const get = (url: string, token: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+
+  test('admits a credential the resolver answers synchronously without a promise; refusals still answer 401 or 403', async () => {
+    assert.deepEqual((await get('/host/hook', 'known-app-token')).json(), { synchronous: true, email: 'app@example.com' });
+    assert.equal((await get('/users/me', 'known-app-token')).statusCode, 200);
+    assert.equal((await get('/host/hook', 'refused-app-token')).statusCode, 401);
+    assert.equal((await get('/host/hook', 'inactive-app-token')).statusCode, 401, 'an inactive user is refused whatever the resolver said');
+    assert.equal((await get('/host/hook', 'unknown-app-token')).statusCode, 401);
+    // A delegated credential is never a superuser's first-party session.
+    const admin = await get('/host/admin', 'known-app-token');
+    assert.equal(admin.statusCode, 403);
+    assert.equal(admin.json().code, 'FIRST_PARTY_SESSION_REQUIRED');
+  });
+});
