@@ -99,7 +99,16 @@ describe('the guard with a resolver that answers from memory', () => {
             if (bearer === 'known-app-token') {
               return {
                 kind: 'provider',
-                user: { id: 1, email: 'app@example.com', hashedPassword: 'x', isActive: true, isSuperuser: true, isVerified: true },
+                user: {
+                  id: 1,
+                  email: 'app@example.com',
+                  hashedPassword: 'x',
+                  isActive: true,
+                  isSuperuser: true,
+                  isVerified: true,
+                  createdAt: new Date(0),
+                  updatedAt: new Date(0),
+                },
                 clientId: 'c',
                 scopes: [],
               };
@@ -107,7 +116,16 @@ describe('the guard with a resolver that answers from memory', () => {
             if (bearer === 'inactive-app-token') {
               return {
                 kind: 'provider',
-                user: { id: 2, email: 'off@example.com', hashedPassword: 'x', isActive: false, isSuperuser: false, isVerified: true },
+                user: {
+                  id: 2,
+                  email: 'off@example.com',
+                  hashedPassword: 'x',
+                  isActive: false,
+                  isSuperuser: false,
+                  isVerified: true,
+                  createdAt: new Date(0),
+                  updatedAt: new Date(0),
+                },
                 clientId: 'c',
                 scopes: [],
               };
