@@ -1,9 +1,10 @@
 // Profiles our OAuth provider under the load of a bench row: starts `src/cli.ts serve` with
 // OAUTH_SERVER=on under `node --cpu-prof` on the base seed, drives row 11's GET /users/me with a
-// JWT access token (`11`) or row 12's refresh grant (`12`) for SECONDS (default 8), then prints the
+// JWT access token (`11`), row 12's refresh grant (`12`) or row 13's discovery document (`13`) for SECONDS (default 8), then prints the
 // functions with the most self and inclusive time, and the share of each package and of our code.
 // `node --import tsx bench/profile-oauth.ts 12 [seconds]`; the .cpuprofile stays in the printed folder.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+// `alone` profiles row 12's yardstick instead (bench/servers/oidc-alone.ts), for comparison.
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchContext, bearerRequests, OUR_ENV, tsxArgs } from './lib/context.js';
@@ -25,7 +26,7 @@ interface Profile {
 
 const row = process.argv[2] ?? '12';
 const seconds = Number(process.argv[3] ?? 8);
-if (row !== '11' && row !== '12') throw new Error('profile-oauth takes row 11 or 12');
+if (!['11', '12', '13', 'alone'].includes(row)) throw new Error('profile-oauth takes row 11, 12, 13 or alone');
 const out = mkdtempSync(join(tmpdir(), 'fastify-users-profile-'));
 const ctx = new BenchContext({
   mode: 'quick',
@@ -49,14 +50,17 @@ const ownerOf = (url: string) => {
 };
 try {
   const db = await ctx.seededSqlite('profile-oauth');
-  const client = await registerClient(`sqlite:${db}`);
+  const alone = row === 'alone';
+  const client = alone ? { clientId: 'bench-client', clientSecret: 'bench-client-secret-0123456789abcdef0123456789' } : await registerClient(`sqlite:${db}`);
   const port = await freePort();
   const server = await startServer({
     name: 'profiled-oauth',
     command: process.execPath,
-    args: ['--cpu-prof', `--cpu-prof-dir=${out}`, ...tsxArgs('src/cli.ts', 'serve')],
+    args: ['--cpu-prof', `--cpu-prof-dir=${out}`, ...(alone ? tsxArgs('bench/servers/oidc-alone.ts') : tsxArgs('src/cli.ts', 'serve'))],
     port,
-    env: { ...OUR_ENV, DATABASE_URL: `sqlite:${db}`, OAUTH_SERVER: 'on', PUBLIC_URL: `http://127.0.0.1:${port}` },
+    env: alone
+      ? { OA_GRANTS: '10', OA_CLIENT_ID: client.clientId, OA_CLIENT_SECRET: client.clientSecret }
+      : { ...OUR_ENV, DATABASE_URL: `sqlite:${db}`, OAUTH_SERVER: 'on', PUBLIC_URL: `http://127.0.0.1:${port}` },
   });
   const login = { email: 'user0@bench.test', password: BENCH_PASSWORD };
   const startedAt = performance.now();
@@ -64,14 +68,23 @@ try {
     const [tokens] = await codeFlowTokens(server, client, login, 1, { scope: 'openid', resource: server.url });
     const result = await load({ url: server.url, requests: bearerRequests([tokens!.access_token]), connections: 10, durationSeconds: seconds });
     console.log(`${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx`);
+  } else if (row === '13') {
+    const result = await load({ url: server.url, requests: [{ path: '/.well-known/openid-configuration' }], connections: 10, durationSeconds: seconds });
+    console.log(`${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx`);
+  } else if (alone) {
+    const chains = (await (await fetch(`${server.url}/bench/refresh-tokens`)).json()) as string[];
+    console.log(`${Math.round(await driveRefresh(server.url, client, chains, seconds))} refresh grants/s`);
   } else {
     const chains = (await codeFlowTokens(server, client, login, 10, { scope: 'openid offline_access' })).map((t) => t.refresh_token!);
     console.log(`${Math.round(await driveRefresh(`${server.url}/oauth2`, client, chains, seconds))} refresh grants/s`);
   }
   const loadStartUs = (server.startMs + (performance.now() - startedAt - seconds * 1000)) * 1000;
-  server.child.kill('SIGINT');
+  server.child.kill(alone ? 'SIGTERM' : 'SIGINT');
   await new Promise((resolve) => server.child.once('exit', resolve));
-  const file = readdirSync(out).find((f) => f.endsWith('.cpuprofile'))!;
+  // The main thread's profile: the largest (tsx's loader thread writes one too).
+  const file = readdirSync(out)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort((x, y) => statSync(join(out, y)).size - statSync(join(out, x)).size)[0]!;
   const profile = JSON.parse(readFileSync(join(out, file), 'utf8')) as Profile;
   // Only the samples taken under load: start-up and the flows that made the tokens are another story.
   let elapsed = 0;

@@ -129,12 +129,15 @@ const READY_DOCUMENTS = new Set(['/.well-known/openid-configuration', '/jwks']);
  */
 const PER_REQUEST_HEADERS = new Set(['access-control-allow-origin', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
 
-/** One captured answer of the engine: its status, headers (less the per-request ones) and body bytes. */
+/**
+ * One captured answer of the engine: its status, headers (less the per-request ones) and body,
+ * kept as a string: Node then sends the head and the body in one write, where a Buffer takes a writev.
+ */
 class ReadyDocument {
   constructor(
     private readonly status: number,
     private readonly headers: OutgoingHttpHeaders,
-    private readonly body: Buffer,
+    private readonly body: string,
     private readonly cors: boolean,
   ) {}
 
@@ -168,7 +171,7 @@ class ReadyDocuments {
           if (value !== undefined && !PER_REQUEST_HEADERS.has(name)) headers[name] = value;
         }
         const cors = response.hasHeader('access-control-allow-origin');
-        ready.set(engineUrl, new ReadyDocument(200, headers, Buffer.from(chunk), cors));
+        ready.set(engineUrl, new ReadyDocument(200, headers, Buffer.from(chunk).toString('utf8'), cors));
       }
       return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
     } as ServerResponse['end'];
