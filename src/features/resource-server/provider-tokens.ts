@@ -133,9 +133,12 @@ export function providerTokenResolver(sources: ProviderTokenSources): Credential
   return {
     name: 'oauth-provider-access-token',
     resolve({ bearer }): CredentialAnswer | Promise<CredentialAnswer> {
-      if (bearer === undefined || bearer.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(bearer)) return undefined;
+      if (bearer === undefined || bearer.length > MAX_TOKEN_LENGTH || !bearer.startsWith('eyJ')) return undefined;
       const digest = digestToken(bearer);
+      // A token the cache holds passed the full shape test when it was first verified: only a
+      // token met for the first time pays for it (a regular expression over ~1 KB).
       const cached = sources.sessions?.get(digest);
+      if (cached === undefined && !COMPACT_JWS.test(bearer)) return undefined;
       if (cached !== undefined) {
         // A token the cache answers for was verified and its user and grant read: only its expiry is checked again.
         const grant = cached.grant as ProviderGrant | undefined;
