@@ -69,7 +69,12 @@ try {
     const result = await load({ url: server.url, requests: bearerRequests([tokens!.access_token]), connections: 10, durationSeconds: seconds });
     console.log(`${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx`);
   } else if (row === '13') {
-    const result = await load({ url: server.url, requests: [{ path: '/.well-known/openid-configuration' }], connections: 10, durationSeconds: seconds });
+    const result = await load({
+      url: server.url,
+      requests: [{ path: process.env.PROFILE_PATH ?? '/.well-known/openid-configuration' }],
+      connections: 10,
+      durationSeconds: seconds,
+    });
     console.log(`${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx`);
   } else if (alone) {
     const chains = (await (await fetch(`${server.url}/bench/refresh-tokens`)).json()) as string[];
