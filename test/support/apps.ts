@@ -10,7 +10,8 @@ import { createSMTPMailer } from '../../src/mail/smtp-mailer.js';
 import { SQLStore } from '../../src/store/sql/sql-store.js';
 import { FAST_ARGON2, TEST_SECRET } from './constants.js';
 import { startSMTPServer, type ReceivedMail, type TestSMTPServer } from './mail.js';
-import { sqliteURL, tempDir } from './temp.js';
+import { migratedSqliteURL } from './migrated-sqlite.js';
+import { tempDir } from './temp.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -30,7 +31,7 @@ export interface TestAppDatabase {
 async function pluginApp(options: Partial<FastifyUsersOptions>, hostRoutes?: HostRoutes, at: TestAppDatabase = {}): Promise<TestApp> {
   const given = at.databaseUrl ?? (at.path === undefined ? undefined : `sqlite:${at.path}`);
   const dir = given === undefined ? tempDir() : { path: '', cleanup: () => {} };
-  const store = await SQLStore.open(given ?? sqliteURL(dir));
+  const store = await SQLStore.open(given ?? (await migratedSqliteURL(dir)));
   const app = Fastify({ logger: false, onProtoPoisoning: 'error', onConstructorPoisoning: 'error' });
   app.setErrorHandler(handleError);
   await app.register(fastifyUsers, { store, secretKey: TEST_SECRET, argon2: FAST_ARGON2, unsafeArgon2ForTests: true, ...options });

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { SQLStore } from '../../../src/store/sql/sql-store.js';
 import { freshDatabase } from '../../support/databases.js';
-import { sqliteURL, tempDir } from '../../support/temp.js';
+import { migratedSqliteURL } from '../../support/migrated-sqlite.js';
+import { tempDir } from '../../support/temp.js';
 
 export interface StorageFixture {
   store: SQLStore;
@@ -48,7 +49,7 @@ export function storageBackends(pg: { value: string | undefined; skip: string | 
       skip: false,
       open: async () => {
         const dir = tempDir();
-        const url = sqliteURL(dir);
+        const url = await migratedSqliteURL(dir);
         const store = await SQLStore.open(url);
         return withOthers(url, store, async () => dir.cleanup(), url.slice('sqlite:'.length));
       },
@@ -57,7 +58,7 @@ export function storageBackends(pg: { value: string | undefined; skip: string | 
       name: 'PostgreSQL',
       skip: pg.skip,
       open: async () => {
-        const database = await freshDatabase(pg.value!, 'oauthsrv');
+        const database = await freshDatabase(pg.value!, 'oauthsrv', { migrated: true });
         const store = await SQLStore.open(database.url);
         return withOthers(database.url, store, database.drop, null);
       },
