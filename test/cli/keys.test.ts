@@ -145,7 +145,7 @@ keysCommands('a SQLite file', async () => {
 keysCommands(
   'PostgreSQL',
   async () => {
-    const database: FreshDatabase = await freshDatabase(pg.value!, 'keyscli');
+    const database: FreshDatabase = await freshDatabase(pg.value!, 'keyscli', { migrated: true });
     return { url: database.url, drop: database.drop };
   },
   pg.skip,

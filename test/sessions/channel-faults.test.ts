@@ -19,7 +19,7 @@ describe('session cache: the LISTEN connection terminated by the server', { skip
   let b: FastifyInstance;
 
   before(async () => {
-    database = await freshDatabase(pg.value!, 'faults');
+    database = await freshDatabase(pg.value!, 'faults', { migrated: true });
     a = await pluginApp({ databaseUrl: database.url });
     b = await pluginApp({ databaseUrl: database.url });
   });

@@ -113,7 +113,7 @@ eventsCommandSuite('SQLite file', async () => {
 eventsCommandSuite(
   'PostgreSQL',
   async () => {
-    const fresh = await freshDatabase(pg.value!, 'auditcli');
+    const fresh = await freshDatabase(pg.value!, 'auditcli', { migrated: true });
     return { url: fresh.url, cleanup: () => fresh.drop() };
   },
   pg.skip,

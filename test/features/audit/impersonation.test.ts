@@ -164,7 +164,7 @@ impersonationSuite('SQLite file', async () => ({ drop: async () => {} }));
 impersonationSuite(
   'PostgreSQL',
   async () => {
-    const fresh = await freshDatabase(pg.value!, 'impersonate');
+    const fresh = await freshDatabase(pg.value!, 'impersonate', { migrated: true });
     return { databaseUrl: fresh.url, drop: () => fresh.drop() };
   },
   pg.skip,

@@ -57,7 +57,7 @@ describe('appends from several writers at once keep one valid chain', () => {
   describe('PostgreSQL: two pools, and three processes, appending concurrently', { skip: pg.skip }, () => {
     let database: FreshDatabase;
     before(async () => {
-      database = await freshDatabase(pg.value!, 'auditrace');
+      database = await freshDatabase(pg.value!, 'auditrace', { migrated: true });
     });
     after(async () => database?.drop());
 
