@@ -13,9 +13,14 @@
 // as plain JavaScript in its own process, as before: tsx's module hooks cost each process about a
 // second of CPU (docs/testing.md, "How a test file starts"). TEST_TSX=1 runs the .ts files through
 // tsx instead, as the suite did before.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+//
+// When a browser file is in the run, one Chromium is launched here for all of them (they connect
+// to it, each test in browser contexts of its own; test/support/browser.ts): a file run on its
+// own launches its own, and so does every file with TEST_SHARED_CHROMIUM=0.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { compiledPath, compileRepository, removeBuild } from './compile-tests.mjs';
 
 const DURATIONS_FILE = join('node_modules', '.cache', 'fastify-users', 'test-durations.json');
@@ -44,7 +49,10 @@ function recordedDurations() {
   }
 }
 const recorded = recordedDurations();
-const expected = (file) => recorded[file] ?? (file.startsWith(join('test', 'e2e')) ? 1e9 : 0);
+// Without a record (a fresh checkout, CI), the files known to be long go first: the end-to-end
+// files, the session cache's property and the benchmark's smoke run.
+const LONG = [join('test', 'e2e'), join('test', 'sessions', 'interleavings'), join('test', 'bench')];
+const expected = (file) => recorded[file] ?? (LONG.some((prefix) => file.startsWith(prefix)) ? 1e9 : 0);
 files.sort((a, b) => expected(b) - expected(a));
 const concurrency = flags.some((f) => f.startsWith('--test-concurrency')) ? [] : [`--test-concurrency=${process.env.TEST_CONCURRENCY ?? 4}`];
 // A reporter given on the command line replaces both of ours (and names the compiled copies).
@@ -66,11 +74,37 @@ if (process.env.TEST_TSX === '1') {
 const build = await compileRepository();
 // Ctrl-C reaches the test runner too; this process outlives it long enough to remove the build.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => {});
-const result = spawnSync(
-  process.execPath,
-  ['--enable-source-maps', '--test', ...reporters, ...concurrency, ...flags, ...files.map((file) => compiledPath(build, file))],
-  // The e2e files start `fastify-users serve` from the same build (test/support/processes.ts).
-  { stdio: 'inherit', env: { ...env, TEST_COMPILED_DIR: build } },
-);
+const browser = await sharedChromium();
+const status = await new Promise((resolve) => {
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', '--test', ...reporters, ...concurrency, ...flags, ...files.map((file) => compiledPath(build, file))],
+    // The e2e files start `fastify-users serve` from the same build (test/support/processes.ts).
+    { stdio: 'inherit', env: { ...env, TEST_COMPILED_DIR: build, ...browser?.env } },
+  );
+  child.on('exit', (code) => resolve(code ?? 1));
+  child.on('error', () => resolve(1));
+});
+await browser?.close().catch(() => {});
 removeBuild(build);
-process.exit(result.status ?? 1);
+process.exit(status);
+
+/**
+ * One Chromium for every browser file of the run (test/support/browser.ts, launchChromium): a
+ * browser started per file cost each of them a second or more. Only when a browser file is in the
+ * run and the Chromium the files would use is there; if it cannot start, each file launches its
+ * own as when run alone (and fails there, naming the reason). This process must not block while
+ * the files run: it serves the browser's WebSocket endpoint (hence spawn, not spawnSync).
+ */
+async function sharedChromium() {
+  const path = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+  if (!path || process.env.TEST_SHARED_CHROMIUM === '0' || !files.some((file) => file.startsWith(join('test', 'e2e', 'browser')))) return undefined;
+  try {
+    const { launchSharedChromium, SHARED_CHROMIUM_ENV } = await import(pathToFileURL(compiledPath(build, join('test', 'support', 'browser.ts'))).href);
+    const server = await launchSharedChromium(path);
+    return { env: { [SHARED_CHROMIUM_ENV]: server.wsEndpoint() }, close: () => server.close() };
+  } catch (error) {
+    console.error(`could not launch one Chromium for the run (each browser file launches its own): ${error.message}`);
+    return undefined;
+  }
+}

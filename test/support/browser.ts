@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium as playwright, type Browser, type CDPSession, type Page } from 'playwright-core';
+import { chromium as playwright, type Browser, type BrowserServer, type CDPSession, type Page } from 'playwright-core';
 
 /** Headless, no sandbox (containers), no network beyond loopback, no first-run noise. */
 export const CHROMIUM_ARGS = [
@@ -14,9 +14,34 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Launches the Chromium at `executablePath` (from `chromium()` in ./services.js) through playwright-core, with `extraArgs` after ours. */
+/**
+ * The environment variable through which `npm test` (scripts/run-tests.mjs) hands the browser
+ * files one Chromium it launched for the whole run ({@link launchSharedChromium}).
+ */
+export const SHARED_CHROMIUM_ENV = 'TEST_CHROMIUM_ENDPOINT';
+
+/**
+ * A Chromium for a test file: the Chromium at `executablePath` (from `chromium()` in
+ * ./services.js) launched through playwright-core, with `extraArgs` after ours; or, under `npm
+ * test` and when the file needs no arguments of its own, a connection to the one Chromium the
+ * runner launched with the same arguments. Each test makes its own contexts either way — a
+ * context is a profile of its own (cookies, storage, cache, permissions), so files sharing the
+ * browser share no state — and `close()` closes this file's contexts and disconnects (Playwright,
+ * `browserType.connect`), leaving the browser to the others. A file run alone launches its own.
+ */
 export function launchChromium(executablePath: string, extraArgs: string[] = []): Promise<Browser> {
+  const shared = process.env[SHARED_CHROMIUM_ENV];
+  if (shared && extraArgs.length === 0) return playwright.connect(shared);
   return playwright.launch({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/**
+ * One Chromium for a whole test run, served over Playwright's WebSocket protocol: each browser
+ * file starting its own cost a second or more of CPU and wall time per file (docs/testing.md,
+ * "One Chromium for the run"). Its `wsEndpoint()` goes into {@link SHARED_CHROMIUM_ENV}.
+ */
+export function launchSharedChromium(executablePath: string): Promise<BrowserServer> {
+  return playwright.launchServer({ executablePath, args: CHROMIUM_ARGS });
 }
 
 /** axe-core's browser bundle, evaluated in the page (through the DevTools protocol, so the page's CSP does not block it). */
