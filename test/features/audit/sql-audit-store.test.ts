@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { SQLStore } from '../../../src/store/sql/sql-store.js';
+import { ROOT } from '../../support/constants.js';
 import { freshDatabase, type FreshDatabase, postgresStore, sqliteStore } from '../../support/databases.js';
 import { postgres } from '../../support/services.js';
 import { sqliteURL, tempDir } from '../../support/temp.js';
@@ -14,21 +17,45 @@ auditStoreConformance('SQLite file', sqliteStore);
 auditStoreConformance('PostgreSQL', () => postgresStore(pg.value!, 'audit'), { skip: pg.skip });
 
 /**
- * Appends `count` events to `url` from a separate Node process, starting at `startAt` (epoch ms)
- * so that the processes' appends overlap rather than follow each other's start-up.
+ * The store module a child process imports: under `npm test` the run's compiled copy
+ * (TEST_COMPILED_DIR, scripts/compile-tests.mjs) — a start through tsx costs about a second of
+ * CPU more — and the TypeScript through tsx when this file runs on its own.
  */
-async function appendFromAnotherProcess(url: string, count: number, startAt: number): Promise<void> {
+const COMPILED = process.env.TEST_COMPILED_DIR;
+const STORE_MODULE = COMPILED ? pathToFileURL(join(COMPILED, 'src', 'store', 'sql', 'sql-store.js')).href : './src/store/sql/sql-store.ts';
+
+/**
+ * Appends `count` events to `url` from each of `processes` separate Node processes at once: each
+ * opens its store and says so, and none appends before all have (a line on its stdin), so the
+ * processes' appends overlap rather than follow each other's start-up, however slow the starts.
+ */
+async function appendFromOtherProcesses(url: string, count: number, processes = 3): Promise<void> {
   const script = `
-    import { SQLStore } from './src/store/sql/sql-store.ts';
+    import { once } from 'node:events';
+import { join } from 'node:path';
+    import { SQLStore } from ${JSON.stringify(STORE_MODULE)};
     const store = await SQLStore.open(${JSON.stringify(url)}, { migrate: false });
     const event = { type: 'sign_out', actorUserId: process.pid, subjectUserId: process.pid, ip: null, userAgent: null, detail: {} };
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, ${startAt} - Date.now())));
+    process.stdout.write('ready\\n');
+    await once(process.stdin, 'data');
+    process.stdin.destroy();
     for (let i = 0; i < ${count}; i++) await store.audit.append(event, new Date());
     await store.close();
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const [code] = await once(child, 'exit');
-  assert.equal(code, 0);
+  const args = [...(COMPILED ? ['--enable-source-maps'] : ['--import', 'tsx']), '--input-type=module', '-e', script];
+  const children = Array.from({ length: processes }, () => spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] }));
+  const exits = children.map(async (child) => (await once(child, 'exit'))[0]);
+  const ready = (child: (typeof children)[number]) =>
+    new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`a writer exited (${code}) before it was ready`)));
+    });
+  try {
+    await Promise.all(children.map(ready));
+  } finally {
+    for (const child of children) child.stdin!.end('go\n');
+  }
+  assert.deepEqual(await Promise.all(exits), Array(processes).fill(0));
 }
 
 describe('appends from several writers at once keep one valid chain', () => {
@@ -37,12 +64,7 @@ describe('appends from several writers at once keep one valid chain', () => {
     const url = sqliteURL(dir);
     const store = await SQLStore.open(url);
     try {
-      const startAt = Date.now() + 4000;
-      await Promise.all([
-        appendFromAnotherProcess(url, 300, startAt),
-        appendFromAnotherProcess(url, 300, startAt),
-        appendFromAnotherProcess(url, 300, startAt),
-      ]);
+      await appendFromOtherProcesses(url, 300);
       const result = await store.audit.verify();
       assert.deepEqual(result, { ok: true, count: 900, firstId: 1, lastId: 900 });
       const order = (await store.audit.list({ limit: 1000 })).map((e) => e.actorUserId);
@@ -77,12 +99,7 @@ describe('appends from several writers at once keep one valid chain', () => {
       const store = await SQLStore.open(database.url, { poolSize: 2 });
       try {
         const before = (await store.audit.verify()).ok ? ((await store.audit.list({ limit: 1 }))[0]?.id ?? 0) : -1;
-        const startAt = Date.now() + 4000;
-        await Promise.all([
-          appendFromAnotherProcess(database.url, 150, startAt),
-          appendFromAnotherProcess(database.url, 150, startAt),
-          appendFromAnotherProcess(database.url, 150, startAt),
-        ]);
+        await appendFromOtherProcesses(database.url, 150);
         assert.deepEqual(await store.audit.verify(), { ok: true, count: before + 450, firstId: 1, lastId: before + 450 });
         const order = (await store.audit.list({ limit: 450 })).map((e) => e.actorUserId);
         const switches = order.filter((writer, i) => i > 0 && writer !== order[i - 1]).length;
