@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { RedisCounterStore } from '../../src/store/redis/redis-counters.js';
-import { PASSWORD } from '../support/constants.js';
+import { PASSWORD, ROOT } from '../support/constants.js';
 import { freshDatabase, type FreshDatabase } from '../support/databases.js';
-import { type ServerProcess, startServer } from '../support/processes.js';
+import { type ServerProcess, SOURCE_NODE_ARGS, sourceModule, startServer } from '../support/processes.js';
 import { deleteKeys, uniqueKeyPrefix } from '../support/redis.js';
 import { login, registerAndLogin } from '../support/requests.js';
 import { postgres, redis } from '../support/services.js';
@@ -24,14 +24,14 @@ const logout = (url: string, token: string) => fetch(`${url}/logout`, { method: 
  */
 async function incrementFromAnotherProcess(redisUrl: string, prefix: string, key: string, times: number): Promise<number[]> {
   const script = `
-    import { RedisCounterStore } from './src/store/redis/redis-counters.ts';
+    import { RedisCounterStore } from ${JSON.stringify(sourceModule('src/store/redis/redis-counters.ts'))};
     const store = new RedisCounterStore(${JSON.stringify(redisUrl)}, { keyPrefix: ${JSON.stringify(prefix)} });
     await store.waitUntilReady();
     const results = await Promise.all(Array.from({ length: ${times} }, () => store.increment(${JSON.stringify(key)}, 900)));
     console.log(JSON.stringify(results.map((r) => r.count)));
     await store.close();
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const [code] = await once(child, 'exit');

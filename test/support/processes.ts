@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { FAST_ARGON2, ROOT, TEST_SECRET } from './constants.js';
 
 const COMPILED = process.env.TEST_COMPILED_DIR;
@@ -18,6 +19,14 @@ const COMPILED = process.env.TEST_COMPILED_DIR;
  * test file starts"). A file run on its own with `node --import tsx --test` goes through tsx.
  */
 export const SOURCE_CLI = COMPILED ? ['--enable-source-maps', join(COMPILED, 'src', 'cli.js')] : ['--import', 'tsx', 'src/cli.ts'];
+
+/** `node`'s arguments for a script (`-e`) that imports the sources: the compiled build under `npm test`, tsx otherwise. */
+export const SOURCE_NODE_ARGS = COMPILED ? ['--enable-source-maps'] : ['--import', 'tsx'];
+
+/** The URL such a script imports a source file by (`path` relative to the root, e.g. `src/store/sql/sql-store.ts`). */
+export function sourceModule(path: string): string {
+  return pathToFileURL(COMPILED ? join(COMPILED, path.replace(/\.ts$/, '.js')) : join(ROOT, path)).href;
+}
 
 /** A real `fastify-users serve` process and its base URL. */
 export interface ServerProcess {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { SQLStore } from '../../../src/store/sql/sql-store.js';
 import { ROOT } from '../../support/constants.js';
 import { freshDatabase, type FreshDatabase, postgresStore, sqliteStore } from '../../support/databases.js';
+import { SOURCE_NODE_ARGS, sourceModule } from '../../support/processes.js';
 import { postgres } from '../../support/services.js';
 import { sqliteURL, tempDir } from '../../support/temp.js';
 import { auditStoreConformance, sampleEvent } from './audit-store-conformance.js';
@@ -17,23 +16,16 @@ auditStoreConformance('SQLite file', sqliteStore);
 auditStoreConformance('PostgreSQL', () => postgresStore(pg.value!, 'audit'), { skip: pg.skip });
 
 /**
- * The store module a child process imports: under `npm test` the run's compiled copy
- * (TEST_COMPILED_DIR, scripts/compile-tests.mjs) — a start through tsx costs about a second of
- * CPU more — and the TypeScript through tsx when this file runs on its own.
- */
-const COMPILED = process.env.TEST_COMPILED_DIR;
-const STORE_MODULE = COMPILED ? pathToFileURL(join(COMPILED, 'src', 'store', 'sql', 'sql-store.js')).href : './src/store/sql/sql-store.ts';
-
-/**
  * Appends `count` events to `url` from each of `processes` separate Node processes at once: each
  * opens its store and says so, and none appends before all have (a line on its stdin), so the
  * processes' appends overlap rather than follow each other's start-up, however slow the starts.
+ * The store is the run's compiled copy under `npm test` (a start through tsx costs about a second
+ * of CPU more), the TypeScript through tsx when this file runs on its own.
  */
 async function appendFromOtherProcesses(url: string, count: number, processes = 3): Promise<void> {
   const script = `
     import { once } from 'node:events';
-import { join } from 'node:path';
-    import { SQLStore } from ${JSON.stringify(STORE_MODULE)};
+    import { SQLStore } from ${JSON.stringify(sourceModule('src/store/sql/sql-store.ts'))};
     const store = await SQLStore.open(${JSON.stringify(url)}, { migrate: false });
     const event = { type: 'sign_out', actorUserId: process.pid, subjectUserId: process.pid, ip: null, userAgent: null, detail: {} };
     process.stdout.write('ready\\n');
@@ -42,7 +34,7 @@ import { join } from 'node:path';
     for (let i = 0; i < ${count}; i++) await store.audit.append(event, new Date());
     await store.close();
   `;
-  const args = [...(COMPILED ? ['--enable-source-maps'] : ['--import', 'tsx']), '--input-type=module', '-e', script];
+  const args = [...SOURCE_NODE_ARGS, '--input-type=module', '-e', script];
   const children = Array.from({ length: processes }, () => spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] }));
   const exits = children.map(async (child) => (await once(child, 'exit'))[0]);
   const ready = (child: (typeof children)[number]) =>
