@@ -18,6 +18,11 @@ function storeInterfaceMethods(): string[] {
     skipLibCheck: true,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    // Only the interface and what it imports: no @types packages and no DOM library, which were
+    // most of the 237 files the checker parsed (≈ 2 s; ≈ 0.1 s without them, the same methods).
+    types: [],
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
   });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;
