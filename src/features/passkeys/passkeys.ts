@@ -1,12 +1,8 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { PasskeyRecord } from '../../core/store.js';
 import type { AuthService } from '../../core/auth-service.js';
@@ -14,6 +10,13 @@ import { AuthError } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
 import { digestToken, TOKEN_BYTES } from '../../core/token.js';
 import type { User } from '../../core/user.js';
+
+/**
+ * @simplewebauthn/server and the ASN.1/X.509 packages under it take about 0.3 s of CPU to load:
+ * loaded at the first passkey request, not by every process that starts the plugin (as pg and
+ * nodemailer are, src/optional-packages.ts).
+ */
+const webauthn = () => import('@simplewebauthn/server');
 
 /** Challenges live five minutes and are spent once (WebAuthn Level 3 §13.4.3). */
 export const CHALLENGE_LIFETIME_SECONDS = 5 * 60;
@@ -63,7 +66,7 @@ export class PasskeyService {
   /** Options for `navigator.credentials.create()`; the challenge is bound to this user. */
   async registrationOptions(user: User): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await this.store.listPasskeys(user.id);
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: this.rp.name,
       rpID: this.rp.id,
       userName: user.email,
@@ -84,7 +87,7 @@ export class PasskeyService {
     const now = this.auth.options.now();
     let verified;
     try {
-      verified = await verifyRegistrationResponse({
+      verified = await (await webauthn()).verifyRegistrationResponse({
         response,
         // Spent here, whatever the outcome: a challenge is single use.
         expectedChallenge: async (challenge) => (await this.store.consumeChallenge(digestToken(challenge), 'register', now))?.userId === user.id,
@@ -127,7 +130,7 @@ export class PasskeyService {
    * browser (a short-lived cookie) and gives it back to {@link authenticate}.
    */
   async authenticationOptions(): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; challenge: string }> {
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.rp.id,
       allowCredentials: [],
       challenge: randomBytes(CHALLENGE_BYTES),
@@ -153,7 +156,7 @@ export class PasskeyService {
     if (handle !== undefined && handle !== Buffer.from(userHandleOf(passkey.userId)).toString('base64url')) throw new AuthError('PASSKEY_INVALID');
     let verified;
     try {
-      verified = await verifyAuthenticationResponse({
+      verified = await (await webauthn()).verifyAuthenticationResponse({
         response,
         expectedChallenge: challenge,
         expectedOrigin: this.rp.origin,
