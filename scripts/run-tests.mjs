@@ -17,11 +17,16 @@
 // When a browser file is in the run, one Chromium is launched here for all of them (they connect
 // to it, each test in browser contexts of its own; test/support/browser.ts): a file run on its
 // own launches its own, and so does every file with TEST_SHARED_CHROMIUM=0.
+//
+// Small in-process files run several to a process ("batches", scripts/test-batches.mjs), so the
+// packages they load are loaded once per batch rather than once per file; TEST_BATCH=0 runs every
+// file in a process of its own.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compiledPath, compileRepository, removeBuild } from './compile-tests.mjs';
+import { planBatches, writeBatches } from './test-batches.mjs';
 
 const DURATIONS_FILE = join('node_modules', '.cache', 'fastify-users', 'test-durations.json');
 
@@ -72,13 +77,23 @@ if (process.env.TEST_TSX === '1') {
 }
 
 const build = await compileRepository();
+const plan =
+  process.env.TEST_BATCH === '0'
+    ? { batches: [], alone: files }
+    : planBatches(files, { read: (file) => readFileSync(file, 'utf8'), expected: (file) => recorded[file] });
+const batchPaths = writeBatches(build, plan.batches, (file) => compiledPath(build, file));
+// A file never recorded counts as 2 s in its batch's total, so batches start before new small files.
+const runs = [
+  ...plan.alone.map((file) => ({ path: compiledPath(build, file), ms: expected(file) })),
+  ...plan.batches.map((batch, index) => ({ path: batchPaths[index], ms: batch.reduce((sum, file) => sum + (recorded[file] ?? 2000), 0) })),
+].sort((a, b) => b.ms - a.ms);
 // Ctrl-C reaches the test runner too; this process outlives it long enough to remove the build.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => {});
 const browser = await sharedChromium();
 const status = await new Promise((resolve) => {
   const child = spawn(
     process.execPath,
-    ['--enable-source-maps', '--test', ...reporters, ...concurrency, ...flags, ...files.map((file) => compiledPath(build, file))],
+    ['--enable-source-maps', '--test', ...reporters, ...concurrency, ...flags, ...runs.map((run) => run.path)],
     // The e2e files start `fastify-users serve` from the same build (test/support/processes.ts).
     { stdio: 'inherit', env: { ...env, TEST_COMPILED_DIR: build, ...browser?.env } },
   );

@@ -7,6 +7,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { sourceNames } from './compile-tests.mjs';
+import { BATCH_DIR } from './test-batches.mjs';
+
+const BATCH_RUNNER = 'test-batch-runner.mjs';
 
 const top = Number(process.env.TEST_DURATIONS_TOP ?? 10);
 const record = process.env.TEST_DURATIONS_FILE;
@@ -25,17 +28,27 @@ function save(files) {
 
 export default async function* fileDurations(source) {
   const files = [];
+  const batches = [];
+  const inBatches = [];
   for await (const event of source) {
     // Node reports each file as a test of its own, named after the file, once its process ends.
     const { data } = event;
-    if (event.type === 'test:complete' && data.nesting === 0 && data.file && data.name === data.file) {
-      files.push({ file: relative(process.cwd(), sourceNames(data.file)), ms: data.details.duration_ms });
+    if (event.type !== 'test:complete' || data.nesting !== 0 || !data.file) continue;
+    if (data.name === data.file) {
+      const file = relative(process.cwd(), sourceNames(data.file));
+      // A batch is listed (its process, start to exit) but not recorded: its files are.
+      (file.includes(BATCH_DIR) ? batches : files).push({ file, ms: data.details.duration_ms });
+    } else if (data.file.endsWith(BATCH_RUNNER)) {
+      // A file run in a batch is a describe named after it (scripts/test-batch-runner.mjs): its time
+      // there, without the process start it shares, is what the next run plans the batches by.
+      inBatches.push({ file: data.name, ms: data.details.duration_ms });
     }
   }
-  if (files.length === 0) return;
-  if (record) save(files);
-  files.sort((a, b) => b.ms - a.ms);
-  const total = files.reduce((sum, f) => sum + f.ms, 0);
-  yield `\nslowest test files (of ${files.length}, ${(total / 1000).toFixed(1)} s in all):\n`;
-  for (const { file, ms } of files.slice(0, top)) yield `${(ms / 1000).toFixed(1).padStart(7)} s  ${file}\n`;
+  if (files.length + batches.length === 0) return;
+  if (record) save([...files, ...inBatches]);
+  const processes = [...files, ...batches].sort((a, b) => b.ms - a.ms);
+  const total = processes.reduce((sum, f) => sum + f.ms, 0);
+  const of = batches.length > 0 ? `${files.length} files and ${batches.length} batches of ${inBatches.length}` : `${files.length}`;
+  yield `\nslowest test processes (of ${of}, ${(total / 1000).toFixed(1)} s in all):\n`;
+  for (const { file, ms } of processes.slice(0, top)) yield `${(ms / 1000).toFixed(1).padStart(7)} s  ${file}\n`;
 }
