@@ -49,7 +49,7 @@ export function shareable(path, text) {
  * taking longer than `longMs` runs alone too: it gains little and would hold its batch back.
  * Files go largest first to the batch with the least expected time, so the batches come out even.
  */
-export function planBatches(files, { read, expected, count = 6, longMs = 10_000 }) {
+export function planBatches(files, { read, expected, count = 6, longMs = 20_000 }) {
   const ms = (file) => expected(file) ?? 2000;
   const candidates = files.filter((file) => shareable(file, read(file)) && ms(file) <= longMs);
   if (candidates.length < 2) return { batches: [], alone: files };
