@@ -36,6 +36,13 @@ function loadedAtStart(entry = 'cli.js', seen = new Set<string>()): Set<string> 
   return seen;
 }
 
+/** The web page and the bundle, built once for every suite of this file (each build is seconds of CPU). */
+let building: Promise<unknown> | undefined;
+function built(): Promise<unknown> {
+  building ??= Promise.all([buildWeb(), buildServerBundle()]);
+  return building;
+}
+
 /**
  * Packages loaded only when asked for: the clients when the configuration names them
  * (DATABASE_URL, REDIS_URL, SMTP_URL), Swagger on the first request for /docs or /openapi.json.
@@ -52,7 +59,7 @@ describe('the bundled service (node dist/bundle/cli.js serve)', () => {
   const dir = tempDir();
   let server: ServerProcess;
   before(async () => {
-    await Promise.all([buildWeb(), buildServerBundle()]);
+    await built();
     server = await startServer({ DATABASE_URL: `sqlite:${join(dir.path, 'auth.db')}`, SECRET_KEY: TEST_SECRET }, ['dist/bundle/cli.js']);
   });
   after(async () => {
@@ -130,7 +137,7 @@ describe('the bundled service as an OAuth provider: a JWT access token is issued
     OAUTH_SERVER_SCOPES: 'notes:read',
   });
   before(async () => {
-    await Promise.all([buildWeb(), buildServerBundle()]);
+    await built();
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
     server = await startServer({ ...env(), PORT: String(port) }, ['dist/bundle/cli.js']);
@@ -168,7 +175,7 @@ describe('the bundled service on PostgreSQL and Redis (its on-demand chunks)', {
   let server: ServerProcess;
   const prefix = uniqueKeyPrefix('bundle');
   before(async () => {
-    await buildServerBundle();
+    await built();
     database = await freshDatabase(pg.value!, 'bundle');
     server = await startServer({ DATABASE_URL: database.url, REDIS_URL: redisService.value!, REDIS_KEY_PREFIX: prefix, SECRET_KEY: TEST_SECRET }, [
       'dist/bundle/cli.js',
