@@ -4,25 +4,15 @@
 // functions with the most self and inclusive time, and the share of each package and of our code.
 // `node --import tsx bench/profile-oauth.ts 12 [seconds]`; the .cpuprofile stays in the printed folder.
 // `alone` profiles row 12's yardstick instead (bench/servers/oidc-alone.ts), for comparison.
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchContext, bearerRequests, OUR_ENV, tsxArgs } from './lib/context.js';
+import { printShares, summarizeProfile } from './lib/cpu-profile.js';
 import { load } from './lib/load.js';
 import { codeFlowTokens, driveRefresh, registerClient } from './lib/oauth.js';
 import { freePort, startServer } from './lib/process.js';
 import { BENCH_PASSWORD } from './lib/seed.js';
-
-interface ProfileNode {
-  id: number;
-  children?: number[];
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
 
 const row = process.argv[2] ?? '12';
 const seconds = Number(process.argv[3] ?? 8);
@@ -39,15 +29,6 @@ const ctx = new BenchContext({
   startups: 0,
   postgresUrl: '',
 });
-const frameKey = (frame: ProfileNode['callFrame']) =>
-  `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '~/').replace(/^file:\/\/.*\/src\//, 'src/')}:${frame.lineNumber + 1}`;
-/** A frame's package (`~kysely`), our source folder (`src/features/oauth-server`), or `node`. */
-const ownerOf = (url: string) => {
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return `~${pkg[1]}`;
-  const ours = /\/(src\/.*)\/[^/]+$/.exec(url);
-  return ours ? ours[1]! : url === '' ? '(native/gc)' : 'node';
-};
 try {
   const db = await ctx.seededSqlite('profile-oauth');
   const alone = row === 'alone';
@@ -86,37 +67,12 @@ try {
   const loadStartUs = (server.startMs + (performance.now() - startedAt - seconds * 1000)) * 1000;
   server.child.kill(alone ? 'SIGTERM' : 'SIGINT');
   await new Promise((resolve) => server.child.once('exit', resolve));
-  // The main thread's profile: the largest (tsx's loader thread writes one too).
-  const file = readdirSync(out)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .sort((x, y) => statSync(join(out, y)).size - statSync(join(out, x)).size)[0]!;
-  const profile = JSON.parse(readFileSync(join(out, file), 'utf8')) as Profile;
   // Only the samples taken under load: start-up and the flows that made the tokens are another story.
-  let elapsed = 0;
-  profile.samples = profile.samples.filter((_, i) => (elapsed += profile.timeDeltas[i]!) > loadStartUs);
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const total = profile.samples.length;
-  const self = new Map<string, number>();
-  const owners = new Map<string, number>();
-  const inclusive = new Map<string, number>();
-  for (const id of profile.samples) {
-    const frame = byId.get(id)!.callFrame;
-    self.set(frameKey(frame), (self.get(frameKey(frame)) ?? 0) + 1);
-    owners.set(ownerOf(frame.url), (owners.get(ownerOf(frame.url)) ?? 0) + 1);
-    const seen = new Set<string>();
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) seen.add(frameKey(byId.get(at)!.callFrame));
-    for (const key of seen) inclusive.set(key, (inclusive.get(key) ?? 0) + 1);
-  }
-  const print = (title: string, map: Map<string, number>, n: number) => {
-    console.log(`\n${title}:`);
-    for (const [key, count] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${((count / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
-  };
-  print('self time by package or folder', owners, 25);
-  print('self time', self, 30);
-  print('inclusive', inclusive, 70);
-  console.log(`\n${total} samples; profile: ${join(out, file)}`);
+  const summary = summarizeProfile(out, loadStartUs);
+  printShares('self time by package or folder', summary.owners, summary.total, 25);
+  printShares('self time', summary.self, summary.total, 30);
+  printShares('inclusive', summary.inclusive, summary.total, 70);
+  console.log(`\n${summary.total} samples; profile: ${summary.file}`);
 } finally {
   await ctx.close();
 }
