@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import * as oidc from 'openid-client';
-import { type Browser, type ProviderServer, startProviderServer } from './harness.js';
+import { type Browser, jwtByCodeFlow, type ProviderServer, startProviderServer } from './harness.js';
 
 const REDIRECT = 'https://app.example.com/cb';
 
@@ -188,20 +188,7 @@ describe('the provider: clients registered by a superuser, client credentials, i
     const { clientId, clientSecret } = await server.addClient({ redirect_uris: [REDIRECT], client_name: 'Reader', first_party: true });
     const userId = await server.createUser('deactivated@example.com');
     const browser = await server.signedIn('deactivated@example.com');
-    const config = await oidc.discovery(new URL(server.issuer), clientId, clientSecret, oidc.ClientSecretBasic(clientSecret!), {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid notes:read',
-      resource: server.issuer,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 'x',
-    });
-    const { location } = await browser.follow(url.href, REDIRECT);
-    const tokens = await oidc.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: 'x' }, { resource: server.issuer });
+    const tokens = await jwtByCodeFlow(server, browser, { clientId, clientSecret }, REDIRECT);
     const [header] = tokens.access_token.split('.');
     assert.equal(JSON.parse(Buffer.from(header!, 'base64url').toString()).typ, 'at+jwt');
     const me = () => fetch(`${server.issuer}/users/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });

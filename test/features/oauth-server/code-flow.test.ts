@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { testDatabases } from '../../support/databases.js';
 import { internalsOf } from '../../support/internals.js';
 import { sqliteURL, tempDir } from '../../support/temp.js';
-import { type ProviderServer, startProviderServer } from './harness.js';
+import { jwtByCodeFlow, type ProviderServer, startProviderServer } from './harness.js';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 
@@ -210,20 +210,7 @@ for (const database of testDatabases())
       const { clientId, clientSecret } = await a.addClient({ redirect_uris: [REDIRECT], client_name: name, first_party: true });
       await a.createUser(email).catch(() => undefined);
       const browser = await a.signedIn(email);
-      const config = await oidc.discovery(new URL(a.issuer), clientId, clientSecret, oidc.ClientSecretBasic(clientSecret!), {
-        execute: [oidc.allowInsecureRequests],
-      });
-      const verifier = oidc.randomPKCECodeVerifier();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: REDIRECT,
-        scope: 'openid notes:read',
-        resource: a.issuer,
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state: 's',
-      });
-      const { location } = await browser.follow(url.href, REDIRECT);
-      const tokens = await oidc.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: 's' }, { resource: a.issuer });
+      const tokens = await jwtByCodeFlow(a, browser, { clientId, clientSecret }, REDIRECT);
       return { clientId, browser, jwt: tokens.access_token };
     }
 

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import * as oidc from 'openid-client';
 import { clientSecretDigest, memoryClients, type NewOAuthClient, type OAuthClients } from '../../../src/features/oauth-server/clients.js';
 import { internalsOf } from '../../support/internals.js';
 import { memoryAdapter } from '../../../src/features/oauth-server/memory-adapter.js';
@@ -70,6 +71,34 @@ export interface ProviderServer {
   /** Stores a client; a confidential one gets a secret (stored as its digest), returned here. */
   addClient(metadata: Record<string, unknown>): Promise<{ clientId: string; clientSecret?: string }>;
   close(): Promise<void>;
+}
+
+/**
+ * A JWT access token for the resource `server.issuer` (RFC 8707, RFC 9068): the code flow with
+ * PKCE of the confidential client `client`, scope `openid notes:read`, in `browser` (signed in; a
+ * first-party client, so no consent page), through openid-client.
+ */
+export async function jwtByCodeFlow(
+  server: ProviderServer,
+  browser: Browser,
+  client: { clientId: string; clientSecret?: string },
+  redirect: string,
+): Promise<oidc.TokenEndpointResponse> {
+  const config = await oidc.discovery(new URL(server.issuer), client.clientId, client.clientSecret, oidc.ClientSecretBasic(client.clientSecret!), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirect,
+    scope: 'openid notes:read',
+    resource: server.issuer,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  const { location } = await browser.follow(url.href, redirect);
+  return oidc.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: state }, { resource: server.issuer });
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { Browser, type ProviderServer, startProviderServer } from './harness.js';
+import { Browser, jwtByCodeFlow, type ProviderServer, startProviderServer } from './harness.js';
 
 const REDIRECT = 'https://app.example.com/callback';
 
@@ -180,20 +180,7 @@ describe('the provider: sign-in and consent steps', () => {
     const { clientId, clientSecret } = await server.addClient({ redirect_uris: [REDIRECT], client_name: 'Disconnected', first_party: true });
     await server.createUser('disconnects@example.com');
     const browser = await server.signedIn('disconnects@example.com');
-    const config = await oidc.discovery(new URL(server.issuer), clientId, clientSecret, oidc.ClientSecretBasic(clientSecret!), {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid notes:read',
-      resource: server.issuer,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 'y',
-    });
-    const { location } = await browser.follow(url.href, REDIRECT);
-    const tokens = await oidc.authorizationCodeGrant(config, location!, { pkceCodeVerifier: verifier, expectedState: 'y' }, { resource: server.issuer });
+    const tokens = await jwtByCodeFlow(server, browser, { clientId, clientSecret }, REDIRECT);
     const me = () => fetch(`${server.issuer}/users/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal((await me()).status, 200);
     const csrf = { 'x-csrftoken': decodeURIComponent(browser.cookies.get('csrftoken') ?? '') };
