@@ -20,7 +20,7 @@ import { createSQLAdapterFactory } from './sql-adapter.js';
 import type { UserGrants } from './grant-routes.js';
 import { interactionRoutes } from './interactions.js';
 import { memoryAdapter } from './memory-adapter.js';
-import { mountEngine } from './mount.js';
+import { mountEngine, ReadyDocuments, serveReadyDocuments } from './mount.js';
 import type { OAuthServerAdapter, ResolvedOAuthServer } from './options.js';
 
 /** What the provider needs of the kernel. */
@@ -33,6 +33,8 @@ export interface OAuthServerDependencies {
   /** `SECRET_KEY` then its fallbacks. */
   secretKeys: readonly string[];
   authCookieName: string;
+  /** From {@link earlyDocuments}, registered before the plugin's browser protections. */
+  readyDocuments: ReadyDocuments;
   /** The plugin's route prefix ('' by default): the engine lives under `<prefix>/oauth2`. */
   routePrefix: string;
   /** The web page's address for signing in (a path on this origin), `/` by default. */
@@ -158,6 +160,16 @@ async function ephemeralSigningKey(): Promise<JWK> {
  * interactions, this server as one of its resources (RFC 9728 metadata, and the provider's JWT
  * access tokens admitted by `app.authenticate`).
  */
+/**
+ * Registers the hook that serves the engine's discovery document and JWKS once they are known
+ * (mount.ts): the plugin calls it before its browser protections, so those answers skip them.
+ */
+export function earlyDocuments(app: FastifyInstance): ReadyDocuments {
+  const documents = new ReadyDocuments();
+  serveReadyDocuments(app, documents);
+  return documents;
+}
+
 export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDependencies): Promise<OAuthServer> {
   const { settings, store, service } = deps;
   const basePath = `${deps.routePrefix}${ENGINE_PATH}`;
@@ -200,6 +212,7 @@ export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDe
     basePath,
     signedInUser,
     chargeRegistration: (request) => deps.throttle.consume(deps.throttle.registrationKeys(request.ip)),
+    documents: deps.readyDocuments,
   });
 
   // This server is one of the provider's resources when PUBLIC_URL is among OAUTH_SERVER_RESOURCES.

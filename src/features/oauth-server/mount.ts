@@ -13,6 +13,8 @@ export interface MountOptions {
   signedInUser(request: FastifyRequest): Promise<number | null>;
   /** Charges a client registration to the caller's address; throws 429 over the limit. */
   chargeRegistration(request: FastifyRequest): Promise<void>;
+  /** Where the engine's unchanging answers are kept, served by {@link serveReadyDocuments}'s hook. */
+  documents: ReadyDocuments;
 }
 
 /** The discovery documents, at the issuer's root whatever the engine's path (RFC 8414 §3, OpenID Connect Discovery §4). */
@@ -44,17 +46,11 @@ function engineRoutes(app: FastifyInstance, options: MountOptions): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
-  const documents = new ReadyDocuments();
+  const { documents } = options;
   const hand = async (request: FastifyRequest, reply: FastifyReply, engineUrl: string) => {
-    if (request.method === 'GET' && READY_DOCUMENTS.has(engineUrl)) {
-      const ready = documents.get(engineUrl);
-      if (ready !== undefined) {
-        reply.hijack();
-        ready.send(request.raw, reply.raw);
-        return;
-      }
-      documents.capture(engineUrl, reply.raw);
-    }
+    // The first plain GET of a document goes to the engine; its answer is kept and, from then on,
+    // served by the early hook before this route is reached.
+    if (request.method === 'GET' && READY_DOCUMENTS.has(engineUrl)) documents.capture(request.url, reply.raw);
     // Open registration (RFC 7591) counts as a sign-up from the address (docs/security-throttling.md).
     if (request.method === 'POST' && engineUrl.split('?')[0] === '/register') await options.chargeRegistration(request);
     const raw = request.raw as EngineRequest & { originalUrl?: string };
@@ -149,33 +145,57 @@ class ReadyDocument {
 }
 
 /**
- * The ready documents, each taken from the engine's first successful answer to a plain GET: the
- * bytes and headers are the engine's own, so what a client receives does not change.
+ * The ready documents by request path (`/.well-known/openid-configuration`, `<base>/jwks`, …),
+ * each taken from the engine's first successful answer to a plain GET of that path: the bytes and
+ * headers are the engine's own, so what a client receives does not change.
  */
-class ReadyDocuments {
+export class ReadyDocuments {
   private readonly ready = new Map<string, ReadyDocument>();
 
-  get(engineUrl: string): ReadyDocument | undefined {
-    return this.ready.get(engineUrl);
+  get(url: string): ReadyDocument | undefined {
+    return this.ready.get(url);
   }
 
   /** Records what the engine writes to `response`, if it is a 200 with a body written in one piece (Koa's `res.end(body)`). */
-  capture(engineUrl: string, response: ServerResponse): void {
+  capture(url: string, response: ServerResponse): void {
     const end = response.end;
     const ready = this.ready;
     response.end = function endAndKeep(this: ServerResponse, ...args: unknown[]) {
       const [chunk] = args;
-      if (response.statusCode === 200 && (typeof chunk === 'string' || Buffer.isBuffer(chunk)) && !ready.has(engineUrl) && !response.headersSent) {
+      if (response.statusCode === 200 && (typeof chunk === 'string' || Buffer.isBuffer(chunk)) && !ready.has(url) && !response.headersSent) {
         const headers: OutgoingHttpHeaders = {};
         for (const [name, value] of Object.entries(response.getHeaders())) {
           if (value !== undefined && !PER_REQUEST_HEADERS.has(name)) headers[name] = value;
         }
         const cors = response.hasHeader('access-control-allow-origin');
-        ready.set(engineUrl, new ReadyDocument(200, headers, Buffer.from(chunk).toString('utf8'), cors));
+        ready.set(url, new ReadyDocument(200, headers, Buffer.from(chunk).toString('utf8'), cors));
       }
       return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
     } as ServerResponse['end'];
   }
+}
+
+/**
+ * Answers a plain GET of a ready document in the first `onRequest` hook of ours, before the
+ * cookie parser and the CORS, Origin and CSRF hooks that every other route pays for and these two
+ * documents do not need (they are public, carry no cookie-authenticated action, and the engine's
+ * own answer never had those checks either). Registered by the plugin before those hooks, so it
+ * runs right after the host's own: on a quiet machine those hooks were half of what a discovery
+ * or JWKS answer cost (docs/BENCHMARKS.md, row 13). The reply is hijacked as the engine's is, so
+ * `onResponse` hooks (the request's log line) still run.
+ */
+export function serveReadyDocuments(app: FastifyInstance, documents: ReadyDocuments): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.method === 'GET') {
+      const ready = documents.get(request.url);
+      if (ready !== undefined) {
+        reply.hijack();
+        ready.send(request.raw, reply.raw);
+        return;
+      }
+    }
+    done();
+  });
 }
 
 function queryOf(url: string): string {
