@@ -135,7 +135,8 @@ function rolesFromSetting(json: string | undefined): RolePermissions | undefined
  * pino's path redaction cannot reach inside a string.
  */
 export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
-  const url = typeof request.url === 'string' ? request.url : '';
+  // The URL as the client sent it: a mounted handler (our OAuth provider's engine) may rewrite `url`.
+  const url = typeof request.originalUrl === 'string' ? request.originalUrl : typeof request.url === 'string' ? request.url : '';
   const query = url.indexOf('?');
   return {
     method: request.method,

@@ -54,6 +54,10 @@ function engineRoutes(app: FastifyInstance, options: MountOptions): void {
     // Open registration (RFC 7591) counts as a sign-up from the address (docs/security-throttling.md).
     if (request.method === 'POST' && engineUrl.split('?')[0] === '/register') await options.chargeRegistration(request);
     const raw = request.raw as EngineRequest & { originalUrl?: string };
+    // Fastify keeps the URL the client asked for as `request.originalUrl` from its first read: read
+    // it before the engine's view replaces `url` below, so the request's log line names the path
+    // that was called (`/oauth2/token`), not the engine's own (`/token`).
+    void request.originalUrl;
     raw[kSignedInUser] = await options.signedInUser(request);
     asIssuer(raw, options.issuer);
     const url = deviceLinkURL(raw, engineUrl);
