@@ -6,16 +6,15 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { JWK } from 'jose';
-import { clientSecretDigest } from '../../src/features/oauth-server/clients.js';
 import { createEngine } from '../../src/features/oauth-server/engine.js';
 import { memoryAdapter } from '../../src/features/oauth-server/memory-adapter.js';
+import { mintRefreshTokens } from '../lib/engine-refresh-tokens.js';
 
 const port = Number(process.env.PORT);
 const issuer = `http://127.0.0.1:${port}`;
 const clientId = process.env.OA_CLIENT_ID ?? 'bench-client';
 const clientSecret = process.env.OA_CLIENT_SECRET ?? 'bench-client-secret-0123456789abcdef0123456789';
 const grants = Number(process.env.OA_GRANTS ?? 10);
-const SCOPE = 'openid offline_access';
 
 const signingKey = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
 const adapter = memoryAdapter();
@@ -40,34 +39,7 @@ const provider = createEngine({
   accountPage: '/',
 });
 
-await new adapter.Adapter('Client').upsert(clientId, {
-  client_id: clientId,
-  client_secret: clientSecretDigest(clientSecret),
-  client_name: 'Bench',
-  redirect_uris: ['http://127.0.0.1:9/callback'],
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'client_secret_basic',
-  first_party: true,
-});
-const client = await provider.Client.find(clientId);
-if (!client) throw new Error('the bench client was not stored');
-const tokens: string[] = [];
-for (let i = 0; i < grants; i++) {
-  const grant = new provider.Grant({ accountId: String(user.id), clientId });
-  grant.addOIDCScope(SCOPE);
-  const grantId = await grant.save();
-  const refresh = new provider.RefreshToken({
-    accountId: String(user.id),
-    client,
-    grantId,
-    scope: SCOPE,
-    gty: 'authorization_code',
-    authTime: Math.floor(Date.now() / 1000),
-    amr: ['pwd'],
-  });
-  tokens.push(await refresh.save());
-}
+const tokens = await mintRefreshTokens(provider, adapter.Adapter, { clientId, clientSecret, accountId: String(user.id), grants });
 
 const engine = provider.callback();
 const server = createServer((req, res) => {
