@@ -6,8 +6,9 @@
 // i.e. 1 on a 2-core machine): most files wait on PostgreSQL, a child process or a browser rather
 // than on the CPU, and every file works on its own temp folder, database, Redis prefix and port 0,
 // so they can overlap (docs/testing.md). The slowest files start first, by the durations the last
-// run recorded (end-to-end files first when there is no record), so no long file starts last and
-// runs alone; they are listed at the end, on stderr.
+// run recorded, or for a checkout without a record of its own (a fresh clone, CI) the committed
+// baseline's (scripts/test-durations.json, `npm run test:durations`), so no long file starts last
+// and runs alone; they are listed at the end, on stderr.
 //
 // The TypeScript is compiled once for the whole run (scripts/compile-tests.mjs) and each file runs
 // as plain JavaScript in its own process, as before: tsx's module hooks cost each process about a
@@ -27,8 +28,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compiledPath, compileRepository, removeBuild } from './compile-tests.mjs';
 import { planBatches, writeBatches } from './test-batches.mjs';
-
-const DURATIONS_FILE = join('node_modules', '.cache', 'fastify-users', 'test-durations.json');
+import { BASELINE_DURATIONS_FILE, DURATIONS_FILE } from './test-file-durations.mjs';
 
 function collect(dir) {
   return readdirSync(dir)
@@ -45,17 +45,19 @@ const filters = args.filter((a) => !a.startsWith('--'));
 const flags = args.filter((a) => a.startsWith('--'));
 const files = collect('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 
-/** Milliseconds each file took last time (scripts/test-file-durations.mjs writes them). */
-function recordedDurations() {
+function readDurations(path) {
   try {
-    return JSON.parse(readFileSync(DURATIONS_FILE, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     return {};
   }
 }
-const recorded = recordedDurations();
-// Without a record (a fresh checkout, CI), the files known to be long go first: the end-to-end
-// files, the session cache's property and the benchmark's smoke run.
+// Milliseconds each file took: this checkout's last run (scripts/test-file-durations.mjs writes
+// them) over the committed baseline (BASELINE_DURATIONS_FILE), so a fresh clone or CI, which
+// have no record of their own, plan the batches and the order as well as a second run does.
+const recorded = { ...readDurations(BASELINE_DURATIONS_FILE), ...readDurations(DURATIONS_FILE) };
+// A file in neither (a new one) is expected long if it is in a folder of long files: the
+// end-to-end files, the session cache's property and the benchmark's smoke run.
 const LONG = [join('test', 'e2e'), join('test', 'sessions', 'interleavings'), join('test', 'bench')];
 const expected = (file) => recorded[file] ?? (LONG.some((prefix) => file.startsWith(prefix)) ? 1e9 : 0);
 files.sort((a, b) => expected(b) - expected(a));

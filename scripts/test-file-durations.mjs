@@ -3,13 +3,19 @@
 // gets slow, listed under their .ts names (scripts/compile-tests.mjs runs compiled copies).
 // scripts/run-tests.mjs adds it beside the spec reporter; TEST_DURATIONS_TOP sets how many files
 // are listed (default 10). With TEST_DURATIONS_FILE set, every file's duration is also
-// merged into that JSON file, which run-tests.mjs reads to start the slowest files first.
+// merged into that JSON file, which run-tests.mjs reads to start the slowest files first
+// (DURATIONS_FILE; BASELINE_DURATIONS_FILE is the committed copy, scripts/save-test-durations.mjs).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { sourceNames } from './compile-tests.mjs';
 import { BATCH_DIR } from './test-batches.mjs';
 
 const BATCH_RUNNER = 'test-batch-runner.mjs';
+
+/** This checkout's record, rewritten by every `npm test`. */
+export const DURATIONS_FILE = join('node_modules', '.cache', 'fastify-users', 'test-durations.json');
+/** The committed record of a full run, for checkouts without one of their own (`npm run test:durations`). */
+export const BASELINE_DURATIONS_FILE = join('scripts', 'test-durations.json');
 
 const top = Number(process.env.TEST_DURATIONS_TOP ?? 10);
 const record = process.env.TEST_DURATIONS_FILE;
