@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { cli } from '../support/cli.js';
 import { TEST_SECRET } from '../support/constants.js';
 import { sqliteURL, tempDir } from '../support/temp.js';
@@ -42,6 +43,27 @@ describe('clients create | list | delete (the OAuth server’s clients, on a SQL
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.equal((await token()).status, 401);
     assert.equal((await cli(['clients', 'delete', client.client_id], { env })).code, 1);
+  });
+
+  test('an id that starts with "-" (made before ids stopped doing so) is deleted after "--"', async () => {
+    const id = '-legacy0123456789abcde';
+    const db = new Database(url.slice('sqlite:'.length));
+    try {
+      const metadata = { client_id: id, client_name: 'Old job', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
+      db.prepare('insert into oauth_server_clients (client_id, metadata, first_party, created_at) values (?, ?, 0, ?)').run(
+        id,
+        JSON.stringify(metadata),
+        new Date().toISOString(),
+      );
+    } finally {
+      db.close();
+    }
+    const asOption = await cli(['clients', 'delete', id], { env });
+    assert.equal(asOption.code, 2, 'without "--" it is an unknown option');
+    const deleted = await cli(['clients', 'delete', '--', id], { env });
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stdout, new RegExp(`deleted OAuth client ${id}`));
+    assert.doesNotMatch((await cli(['clients', 'list'], { env })).stdout, /Old job/);
   });
 
   test('registrations the provider would refuse are usage errors (exit 2)', async () => {

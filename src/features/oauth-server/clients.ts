@@ -59,6 +59,18 @@ export interface ClientRegistration {
 }
 
 /**
+ * 128 random bits in base64url (22 characters), never starting with `-`: such an id would be read
+ * as an option by our CLI (`clients delete <id>`) and by most other command-line tools. One draw in
+ * 64 starts with it and is drawn again, so every id left is as likely as any other.
+ */
+export function newClientId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (id[0] !== '-') return id;
+  }
+}
+
+/**
  * Makes a client's id and secret and the metadata to store (docs/oauth-server.md). The id is
  * public: 128 bits keep ids unguessable, so they reveal nothing by enumeration. The secret is 256
  * bits from the CSPRNG (core/token.ts), kept only as the digest the engine compares a presented
@@ -66,7 +78,7 @@ export interface ClientRegistration {
  */
 export function registerClient(input: NewOAuthClient, at: Date): ClientRegistration {
   const { first_party: firstParty = false, client_id: _id, client_secret: _secret, client_secret_expires_at: _expires, ...fields } = input;
-  const clientId = randomBytes(16).toString('base64url');
+  const clientId = newClientId();
   const secret = fields.token_endpoint_auth_method === 'none' ? undefined : generateToken();
   const metadata: Record<string, unknown> = { ...fields, client_id: clientId, client_id_issued_at: Math.floor(at.getTime() / 1000) };
   if (secret !== undefined) Object.assign(metadata, { client_secret: clientSecretDigest(secret), client_secret_expires_at: 0 });

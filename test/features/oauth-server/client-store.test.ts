@@ -4,6 +4,7 @@ import { after, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { AdapterPayload } from 'oidc-provider';
 import { OAuthClientStore } from '../../../src/features/oauth-server/client-store.js';
+import { newClientId } from '../../../src/features/oauth-server/clients.js';
 import { createSQLAdapterFactory } from '../../../src/features/oauth-server/sql-adapter.js';
 import { TEST_SECRET } from '../../support/constants.js';
 import { postgres } from '../../support/services.js';
@@ -123,3 +124,14 @@ for (const backend of storageBackends(pg)) {
     });
   });
 }
+
+describe('client ids', () => {
+  test('never start with "-" (read as an option by a command line), and are 22 base64url characters', () => {
+    // One plain draw in 64 starts with "-": 2,000 ids without one would happen by chance once in ~10^13.
+    const ids = Array.from({ length: 2000 }, () => newClientId());
+    for (const id of ids) assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    assert.equal(new Set(ids).size, ids.length);
+    // "_" is still a first character: only "-" is drawn again.
+    assert.ok(ids.some((id) => id.startsWith('_')));
+  });
+});
