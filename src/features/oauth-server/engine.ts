@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { JWK } from 'jose';
 import Provider, { errors as engineErrors, interactionPolicy, type Configuration } from 'oidc-provider';
 import type { User } from '../../core/user.js';
-import { clientSecretDigest } from './clients.js';
+import { clientSecretDigest, newClientId } from './clients.js';
 import { devicePages, errorPage, pagePolicy } from './pages.js';
 import type { OAuthServerAdapter, ResolvedOAuthServer } from './options.js';
 
@@ -161,7 +161,8 @@ export function createEngine(deps: EngineDependencies): Provider {
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      registration: { enabled: settings.dynamicRegistration },
+      // Registered clients get ids of the same form as the administrator's (clients.ts).
+      registration: { enabled: settings.dynamicRegistration, idFactory: () => newClientId() },
       rpInitiatedLogout: { enabled: false },
       resourceIndicators: {
         enabled: true,

@@ -25,6 +25,8 @@ describe('open client registration (OAUTH_SERVER_DYNAMIC_REGISTRATION=on) and na
     const client = (await made.json()) as Record<string, unknown>;
     assert.equal(client.client_secret, undefined);
     assert.equal(client.first_party, undefined);
+    // The same id format as clients registered by an administrator: never a leading "-".
+    assert.match(String(client.client_id), /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
     const firstParty = await register({ redirect_uris: ['https://x.example/cb'], token_endpoint_auth_method: 'none', first_party: true });
     assert.equal(firstParty.status, 400);
     assert.equal(((await firstParty.json()) as { error: string }).error, 'invalid_client_metadata');
