@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PasswordContext } from '../../src/core/password.js';
 import { load, type LoadResult, type RequestSpec } from './load.js';
-import { cpuMs, startServer, type ServerProcess } from './process.js';
+import { cpuMs, startServer, tsxArgs, type ServerProcess } from './process.js';
 import { BENCH_PASSWORD, sampleTokens, seedSqlite } from './seed.js';
 
 /** How long and how hard each row runs. */
@@ -37,10 +37,8 @@ export const OUR_ENV: NodeJS.ProcessEnv = {
 /** Small seeded database of rows 1–4: users, tokens and the login account. */
 export const BASE_SEED = { users: 1000, tokens: 2000 };
 
-/** `node --import tsx <script>`: the runtime code is the same as compiled, minus the build step. */
-export function tsxArgs(script: string, ...rest: string[]): string[] {
-  return ['--import', 'tsx', script, ...rest];
-}
+// Where rows and tools have always found it.
+export { tsxArgs };
 
 /**
  * State shared by the rows: a temp folder, the OWASP hash every seeded user has, and servers

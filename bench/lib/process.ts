@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A server under test, running in its own process. */
@@ -174,10 +175,22 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Runs a node script (TypeScript through tsx) to completion and returns its stdout. */
+/**
+ * `node --import tsx <script>`: the runtime code is the same as compiled, minus the build step.
+ * Under `npm test` (the smoke run, test/bench/smoke.test.ts) the run's compiled copy of the script
+ * instead (TEST_COMPILED_DIR, scripts/compile-tests.mjs): the same code, about a second of CPU less
+ * per process (docs/testing.md). A bench run never has that variable, so its figures are tsx's.
+ */
+export function tsxArgs(script: string, ...rest: string[]): string[] {
+  const compiled = process.env.TEST_COMPILED_DIR;
+  return compiled ? [join(compiled, script.replace(/\.ts$/, '.js')), ...rest] : ['--import', 'tsx', script, ...rest];
+}
+
+/** Runs a node script (TypeScript through tsx, or its compiled copy under `npm test`: {@link tsxArgs}) to completion and returns its stdout. */
 export async function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const [script, ...rest] = args;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    const child = spawn(process.execPath, tsxArgs(script!, ...rest), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
