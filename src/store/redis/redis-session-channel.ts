@@ -107,6 +107,11 @@ export class RedisSessionChannel implements SessionChannel {
     this.send(change);
   }
 
+  /** Whether a change published now goes to Redis at once (the publisher's connection is ready), for tests and metrics. */
+  get publishing(): boolean {
+    return this.publisher.status === 'ready';
+  }
+
   /** Changes held while the publisher is down (0 when nothing is owed, `Infinity` when "everything" is), for tests and metrics. */
   get backlog(): number {
     return this.heldEverything ? Infinity : this.heldDigests.size + this.heldUserIds.size;
