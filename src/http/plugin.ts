@@ -172,10 +172,10 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   app.decorateRequest('authSession', null as never);
   declareRequestState(app);
 
-  // Loaded only when on: the engine and its dependencies cost nothing to a service that is not a provider.
-  const provider = settings.oauthServer ? await import('../features/oauth-server/index.js') : undefined;
-  // Its discovery document and JWKS are answered before the hooks below (features/oauth-server/mount.ts).
-  const readyDocuments = provider?.earlyDocuments(app);
+  // Loaded only when on: the engine and its dependencies cost nothing to a service that is not a
+  // provider. Its discovery document and JWKS are answered before the hooks below
+  // (features/oauth-server/mount.ts); the rest is set up further down.
+  const provider = settings.oauthServer ? (await import('../features/oauth-server/index.js')).prepareOAuthServer(app, settings.oauthServer) : undefined;
 
   if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie);
 
@@ -191,24 +191,21 @@ const plugin: FastifyPluginAsync<FastifyUsersOptions> = async (app, options) => 
   // This service as an OAuth 2.1 / OpenID Connect provider (docs/oauth-server.md), at the app's
   // root: its discovery documents belong at the issuer's, and its JWT access tokens are admitted
   // by `app.authenticate` on every route.
-  const oauthServer =
-    provider && settings.oauthServer && readyDocuments
-      ? await provider.setUpOAuthServer(app, {
-          settings: settings.oauthServer,
-          service,
-          store,
-          credentials,
-          throttle,
-          secretKeys: [resolved.secretKey, ...resolved.secretKeyFallbacks],
-          authCookieName: resolved.authCookieName,
-          readyDocuments,
-          routePrefix: settings.routePrefix ?? '',
-          loginPage: failurePage ?? '/',
-          sql: openedStore instanceof SQLStore ? { db: openedStore.db, dialect: openedStore.dialect } : undefined,
-          audit: audit.log,
-          sessions: sessions && reportSessionChange ? { cache: sessions, report: reportSessionChange } : undefined,
-        })
-      : undefined;
+  const oauthServer = provider
+    ? await provider.setUp({
+        service,
+        store,
+        credentials,
+        throttle,
+        secretKeys: [resolved.secretKey, ...resolved.secretKeyFallbacks],
+        authCookieName: resolved.authCookieName,
+        routePrefix: settings.routePrefix ?? '',
+        loginPage: failurePage ?? '/',
+        sql: openedStore instanceof SQLStore ? { db: openedStore.db, dialect: openedStore.dialect } : undefined,
+        audit: audit.log,
+        sessions: sessions && reportSessionChange ? { cache: sessions, report: reportSessionChange } : undefined,
+      })
+    : undefined;
 
   (app.fastifyUsers as FastifyUsersInternals).oauthServer = oauthServer;
 

@@ -33,7 +33,7 @@ export interface OAuthServerDependencies {
   /** `SECRET_KEY` then its fallbacks. */
   secretKeys: readonly string[];
   authCookieName: string;
-  /** From {@link earlyDocuments}, registered before the plugin's browser protections. */
+  /** Registered before the plugin's browser protections ({@link prepareOAuthServer}). */
   readyDocuments: ReadyDocuments;
   /** The plugin's route prefix ('' by default): the engine lives under `<prefix>/oauth2`. */
   routePrefix: string;
@@ -154,23 +154,30 @@ async function ephemeralSigningKey(): Promise<JWK> {
   return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS256', use: 'sig' };
 }
 
+/** The provider between its two steps of set-up (see {@link prepareOAuthServer}). */
+export interface PreparedOAuthServer {
+  /** The second step, once the kernel's services exist. */
+  setUp(deps: Omit<OAuthServerDependencies, 'settings' | 'readyDocuments'>): Promise<OAuthServer>;
+}
+
+/**
+ * The first step, taken by the plugin before its browser protections: registers the hook that
+ * serves the engine's discovery document and JWKS once they are known (mount.ts), so those
+ * answers skip the protections' hooks.
+ */
+export function prepareOAuthServer(app: FastifyInstance, settings: ResolvedOAuthServer): PreparedOAuthServer {
+  const readyDocuments = new ReadyDocuments();
+  serveReadyDocuments(app, readyDocuments);
+  return { setUp: (deps) => setUpOAuthServer(app, { ...deps, settings, readyDocuments }) };
+}
+
 /**
  * This service as an OAuth 2.1 / OpenID Connect provider (docs/oauth-server.md): the engine
  * mounted under `<prefix>/oauth2`, the discovery documents at the root, the sign-in and consent
  * interactions, this server as one of its resources (RFC 9728 metadata, and the provider's JWT
  * access tokens admitted by `app.authenticate`).
  */
-/**
- * Registers the hook that serves the engine's discovery document and JWKS once they are known
- * (mount.ts): the plugin calls it before its browser protections, so those answers skip them.
- */
-export function earlyDocuments(app: FastifyInstance): ReadyDocuments {
-  const documents = new ReadyDocuments();
-  serveReadyDocuments(app, documents);
-  return documents;
-}
-
-export async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDependencies): Promise<OAuthServer> {
+async function setUpOAuthServer(app: FastifyInstance, deps: OAuthServerDependencies): Promise<OAuthServer> {
   const { settings, store, service } = deps;
   const basePath = `${deps.routePrefix}${ENGINE_PATH}`;
   const now = service.options.now;
