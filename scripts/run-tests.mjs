@@ -23,7 +23,7 @@
 // packages they load are loaded once per batch rather than once per file; TEST_BATCH=0 runs every
 // file in a process of its own.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compiledPath, compileRepository, removeBuild } from './compile-tests.mjs';
@@ -114,8 +114,11 @@ process.exit(status);
  * the files run: it serves the browser's WebSocket endpoint (hence spawn, not spawnSync).
  */
 async function sharedChromium() {
-  const path = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-  if (!path || process.env.TEST_SHARED_CHROMIUM === '0' || !files.some((file) => file.startsWith(join('test', 'e2e', 'browser')))) return undefined;
+  if (process.env.TEST_SHARED_CHROMIUM === '0' || !files.some((file) => file.startsWith(join('test', 'e2e', 'browser')))) return undefined;
+  // The same Chromium the files would pick (test/support/services.ts).
+  const { chromiumPath } = await import(pathToFileURL(compiledPath(build, join('test', 'support', 'services.ts'))).href);
+  const path = chromiumPath();
+  if (!path) return undefined;
   try {
     const { launchSharedChromium, SHARED_CHROMIUM_ENV } = await import(pathToFileURL(compiledPath(build, join('test', 'support', 'browser.ts'))).href);
     const server = await launchSharedChromium(path);

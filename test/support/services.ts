@@ -1,6 +1,6 @@
 /**
  * Optional real services for tests: PostgreSQL (`TEST_DATABASE_URL`), Redis (`TEST_REDIS_URL`),
- * Chromium (`CHROMIUM_PATH`, or /usr/bin/chromium when present) and a Python 3 with
+ * Chromium (`CHROMIUM_PATH`, else the first of {@link CHROMIUM_CANDIDATES} present) and a Python 3 with
  * requests-oauthlib (`PYTHON`, else `python3` or /usr/bin/python3). When one is missing the
  * suite is skipped with a visible reason; with `REQUIRE_SERVICES=1` (set by .ci/run) a missing
  * service fails the run instead.
@@ -33,9 +33,21 @@ export function redis(): ServiceCheck {
   return check('Redis', process.env.TEST_REDIS_URL, 'TEST_REDIS_URL (e.g. redis://127.0.0.1:6379)');
 }
 
+/**
+ * Where Chromium is looked for when `CHROMIUM_PATH` is not set. Its headless shell (Debian:
+ * chromium-headless-shell) first: the same Blink and DevTools protocol without the desktop
+ * browser's layers, at about a third of the CPU per browser context and page (docs/testing.md,
+ * "Which Chromium"); then the full browser.
+ */
+export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'];
+
+/** The Chromium the browser tests use: `CHROMIUM_PATH`, else the first candidate present. */
+export function chromiumPath(): string | undefined {
+  return process.env.CHROMIUM_PATH ?? CHROMIUM_CANDIDATES.find((path) => existsSync(path));
+}
+
 export function chromium(): ServiceCheck {
-  const path = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-  return check('Chromium', path, 'CHROMIUM_PATH (or install /usr/bin/chromium)');
+  return check('Chromium', chromiumPath(), 'CHROMIUM_PATH (or install chromium-headless-shell or chromium)');
 }
 
 /**
