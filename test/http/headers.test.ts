@@ -159,3 +159,45 @@ describe('__Host- cookie names', () => {
     }
   });
 });
+
+describe('security headers on our OAuth provider’s answers (written by the engine, past our hooks)', () => {
+  let server: { app: FastifyInstance; close: () => Promise<void> };
+  before(async () => {
+    server = await startServer({ OAUTH_SERVER: 'on', PUBLIC_URL: 'http://127.0.0.1:3000' });
+  });
+  after(async () => server?.close());
+
+  const HELMET = ['strict-transport-security', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'content-security-policy'];
+  const missing = (headers: Record<string, unknown>) => HELMET.filter((name) => headers[name] === undefined);
+
+  test('the discovery document and the JWKS carry the set, from the engine and from the kept copy alike', async () => {
+    for (const url of ['/.well-known/openid-configuration', '/oauth2/jwks']) {
+      for (const round of ['the engine', 'the kept copy']) {
+        const response = await server.app.inject({ url });
+        assert.equal(response.statusCode, 200, `${url} from ${round}`);
+        assert.deepEqual(missing(response.headers), [], `${url} from ${round}`);
+        assert.equal(response.headers['x-content-type-options'], 'nosniff');
+      }
+    }
+  });
+
+  test('a token endpoint error carries the set and keeps the engine’s own no-store', async () => {
+    const response = await server.app.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      payload: 'grant_type=password',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(response.statusCode >= 400 && response.statusCode < 500, true, `status ${response.statusCode}`);
+    assert.deepEqual(missing(response.headers), []);
+    assert.equal(response.headers['cache-control'], 'no-store');
+  });
+
+  test('the engine’s error page keeps its own page policy', async () => {
+    const response = await server.app.inject({ url: '/oauth2/authorize?client_id=nobody&response_type=code&scope=openid' });
+    assert.equal(response.statusCode, 400);
+    assert.match(String(response.headers['content-type']), /text\/html/);
+    assert.deepEqual(missing(response.headers), []);
+    assert.match(String(response.headers['content-security-policy']), /frame-ancestors 'none'/);
+  });
+});

@@ -64,6 +64,7 @@ function engineRoutes(app: FastifyInstance, options: MountOptions): void {
     // The engine sees its own path; `originalUrl` tells it where it is mounted.
     raw.originalUrl = `${basePath}${url}`;
     raw.url = url;
+    carryReplyHeaders(reply);
     reply.hijack();
     listener(raw, reply.raw);
   };
@@ -200,6 +201,20 @@ export function serveReadyDocuments(app: FastifyInstance, documents: ReadyDocume
     }
     done();
   });
+}
+
+/**
+ * The headers our hooks (and the host's) set on the reply so far — the security headers
+ * (docs/security.md) — put on the raw response the engine writes, which a hijacked reply would
+ * otherwise send without them. The engine's own headers, set later, win over any of the same name
+ * (its `Cache-Control: no-store` on token answers, its error page's policy).
+ */
+function carryReplyHeaders(reply: FastifyReply): void {
+  const headers = reply.getHeaders();
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined) reply.raw.setHeader(name, value);
+  }
 }
 
 function queryOf(url: string): string {
