@@ -24,7 +24,11 @@ async function engineOn(store: SQLStore, issuerPort?: number): Promise<{ url: st
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const jwks = await new SigningKeys(store.db, store.dialect, { secretKeys: [TEST_SECRET] }).load();
+  // A server left listening would keep the test process alive after a failure below.
+  const jwks = await new SigningKeys(store.db, store.dialect, { secretKeys: [TEST_SECRET] }).load().catch((error: unknown) => {
+    server.close();
+    throw error;
+  });
   const provider = new Provider(issuerPort === undefined ? url : `http://127.0.0.1:${issuerPort}`, {
     adapter: createSQLAdapterFactory(store.db, store.dialect, { secretKeys: [TEST_SECRET] }).Adapter,
     jwks: jwks as never,
