@@ -207,13 +207,17 @@ export function serveReadyDocuments(app: FastifyInstance, documents: ReadyDocume
  * The headers our hooks (and the host's) set on the reply so far — the security headers
  * (docs/security.md) — put on the raw response the engine writes, which a hijacked reply would
  * otherwise send without them. The engine's own headers, set later, win over any of the same name
- * (its `Cache-Control: no-store` on token answers, its error page's policy).
+ * (its `Cache-Control: no-store` on token answers).
+ *
+ * All but the page policy (CSP): the engine's pages set their own (pages.ts), and its
+ * form_post answer (OAuth 2.0 Form Post Response Mode) is a form that posts to the client's
+ * redirect URI, which our policy's `form-action 'self'` would stop.
  */
 function carryReplyHeaders(reply: FastifyReply): void {
   const headers = reply.getHeaders();
   for (const name in headers) {
     const value = headers[name];
-    if (value !== undefined) reply.raw.setHeader(name, value);
+    if (value !== undefined && name !== 'content-security-policy') reply.raw.setHeader(name, value);
   }
 }
 

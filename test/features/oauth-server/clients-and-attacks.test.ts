@@ -136,6 +136,36 @@ describe('the provider: clients registered by a superuser, client credentials, i
     assert.equal(unknown.headers.get('location'), null);
   });
 
+  test('a form_post answer (OAuth 2.0 Form Post Response Mode) may post to the client: its page policy lets the form go to the redirect URI', async () => {
+    const { clientId } = await server.addClient({ redirect_uris: [REDIRECT], client_name: 'Poster', first_party: true });
+    const browser = await server.signedIn('user@example.com');
+    const url = new URL(`${server.issuer}/oauth2/authorize`);
+    const params = {
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      response_mode: 'form_post',
+      scope: 'openid',
+      state: 'posted',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    };
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const { response, location } = await browser.follow(url.href, REDIRECT);
+    assert.equal(location, undefined);
+    assert.equal(response.status, 200);
+    const html = await response.text();
+    assert.match(html, new RegExp(`<form method="post" action="${REDIRECT}"`));
+    assert.match(html, /name="code"/);
+    // The page carries the security headers, and whatever page policy it has lets the form go.
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+    const policy = response.headers.get('content-security-policy');
+    if (policy !== null) {
+      const formAction = policy.split(';').find((directive) => directive.trim().startsWith('form-action'));
+      assert.ok(formAction === undefined || formAction.includes(new URL(REDIRECT).origin), `form-action allows ${new URL(REDIRECT).origin}: ${policy}`);
+    }
+  });
+
   test('PKCE is required (missing or plain refused), implicit is refused, a code works once and its replay revokes the tokens', async () => {
     const { clientId, clientSecret } = await server.addClient({ redirect_uris: [REDIRECT], client_name: 'Ours', first_party: true });
     const browser = await server.signedIn('user@example.com');
