@@ -10,7 +10,7 @@ import { FORM_MEDIA_TYPE, parseForm } from '../../http/validation.js';
 import { FIRST_PARTY } from './engine.js';
 import { errorPage, escapeHTML, htmlPage, pagePolicy } from './pages.js';
 import { scopeInWords } from './scope-words.js';
-import { asIssuer } from './mount.js';
+import { asIssuer, carryReplyHeaders } from './mount.js';
 
 export interface InteractionRoutesOptions {
   engine: Provider;
@@ -85,6 +85,8 @@ export const interactionRoutes: FastifyPluginAsync<InteractionRoutesOptions> = a
 
   async function finish(request: FastifyRequest, reply: FastifyReply, result: Record<string, unknown>, merge: boolean) {
     asIssuer(request.raw, options.issuer);
+    // The engine writes the redirect itself: the security headers set so far go with it.
+    carryReplyHeaders(reply);
     reply.hijack();
     await engine.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: merge });
   }

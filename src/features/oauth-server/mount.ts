@@ -213,7 +213,7 @@ export function serveReadyDocuments(app: FastifyInstance, documents: ReadyDocume
  * form_post answer (OAuth 2.0 Form Post Response Mode) is a form that posts to the client's
  * redirect URI, which our policy's `form-action 'self'` would stop.
  */
-function carryReplyHeaders(reply: FastifyReply): void {
+export function carryReplyHeaders(reply: FastifyReply): void {
   const headers = reply.getHeaders();
   for (const name in headers) {
     const value = headers[name];

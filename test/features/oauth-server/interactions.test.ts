@@ -122,6 +122,9 @@ describe('the provider: sign-in and consent steps', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: `decision=deny&token=${encodeURIComponent(token)}`,
     });
+    // The engine writes this redirect itself: it still carries the security headers (docs/security.md).
+    assert.equal(denied.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(denied.headers.get('strict-transport-security') ?? '', /max-age=/);
     const deniedAt = await browser.follow(new URL(denied.headers.get('location')!, consentURL).href, REDIRECT);
     assert.equal(deniedAt.location?.searchParams.get('error'), 'access_denied');
     assert.equal(deniedAt.location?.searchParams.get('state'), state);
