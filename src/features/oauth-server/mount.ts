@@ -48,9 +48,10 @@ function engineRoutes(app: FastifyInstance, options: MountOptions): void {
 
   const { documents } = options;
   const hand = async (request: FastifyRequest, reply: FastifyReply, engineUrl: string) => {
-    // The first plain GET of a document goes to the engine; its answer is kept and, from then on,
-    // served by the early hook before this route is reached.
-    if (request.method === 'GET' && READY_DOCUMENTS.has(engineUrl)) documents.capture(request.url, reply.raw);
+    // The first plain GET of a document goes to the engine; its answer is kept under the path
+    // asked (read before the engine's view replaces it below) and, from then on, served by the
+    // early hook before this route is reached.
+    const keepAs = request.method === 'GET' && READY_DOCUMENTS.has(engineUrl) ? request.url : undefined;
     // Open registration (RFC 7591) counts as a sign-up from the address (docs/security-throttling.md).
     if (request.method === 'POST' && engineUrl.split('?')[0] === '/register') await options.chargeRegistration(request);
     const raw = request.raw as EngineRequest & { originalUrl?: string };
@@ -65,6 +66,7 @@ function engineRoutes(app: FastifyInstance, options: MountOptions): void {
     raw.originalUrl = `${basePath}${url}`;
     raw.url = url;
     carryReplyHeaders(reply);
+    if (keepAs !== undefined) documents.capture(keepAs, reply.raw);
     reply.hijack();
     listener(raw, reply.raw);
   };
@@ -131,7 +133,8 @@ const READY_DOCUMENTS = new Set(['/.well-known/openid-configuration', '/jwks']);
 const PER_REQUEST_HEADERS = new Set(['access-control-allow-origin', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 /**
- * One captured answer of the engine: its status, headers (less the per-request ones) and body,
+ * One captured answer of the engine: its status, its own headers (less the per-request ones; those
+ * our hooks had set are carried afresh for each request, {@link carryReplyHeaders}) and body,
  * kept as a string: Node then sends the head and the body in one write, where a Buffer takes a writev.
  */
 class ReadyDocument {
@@ -161,16 +164,21 @@ export class ReadyDocuments {
     return this.ready.get(url);
   }
 
-  /** Records what the engine writes to `response`, if it is a 200 with a body written in one piece (Koa's `res.end(body)`). */
+  /**
+   * Records what the engine writes to `response`, if it is a 200 with a body written in one piece
+   * (Koa's `res.end(body)`). The headers already on `response` (our hooks', the host's) are not
+   * the engine's: they stay out of the copy unless the engine changed them.
+   */
   capture(url: string, response: ServerResponse): void {
     const end = response.end;
     const ready = this.ready;
+    const carried = response.getHeaders();
     response.end = function endAndKeep(this: ServerResponse, ...args: unknown[]) {
       const [chunk] = args;
       if (response.statusCode === 200 && (typeof chunk === 'string' || Buffer.isBuffer(chunk)) && !ready.has(url) && !response.headersSent) {
         const headers: OutgoingHttpHeaders = {};
         for (const [name, value] of Object.entries(response.getHeaders())) {
-          if (value !== undefined && !PER_REQUEST_HEADERS.has(name)) headers[name] = value;
+          if (value !== undefined && !PER_REQUEST_HEADERS.has(name) && carried[name] !== value) headers[name] = value;
         }
         const cors = response.hasHeader('access-control-allow-origin');
         ready.set(url, new ReadyDocument(200, headers, Buffer.from(chunk).toString('utf8'), cors));
@@ -187,13 +195,15 @@ export class ReadyDocuments {
  * own answer never had those checks either). Registered by the plugin before those hooks, so it
  * runs right after the host's own: on a quiet machine those hooks were half of what a discovery
  * or JWKS answer cost (docs/BENCHMARKS.md, row 13). The reply is hijacked as the engine's is, so
- * `onResponse` hooks (the request's log line) still run.
+ * `onResponse` hooks (the request's log line) still run, and the headers the hooks before it set
+ * (the server's security headers, a host's own) go with the copy as they go with the engine's answers.
  */
 export function serveReadyDocuments(app: FastifyInstance, documents: ReadyDocuments): void {
   app.addHook('onRequest', (request, reply, done) => {
     if (request.method === 'GET') {
       const ready = documents.get(request.url);
       if (ready !== undefined) {
+        carryReplyHeaders(reply);
         reply.hijack();
         ready.send(request.raw, reply.raw);
         return;

@@ -16,6 +16,12 @@ describe('the provider in a host app: discovery and JWKS served early once known
   const responded: string[] = [];
   before(async () => {
     app = Fastify({ logger: false });
+    // A host hook registered before the plugin: it runs for every request, and its header is
+    // the request's own, never the one of the request whose answer was kept.
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
+      done();
+    });
     await app.register(fastifyUsers, {
       databaseUrl: `sqlite:${join(dir.path, 'auth.db')}`,
       secretKey: TEST_SECRET,
@@ -48,6 +54,9 @@ describe('the provider in a host app: discovery and JWKS served early once known
       assert.equal(second.body, first.body);
       assert.equal(first.headers['access-control-allow-origin'], '*');
       assert.equal(second.headers['access-control-allow-origin'], 'https://app.example');
+      assert.ok(first.headers['x-request-id'], 'the earlier host hook’s header is on the engine’s answer');
+      assert.ok(second.headers['x-request-id'], 'and on the kept copy');
+      assert.notEqual(second.headers['x-request-id'], first.headers['x-request-id'], 'each request carries its own');
       assert.deepEqual(reachedLaterHook, [path], 'only the first request went through the hooks to the engine');
       assert.deepEqual(responded, ['GET 200', 'GET 200'], 'onResponse runs for both');
       // Anything but a plain GET of the exact path still goes the whole way.
